@@ -1,0 +1,294 @@
+/*
+ * nutgraf.h -- the public interface of libnutgraf.
+ *
+ * libnutgraf keeps an SQLite FTS5 index of the paragraphs ("passages") of news
+ * articles, stemmed with Snowball, and searches it.  Everything the two
+ * programs nutgraf-index and nutgraf-query do goes through this header.
+ *
+ * Conventions (they hold for every function below):
+ *  - Status codes: 0 (NG_OK) is success, positive values are non-error
+ *    outcomes (NG_ROW, NG_DONE), negative values are errors.  The error class
+ *    maps to the programs' exit status: NG_EUSAGE -> 2, NG_EDATA -> 3,
+ *    NG_ESYSTEM -> 4.
+ *  - A handle keeps the message of its last error; ng_index_errmsg() returns
+ *    it.  The library never prints and never exits.
+ *  - Destructors accept NULL.  A constructor that fails sets *out to NULL
+ *    (or, for ng_index_open, to a handle that only carries the error message,
+ *    which must still be closed).
+ *  - Strings are UTF-8 and NUL-terminated unless a length is given.
+ *  - A handle is used by one thread at a time.
+ */
+#ifndef NUTGRAF_H
+#define NUTGRAF_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NG_VERSION_STRING "0.1.0"
+/* Version of the index schema this library reads and writes. */
+#define NG_SCHEMA_VERSION 1
+/* Version of the JSON record written by nutgraf-query --format json. */
+#define NG_JSON_VERSION 1
+
+enum ng_status {
+  NG_OK = 0,
+  NG_ROW = 1,       /* an iterator produced an item */
+  NG_DONE = 2,      /* an iterator is exhausted */
+  NG_EUSAGE = -2,   /* bad argument or query */
+  NG_EDATA = -3,    /* undecodable input; missing, damaged or incompatible index */
+  NG_ESYSTEM = -4,  /* I/O, SQLite or memory failure */
+  NG_EBUSY = -5     /* another writer holds the index and we were told not to wait */
+};
+
+/* Returns the Snowball and SQLite versions as a static string such as
+ * "nutgraf 0.1.0, SQLite 3.40.1, Snowball (libstemmer) with 29 languages". */
+const char *ng_version_info(void);
+
+/* Copies into buf (at most n bytes, NUL-terminated) the list of Snowball
+ * language names, separated by spaces. */
+void ng_languages(char *buf, size_t n);
+
+/* The exit status nutgraf's programs use for a status code: 0 for NG_OK,
+ * 2 for NG_EUSAGE, 3 for NG_EDATA, 4 for NG_ESYSTEM, 75 for NG_EBUSY. */
+int ng_exit_status(int rc);
+
+/* A copy of s that is safe to show on one line of a terminal: control
+ * characters and bytes that are not UTF-8 are written as \n, \t, \xHH.
+ * Returns a malloc'd string the caller frees, or NULL (out of memory). */
+char *ng_display_string(const char *s);
+
+/* ------------------------------------------------------------------ */
+/* Opening an index                                                    */
+
+typedef struct ng_index ng_index;
+
+enum ng_open_flags {
+  NG_OPEN_READONLY = 0,   /* searching: never writes, never locks */
+  NG_OPEN_WRITE = 1,      /* indexing: takes the writer lock for the handle's life */
+  NG_OPEN_CREATE = 2,     /* with NG_OPEN_WRITE: create the index when missing */
+  NG_OPEN_NOWAIT = 4      /* with NG_OPEN_WRITE: NG_EBUSY instead of waiting for the lock */
+};
+
+typedef struct ng_open_options {
+  unsigned version;      /* NG_OPEN_OPTIONS_VERSION */
+  unsigned flags;        /* ng_open_flags */
+  const char *language;  /* Snowball language when creating (NULL: "english"); when the
+                            index exists and language is non-NULL it must match */
+  int busy_timeout_ms;   /* how long a reader retries a busy database (0: 10000) */
+} ng_open_options;
+#define NG_OPEN_OPTIONS_VERSION 1
+#define NG_OPEN_OPTIONS_INIT {NG_OPEN_OPTIONS_VERSION, NG_OPEN_READONLY, NULL, 0}
+
+/* Opens the index at path.  With NG_OPEN_WRITE the writer lock (a file
+ * "<path>.lock" held with flock) is taken first, waiting for another writer
+ * unless NG_OPEN_NOWAIT; a missing index is then created atomically when
+ * NG_OPEN_CREATE is set (the parent directory too).  A read-only handle
+ * sees the last committed state and is never blocked by a writer.
+ * Returns NG_OK, NG_EUSAGE (unknown language), NG_EDATA (missing, not an
+ * index, other schema version, other language), NG_EBUSY or NG_ESYSTEM.
+ * *out is always set: on error it holds only the message, so the caller can
+ * print ng_index_errmsg(*out) and then must call ng_index_close(*out).
+ * opts may be NULL (read-only). */
+int ng_index_open(ng_index **out, const char *path, const ng_open_options *opts);
+
+/* Closes the handle, releases the writer lock.  Accepts NULL. */
+void ng_index_close(ng_index *idx);
+
+/* The message of the handle's last error, or "" -- owned by the handle,
+ * valid until its next call.  Accepts NULL (returns "out of memory"). */
+const char *ng_index_errmsg(const ng_index *idx);
+
+/* The index's Snowball language; owned by the handle. */
+const char *ng_index_language(const ng_index *idx);
+
+/* The default index path: $NUTGRAF_INDEX, else $XDG_DATA_HOME/nutgraf/index.db,
+ * else $HOME/.local/share/nutgraf/index.db.  Returns a malloc'd string the
+ * caller frees, or NULL when none can be worked out (no HOME). */
+char *ng_default_index_path(void);
+
+typedef struct ng_index_stats {
+  long long documents;   /* documents with passages or files seen, feeds excluded */
+  long long passages;
+  long long words;       /* distinct words as written */
+  long long bytes;       /* size of the database file */
+} ng_index_stats;
+
+/* Fills *stats.  NG_OK or NG_ESYSTEM. */
+int ng_index_get_stats(ng_index *idx, ng_index_stats *stats);
+
+/* Verifies the index: SQLite's quick_check, the FTS5 integrity-check and the
+ * consistency of documents and passages; counts go to *stats (may be NULL).
+ * NG_OK when sound, NG_EDATA when damaged (message says what), NG_ESYSTEM. */
+int ng_index_check(ng_index *idx, ng_index_stats *stats);
+
+/* Merges the FTS5 b-trees and truncates the write-ahead log (write handle). */
+int ng_index_optimize(ng_index *idx);
+
+/* ------------------------------------------------------------------ */
+/* Indexing runs                                                       */
+
+typedef struct ng_run ng_run;
+
+typedef struct ng_run_options {
+  unsigned version;               /* NG_RUN_OPTIONS_VERSION */
+  const char *fallback_encoding;  /* for text that is not UTF-8 (NULL: WINDOWS-1252) */
+  int full;                       /* re-read every file even when unchanged */
+  long long max_file_size;        /* larger files are skipped (0: 256 MiB) */
+  const char *const *exclude;     /* NULL-terminated fnmatch globs on base names, or NULL */
+} ng_run_options;
+#define NG_RUN_OPTIONS_VERSION 1
+#define NG_RUN_OPTIONS_INIT {NG_RUN_OPTIONS_VERSION, NULL, 0, 0, NULL}
+
+enum ng_item_status {
+  NG_ITEM_NEW = 0,
+  NG_ITEM_CHANGED,
+  NG_ITEM_UNCHANGED,
+  NG_ITEM_REMOVED,
+  NG_ITEM_SKIPPED   /* not indexed; see severity and message */
+};
+
+enum ng_severity { NG_SEV_NONE = 0, NG_SEV_WARNING = 1, NG_SEV_ERROR = 2 };
+
+/* What happened to one file or feed record, passed to the run's callback. */
+typedef struct ng_item_report {
+  const char *path;       /* as stored (absolute), or "<feed>#<id>" for feed records */
+  int status;             /* ng_item_status */
+  int severity;           /* ng_severity */
+  int error_class;        /* with NG_SEV_ERROR: NG_EDATA or NG_ESYSTEM */
+  long passages;          /* passages written for this item */
+  const char *encoding;   /* encoding the text was read in, or NULL */
+  const char *message;    /* one line, no trailing newline, or NULL */
+} ng_item_report;
+
+/* Called once per item; the report and its strings live until the call returns. */
+typedef void (*ng_report_fn)(void *ctx, const ng_item_report *report);
+
+typedef struct ng_run_stats {
+  long long added, changed, removed, unchanged, skipped;
+  long long passages_written;   /* passages inserted by this run */
+  long long passages_removed;   /* passages deleted by this run */
+  int worst;                    /* 0, NG_EDATA or NG_ESYSTEM: worst problem met */
+} ng_run_stats;
+
+/* Starts a run on a write handle.  report may be NULL.  opts may be NULL.
+ * Returns NG_OK (*out set), NG_EUSAGE (read-only handle, bad encoding name)
+ * or NG_ESYSTEM; the message is on idx. */
+int ng_run_begin(ng_run **out, ng_index *idx, const ng_run_options *opts, ng_report_fn report,
+                 void *ctx);
+
+/* Indexes a file, or a directory recursively (symbolic links followed, loops
+ * detected, hidden entries skipped), and remembers the path as a root: at
+ * ng_run_finish documents under it whose files are gone are removed.  Files
+ * ending in ".jsonl" are read as feeds (see ng_run_add_feed).  Problems with
+ * single files go to the report callback and into the run's worst status;
+ * the return value is NG_OK, NG_EDATA when the path itself cannot be read
+ * (nothing under it is removed then), or NG_ESYSTEM when the index failed
+ * (the run must then be abandoned with ng_run_free). */
+int ng_run_add_path(ng_run *run, const char *path);
+
+/* Reads a JSON Lines feed: one article per line, an object with string
+ * fields "id" (or a number), "title", "body" and optional "date", "source",
+ * "url", "author".  name is "-" for stdin (fp then must be given) or a file
+ * path (fp NULL).  Records are stored as "<feed>#<id>", replacing a stored
+ * record with the same id when it changed.  Bad lines are reported and
+ * skipped.  Returns as ng_run_add_path. */
+int ng_run_add_feed(ng_run *run, const char *name, FILE *fp);
+
+/* Commits, removes documents under the run's roots that were not seen, and
+ * fills *stats (may be NULL).  The run is still to be freed.  NG_OK or
+ * NG_ESYSTEM. */
+int ng_run_finish(ng_run *run, ng_run_stats *stats);
+
+/* Current counts of a run in progress (for progress lines). */
+void ng_run_progress(const ng_run *run, ng_run_stats *stats);
+
+/* Frees the run; work not yet committed by ng_run_finish is rolled back,
+ * except batches already committed (each file is always all-or-nothing). */
+void ng_run_free(ng_run *run);
+
+/* ------------------------------------------------------------------ */
+/* Searching                                                           */
+
+enum ng_sort { NG_SORT_RANK = 0, NG_SORT_DATE = 1 };
+enum ng_kind { NG_KIND_HEADLINE = 0, NG_KIND_PARAGRAPH = 1 };
+
+typedef struct ng_search_options {
+  unsigned version;        /* NG_SEARCH_OPTIONS_VERSION */
+  int any;                 /* rank passages with any of the words (default: all required) */
+  int raw_fts5;            /* the query is an FTS5 expression, passed through */
+  int no_variants;         /* do not add spelling/acronym/synonym variants */
+  int per_document;        /* only the best passage of each document */
+  int sort;                /* ng_sort */
+  long limit;              /* 0: 10; negative: no limit */
+  long offset;
+  const char *since;       /* ISO date (YYYY-MM-DD...) or NULL: only documents dated >= */
+  const char *until;       /* ISO date or NULL: only documents dated <= (the whole day) */
+  int snippet_tokens;      /* 0: 32 */
+} ng_search_options;
+#define NG_SEARCH_OPTIONS_VERSION 1
+#define NG_SEARCH_OPTIONS_INIT \
+  {NG_SEARCH_OPTIONS_VERSION, 0, 0, 0, 0, NG_SORT_RANK, 0, 0, NULL, NULL, 0}
+
+/* Snippets mark matched words with these bytes (never present in stored text). */
+#define NG_MARK_OPEN '\x01'
+#define NG_MARK_CLOSE '\x02'
+
+typedef struct ng_hit {
+  long long doc_id;
+  const char *path;      /* file path, or "<feed>#<id>" */
+  const char *title;     /* document headline, or "" */
+  const char *dateline;  /* or NULL */
+  const char *date;      /* ISO 8601 or NULL */
+  const char *source, *url, *author;  /* or NULL */
+  int kind;              /* ng_kind */
+  int ordinal;           /* 0 for the headline, then 1, 2, ... */
+  int first_line, last_line;
+  double score;          /* higher is better */
+  const char *text;      /* the whole passage */
+  const char *snippet;   /* an extract with NG_MARK_OPEN/NG_MARK_CLOSE around matches */
+} ng_hit;
+
+typedef struct ng_results ng_results;
+
+/* Adds the variants in file path (see data/variants.txt for the format) to
+ * the handle's variants, which start as the built-in list.  NG_OK,
+ * NG_EDATA (unreadable or bad line, message names file and line). */
+int ng_index_add_variants(ng_index *idx, const char *path);
+
+/* Runs a query.  A query that cannot be parsed is read as plain words; with
+ * opts->raw_fts5 a bad expression is NG_EUSAGE.  A query with no searchable
+ * word is NG_EUSAGE.  On NG_OK *out is an iterator to step with
+ * ng_results_next and free with ng_results_free. */
+int ng_search(ng_index *idx, const char *query, const ng_search_options *opts,
+              ng_results **out);
+
+/* Steps the iterator: NG_ROW (and *hit points to a record owned by the
+ * iterator, valid until the next call), NG_DONE, or an error (message on the
+ * index handle). */
+int ng_results_next(ng_results *res, const ng_hit **hit);
+
+/* Frees the iterator.  Accepts NULL. */
+void ng_results_free(ng_results *res);
+
+/* Counts the passages (or documents, with per_document) matching.  Returns as
+ * ng_search. */
+int ng_count(ng_index *idx, const char *query, const ng_search_options *opts, long long *count);
+
+/* Describes how the query was understood: words, stems, variants added,
+ * phrases, filters and the FTS5 expression run.  *out is malloc'd, the caller
+ * frees it.  Returns as ng_search. */
+int ng_explain(ng_index *idx, const char *query, const ng_search_options *opts, char **out);
+
+/* For a query with no hits: a corrected query built from close words of the
+ * index vocabulary that does have hits.  *out is malloc'd (caller frees) or
+ * NULL when there is no suggestion.  NG_OK or an error. */
+int ng_suggest(ng_index *idx, const char *query, const ng_search_options *opts, char **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

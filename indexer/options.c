@@ -1,0 +1,134 @@
+/*
+ * options.c -- nutgraf-index's command line (getopt_long).
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "indexer.h"
+
+static const char usage[] =
+    "usage: nutgraf-index [options] [PATH...] [--jsonl FILE|-]\n"
+    "Index the paragraphs of the news articles in each PATH (files, or directories\n"
+    "searched recursively) into an SQLite FTS5 index.  A re-run reads only what\n"
+    "changed and removes documents whose files are gone.\n"
+    "\n"
+    "  -i, --index FILE      the index (default $NUTGRAF_INDEX, else\n"
+    "                        ~/.local/share/nutgraf/index.db)\n"
+    "      --jsonl FILE      read a JSON Lines feed (id, title, body, date, source,\n"
+    "                        url, author); - reads standard input; repeatable\n"
+    "  -f, --full            re-read every file, changed or not\n"
+    "  -l, --language NAME   Snowball language of a new index (default english)\n"
+    "  -e, --encoding NAME   encoding of text that is not UTF-8 (default WINDOWS-1252)\n"
+    "  -x, --exclude GLOB    skip files and directories whose name matches; repeatable\n"
+    "      --max-size SIZE   skip files larger than SIZE bytes (K, M, G; default 256M)\n"
+    "  -n, --no-wait         if another indexer holds the index, exit at once (75)\n"
+    "  -q, --quiet           print nothing unless something went wrong\n"
+    "  -v, --verbose         print a line for every file\n"
+    "      --check           verify the index and print its counts\n"
+    "      --optimize        merge the index's segments (after indexing, if any)\n"
+    "  -h, --help            show this help\n"
+    "  -V, --version         show the versions of nutgraf, SQLite and Snowball\n"
+    "\n"
+    "Exit status: 0 ok, 2 usage, 3 a file or the index could not be read,\n"
+    "4 system error (I/O, SQLite, memory), 75 the index is busy (--no-wait).\n";
+
+enum { OPT_JSONL = 256, OPT_MAX_SIZE, OPT_CHECK, OPT_OPTIMIZE };
+
+static const struct option longopts[] = {
+    {"index", required_argument, NULL, 'i'},    {"jsonl", required_argument, NULL, OPT_JSONL},
+    {"full", no_argument, NULL, 'f'},           {"language", required_argument, NULL, 'l'},
+    {"encoding", required_argument, NULL, 'e'}, {"exclude", required_argument, NULL, 'x'},
+    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+    {"no-wait", no_argument, NULL, 'n'},        {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},        {"check", no_argument, NULL, OPT_CHECK},
+    {"optimize", no_argument, NULL, OPT_OPTIMIZE},
+    {"help", no_argument, NULL, 'h'},           {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0}};
+
+static int push(const char ***list, size_t *n, const char *s) {
+  const char **p = realloc(*list, (*n + 2) * sizeof *p);
+  if (!p) return -1;
+  p[(*n)++] = s;
+  p[*n] = NULL;
+  *list = p;
+  return 0;
+}
+
+static long long parse_size(const char *s) {
+  char *end;
+  long long v = strtoll(s, &end, 10);
+  if (end == s || v < 0) return -1;
+  switch (*end) {
+    case 'k': case 'K': v <<= 10, end++; break;
+    case 'm': case 'M': v <<= 20, end++; break;
+    case 'g': case 'G': v <<= 30, end++; break;
+    default: break;
+  }
+  return *end ? -1 : v;
+}
+
+static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad_usage(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "nutgraf-index: error: ");
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\nTry 'nutgraf-index --help'.\n");
+  return 2;
+}
+
+int parse_index_options(int argc, char **argv, index_options *o) {
+  memset(o, 0, sizeof *o);
+  const char *index = NULL;
+  int c;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":i:fl:e:x:nqvhV", longopts, NULL)) != -1) {
+    switch (c) {
+      case 'i': index = optarg; break;
+      case OPT_JSONL:
+        if (push(&o->feeds, &o->nfeeds, optarg) != 0) return 4;
+        break;
+      case 'f': o->full = 1; break;
+      case 'l': o->language = optarg; break;
+      case 'e': o->encoding = optarg; break;
+      case 'x':
+        if (push(&o->exclude, &o->nexclude, optarg) != 0) return 4;
+        break;
+      case OPT_MAX_SIZE:
+        o->max_size = parse_size(optarg);
+        if (o->max_size <= 0) return bad_usage("--max-size wants a size such as 64M, not '%s'", optarg);
+        break;
+      case 'n': o->no_wait = 1; break;
+      case 'q': o->quiet = 1; break;
+      case 'v': o->verbose = 1; break;
+      case OPT_CHECK: o->check = 1; break;
+      case OPT_OPTIMIZE: o->optimize = 1; break;
+      case 'h': fputs(usage, stdout); return -1;
+      case 'V': printf("nutgraf-index: %s\n", ng_version_info()); return -1;
+      case ':': return bad_usage("option '%s' needs a value", argv[optind - 1]);
+      default: return bad_usage("unknown option '%s'", argv[optind - 1]);
+    }
+  }
+  for (int i = optind; i < argc; i++) {
+    if (push(&o->paths, &o->npaths, argv[i]) != 0) return 4;
+  }
+  if (o->quiet && o->verbose) return bad_usage("%s", "--quiet and --verbose contradict each other");
+  if (!o->npaths && !o->nfeeds && !o->check && !o->optimize)
+    return bad_usage("%s", "nothing to index: give files, directories or --jsonl FILE");
+  o->index_path = index ? strdup(index) : ng_default_index_path();
+  if (!o->index_path) return bad_usage("%s", "no index path: set $NUTGRAF_INDEX or $HOME, or give --index");
+  return 0;
+}
+
+void free_index_options(index_options *o) {
+  free(o->index_path);
+  free(o->paths);
+  free(o->feeds);
+  free(o->exclude);
+  memset(o, 0, sizeof *o);
+}

@@ -1,0 +1,447 @@
+/*
+ * segment.c -- an article's text -> its headline, dateline and paragraphs.
+ *
+ * News desks write plain text in a few layouts, and one file can mix them:
+ *  - a header block ("Title: ...", "Date: ...", then a blank line) whose
+ *    fields become metadata; its Title is the headline;
+ *  - a headline on line 1, which continues on the next lines while they
+ *    start in lower case, or up to a line that opens with a dateline;
+ *  - paragraphs separated by blank lines (one line each, or hard-wrapped);
+ *  - paragraphs whose first line is indented (newswire bodies);
+ *  - hard-wrapped paragraphs with no blank line between them (the seed
+ *    layout): a paragraph ends on a line ending a sentence when that line or
+ *    the next is short of the wrap width and the next opens like a sentence;
+ *  - one paragraph per line, when lines are longer than any wrap width.
+ * Blank lines always separate paragraphs; the other rules apply inside each
+ * blank-separated block.  Line numbers are those of the file, from 1.  The
+ * lede's dateline ("Anchorage, Alaska — ", "LONDON (Reuters) - ") is
+ * recorded but left in the paragraph text.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+
+#define WRAP_MAX 100         /* text wrapped wider than this is not wrapped */
+#define HEADLINE_MAX 300     /* a first line longer than this is a paragraph */
+#define SHORT_FRACTION 0.85  /* a line shorter than this much of the width is short */
+
+typedef struct line {
+  const char *s;  /* start, after leading whitespace */
+  size_t len;     /* without leading and trailing whitespace */
+  size_t width;   /* code points of the trimmed line */
+  int indent;     /* leading whitespace present */
+  int number;     /* line number in the file */
+} line;
+
+static int is_blank(const line *l) { return l->len == 0; }
+
+/* Splits text into lines, numbering from first. */
+static line *split_lines(const char *text, size_t len, int first, size_t *count) {
+  size_t n = 1;
+  for (size_t i = 0; i < len; i++) n += text[i] == '\n';
+  line *lines = calloc(n, sizeof *lines);
+  if (!lines) return NULL;
+  size_t k = 0, start = 0;
+  for (size_t i = 0; i <= len; i++) {
+    if (i < len && text[i] != '\n') continue;
+    const char *s = text + start, *e = text + i;
+    const char *t = s;
+    while (t < e && (*t == ' ' || *t == '\t')) t++;
+    while (e > t && (e[-1] == ' ' || e[-1] == '\t')) e--;
+    lines[k].s = t;
+    lines[k].len = (size_t)(e - t);
+    lines[k].width = utf8_length(t, lines[k].len);
+    lines[k].indent = t > s && lines[k].len > 0;
+    lines[k].number = first + (int)k;
+    k++;
+    start = i + 1;
+  }
+  /* A final newline does not start another line. */
+  if (len > 0 && text[len - 1] == '\n') k--;
+  *count = k;
+  return lines;
+}
+
+/* Does the line end a sentence: . ! ? or an ellipsis, perhaps inside
+ * closing quotes or brackets, and not after a common abbreviation? */
+static int ends_sentence(const line *l) {
+  static const char *const closers[] = {"\xE2\x80\x9D", "\xE2\x80\x99", "\xC2\xBB", "\"", "'", ")",
+                                        "]", NULL};
+  static const char *const abbrev[] = {"mr", "mrs", "ms", "dr", "st", "gen", "sen", "rep", "gov",
+                                       "lt", "col", "sgt", "capt", "prof", "jr", "sr", "no",
+                                       "vs", "u.s", "u.k", "u.n", "e.u", NULL};
+  const char *s = l->s;
+  size_t n = l->len;
+  for (int again = 1; again && n > 0;) {
+    again = 0;
+    for (int i = 0; closers[i]; i++) {
+      size_t k = strlen(closers[i]);
+      if (n >= k && memcmp(s + n - k, closers[i], k) == 0) {
+        n -= k;
+        again = 1;
+        break;
+      }
+    }
+  }
+  if (n == 0) return 0;
+  if (n >= 3 && memcmp(s + n - 3, "\xE2\x80\xA6", 3) == 0) return 1;
+  char c = s[n - 1];
+  if (c == '!' || c == '?') return 1;
+  if (c != '.') return 0;
+  size_t w = n - 1;
+  while (w > 0 && s[w - 1] != ' ') w--;
+  size_t wl = n - 1 - w;
+  for (int i = 0; abbrev[i]; i++) {
+    if (strlen(abbrev[i]) == wl && strncasecmp(s + w, abbrev[i], wl) == 0) return 0;
+  }
+  return 1;
+}
+
+static int starts_upper(const char *s, size_t n) {
+  if (n == 0) return 0;
+  unsigned char c = (unsigned char)s[0];
+  if (c < 0x80) return isupper(c) || isdigit(c);
+  uint32_t cp;
+  if (!utf8_decode((const unsigned char *)s, n, &cp)) return 0;
+  if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) return 1;  /* Latin-1 capitals */
+  if (cp >= 0x391 && cp <= 0x3A9) return 1;                /* Greek capitals */
+  if (cp >= 0x400 && cp <= 0x42F) return 1;                /* Cyrillic capitals */
+  return cp > 0x2FF && !(cp >= 0x370 && cp <= 0x52F);     /* scripts without case */
+}
+
+/* Does the line open like a sentence (capital, digit or opening quote)? */
+static int starts_paragraph(const line *l) {
+  static const char *const openers[] = {"\xE2\x80\x9C", "\xE2\x80\x98", "\xC2\xAB", "\"", "'",
+                                        "(", "\xE2\x80\x94", "\xE2\x80\x93", "-", NULL};
+  for (int i = 0; openers[i]; i++) {
+    size_t k = strlen(openers[i]);
+    if (l->len >= k && memcmp(l->s, openers[i], k) == 0) return 1;
+  }
+  return starts_upper(l->s, l->len);
+}
+
+static int starts_lower(const line *l) {
+  return l->len > 0 && ((unsigned char)l->s[0] < 0x80 && islower((unsigned char)l->s[0]));
+}
+
+/* Length of the place of a dateline at the start of s ("Anchorage, Alaska"
+ * before " — ", "LONDON (Reuters)" before " - "), or 0. */
+static size_t dateline_length(const char *s, size_t n) {
+  static const struct {
+    const char *sep;
+    int strict; /* a plain hyphen: only after capitals or an agency */
+  } seps[] = {{" \xE2\x80\x94 ", 0}, {" \xE2\x80\x93 ", 0}, {"\xE2\x80\x94", 0},
+              {" -- ", 0},           {" - ", 1},           {NULL, 0}};
+  size_t limit = n < 80 ? n : 80;
+  for (size_t i = 1; i < limit; i++) {
+    for (int k = 0; seps[k].sep; k++) {
+      size_t sl = strlen(seps[k].sep);
+      if (i + sl >= n || memcmp(s + i, seps[k].sep, sl) != 0) continue;
+      /* s[0..i) is the candidate place. */
+      if (!starts_upper(s, i) || isdigit((unsigned char)s[0])) return 0;
+      int words = 0, all_caps = 1, agency = 0;
+      size_t p = 0;
+      while (p < i) {
+        while (p < i && s[p] == ' ') p++;
+        size_t w = p;
+        while (p < i && s[p] != ' ') p++;
+        if (p == w) break;
+        words++;
+        const char *word = s + w;
+        size_t wl = p - w;
+        if (word[0] == '(') {
+          agency = 1;
+          continue;
+        }
+        int upper = starts_upper(word, wl);
+        if (!upper) {
+          static const char *const small[] = {"de", "del", "la", "le", "of", "el", "al", "am",
+                                              "upon", NULL};
+          int ok = 0;
+          for (int j = 0; small[j]; j++) {
+            size_t sl2 = strlen(small[j]);
+            if ((wl == sl2 || (wl == sl2 + 1 && word[sl2] == ',')) && memcmp(word, small[j], sl2) == 0)
+              ok = 1;
+          }
+          if (!ok) return 0;
+        }
+        for (size_t c = 0; c < wl; c++) {
+          if (islower((unsigned char)word[c])) all_caps = 0;
+          if (!isalnum((unsigned char)word[c]) && !strchr(",.'&", word[c]) &&
+              (unsigned char)word[c] < 0x80)
+            return 0;
+        }
+      }
+      if (words == 0 || words > 6) return 0;
+      if (seps[k].strict && !all_caps && !agency) return 0;
+      size_t len = i;
+      while (len > 0 && (s[len - 1] == ',' || s[len - 1] == ' ')) len--;
+      return len;
+    }
+  }
+  return 0;
+}
+
+static char *dup_n(const char *s, size_t n) {
+  char *p = malloc(n + 1);
+  if (p) {
+    memcpy(p, s, n);
+    p[n] = '\0';
+  }
+  return p;
+}
+
+/* Appends one passage made of lines [a, b], joined with single spaces,
+ * cutting texts longer than NG_MAX_PASSAGE_BYTES at spaces. */
+static int add_passage(article *art, const line *lines, size_t a, size_t b, int kind) {
+  buf text = {0};
+  for (size_t i = a; i <= b; i++) {
+    if (lines[i].len == 0) continue;
+    if (text.len) buf_addc(&text, ' ');
+    buf_add(&text, lines[i].s, lines[i].len);
+  }
+  if (text.oom) {
+    buf_free(&text);
+    return NG_ESYSTEM;
+  }
+  size_t off = 0;
+  int rc = NG_OK;
+  while (off < text.len) {
+    size_t n = text.len - off;
+    if (n > NG_MAX_PASSAGE_BYTES) {
+      n = NG_MAX_PASSAGE_BYTES;
+      size_t cut = n;
+      while (cut > n / 2 && text.data[off + cut] != ' ') cut--;
+      if (text.data[off + cut] == ' ') {
+        n = cut;
+      } else {
+        while (n > 0 && ((unsigned char)text.data[off + n] & 0xC0) == 0x80) n--;
+      }
+    }
+    if (art->npassages >= NG_MAX_PASSAGES) {
+      rc = NG_EDATA;
+      break;
+    }
+    if (art->npassages == art->cap) {
+      size_t cap = art->cap ? art->cap * 2 : 32;
+      passage *p = realloc(art->passages, cap * sizeof *p);
+      if (!p) {
+        rc = NG_ESYSTEM;
+        break;
+      }
+      art->passages = p;
+      art->cap = cap;
+    }
+    passage *p = &art->passages[art->npassages++];
+    p->offset = art->texts.len;
+    p->len = n;
+    p->kind = kind;
+    p->first_line = lines[a].number;
+    p->last_line = lines[b].number;
+    buf_add(&art->texts, text.data + off, n);
+    buf_addc(&art->texts, '\0');
+    off += n;
+    while (off < text.len && text.data[off] == ' ') off++;
+  }
+  buf_free(&text);
+  if (rc == NG_OK && art->texts.oom) rc = NG_ESYSTEM;
+  return rc;
+}
+
+/* Reads a header block at lines[0..]: known "Key: value" lines up to a
+ * blank line.  Returns the number of lines it spans (blank included), or 0. */
+static size_t read_header(const line *lines, size_t n, article *art, int *title_line) {
+  static const char *const keys[] = {"title", "date", "source", "url", "author", NULL};
+  size_t i = 0;
+  for (; i < n && !is_blank(&lines[i]); i++) {
+    const char *colon = memchr(lines[i].s, ':', lines[i].len);
+    if (!colon) return 0;
+    size_t kl = (size_t)(colon - lines[i].s);
+    int known = 0;
+    for (int k = 0; keys[k]; k++) known |= strlen(keys[k]) == kl && strncasecmp(lines[i].s, keys[k], kl) == 0;
+    if (!known) return 0;
+  }
+  if (i == 0 || i >= n) return 0; /* a header block ends with a blank line */
+  for (size_t j = 0; j < i; j++) {
+    const char *colon = memchr(lines[j].s, ':', lines[j].len);
+    size_t kl = (size_t)(colon - lines[j].s);
+    const char *v = colon + 1;
+    const char *end = lines[j].s + lines[j].len;
+    while (v < end && (*v == ' ' || *v == '\t')) v++;
+    char *value = dup_n(v, (size_t)(end - v));
+    if (!value) return 0;
+    char **slot = NULL;
+    if (strncasecmp(lines[j].s, "title", kl) == 0) {
+      slot = &art->title;
+      *title_line = (int)j;
+    } else if (strncasecmp(lines[j].s, "date", kl) == 0) {
+      slot = &art->date;
+    } else if (strncasecmp(lines[j].s, "source", kl) == 0) {
+      slot = &art->source;
+    } else if (strncasecmp(lines[j].s, "url", kl) == 0) {
+      slot = &art->url;
+    } else {
+      slot = &art->author;
+    }
+    free(*slot);
+    *slot = value;
+  }
+  return i + 1;
+}
+
+/* Where does the headline starting at lines[h] end? */
+static size_t headline_end(const line *lines, size_t n, size_t h) {
+  /* A dateline within the next three lines closes a multi-line headline. */
+  for (size_t j = h + 1; j < n && j <= h + 3; j++) {
+    if (is_blank(&lines[j]) || ends_sentence(&lines[j - 1]) || lines[j - 1].width > WRAP_MAX) break;
+    if (dateline_length(lines[j].s, lines[j].len)) return j - 1;
+  }
+  size_t e = h;
+  while (e + 1 < n && e < h + 2 && starts_lower(&lines[e + 1]) && !ends_sentence(&lines[e]) &&
+         lines[e + 1].width <= WRAP_MAX)
+    e++;
+  return e;
+}
+
+/* Splits the non-blank block lines[a..b] into paragraphs. */
+static int split_block(article *art, const line *lines, size_t a, size_t b, size_t width) {
+  if (a == b) return add_passage(art, lines, a, a, NG_KIND_PARAGRAPH);
+  size_t indented = 0, flush = 0, widest = 0;
+  for (size_t i = a; i <= b; i++) {
+    if (i > a) {
+      if (lines[i].indent) indented++;
+      else flush++;
+    }
+    if (lines[i].width > widest) widest = lines[i].width;
+  }
+  int by_indent = indented > 0 && flush > 0 && indented <= flush;
+  int wrapped = widest <= WRAP_MAX;
+  size_t start = a;
+  for (size_t i = a + 1; i <= b; i++) {
+    int brk;
+    if (by_indent) {
+      brk = lines[i].indent;
+    } else if (wrapped) {
+      double shortw = SHORT_FRACTION * (double)width;
+      brk = ends_sentence(&lines[i - 1]) && starts_paragraph(&lines[i]) &&
+            ((double)lines[i].width < shortw || (double)lines[i - 1].width < shortw);
+    } else {
+      brk = 1;
+    }
+    if (brk) {
+      int rc = add_passage(art, lines, start, i - 1, NG_KIND_PARAGRAPH);
+      if (rc != NG_OK) return rc;
+      start = i;
+    }
+  }
+  return add_passage(art, lines, start, b, NG_KIND_PARAGRAPH);
+}
+
+static int cmp_size(const void *x, const void *y) {
+  size_t a = *(const size_t *)x, b = *(const size_t *)y;
+  return a < b ? -1 : a > b;
+}
+
+/* The wrap width of the body: the 90th percentile of its line widths. */
+static size_t wrap_width(const line *lines, size_t a, size_t n) {
+  size_t count = 0;
+  for (size_t i = a; i < n; i++) count += !is_blank(&lines[i]);
+  if (count < 3) return 80;
+  size_t *w = malloc(count * sizeof *w);
+  if (!w) return 80;
+  size_t k = 0;
+  for (size_t i = a; i < n; i++) {
+    if (!is_blank(&lines[i])) w[k++] = lines[i].width;
+  }
+  qsort(w, count, sizeof *w, cmp_size);
+  size_t width = w[(count * 9) / 10 < count ? (count * 9) / 10 : count - 1];
+  free(w);
+  return width < 20 ? 20 : width;
+}
+
+int segment_article(const char *text, size_t len, const char *title, article *out) {
+  memset(out, 0, sizeof *out);
+  size_t n = 0;
+  line *lines = split_lines(text, len, title ? 3 : 1, &n);
+  if (!lines) return NG_ESYSTEM;
+  int rc = NG_OK;
+  size_t body = 0;
+
+  if (title) {
+    line t = {title, strlen(title), 0, 0, 1};
+    while (t.len && (t.s[0] == ' ' || t.s[0] == '\t')) t.s++, t.len--;
+    while (t.len && (t.s[t.len - 1] == ' ' || t.s[t.len - 1] == '\t')) t.len--;
+    if (t.len) rc = add_passage(out, &t, 0, 0, NG_KIND_HEADLINE);
+    out->title = dup_n(t.s, t.len);
+    if (!out->title) rc = NG_ESYSTEM;
+  } else {
+    int title_line = -1;
+    body = read_header(lines, n, out, &title_line);
+    if (title_line >= 0) {
+      line t = lines[title_line];
+      const char *colon = memchr(t.s, ':', t.len);
+      t.len -= (size_t)(colon + 1 - t.s);
+      t.s = colon + 1;
+      while (t.len && (*t.s == ' ' || *t.s == '\t')) t.s++, t.len--;
+      if (t.len) rc = add_passage(out, &t, 0, 0, NG_KIND_HEADLINE);
+    } else {
+      size_t h = body;
+      while (h < n && is_blank(&lines[h])) h++;
+      size_t nonblank = 0;
+      for (size_t i = h; i < n; i++) nonblank += !is_blank(&lines[i]);
+      if (h < n && lines[h].width <= HEADLINE_MAX && (nonblank > 1 || lines[h].width <= 120)) {
+        size_t e = headline_end(lines, n, h);
+        rc = add_passage(out, lines, h, e, NG_KIND_HEADLINE);
+        if (rc == NG_OK) {
+          out->title = strdup(article_text(out, 0));
+          if (!out->title) rc = NG_ESYSTEM;
+        }
+        body = e + 1;
+      }
+    }
+  }
+
+  size_t width = wrap_width(lines, body, n);
+  size_t first_paragraph = out->npassages;
+  for (size_t i = body; i < n && rc == NG_OK;) {
+    while (i < n && is_blank(&lines[i])) i++;
+    if (i >= n) break;
+    size_t j = i;
+    while (j + 1 < n && !is_blank(&lines[j + 1])) j++;
+    rc = split_block(out, lines, i, j, width);
+    i = j + 1;
+  }
+
+  if (rc == NG_OK && out->npassages > first_paragraph) {
+    const char *lede = article_text(out, first_paragraph);
+    size_t dl = dateline_length(lede, out->passages[first_paragraph].len);
+    if (dl) {
+      out->dateline = dup_n(lede, dl);
+      if (!out->dateline) rc = NG_ESYSTEM;
+    }
+  }
+  if (rc == NG_OK && out->date) {
+    char iso[32];
+    char *d = normalize_date(out->date, iso, sizeof iso) == 0 ? strdup(iso) : NULL;
+    free(out->date); /* a date we cannot read is left out rather than mis-sorted */
+    out->date = d;
+  }
+  free(lines);
+  if (rc != NG_OK) article_free(out);
+  return rc;
+}
+
+void article_free(article *a) {
+  free(a->title);
+  free(a->dateline);
+  free(a->date);
+  free(a->source);
+  free(a->url);
+  free(a->author);
+  free(a->passages);
+  buf_free(&a->texts);
+  memset(a, 0, sizeof *a);
+}

@@ -1,0 +1,360 @@
+/*
+ * tokenize.c -- the "nutgraf" FTS5 tokenizer: unicode61, then Snowball.
+ *
+ * Like FTS5's porter tokenizer it wraps a parent (unicode61 with diacritics
+ * removed) and keeps per-call state on the stack.  What it adds:
+ *  - English words keep their apostrophes (’ ‘ ʼ become '), so Snowball's
+ *    own rule removes the possessive: Ukraine’s, Ukraine's -> ukrain;
+ *  - a hyphenated compound (cease-fire, 12-hour) is indexed as its parts
+ *    and also as the parts joined (ceasefire), colocated with its first and
+ *    its last part, so "ceasefire" finds "cease-fire" and phrases around the
+ *    compound still line up;
+ *  - tokens longer than LEX_MAX_TOKEN bytes are cut, and tokens longer than
+ *    LEX_MAX_STEMMED are not stemmed, so no input makes stemming costly;
+ *  - in query mode a string that starts with LEX_VERBATIM holds stems
+ *    already computed by the query parser, used as they are.
+ * The lexicon caches raw word -> stem (most words repeat, so this is faster
+ * than stemming every token) and, on write handles, remembers words not yet
+ * in the word table, which serves prefix expansion and "did you mean".
+ */
+#include <libstemmer.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define CHAIN_MAX 8
+#define CACHE_MAX 400000
+
+int lexicon_known_language(const char *language) {
+  struct sb_stemmer *s = sb_stemmer_new(language, "UTF_8");
+  if (!s) return -1;
+  sb_stemmer_delete(s);
+  return 0;
+}
+
+static lex_word *cache_word(lexicon *lx, const char *raw, size_t n, int document) {
+  lex_word *w = strmap_get(&lx->cache, raw, n);
+  if (!w) {
+    const sb_symbol *st = sb_stemmer_stem(lx->stemmer, (const sb_symbol *)raw, (int)n);
+    if (!st) return NULL;
+    size_t sl = (size_t)sb_stemmer_length(lx->stemmer);
+    w = malloc(sizeof *w + n + sl + 2);
+    if (!w) return NULL;
+    w->raw = (char *)(w + 1);
+    w->stem = w->raw + n + 1;
+    memcpy(w->raw, raw, n);
+    w->raw[n] = '\0';
+    memcpy(w->stem, st, sl);
+    w->stem[sl] = '\0';
+    w->stored = 0;
+    if (strmap_put(&lx->cache, raw, n, w) != 0) {
+      free(w);
+      return NULL;
+    }
+  }
+  if (document && lx->record && !w->stored) {
+    if (lx->nfresh == lx->capfresh) {
+      size_t cap = lx->capfresh ? lx->capfresh * 2 : 1024;
+      lex_word **f = realloc(lx->fresh, cap * sizeof *f);
+      if (!f) return NULL;
+      lx->fresh = f;
+      lx->capfresh = cap;
+    }
+    lx->fresh[lx->nfresh++] = w;
+    w->stored = 1; /* queued: store_flush_words writes it */
+  }
+  return w;
+}
+
+const char *lexicon_stem(lexicon *lx, const char *raw, size_t n, size_t *stemlen) {
+  lex_word *w = cache_word(lx, raw, n, 0);
+  if (!w) return NULL;
+  *stemlen = strlen(w->stem);
+  return w->stem;
+}
+
+void lexicon_forget(lexicon *lx) {
+  if (lx->cache.count < CACHE_MAX) return;
+  strmap_clear(&lx->cache, free);
+  lx->nfresh = 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+typedef struct part {
+  char stem[LEX_MAX_TOKEN + 1];
+  char raw[LEX_MAX_TOKEN + 1];
+  size_t stemlen, rawlen;
+  int start, end;
+} part;
+
+typedef struct tok_state {
+  lexicon *lx;
+  int document;  /* document or aux tokenizing: join compounds, record words */
+  int prefix;    /* an FTS5 prefix query: do not stem */
+  const char *text;
+  int ntext;
+  void *fts_ctx;
+  int (*xToken)(void *, int, const char *, int, int, int);
+  lex_token_fn fn;  /* internal tokenizing (the query parser) */
+  void *fn_ctx;
+  part chain[CHAIN_MAX];
+  size_t nchain;
+  int expect_start;  /* where the next part of the chain must start */
+} tok_state;
+
+/* Length of the hyphen at s, or 0: '-', U+2010 or U+2011, followed by a word
+ * character (not a space, not another dash). */
+static int hyphen_at(const char *s, int n) {
+  int k = 0;
+  if (n >= 1 && s[0] == '-') k = 1;
+  else if (n >= 3 && (unsigned char)s[0] == 0xE2 && (unsigned char)s[1] == 0x80 &&
+           ((unsigned char)s[2] == 0x90 || (unsigned char)s[2] == 0x91))
+    k = 3;
+  if (!k || k >= n) return 0;
+  unsigned char c = (unsigned char)s[k];
+  if (c >= 0x80) return (c == 0xE2) ? 0 : k;
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ? k : 0;
+}
+
+static int emit(tok_state *ts, int colocated, const char *s, size_t n, int start, int end) {
+  return ts->xToken(ts->fts_ctx, colocated ? FTS5_TOKEN_COLOCATED : 0, s, (int)n, start, end);
+}
+
+static int flush_chain(tok_state *ts) {
+  int rc = SQLITE_OK;
+  size_t n = ts->nchain;
+  ts->nchain = 0;
+  if (n == 0) return rc;
+  if (n == 1) return emit(ts, 0, ts->chain[0].stem, ts->chain[0].stemlen, ts->chain[0].start, ts->chain[0].end);
+  char joined[LEX_MAX_TOKEN + 1];
+  size_t jl = 0;
+  for (size_t i = 0; i < n && jl < LEX_MAX_TOKEN; i++) {
+    const char *r = ts->chain[i].raw;
+    size_t k = ts->chain[i].rawlen;
+    if (jl + k > LEX_MAX_TOKEN) {
+      k = LEX_MAX_TOKEN - jl;
+      while (k > 0 && ((unsigned char)r[k] & 0xC0) == 0x80) k--;
+    }
+    memcpy(joined + jl, r, k);
+    jl += k;
+  }
+  const char *js = joined;
+  size_t jsl = jl;
+  if (jl <= LEX_MAX_STEMMED) {
+    lex_word *w = cache_word(ts->lx, joined, jl, ts->document);
+    if (!w) return SQLITE_NOMEM;
+    js = w->stem;
+    jsl = strlen(js);
+  }
+  int s0 = ts->chain[0].start, e1 = ts->chain[n - 1].end;
+  for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
+    rc = emit(ts, 0, ts->chain[i].stem, ts->chain[i].stemlen, ts->chain[i].start, ts->chain[i].end);
+    if (rc == SQLITE_OK && (i == 0 || i == n - 1)) rc = emit(ts, 1, js, jsl, s0, e1);
+  }
+  return rc;
+}
+
+/* unicode61's callback: one folded token. */
+static int on_token(void *ctx, int tflags, const char *tok, int ntok, int start, int end) {
+  (void)tflags;
+  tok_state *ts = ctx;
+  lexicon *lx = ts->lx;
+  char word[LEX_MAX_TOKEN + 8];
+  size_t n = 0;
+  for (int i = 0; i < ntok;) {
+    unsigned char c = (unsigned char)tok[i];
+    int len = c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    if (i + len > ntok) len = ntok - i;
+    int apostrophe = lx->apostrophes && ((len == 3 && c == 0xE2 && (unsigned char)tok[i + 1] == 0x80 &&
+                                          ((unsigned char)tok[i + 2] == 0x98 ||
+                                           (unsigned char)tok[i + 2] == 0x99)) ||
+                                         (len == 2 && c == 0xCA && (unsigned char)tok[i + 1] == 0xBC));
+    if (apostrophe) {
+      if (n + 1 > LEX_MAX_TOKEN) break;
+      word[n++] = '\'';
+    } else {
+      if (n + (size_t)len > LEX_MAX_TOKEN) break; /* cut at a character boundary */
+      memcpy(word + n, tok + i, (size_t)len);
+      n += (size_t)len;
+    }
+    i += len;
+  }
+  size_t a = 0;
+  while (a < n && word[a] == '\'') a++;
+  while (n > a && word[n - 1] == '\'') n--;
+  if (n == a) return SQLITE_OK;
+  const char *raw = word + a;
+  size_t rawlen = n - a;
+  raw = memmove(word, raw, rawlen);
+  word[rawlen] = '\0';
+
+  const char *stem = raw;
+  size_t stemlen = rawlen;
+  if (!ts->prefix && rawlen <= LEX_MAX_STEMMED) {
+    lex_word *w = cache_word(lx, raw, rawlen, ts->document);
+    if (!w) return SQLITE_NOMEM;
+    stem = w->stem;
+    stemlen = strlen(stem);
+  }
+  int hyphen = end < ts->ntext ? hyphen_at(ts->text + end, ts->ntext - end) : 0;
+
+  if (ts->fn) {
+    lex_token t = {stem, stemlen, raw, rawlen, start, end, hyphen != 0};
+    return ts->fn(ts->fn_ctx, &t);
+  }
+  if (!ts->document) return emit(ts, 0, stem, stemlen, start, end);
+
+  int rc = SQLITE_OK;
+  if (ts->nchain > 0 && start != ts->expect_start) rc = flush_chain(ts);
+  if (rc != SQLITE_OK) return rc;
+  if (ts->nchain == 0 && !hyphen) return emit(ts, 0, stem, stemlen, start, end);
+  part *p = &ts->chain[ts->nchain++];
+  memcpy(p->stem, stem, stemlen);
+  p->stemlen = stemlen;
+  memcpy(p->raw, raw, rawlen);
+  p->rawlen = rawlen;
+  p->start = start;
+  p->end = end;
+  ts->expect_start = end + hyphen;
+  if (!hyphen || ts->nchain == CHAIN_MAX) rc = flush_chain(ts);
+  return rc;
+}
+
+static int run_parent(lexicon *lx, tok_state *ts, const char *text, int n) {
+  ts->text = text;
+  ts->ntext = n;
+  int flags = ts->document ? FTS5_TOKENIZE_DOCUMENT : FTS5_TOKENIZE_QUERY;
+  int rc = lx->u61.xTokenize(lx->u61_inst, ts, flags, text, n, on_token);
+  if (rc == SQLITE_OK && ts->document) rc = flush_chain(ts);
+  return rc;
+}
+
+int lexicon_tokenize(lexicon *lx, const char *text, int n, void *ctx, lex_token_fn fn) {
+  tok_state ts;
+  memset(&ts, 0, sizeof ts);
+  ts.lx = lx;
+  ts.fn = fn;
+  ts.fn_ctx = ctx;
+  return run_parent(lx, &ts, text, n);
+}
+
+/* ------------------------------------------------------------------ */
+/* The FTS5 module */
+
+typedef struct ng_tokenizer {
+  lexicon *lx;
+} ng_tokenizer;
+
+static int tok_create(void *ctx, const char **args, int nargs, Fts5Tokenizer **out) {
+  lexicon *lx = ctx;
+  *out = NULL;
+  if (nargs >= 1 && strcmp(args[0], lx->language) != 0) return SQLITE_ERROR;
+  ng_tokenizer *t = malloc(sizeof *t);
+  if (!t) return SQLITE_NOMEM;
+  t->lx = lx;
+  *out = (Fts5Tokenizer *)t;
+  return SQLITE_OK;
+}
+
+static void tok_delete(Fts5Tokenizer *t) { free(t); }
+
+static int tok_tokenize(Fts5Tokenizer *tok, void *ctx, int flags, const char *text, int n,
+                        int (*xToken)(void *, int, const char *, int, int, int)) {
+  lexicon *lx = ((ng_tokenizer *)tok)->lx;
+  if ((flags & FTS5_TOKENIZE_QUERY) && n > 0 && text[0] == LEX_VERBATIM) {
+    int rc = SQLITE_OK;
+    for (int i = 1; i < n && rc == SQLITE_OK;) {
+      while (i < n && text[i] == ' ') i++;
+      int s = i;
+      while (i < n && text[i] != ' ') i++;
+      if (i > s) rc = xToken(ctx, 0, text + s, i - s, s, i);
+    }
+    return rc;
+  }
+  tok_state ts;
+  memset(&ts, 0, sizeof ts);
+  ts.lx = lx;
+  ts.document = (flags & (FTS5_TOKENIZE_DOCUMENT | FTS5_TOKENIZE_AUX)) != 0;
+  ts.prefix = (flags & FTS5_TOKENIZE_PREFIX) != 0;
+  ts.fts_ctx = ctx;
+  ts.xToken = xToken;
+  /* Aux tokenizing (snippets) must see the same tokens but records nothing. */
+  int record = lx->record;
+  if (flags & FTS5_TOKENIZE_AUX) lx->record = 0;
+  int rc = run_parent(lx, &ts, text, n);
+  lx->record = record;
+  return rc;
+}
+
+static fts5_api *fts5_api_of(sqlite3 *db) {
+  fts5_api *api = NULL;
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK) return NULL;
+  sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
+  sqlite3_step(st);
+  sqlite3_finalize(st);
+  return api;
+}
+
+int lexicon_init(lexicon *lx, sqlite3 *db, const char *language, char *err, size_t errlen) {
+  memset(lx, 0, sizeof *lx);
+  if (strlen(language) >= sizeof lx->language) {
+    snprintf(err, errlen, "unknown language '%.40s'", language);
+    return NG_EUSAGE;
+  }
+  snprintf(lx->language, sizeof lx->language, "%s", language);
+  lx->stemmer = sb_stemmer_new(language, "UTF_8");
+  if (!lx->stemmer) {
+    char list[1024];
+    ng_languages(list, sizeof list);
+    snprintf(err, errlen, "unknown language '%s' (known: %s)", language, list);
+    return NG_EUSAGE;
+  }
+  lx->apostrophes = strcmp(language, "english") == 0 || strcmp(language, "en") == 0 ||
+                    strcmp(language, "porter") == 0;
+  fts5_api *api = fts5_api_of(db);
+  void *u61ctx = NULL;
+  if (!api || api->xFindTokenizer(api, "unicode61", &u61ctx, &lx->u61) != SQLITE_OK) {
+    snprintf(err, errlen, "this SQLite has no FTS5");
+    lexicon_free(lx);
+    return NG_ESYSTEM;
+  }
+  const char *args_en[] = {"remove_diacritics", "2", "tokenchars", "'\xE2\x80\x98\xE2\x80\x99"};
+  const char *args_other[] = {"remove_diacritics", "2"};
+  int rc = lx->apostrophes ? lx->u61.xCreate(u61ctx, args_en, 4, &lx->u61_inst)
+                           : lx->u61.xCreate(u61ctx, args_other, 2, &lx->u61_inst);
+  if (rc == SQLITE_OK) {
+    static fts5_tokenizer module = {tok_create, tok_delete, tok_tokenize};
+    rc = api->xCreateTokenizer(api, "nutgraf", lx, &module, NULL);
+  }
+  if (rc != SQLITE_OK) {
+    snprintf(err, errlen, "cannot set up the tokenizer: %s", sqlite3_errstr(rc));
+    lexicon_free(lx);
+    return NG_ESYSTEM;
+  }
+  return NG_OK;
+}
+
+void lexicon_free(lexicon *lx) {
+  if (lx->u61_inst) lx->u61.xDelete(lx->u61_inst);
+  lx->u61_inst = NULL;
+  sb_stemmer_delete(lx->stemmer);
+  lx->stemmer = NULL;
+  strmap_clear(&lx->cache, free);
+  free(lx->fresh);
+  lx->fresh = NULL;
+  lx->nfresh = lx->capfresh = 0;
+}
+
+void ng_languages(char *out, size_t n) {
+  buf b = {0};
+  const char **list = sb_stemmer_list();
+  for (int i = 0; list[i]; i++) {
+    if (i) buf_addc(&b, ' ');
+    buf_adds(&b, list[i]);
+  }
+  snprintf(out, n, "%s", b.data ? b.data : "");
+  buf_free(&b);
+}

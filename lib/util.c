@@ -1,0 +1,347 @@
+/*
+ * util.c -- small containers and text helpers the other modules share.
+ *
+ * Owns nothing global.  buf is a growable byte buffer whose out-of-memory
+ * state is sticky, so a run of appends is checked once.  strmap is an
+ * open-addressing hash map with linear probing; it never shrinks and keeps
+ * its load under 1/2.  The UTF-8 decoder is strict (no overlongs, no
+ * surrogates), because everything stored must be valid UTF-8.
+ */
+#define _XOPEN_SOURCE 700
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+void buf_free(buf *b) {
+  free(b->data);
+  b->data = NULL;
+  b->len = b->cap = 0;
+  b->oom = 0;
+}
+
+void buf_reset(buf *b) {
+  b->len = 0;
+  b->oom = 0;
+  if (b->data) b->data[0] = '\0';
+}
+
+int buf_reserve(buf *b, size_t extra) {
+  if (b->oom) return -1;
+  if (b->len + extra + 1 <= b->cap) return 0;
+  size_t cap = b->cap ? b->cap : 64;
+  while (cap < b->len + extra + 1) {
+    if (cap > SIZE_MAX / 2) {
+      b->oom = 1;
+      return -1;
+    }
+    cap *= 2;
+  }
+  char *p = realloc(b->data, cap);
+  if (!p) {
+    b->oom = 1;
+    return -1;
+  }
+  b->data = p;
+  b->cap = cap;
+  return 0;
+}
+
+int buf_add(buf *b, const char *s, size_t n) {
+  if (buf_reserve(b, n) != 0) return -1;
+  if (n) memcpy(b->data + b->len, s, n);
+  b->len += n;
+  b->data[b->len] = '\0';
+  return 0;
+}
+
+int buf_adds(buf *b, const char *s) { return buf_add(b, s, strlen(s)); }
+
+int buf_addc(buf *b, char c) { return buf_add(b, &c, 1); }
+
+int buf_printf(buf *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0 || buf_reserve(b, (size_t)n) != 0) return -1;
+  va_start(ap, fmt);
+  vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  b->len += (size_t)n;
+  return 0;
+}
+
+char *buf_detach(buf *b) {
+  char *p = b->data;
+  if (!p) p = calloc(1, 1);
+  b->data = NULL;
+  b->len = b->cap = 0;
+  b->oom = 0;
+  return p;
+}
+
+/* FNV-1a, 64 bits: content hashes for change detection and map keys. */
+uint64_t hash_bytes(const void *data, size_t n) {
+  const unsigned char *p = data;
+  uint64_t h = 14695981039346656037ULL;
+  for (size_t i = 0; i < n; i++) {
+    h ^= p[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+static strmap_slot *find_slot(const strmap *m, const char *key, size_t klen, uint64_t h) {
+  size_t mask = m->cap - 1;
+  for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+    strmap_slot *s = &m->slots[i];
+    if (!s->key) return s;
+    if (s->hash == h && s->klen == klen && memcmp(s->key, key, klen) == 0) return s;
+  }
+}
+
+void *strmap_get(const strmap *m, const char *key, size_t klen) {
+  if (!m->cap) return NULL;
+  strmap_slot *s = find_slot(m, key, klen, hash_bytes(key, klen));
+  return s->key ? s->value : NULL;
+}
+
+static int grow(strmap *m) {
+  size_t cap = m->cap ? m->cap * 2 : 64;
+  strmap_slot *slots = calloc(cap, sizeof *slots);
+  if (!slots) return -1;
+  strmap old = *m;
+  m->slots = slots;
+  m->cap = cap;
+  for (size_t i = 0; i < old.cap; i++) {
+    if (old.slots[i].key) *find_slot(m, old.slots[i].key, old.slots[i].klen, old.slots[i].hash) = old.slots[i];
+  }
+  free(old.slots);
+  return 0;
+}
+
+int strmap_put(strmap *m, const char *key, size_t klen, void *value) {
+  if ((m->count + 1) * 2 > m->cap && grow(m) != 0) return -1;
+  uint64_t h = hash_bytes(key, klen);
+  strmap_slot *s = find_slot(m, key, klen, h);
+  if (s->key) {
+    s->value = value;
+    return 0;
+  }
+  char *k = malloc(klen + 1);
+  if (!k) return -1;
+  memcpy(k, key, klen);
+  k[klen] = '\0';
+  s->key = k;
+  s->klen = klen;
+  s->hash = h;
+  s->value = value;
+  m->count++;
+  return 0;
+}
+
+void strmap_clear(strmap *m, void (*free_value)(void *)) {
+  for (size_t i = 0; i < m->cap; i++) {
+    if (!m->slots[i].key) continue;
+    free(m->slots[i].key);
+    if (free_value) free_value(m->slots[i].value);
+  }
+  free(m->slots);
+  m->slots = NULL;
+  m->cap = m->count = 0;
+}
+
+size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
+  if (n == 0) return 0;
+  unsigned c = s[0];
+  if (c < 0x80) {
+    *cp = c;
+    return 1;
+  }
+  size_t len;
+  uint32_t v, min;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+    v = c & 0x1F;
+    min = 0x80;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    v = c & 0x0F;
+    min = 0x800;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    v = c & 0x07;
+    min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (n < len) return 0;
+  for (size_t i = 1; i < len; i++) {
+    if ((s[i] & 0xC0) != 0x80) return 0;
+    v = (v << 6) | (s[i] & 0x3F);
+  }
+  if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+  *cp = v;
+  return len;
+}
+
+size_t utf8_valid_prefix(const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t i = 0;
+  while (i < n) {
+    if (p[i] < 0x80) {
+      i++;
+      continue;
+    }
+    uint32_t cp;
+    size_t k = utf8_decode(p + i, n - i, &cp);
+    if (!k) break;
+    i += k;
+  }
+  return i;
+}
+
+size_t utf8_length(const char *s, size_t n) {
+  size_t count = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (((unsigned char)s[i] & 0xC0) != 0x80) count++;
+  }
+  return count;
+}
+
+int buf_add_utf8(buf *b, uint32_t cp) {
+  char out[4];
+  size_t n;
+  if (cp < 0x80) {
+    out[0] = (char)cp;
+    n = 1;
+  } else if (cp < 0x800) {
+    out[0] = (char)(0xC0 | (cp >> 6));
+    out[1] = (char)(0x80 | (cp & 0x3F));
+    n = 2;
+  } else if (cp < 0x10000) {
+    out[0] = (char)(0xE0 | (cp >> 12));
+    out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[2] = (char)(0x80 | (cp & 0x3F));
+    n = 3;
+  } else {
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    n = 4;
+  }
+  return buf_add(b, out, n);
+}
+
+/* The date forms news feeds and header blocks use, most specific first. */
+static const char *const date_formats[] = {
+    "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d",
+    "%Y/%m/%d",          "%a, %d %b %Y %H:%M:%S", "%d %b %Y %H:%M:%S", "%a, %d %b %Y",
+    "%d %B %Y",          "%B %d, %Y",         "%b %d, %Y",          "%d %b %Y",
+    "%A %d %B %Y",       "%A, %d %B %Y",      "%A, %B %d, %Y",      NULL};
+
+int normalize_date(const char *text, char *out, size_t n) {
+  while (isspace((unsigned char)*text)) text++;
+  for (int i = 0; date_formats[i]; i++) {
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    tm.tm_hour = -1;
+    const char *end = strptime(text, date_formats[i], &tm);
+    if (!end) continue;
+    /* Allow a trailing zone or fraction ("Z", "+01:00", ".123Z", " GMT"). */
+    if (*end && !strchr("Z+-. ", *end)) continue;
+    if (tm.tm_year < -1899 + 1000 || tm.tm_year > 9999 - 1900) continue;
+    if (tm.tm_hour >= 0 && strchr(date_formats[i], 'H')) {
+      snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+               tm.tm_hour, tm.tm_min, tm.tm_sec);
+    } else {
+      snprintf(out, n, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    }
+    return 0;
+  }
+  return -1;
+}
+
+char *clean_path(const char *path) {
+  buf in = {0}, out = {0};
+  if (path[0] != '/') {
+    char *cwd = getcwd(NULL, 0);
+    if (!cwd) return NULL;
+    buf_adds(&in, cwd);
+    buf_addc(&in, '/');
+    free(cwd);
+  }
+  buf_adds(&in, path);
+  if (in.oom) {
+    buf_free(&in);
+    return NULL;
+  }
+  /* Walk the components, keeping a stack in out. */
+  const char *p = in.data;
+  while (*p) {
+    while (*p == '/') p++;
+    const char *start = p;
+    while (*p && *p != '/') p++;
+    size_t n = (size_t)(p - start);
+    if (n == 0 || (n == 1 && start[0] == '.')) continue;
+    if (n == 2 && start[0] == '.' && start[1] == '.') {
+      while (out.len > 0 && out.data[out.len - 1] != '/') out.len--;
+      if (out.len > 0) out.len--;
+      if (out.data) out.data[out.len] = '\0';
+      continue;
+    }
+    buf_addc(&out, '/');
+    buf_add(&out, start, n);
+  }
+  buf_free(&in);
+  if (out.len == 0) buf_addc(&out, '/');
+  if (out.oom) {
+    buf_free(&out);
+    return NULL;
+  }
+  return buf_detach(&out);
+}
+
+int ng_exit_status(int rc) {
+  switch (rc) {
+    case NG_OK:
+    case NG_ROW:
+    case NG_DONE:
+      return 0;
+    case NG_EUSAGE:
+      return 2;
+    case NG_EDATA:
+      return 3;
+    case NG_EBUSY:
+      return 75;
+    default:
+      return 4;
+  }
+}
+
+char *ng_display_string(const char *s) {
+  buf b = {0};
+  size_t n = strlen(s);
+  for (size_t i = 0; i < n;) {
+    unsigned char c = (unsigned char)s[i];
+    uint32_t cp = 0;
+    size_t k = c < 0x80 ? 1 : utf8_decode((const unsigned char *)s + i, n - i, &cp);
+    if (c == '\n') buf_adds(&b, "\\n");
+    else if (c == '\t') buf_adds(&b, "\\t");
+    else if (c == '\\') buf_adds(&b, "\\\\");
+    else if (c < 0x20 || c == 0x7F || k == 0 || (k == 2 && cp >= 0x80 && cp <= 0x9F)) {
+      buf_printf(&b, "\\x%02X", c);
+      k = 1;
+    } else {
+      buf_add(&b, s + i, k);
+    }
+    i += k ? k : 1;
+  }
+  return b.oom ? (buf_free(&b), NULL) : buf_detach(&b);
+}

@@ -1,0 +1,157 @@
+/*
+ * options.c -- nutgraf-query's command line (getopt_long).  Options come
+ * before the query: the first word that is not an option starts it, so
+ * "nutgraf-query sanctions -oil" searches for sanctions without oil.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "query.h"
+
+static const char usage[] =
+    "usage: nutgraf-query [options] QUERY...\n"
+    "Print the passages of the index that best match QUERY, best first.\n"
+    "Words are all required; \"a phrase\", OR, NOT word, -word, word*, NEAR,\n"
+    "(...), title:, source: and path: work as in nutgraf-syntax(7).\n"
+    "\n"
+    "  -i, --index FILE      the index (default $NUTGRAF_INDEX, else\n"
+    "                        ~/.local/share/nutgraf/index.db)\n"
+    "  -a, --any             rank passages with any of the words\n"
+    "  -n, --limit N         at most N results (default 10; 0: all)\n"
+    "      --offset N        skip the first N results\n"
+    "  -c, --count           print the number of matching passages only\n"
+    "  -l, --files           print only the files, best first (like grep -l)\n"
+    "  -f, --format FORMAT   text (default), grep (path:line:passage) or json\n"
+    "  -s, --sort ORDER      rank (default) or date (newest first)\n"
+    "      --since DATE      only articles dated DATE (YYYY-MM-DD) or later\n"
+    "      --until DATE      only articles dated DATE or earlier\n"
+    "      --variants FILE   add the variant groups in FILE; repeatable\n"
+    "      --no-variants     do not search for variant spellings and synonyms\n"
+    "      --fts5            QUERY is a raw SQLite FTS5 expression\n"
+    "      --explain         tell on stderr how the query was understood\n"
+    "      --color WHEN      highlight matches: auto (default), always, never\n"
+    "  -h, --help            show this help\n"
+    "  -V, --version         show the versions of nutgraf, SQLite and Snowball\n"
+    "\n"
+    "Exit status: 0 results, 1 no results, 2 bad usage or query,\n"
+    "3 missing or incompatible index, 4 system error.\n";
+
+enum { OPT_OFFSET = 256, OPT_SINCE, OPT_UNTIL, OPT_VARIANTS, OPT_NO_VARIANTS, OPT_FTS5, OPT_EXPLAIN, OPT_COLOR };
+
+static const struct option longopts[] = {
+    {"index", required_argument, NULL, 'i'},       {"any", no_argument, NULL, 'a'},
+    {"limit", required_argument, NULL, 'n'},       {"offset", required_argument, NULL, OPT_OFFSET},
+    {"count", no_argument, NULL, 'c'},             {"files", no_argument, NULL, 'l'},
+    {"format", required_argument, NULL, 'f'},      {"sort", required_argument, NULL, 's'},
+    {"since", required_argument, NULL, OPT_SINCE}, {"until", required_argument, NULL, OPT_UNTIL},
+    {"variants", required_argument, NULL, OPT_VARIANTS},
+    {"no-variants", no_argument, NULL, OPT_NO_VARIANTS},
+    {"fts5", no_argument, NULL, OPT_FTS5},         {"explain", no_argument, NULL, OPT_EXPLAIN},
+    {"color", required_argument, NULL, OPT_COLOR}, {"colour", required_argument, NULL, OPT_COLOR},
+    {"help", no_argument, NULL, 'h'},              {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0}};
+
+static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad_usage(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "nutgraf-query: error: ");
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\nTry 'nutgraf-query --help'.\n");
+  return 2;
+}
+
+static int parse_count(const char *s, long *out) {
+  char *end;
+  long v = strtol(s, &end, 10);
+  if (end == s || *end || v < 0) return -1;
+  *out = v;
+  return 0;
+}
+
+int parse_query_options(int argc, char **argv, query_options *o) {
+  memset(o, 0, sizeof *o);
+  ng_search_options defaults = NG_SEARCH_OPTIONS_INIT;
+  o->search = defaults;
+  const char *index = NULL, *color = "auto";
+  int c;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "+:i:an:clf:s:hV", longopts, NULL)) != -1) {
+    switch (c) {
+      case 'i': index = optarg; break;
+      case 'a': o->search.any = 1; break;
+      case 'n':
+        if (parse_count(optarg, &o->search.limit) != 0) return bad_usage("--limit wants a number, not '%s'", optarg);
+        if (o->search.limit == 0) o->search.limit = -1;
+        break;
+      case OPT_OFFSET:
+        if (parse_count(optarg, &o->search.offset) != 0)
+          return bad_usage("--offset wants a number, not '%s'", optarg);
+        break;
+      case 'c': o->count = 1; break;
+      case 'l': o->files = 1; break;
+      case 'f':
+        if (strcmp(optarg, "text") == 0) o->format = FORMAT_TEXT;
+        else if (strcmp(optarg, "grep") == 0) o->format = FORMAT_GREP;
+        else if (strcmp(optarg, "json") == 0) o->format = FORMAT_JSON;
+        else return bad_usage("--format is text, grep or json, not '%s'", optarg);
+        break;
+      case 's':
+        if (strcmp(optarg, "rank") == 0) o->search.sort = NG_SORT_RANK;
+        else if (strcmp(optarg, "date") == 0) o->search.sort = NG_SORT_DATE;
+        else return bad_usage("--sort is rank or date, not '%s'", optarg);
+        break;
+      case OPT_SINCE: o->search.since = optarg; break;
+      case OPT_UNTIL: o->search.until = optarg; break;
+      case OPT_VARIANTS: {
+        const char **v = realloc(o->variants, (o->nvariants + 1) * sizeof *v);
+        if (!v) return 4;
+        v[o->nvariants++] = optarg;
+        o->variants = v;
+        break;
+      }
+      case OPT_NO_VARIANTS: o->search.no_variants = 1; break;
+      case OPT_FTS5: o->search.raw_fts5 = 1; break;
+      case OPT_EXPLAIN: o->explain = 1; break;
+      case OPT_COLOR: color = optarg; break;
+      case 'h': fputs(usage, stdout); return -1;
+      case 'V': printf("nutgraf-query: %s\n", ng_version_info()); return -1;
+      case ':': return bad_usage("option '%s' needs a value", argv[optind - 1]);
+      default: return bad_usage("unknown option '%s'", argv[optind - 1]);
+    }
+  }
+  if (strcmp(color, "always") == 0) {
+    o->color = 1;
+  } else if (strcmp(color, "auto") == 0) {
+    const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+    o->color = isatty(1) && !(no && *no) && !(term && strcmp(term, "dumb") == 0);
+  } else if (strcmp(color, "never") != 0) {
+    return bad_usage("--color is auto, always or never, not '%s'", color);
+  }
+  if (o->files) o->search.per_document = 1;
+  if (optind >= argc) return bad_usage("%s", "no query given");
+  size_t n = 1;
+  for (int i = optind; i < argc; i++) n += strlen(argv[i]) + 1;
+  o->query = malloc(n);
+  if (!o->query) return 4;
+  o->query[0] = '\0';
+  for (int i = optind; i < argc; i++) {
+    if (i > optind) strcat(o->query, " ");
+    strcat(o->query, argv[i]);
+  }
+  o->index_path = index ? strdup(index) : ng_default_index_path();
+  if (!o->index_path) return bad_usage("%s", "no index path: set $NUTGRAF_INDEX or $HOME, or give --index");
+  return 0;
+}
+
+void free_query_options(query_options *o) {
+  free(o->index_path);
+  free(o->query);
+  free(o->variants);
+  memset(o, 0, sizeof *o);
+}
