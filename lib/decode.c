@@ -54,8 +54,17 @@ static int convert(const char *from, const char *in, size_t n, buf *out, size_t 
 }
 
 size_t decode_clean(char *s, size_t n) {
-  size_t w = 0;
-  for (size_t r = 0; r < n; r++) {
+  /* Skip ahead to the first byte that may need work: CR, a control
+   * character, DEL, or 0xC2 (which leads the C1 controls). */
+  static unsigned char attention[256];
+  if (!attention['\r']) {
+    for (int c = 0; c < 0x20; c++) attention[c] = c != '\t' && c != '\n';
+    attention[0x7F] = attention[0xC2] = 1;
+  }
+  size_t r = 0;
+  while (r < n && !attention[(unsigned char)s[r]]) r++;
+  size_t w = r;
+  for (; r < n; r++) {
     unsigned char c = (unsigned char)s[r];
     if (c == '\r') {
       s[w++] = '\n';

@@ -37,7 +37,7 @@
 enum doc_kind { DOC_ARTICLE = 0, DOC_FEED = 1, DOC_RECORD = 2 };
 
 typedef struct docrec {
-  long long id, size, mtime_ns, hash, indexed_ns, feed;
+  long long id, size, mtime_ns, hash, indexed_ns, feed, passages;
   int kind;
   int seen;
 } docrec;
@@ -145,7 +145,7 @@ int ng_run_begin(ng_run **out, ng_index *idx, const ng_run_options *opts, ng_rep
   sqlite3_stmt *st = NULL;
   if (!run->index_path) {
     rc = ng_fail(idx, NG_ESYSTEM, "out of memory");
-  } else if (sqlite3_prepare_v2(idx->db, "SELECT id, path, kind, feed, size, mtime_ns, hash, indexed_ns FROM doc",
+  } else if (sqlite3_prepare_v2(idx->db, "SELECT id, path, kind, feed, size, mtime_ns, hash, indexed_ns, passages FROM doc",
                                 -1, &st, NULL) != SQLITE_OK) {
     rc = ng_fail_sqlite(idx, "reading documents");
   } else {
@@ -165,6 +165,7 @@ int ng_run_begin(ng_run **out, ng_index *idx, const ng_run_options *opts, ng_rep
       d->mtime_ns = sqlite3_column_int64(st, 5);
       d->hash = sqlite3_column_int64(st, 6);
       d->indexed_ns = sqlite3_column_int64(st, 7);
+      d->passages = sqlite3_column_int64(st, 8);
     }
     if (rc == NG_OK && step != SQLITE_DONE) rc = ng_fail_sqlite(idx, "reading documents");
   }
@@ -187,17 +188,19 @@ static int maybe_commit(ng_run *run, size_t bytes) {
   return store_commit(run->idx) == NG_OK ? NG_OK : fail_index(run);
 }
 
+/* Deletes a document's passages: ordinals 0 to count (the headline is 0,
+ * paragraphs of a document without one start at 1). */
 static int delete_passages(ng_run *run, long long id, long long count) {
-  if (count == 0) return NG_OK;
-  sqlite3_stmt *st = store_stmt(run->idx, ST_PASSAGE_DELETE);
-  if (!st) return fail_index(run);
-  sqlite3_bind_int64(st, 1, id << 20);
-  sqlite3_bind_int64(st, 2, (id << 20) | NG_MAX_PASSAGES);
-  if (sqlite3_step(st) != SQLITE_DONE) {
-    ng_fail_sqlite(run->idx, "deleting passages");
-    return fail_index(run);
+  for (long long k = 0; k <= count; k++) {
+    sqlite3_stmt *st = store_stmt(run->idx, ST_PASSAGE_DELETE);
+    if (!st) return fail_index(run);
+    sqlite3_bind_int64(st, 1, (id << 20) | k);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+      ng_fail_sqlite(run->idx, "deleting passages");
+      return fail_index(run);
+    }
+    run->stats.passages_removed += sqlite3_changes(run->idx->db);
   }
-  run->stats.passages_removed += sqlite3_changes(run->idx->db);
   return NG_OK;
 }
 
@@ -218,8 +221,8 @@ static int write_document(ng_run *run, const char *path, docrec *rec, const doc_
   ng_index *idx = run->idx;
   if (store_begin(idx) != NG_OK) return fail_index(run);
   long long npass = art ? (long long)art->npassages : 0;
-  if (rec && delete_passages(run, rec->id, 1) != NG_OK) return NG_ESYSTEM;
-  sqlite3_stmt *st = store_stmt(idx, ST_DOC_INSERT);
+  if (rec && delete_passages(run, rec->id, rec->passages) != NG_OK) return NG_ESYSTEM;
+  sqlite3_stmt *st = store_stmt(idx, rec ? ST_DOC_UPDATE : ST_DOC_INSERT);
   if (!st) return fail_index(run);
   long long indexed = now_ns();
   sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
@@ -238,12 +241,12 @@ static int write_document(ng_run *run, const char *path, docrec *rec, const doc_
   bind_text_or_null(st, 13, m->encoding);
   sqlite3_bind_int64(st, 14, indexed);
   sqlite3_bind_int64(st, 15, npass);
-  if (sqlite3_step(st) != SQLITE_ROW) {
+  if (rec) sqlite3_bind_int64(st, 16, rec->id);
+  if (sqlite3_step(st) != SQLITE_DONE) {
     ng_fail_sqlite(idx, "storing a document");
     return fail_index(run);
   }
-  long long id = sqlite3_column_int64(st, 0);
-  sqlite3_reset(st);
+  long long id = rec ? rec->id : sqlite3_last_insert_rowid(idx->db);
   int base = art && art->npassages && art->passages[0].kind == NG_KIND_HEADLINE ? 0 : 1;
   for (size_t i = 0; art && i < art->npassages; i++) {
     const passage *p = &art->passages[i];
@@ -251,13 +254,7 @@ static int write_document(ng_run *run, const char *path, docrec *rec, const doc_
     if (!ps) return fail_index(run);
     sqlite3_bind_int64(ps, 1, (id << 20) | (long long)(i + (size_t)base));
     const char *text = article_text(art, i);
-    if (p->kind == NG_KIND_HEADLINE) {
-      sqlite3_bind_text(ps, 2, text, (int)p->len, SQLITE_STATIC);
-      sqlite3_bind_null(ps, 3);
-    } else {
-      sqlite3_bind_null(ps, 2);
-      sqlite3_bind_text(ps, 3, text, (int)p->len, SQLITE_STATIC);
-    }
+    sqlite3_bind_text(ps, p->kind == NG_KIND_HEADLINE ? 3 : 2, text, (int)p->len, SQLITE_STATIC);
     sqlite3_bind_int(ps, 4, p->first_line);
     sqlite3_bind_int(ps, 5, p->last_line);
     if (sqlite3_step(ps) != SQLITE_DONE) {
@@ -281,6 +278,7 @@ static int write_document(ng_run *run, const char *path, docrec *rec, const doc_
   rec->mtime_ns = m->mtime_ns;
   rec->hash = m->hash;
   rec->indexed_ns = indexed;
+  rec->passages = npass;
   rec->seen = 1;
   if (id_out) *id_out = id;
   return NG_OK;
@@ -684,7 +682,7 @@ int ng_run_add_feed(ng_run *run, const char *name, FILE *fp) {
 
 static int remove_document(ng_run *run, const char *path, docrec *d) {
   if (store_begin(run->idx) != NG_OK) return fail_index(run);
-  if (delete_passages(run, d->id, 1) != NG_OK) return NG_ESYSTEM;
+  if (delete_passages(run, d->id, d->passages) != NG_OK) return NG_ESYSTEM;
   sqlite3_stmt *st = store_stmt(run->idx, ST_DOC_DELETE);
   if (!st) return fail_index(run);
   sqlite3_bind_int64(st, 1, d->id);

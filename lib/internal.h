@@ -153,8 +153,17 @@ static inline const char *article_text(const article *a, size_t i) {
 
 typedef struct lex_word {
   char *raw, *stem;
+  size_t rawlen, stemlen;
   int stored;  /* already in the word table */
 } lex_word;
+
+typedef struct lex_slot lex_slot;
+#define LEX_FRONT_SIZE 1024
+typedef struct lex_front {
+  uint32_t hash;
+  unsigned char rawlen, stemlen, hits;
+  char raw[12], stem[13];
+} lex_front;
 
 typedef struct lexicon {
   char language[32];
@@ -162,7 +171,12 @@ typedef struct lexicon {
   int apostrophes;       /* keep ' inside words (English) */
   fts5_tokenizer u61;    /* the parent tokenizer */
   Fts5Tokenizer *u61_inst;
-  strmap cache;          /* raw word -> lex_word */
+  struct lex_slot {
+    uint64_t hash;
+    lex_word *word;
+  } *cache;              /* raw word -> lex_word (tokenize.c) */
+  size_t cache_cap, cache_count;
+  lex_front front[LEX_FRONT_SIZE]; /* short frequent words (tokenize.c) */
   lex_word **fresh;      /* words not yet in the word table */
   size_t nfresh, capfresh;
   int record;            /* note fresh words (write handles) */
@@ -177,6 +191,8 @@ void lexicon_free(lexicon *lx);
 const char *lexicon_stem(lexicon *lx, const char *raw, size_t n, size_t *stemlen);
 /* Drops the cache (after the fresh words were stored). */
 void lexicon_forget(lexicon *lx);
+/* Forgets that the fresh words were queued (their transaction rolled back). */
+void lexicon_unstore(lexicon *lx);
 
 enum { TOK_DOCUMENT = 0, TOK_QUERY = 1 };
 typedef struct lex_token {

@@ -56,7 +56,7 @@ static int prepare(ng_index *idx, const parsed_query *q, const ng_search_options
     return ng_fail(idx, NG_EUSAGE, "cannot read date '%s' (use YYYY-MM-DD)", o->until);
 
   buf_adds(&sql,
-           "WITH m AS (SELECT rowid AS id, -bm25(passage, " NG_HEAD_WEIGHT ", 1.0) AS s"
+           "WITH m AS (SELECT rowid AS id, -bm25(passage, 1.0, " NG_HEAD_WEIGHT ") AS s"
            " FROM passage WHERE passage MATCH ?1),"
            " r AS (SELECT id, id >> 20 AS doc,"
            " s + " NG_CONTEXT_WEIGHT " * (sum(s) OVER (PARTITION BY id >> 20) - s) AS score FROM m)");

