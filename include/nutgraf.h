@@ -228,10 +228,11 @@ typedef struct ng_search_options {
   const char *since;       /* ISO date (YYYY-MM-DD...) or NULL: only documents dated >= */
   const char *until;       /* ISO date or NULL: only documents dated <= (the whole day) */
   int snippet_tokens;      /* 0: 32 */
+  int all;                 /* ignore the query: every passage, in document order */
 } ng_search_options;
 #define NG_SEARCH_OPTIONS_VERSION 1
 #define NG_SEARCH_OPTIONS_INIT \
-  {NG_SEARCH_OPTIONS_VERSION, 0, 0, 0, 0, NG_SORT_RANK, 0, 0, NULL, NULL, 0}
+  {NG_SEARCH_OPTIONS_VERSION, 0, 0, 0, 0, NG_SORT_RANK, 0, 0, NULL, NULL, 0, 0}
 
 /* Snippets mark matched words with these bytes (never present in stored text). */
 #define NG_MARK_OPEN '\x01'
@@ -260,7 +261,9 @@ typedef struct ng_results ng_results;
 int ng_index_add_variants(ng_index *idx, const char *path);
 
 /* Runs a query.  A query that cannot be parsed is read as plain words; with
- * opts->raw_fts5 a bad expression is NG_EUSAGE.  A query with no searchable
+ * opts->raw_fts5 a bad expression is NG_EUSAGE.  With opts->all the query is
+ * ignored (it may be NULL) and every passage comes back in document order,
+ * with score 0 and the whole text as snippet.  A query with no searchable
  * word is NG_EUSAGE.  On NG_OK *out is an iterator to step with
  * ng_results_next and free with ng_results_free. */
 int ng_search(ng_index *idx, const char *query, const ng_search_options *opts,

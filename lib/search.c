@@ -192,10 +192,31 @@ static int search_error(ng_index *idx, const ng_search_options *o, const char *q
   return ng_fail_sqlite(idx, "searching");
 }
 
+/* --all: every passage with its document, in rowid (document) order. */
+static int list_all(ng_index *idx, const ng_search_options *o, ng_results **out) {
+  ng_results *res = calloc(1, sizeof *res);
+  if (!res) return ng_fail(idx, NG_ESYSTEM, "out of memory");
+  res->idx = idx;
+  if (sqlite3_prepare_v2(idx->db,
+                         "SELECT p.rowid, 0.0, d.id, d.path, d.title, d.dateline, d.date, d.source, d.url,"
+                         " d.author, p.head, p.body, p.first_line, p.last_line"
+                         " FROM passage p JOIN doc d ON d.id = p.rowid >> 20 ORDER BY p.rowid LIMIT ?1 OFFSET ?2",
+                         -1, &res->list, NULL) != SQLITE_OK) {
+    int rc = ng_fail_sqlite(idx, "listing passages");
+    ng_results_free(res);
+    return rc;
+  }
+  sqlite3_bind_int64(res->list, 1, o->limit == 0 ? DEFAULT_LIMIT : o->limit);
+  sqlite3_bind_int64(res->list, 2, o->offset > 0 ? o->offset : 0);
+  *out = res;
+  return NG_OK;
+}
+
 int ng_search(ng_index *idx, const char *query, const ng_search_options *opts, ng_results **out) {
   *out = NULL;
   ng_search_options defaults = NG_SEARCH_OPTIONS_INIT;
   if (!opts) opts = &defaults;
+  if (opts->all) return list_all(idx, opts, out);
   parsed_query q;
   int rc = parse(idx, query, opts, &q);
   if (rc != NG_OK) return rc;
@@ -235,14 +256,20 @@ int ng_results_next(ng_results *res, const ng_hit **hit) {
     if (step == SQLITE_DONE) return NG_DONE;
     if (step != SQLITE_ROW) return ng_fail_sqlite(idx, "searching");
     long long id = sqlite3_column_int64(res->list, 0);
-    sqlite3_stmt *f = store_stmt(idx, ST_PASSAGE_FETCH);
-    if (!f) return NG_ESYSTEM;
-    sqlite3_bind_text(f, 1, res->fts, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(f, 2, id);
-    sqlite3_bind_int(f, 3, res->snippet_tokens);
-    step = sqlite3_step(f);
-    if (step == SQLITE_DONE) continue; /* cannot happen: the list came from the same MATCH */
-    if (step != SQLITE_ROW) return ng_fail_sqlite(idx, "reading a passage");
+    /* The passage: from the list itself (--all), or with its snippet. */
+    sqlite3_stmt *f = res->list;
+    int base = 10;
+    if (res->fts) {
+      f = store_stmt(idx, ST_PASSAGE_FETCH);
+      if (!f) return NG_ESYSTEM;
+      sqlite3_bind_text(f, 1, res->fts, -1, SQLITE_STATIC);
+      sqlite3_bind_int64(f, 2, id);
+      sqlite3_bind_int(f, 3, res->snippet_tokens);
+      step = sqlite3_step(f);
+      if (step == SQLITE_DONE) continue; /* cannot happen: the list came from the same MATCH */
+      if (step != SQLITE_ROW) return ng_fail_sqlite(idx, "reading a passage");
+      base = 0;
+    }
     ng_hit *h = &res->hit;
     h->doc_id = sqlite3_column_int64(res->list, 2);
     h->score = sqlite3_column_double(res->list, 1);
@@ -255,13 +282,13 @@ int ng_results_next(ng_results *res, const ng_hit **hit) {
     h->url = col_text(res->list, 8);
     h->author = col_text(res->list, 9);
     h->ordinal = (int)(id & NG_MAX_PASSAGES);
-    const char *head = col_text(f, 0);
+    const char *head = col_text(f, base);
     h->kind = head ? NG_KIND_HEADLINE : NG_KIND_PARAGRAPH;
-    h->text = head ? head : col_text(f, 1);
+    h->text = head ? head : col_text(f, base + 1);
     if (!h->text) h->text = "";
-    h->first_line = sqlite3_column_int(f, 2);
-    h->last_line = sqlite3_column_int(f, 3);
-    h->snippet = col_text(f, 4);
+    h->first_line = sqlite3_column_int(f, base + 2);
+    h->last_line = sqlite3_column_int(f, base + 3);
+    h->snippet = res->fts ? col_text(f, base + 4) : NULL;
     if (!h->snippet) h->snippet = h->text;
     *hit = h;
     return NG_ROW;

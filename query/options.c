@@ -14,6 +14,7 @@
 
 static const char usage[] =
     "usage: nutgraf-query [options] QUERY...\n"
+    "       nutgraf-query [options] --all\n"
     "Print the passages of the index that best match QUERY, best first.\n"
     "Words are all required; \"a phrase\", OR, NOT word, -word, word*, NEAR,\n"
     "(...), title:, source: and path: work as in nutgraf-syntax(7).\n"
@@ -33,6 +34,8 @@ static const char usage[] =
     "      --no-variants     do not search for variant spellings and synonyms\n"
     "      --fts5            QUERY is a raw SQLite FTS5 expression\n"
     "      --explain         tell on stderr how the query was understood\n"
+    "      --all             list every passage of the index in document order\n"
+    "                        (no QUERY; with --format and --limit)\n"
     "      --color WHEN      highlight matches: auto (default), always, never\n"
     "  -h, --help            show this help\n"
     "  -V, --version         show the versions of nutgraf, SQLite and Snowball\n"
@@ -40,7 +43,7 @@ static const char usage[] =
     "Exit status: 0 results, 1 no results, 2 bad usage or query,\n"
     "3 missing or incompatible index, 4 system error.\n";
 
-enum { OPT_OFFSET = 256, OPT_SINCE, OPT_UNTIL, OPT_VARIANTS, OPT_NO_VARIANTS, OPT_FTS5, OPT_EXPLAIN, OPT_COLOR };
+enum { OPT_OFFSET = 256, OPT_SINCE, OPT_UNTIL, OPT_VARIANTS, OPT_NO_VARIANTS, OPT_FTS5, OPT_EXPLAIN, OPT_COLOR, OPT_ALL };
 
 static const struct option longopts[] = {
     {"index", required_argument, NULL, 'i'},       {"any", no_argument, NULL, 'a'},
@@ -51,6 +54,7 @@ static const struct option longopts[] = {
     {"variants", required_argument, NULL, OPT_VARIANTS},
     {"no-variants", no_argument, NULL, OPT_NO_VARIANTS},
     {"fts5", no_argument, NULL, OPT_FTS5},         {"explain", no_argument, NULL, OPT_EXPLAIN},
+    {"all", no_argument, NULL, OPT_ALL},
     {"color", required_argument, NULL, OPT_COLOR}, {"colour", required_argument, NULL, OPT_COLOR},
     {"help", no_argument, NULL, 'h'},              {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0}};
@@ -118,6 +122,7 @@ int parse_query_options(int argc, char **argv, query_options *o) {
       case OPT_NO_VARIANTS: o->search.no_variants = 1; break;
       case OPT_FTS5: o->search.raw_fts5 = 1; break;
       case OPT_EXPLAIN: o->explain = 1; break;
+      case OPT_ALL: o->search.all = 1; break;
       case OPT_COLOR: color = optarg; break;
       case 'h': fputs(usage, stdout); return -1;
       case 'V': printf("nutgraf-query: %s\n", ng_version_info()); return -1;
@@ -134,7 +139,9 @@ int parse_query_options(int argc, char **argv, query_options *o) {
     return bad_usage("--color is auto, always or never, not '%s'", color);
   }
   if (o->files) o->search.per_document = 1;
-  if (optind >= argc) return bad_usage("%s", "no query given");
+  if (o->search.all && (optind < argc || o->count || o->explain))
+    return bad_usage("%s", "--all lists every passage: it takes no query, --count or --explain");
+  if (optind >= argc && !o->search.all) return bad_usage("%s", "no query given");
   size_t n = 1;
   for (int i = optind; i < argc; i++) n += strlen(argv[i]) + 1;
   o->query = malloc(n);

@@ -1,0 +1,61 @@
+# Files meant to break the indexer: each gets one clear line or is indexed
+# right, every other file is still indexed, and the exit status names the
+# worst problem (3: a file could not be read).
+mkdir -p in/sub
+cp fixtures/articles/summit-geneva.txt in/good.txt
+cp fixtures/articles/binary.dat in/binary.dat
+cp fixtures/articles/utf16-bom.txt in/utf16.txt
+cp fixtures/articles/crlf.txt in/crlf.txt
+: >in/empty.txt
+printf 'Invalid UTF-8 headline\n\nA pound sign \243 in Latin-1, and \xff\xfe junk.\n' >in/invalid-utf8.txt
+printf '\xff\xfeA\x00\x00\xd8B\x00\n\x00' >in/bad-utf16.txt          # a lone high surrogate
+printf 'Unreadable\n\nSecret text.\n' >in/unreadable.txt
+chmod 000 in/unreadable.txt
+python3 -c 'import sys; sys.stdout.write("alpha beta gamma delta " * (50 * 1024 * 1024 // 23))' >in/huge-line.txt
+ln -s . in/sub/loop                   # a directory that contains itself
+ln -s self-link in/self-link          # a link to itself
+ln -s missing-target in/dangling      # a link to nothing
+
+# As root every file is readable: run the indexer as nobody then.
+as_user=()
+if [ "$(id -u)" = 0 ]; then
+  chmod -R a+rX "$T" && chmod a+rwx "$T"
+  chmod 000 in/unreadable.txt
+  as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+fi
+run "${as_user[@]}" env NUTGRAF_INDEX="$T/index.db" nutgraf-index in
+expect_status 3 "a run with unreadable and undecodable files exits 3"
+msg() { printf '%s\n' "$ERR" | grep -F -- "$1"; }
+expect_one_line "$(msg binary.dat)" "binary file: one line"
+expect_match "$(msg binary.dat)" "^nutgraf-index: warning: .*binary.dat: binary file" "binary file: a warning naming it"
+expect_one_line "$(msg unreadable.txt)" "unreadable file: one line"
+expect_match "$(msg unreadable.txt)" "^nutgraf-index: error: .*unreadable.txt: cannot read: Permission denied" "unreadable file: an error naming it"
+expect_match "$(msg bad-utf16.txt)" "^nutgraf-index: error: .*bad-utf16.txt: invalid UTF-16LE" "a lone surrogate in UTF-16: an error naming the file"
+expect_match "$(msg sub/loop)" "^nutgraf-index: error: .*sub/loop: symbolic link loop" "a directory loop is named"
+expect_match "$(msg self-link)" "^nutgraf-index: error: .*self-link: symbolic link loop" "a self link is named"
+expect_match "$(msg dangling)" "^nutgraf-index: warning: .*dangling: broken symbolic link" "a dangling link is a warning"
+expect_no_match "$ERR" "huge-line|invalid-utf8|crlf|empty|good|/utf16.txt" "the other files indexed without a message"
+expect_eq "$(printf '%s\n' "$ERR" | grep -c '^nutgraf-index: \(error\|warning\)')" 6 "six problems, six lines"
+expect_match "$ERR" "^nutgraf-index: 6 new, 0 changed, 0 removed, 0 unchanged, 6 skipped" "the six good files are new"
+
+run nutgraf-query --format grep 'pound sign'
+expect_match "$OUT" "invalid-utf8.txt:3:A pound sign £ in Latin-1" "invalid UTF-8 is read as Windows-1252"
+run nutgraf-query --count 'alpha beta gamma'
+expect_status 0 "the 50 MB line is searchable"
+run nutgraf-query --all --limit 0 --format json
+python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+huge = [r for r in rows if r["path"].endswith("huge-line.txt")]
+assert huge and all(r["first_line"] == 1 and len(r["text"].encode()) <= 65536 for r in huge), "huge"
+' "$out" && pass "the 50 MB line is cut into passages of at most 64 KiB on line 1" || fail "huge line passages"
+run nutgraf-index --check
+expect_status 0 "the index passes --check"
+
+# What was indexed survives when its file becomes unreadable.
+chmod 644 in/unreadable.txt
+nutgraf-index -q in 2>/dev/null
+chmod 000 in/unreadable.txt
+run "${as_user[@]}" env NUTGRAF_INDEX="$T/index.db" nutgraf-index in
+run nutgraf-query --format grep 'Secret text'
+expect_match "$OUT" "unreadable.txt:3:" "a file that became unreadable keeps its passages"
