@@ -158,17 +158,18 @@ typedef struct lex_word {
 } lex_word;
 
 typedef struct lex_slot lex_slot;
-#define LEX_FRONT_SIZE 1024
+#define LEX_FRONT_SIZE 4096
 typedef struct lex_front {
-  uint32_t hash;
+  uint64_t k[2];  /* the word, zero-padded (words of 16 bytes at most) */
   unsigned char rawlen, stemlen, hits;
-  char raw[12], stem[13];
+  char stem[13];
 } lex_front;
 
 typedef struct lexicon {
   char language[32];
   struct sb_stemmer *stemmer;
   int apostrophes;       /* keep ' inside words (English) */
+  unsigned char ascii_fold[128]; /* ASCII word bytes folded; 0 for separators */
   fts5_tokenizer u61;    /* the parent tokenizer */
   Fts5Tokenizer *u61_inst;
   struct lex_slot {
@@ -176,7 +177,7 @@ typedef struct lexicon {
     lex_word *word;
   } *cache;              /* raw word -> lex_word (tokenize.c) */
   size_t cache_cap, cache_count;
-  lex_front front[LEX_FRONT_SIZE]; /* short frequent words (tokenize.c) */
+  lex_front *front;      /* LEX_FRONT_SIZE short frequent words (tokenize.c) */
   lex_word **fresh;      /* words not yet in the word table */
   size_t nfresh, capfresh;
   int record;            /* note fresh words (write handles) */

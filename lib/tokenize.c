@@ -112,27 +112,34 @@ static lex_word *cache_word(lexicon *lx, const char *raw, size_t n, int document
  * table holding short frequent words and their stems inline, so that most
  * tokens cost one cache line and no pointer chase.  A word enters it only
  * once it needs no more recording. */
-static const char *stem_of(lexicon *lx, const char *raw, size_t n, int document, size_t *stemlen) {
-  uint64_t h = hash_bytes(raw, n);
-  lex_front *f = &lx->front[h & (LEX_FRONT_SIZE - 1)];
-  uint32_t h32 = (uint32_t)(h >> 32);
-  if (f->rawlen == n && f->hash == h32 && memcmp(f->raw, raw, n) == 0) {
-    if (f->hits < 255) f->hits++;
-    *stemlen = f->stemlen;
-    return f->stem;
+static const char *stem_of(lexicon *lx, const char *raw, size_t n, int padded, int document, size_t *stemlen) {
+  lex_front *f = NULL;
+  uint64_t k[2] = {0, 0};
+  if (n <= sizeof k) {
+    /* The word itself, zero-padded, is the key: two compares, no hashing.
+     * A padded word has zeros after it up to 16 bytes: read it whole. */
+    if (padded) memcpy(k, raw, sizeof k);
+    else memcpy(k, raw, n);
+    uint64_t mix = (k[0] * 0x9E3779B97F4A7C15ULL) ^ (k[1] * 0xC2B2AE3D27D4EB4FULL) ^ n;
+    f = &lx->front[(mix >> 40) & (LEX_FRONT_SIZE - 1)];
+    if (f->k[0] == k[0] && f->k[1] == k[1] && f->rawlen == n) {
+      if (f->hits < 255) f->hits++;
+      *stemlen = f->stemlen;
+      return f->stem;
+    }
   }
-  lex_word *w = cache_word_hashed(lx, raw, n, h, document);
+  lex_word *w = cache_word(lx, raw, n, document);
   if (!w) return NULL;
   /* A slot goes to a new word only once its word has lost its hits, so
    * rare words do not push out frequent ones. */
-  if (f->hits > 0) {
+  if (f && f->hits > 0) {
     f->hits--;
-  } else if (n <= sizeof f->raw && w->stemlen <= sizeof f->stem && (w->stored || !lx->record)) {
-    f->hash = h32;
+  } else if (f && w->stemlen <= sizeof f->stem && (w->stored || !lx->record)) {
+    f->k[0] = k[0];
+    f->k[1] = k[1];
     f->hits = 1;
     f->rawlen = (unsigned char)n;
     f->stemlen = (unsigned char)w->stemlen;
-    memcpy(f->raw, raw, n);
     memcpy(f->stem, w->stem, w->stemlen);
   }
   *stemlen = w->stemlen;
@@ -147,7 +154,7 @@ const char *lexicon_stem(lexicon *lx, const char *raw, size_t n, size_t *stemlen
 }
 
 static void cache_clear(lexicon *lx) {
-  memset(lx->front, 0, sizeof lx->front);
+  if (lx->front) memset(lx->front, 0, LEX_FRONT_SIZE * sizeof *lx->front);
   for (size_t i = 0; i < lx->cache_cap; i++) free(lx->cache[i].word);
   free(lx->cache);
   lx->cache = NULL;
@@ -182,6 +189,7 @@ typedef struct tok_state {
   part chain[CHAIN_MAX];
   size_t nchain;
   int expect_start;  /* where the next part of the chain must start */
+  int base;          /* offset of the text handed to unicode61 */
 } tok_state;
 
 /* Length of the hyphen at s, or 0: '-', U+2010 or U+2011, followed by a word
@@ -236,10 +244,10 @@ static int flush_chain(tok_state *ts) {
   return rc;
 }
 
-/* unicode61's callback: one folded token. */
-static int on_token(void *ctx, int tflags, const char *tok, int ntok, int start, int end) {
-  (void)tflags;
-  tok_state *ts = ctx;
+/* One folded token at [start, end) of the text.  A clean token is known
+ * to be short enough and free of apostrophes, and is zero-padded to 16
+ * bytes (the ASCII path of run_parent makes them so). */
+static int take_token(tok_state *ts, const char *tok, int ntok, int start, int end, int clean) {
   lexicon *lx = ts->lx;
   char word[LEX_MAX_TOKEN + 8];
   const char *raw = tok;
@@ -247,8 +255,8 @@ static int on_token(void *ctx, int tflags, const char *tok, int ntok, int start,
   /* Most tokens are short and plain: use them in place.  Others are cut at
    * LEX_MAX_TOKEN (on a character boundary), and English apostrophes
    * (U+2018, U+2019, U+02BC) become '. */
-  int plain = ntok <= LEX_MAX_TOKEN;
-  for (int i = 0; plain && i < ntok; i++) {
+  int plain = clean || ntok <= LEX_MAX_TOKEN;
+  for (int i = 0; plain && !clean && i < ntok; i++) {
     unsigned char c = (unsigned char)tok[i];
     plain = c != '\'' && c != 0xE2 && c != 0xCA;
   }
@@ -283,7 +291,7 @@ static int on_token(void *ctx, int tflags, const char *tok, int ntok, int start,
   const char *stem = raw;
   size_t stemlen = rawlen;
   if (!ts->prefix && rawlen <= LEX_MAX_STEMMED) {
-    stem = stem_of(lx, raw, rawlen, ts->document, &stemlen);
+    stem = stem_of(lx, raw, rawlen, clean, ts->document, &stemlen);
     if (!stem) return SQLITE_NOMEM;
   }
   int hyphen = end < ts->ntext ? hyphen_at(ts->text + end, ts->ntext - end) : 0;
@@ -310,11 +318,47 @@ static int on_token(void *ctx, int tflags, const char *tok, int ntok, int start,
   return rc;
 }
 
+/* unicode61's callback: offsets are relative to the span it was given. */
+static int on_token(void *ctx, int tflags, const char *tok, int ntok, int start, int end) {
+  (void)tflags;
+  tok_state *ts = ctx;
+  return take_token(ts, tok, ntok, ts->base + start, ts->base + end, 0);
+}
+
+/* Splits text into words.  A span of ASCII letters and digits (and
+ * apostrophes, in English) is a token, folded here; a span that holds any
+ * byte past ASCII goes to unicode61, which knows Unicode's letters, folds
+ * case and removes diacritics.  The result is what unicode61 alone would
+ * give, since an ASCII separator separates for unicode61 too, at a fraction
+ * of the cost on the mostly-ASCII text of English news. */
 static int run_parent(lexicon *lx, tok_state *ts, const char *text, int n) {
   ts->text = text;
   ts->ntext = n;
+  const unsigned char *u = (const unsigned char *)text;
+  const unsigned char *fold = lx->ascii_fold;
   int flags = ts->document ? FTS5_TOKENIZE_DOCUMENT : FTS5_TOKENIZE_QUERY;
-  int rc = lx->u61.xTokenize(lx->u61_inst, ts, flags, text, n, on_token);
+  int rc = SQLITE_OK;
+  uint64_t folded64[(LEX_MAX_TOKEN + 16) / 8 + 1];
+  char *folded = (char *)folded64;
+  for (int i = 0; i < n && rc == SQLITE_OK;) {
+    while (i < n && u[i] < 0x80 && !fold[u[i]]) i++;
+    if (i >= n) break;
+    int start = i, k = 0, apostrophe = 0;
+    folded64[0] = folded64[1] = 0;
+    for (; i < n; i++) {
+      unsigned char c = u[i];
+      if (c >= 0x80 || !fold[c]) break;
+      if (k < LEX_MAX_TOKEN) folded[k++] = (char)fold[c];
+      apostrophe |= c == '\'';
+    }
+    if (i < n && u[i] >= 0x80) {
+      while (i < n && (u[i] >= 0x80 || fold[u[i]])) i++;
+      ts->base = start;
+      rc = lx->u61.xTokenize(lx->u61_inst, ts, flags, text + start, i - start, on_token);
+    } else {
+      rc = take_token(ts, folded, k, start, i, !apostrophe && i - start <= LEX_MAX_TOKEN);
+    }
+  }
   if (rc == SQLITE_OK && ts->document) rc = flush_chain(ts);
   return rc;
 }
@@ -393,6 +437,11 @@ int lexicon_init(lexicon *lx, sqlite3 *db, const char *language, char *err, size
     return NG_EUSAGE;
   }
   snprintf(lx->language, sizeof lx->language, "%s", language);
+  lx->front = calloc(LEX_FRONT_SIZE, sizeof *lx->front);
+  if (!lx->front) {
+    snprintf(err, errlen, "out of memory");
+    return NG_ESYSTEM;
+  }
   lx->stemmer = sb_stemmer_new(language, "UTF_8");
   if (!lx->stemmer) {
     char list[1024];
@@ -402,6 +451,10 @@ int lexicon_init(lexicon *lx, sqlite3 *db, const char *language, char *err, size
   }
   lx->apostrophes = strcmp(language, "english") == 0 || strcmp(language, "en") == 0 ||
                     strcmp(language, "porter") == 0;
+  for (int c = 0; c < 128; c++) {
+    int keep = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c == '\'' && lx->apostrophes);
+    lx->ascii_fold[c] = (unsigned char)(keep ? c : (c >= 'A' && c <= 'Z') ? c + 32 : 0);
+  }
   fts5_api *api = fts5_api_of(db);
   void *u61ctx = NULL;
   if (!api || api->xFindTokenizer(api, "unicode61", &u61ctx, &lx->u61) != SQLITE_OK) {
@@ -428,7 +481,7 @@ int lexicon_init(lexicon *lx, sqlite3 *db, const char *language, char *err, size
 void lexicon_unstore(lexicon *lx) {
   for (size_t i = 0; i < lx->nfresh; i++) lx->fresh[i]->stored = 0;
   lx->nfresh = 0;
-  memset(lx->front, 0, sizeof lx->front);
+  if (lx->front) memset(lx->front, 0, LEX_FRONT_SIZE * sizeof *lx->front);
 }
 
 void lexicon_free(lexicon *lx) {
@@ -437,6 +490,8 @@ void lexicon_free(lexicon *lx) {
   sb_stemmer_delete(lx->stemmer);
   lx->stemmer = NULL;
   cache_clear(lx);
+  free(lx->front);
+  lx->front = NULL;
   free(lx->fresh);
   lx->fresh = NULL;
   lx->nfresh = lx->capfresh = 0;
