@@ -61,6 +61,12 @@ int ng_exit_status(int rc);
  * Returns a malloc'd string the caller frees, or NULL (out of memory). */
 char *ng_display_string(const char *s);
 
+/* NG_OK when iconv knows the encoding name, else NG_EUSAGE. */
+int ng_check_encoding(const char *name);
+
+/* NG_OK when Snowball has a stemmer for the language, else NG_EUSAGE. */
+int ng_check_language(const char *language);
+
 /* ------------------------------------------------------------------ */
 /* Opening an index                                                    */
 

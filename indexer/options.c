@@ -110,18 +110,29 @@ int parse_index_options(int argc, char **argv, index_options *o) {
       case OPT_OPTIMIZE: o->optimize = 1; break;
       case 'h': fputs(usage, stdout); return -1;
       case 'V': printf("nutgraf-index: %s\n", ng_version_info()); return -1;
-      case ':': return bad_usage("option '%s' needs a value", argv[optind - 1]);
-      default: return bad_usage("unknown option '%s'", argv[optind - 1]);
+      case ':':
+        if (optopt && optopt < 256) return bad_usage("option '-%c' needs a value", optopt);
+        return bad_usage("option '%s' needs a value", argv[optind - 1]);
+      default:
+        if (optopt) return bad_usage("unknown option '-%c'", optopt);
+        return bad_usage("unknown option '%s'", argv[optind - 1]);
     }
   }
   for (int i = optind; i < argc; i++) {
     if (push(&o->paths, &o->npaths, argv[i]) != 0) return 4;
   }
   if (o->quiet && o->verbose) return bad_usage("%s", "--quiet and --verbose contradict each other");
+  if (o->encoding && ng_check_encoding(o->encoding) != NG_OK)
+    return bad_usage("unknown encoding '%s' (see iconv --list)", o->encoding);
+  if (o->language && ng_check_language(o->language) != NG_OK) {
+    char list[1024];
+    ng_languages(list, sizeof list);
+    return bad_usage("unknown language '%s' (known: %s)", o->language, list);
+  }
   if (!o->npaths && !o->nfeeds && !o->check && !o->optimize)
     return bad_usage("%s", "nothing to index: give files, directories or --jsonl FILE");
   o->index_path = index ? strdup(index) : ng_default_index_path();
-  if (!o->index_path) return bad_usage("%s", "no index path: set $NUTGRAF_INDEX or $HOME, or give --index");
+  if (!o->index_path) return bad_usage("%s", "no index path: set $NUTGRAF_INDEX, $XDG_DATA_HOME or $HOME, or give --index");
   return 0;
 }
 

@@ -19,6 +19,8 @@
 
 #include "internal.h"
 
+int ng_check_encoding(const char *name) { return name && decode_check_encoding(name) == 0 ? NG_OK : NG_EUSAGE; }
+
 int decode_check_encoding(const char *name) {
   iconv_t cd = iconv_open("UTF-8", name);
   if (cd == (iconv_t)-1) return -1;

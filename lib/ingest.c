@@ -360,13 +360,13 @@ static int read_file(const char *path, long long limit, char **data, size_t *len
 static int add_feed_buffer(ng_run *run, const char *name, long long feed_id, long long mtime, const char *data,
                            size_t len);
 
-static int index_article_file(ng_run *run, const char *path, const struct stat *st0) {
+static int index_article_file(ng_run *run, const char *path, const struct stat *st0, int force_feed) {
   ng_index *idx = run->idx;
   docrec *rec = strmap_get(&run->docs, path, strlen(path));
   long long size = st0->st_size, mtime = mtime_of(st0);
   const char *slash = strrchr(path, '/');
   size_t plen = strlen(path);
-  int is_feed = plen > 6 && strcmp(path + plen - 6, ".jsonl") == 0 && slash && slash[1] != '\0';
+  int is_feed = force_feed || (plen > 6 && strcmp(path + plen - 6, ".jsonl") == 0 && slash && slash[1] != '\0');
   if (rec) rec->seen = 1;
   if (rec && !run->opts.full && size == rec->size && mtime == rec->mtime_ns &&
       rec->indexed_ns - rec->mtime_ns > RACY_NS) {
@@ -387,9 +387,13 @@ static int index_article_file(ng_run *run, const char *path, const struct stat *
   int err = read_file(path, run->opts.max_file_size, &data, &len, &st);
   if (err) {
     char msg[200];
-    if (err == EFBIG)
-      snprintf(msg, sizeof msg, "file too large (over %lld bytes; see --max-size)", run->opts.max_file_size);
-    else if (err == EINVAL)
+    if (err == EFBIG) {
+      /* The user set the limit: a warning, not an error. */
+      snprintf(msg, sizeof msg, "larger than %lld bytes (--max-size)", run->opts.max_file_size);
+      report(run, path, NG_ITEM_SKIPPED, NG_SEV_WARNING, 0, 0, NULL, msg);
+      return NG_OK;
+    }
+    if (err == EINVAL)
       snprintf(msg, sizeof msg, "not a regular file");
     else
       snprintf(msg, sizeof msg, "cannot read: %s", strerror(err));
@@ -470,17 +474,24 @@ static int cmp_names(const void *a, const void *b) {
 
 static int walk(ng_run *run, const char *dir, const ancestor *up);
 
+/* Is path the index or one of the files SQLite and the lock keep beside it? */
+static int is_own_file(const ng_run *run, const char *path) {
+  size_t n = strlen(run->index_path);
+  if (strncmp(path, run->index_path, n) != 0) return 0;
+  const char *rest = path + n;
+  return !*rest || !strcmp(rest, "-wal") || !strcmp(rest, "-shm") || !strcmp(rest, "-journal") ||
+         !strcmp(rest, ".lock") || !strncmp(rest, ".new-", 5);
+}
+
 /* Indexes one entry found at path (stat'ed through symbolic links). */
-static int visit(ng_run *run, const char *path, const ancestor *up) {
+static int visit(ng_run *run, const char *path, const ancestor *up, int force_feed) {
   struct stat st;
-  if (is_under(path, run->index_path) ||
-      (strncmp(path, run->index_path, strlen(run->index_path)) == 0))
-    return NG_OK; /* the index, its -wal, -shm and .lock files */
+  if (is_own_file(run, path)) return NG_OK; /* the index, its -wal, -shm and .lock files */
   if (stat(path, &st) != 0) {
     int e = errno;
     struct stat lst;
     if (e == ELOOP) {
-      report(run, path, NG_ITEM_SKIPPED, NG_SEV_ERROR, NG_EDATA, 0, NULL, "symbolic link loop");
+      report(run, path, NG_ITEM_SKIPPED, NG_SEV_WARNING, 0, 0, NULL, "symbolic link loop");
     } else if (e == ENOENT && lstat(path, &lst) == 0) {
       report(run, path, NG_ITEM_SKIPPED, NG_SEV_WARNING, 0, 0, NULL, "broken symbolic link");
     } else {
@@ -495,7 +506,7 @@ static int visit(ng_run *run, const char *path, const ancestor *up) {
   if (S_ISDIR(st.st_mode)) {
     for (const ancestor *a = up; a; a = a->up) {
       if (a->dev == st.st_dev && a->ino == st.st_ino) {
-        report(run, path, NG_ITEM_SKIPPED, NG_SEV_ERROR, NG_EDATA, 0, NULL,
+        report(run, path, NG_ITEM_SKIPPED, NG_SEV_WARNING, 0, 0, NULL,
                "symbolic link loop (leads back to a directory above it)");
         return NG_OK;
       }
@@ -507,7 +518,7 @@ static int visit(ng_run *run, const char *path, const ancestor *up) {
     report(run, path, NG_ITEM_SKIPPED, NG_SEV_WARNING, 0, 0, NULL, "not a regular file");
     return NG_OK;
   }
-  return index_article_file(run, path, &st);
+  return index_article_file(run, path, &st, force_feed);
 }
 
 static int walk(ng_run *run, const char *dir, const ancestor *up) {
@@ -547,14 +558,14 @@ static int walk(ng_run *run, const char *dir, const ancestor *up) {
       rc = fail_index(run);
       break;
     }
-    rc = visit(run, path.data, up);
+    rc = visit(run, path.data, up, 0);
   }
   buf_free(&path);
   strlist_free(&names);
   return rc;
 }
 
-int ng_run_add_path(ng_run *run, const char *given) {
+static int add_root(ng_run *run, const char *given, int force_feed) {
   if (run->fatal) return NG_ESYSTEM;
   char *path = clean_path(given);
   if (!path) return fail_index(run);
@@ -568,17 +579,19 @@ int ng_run_add_path(ng_run *run, const char *given) {
   } else {
     if (strlist_add(&run->roots, path) != 0) {
       rc = fail_index(run);
-    } else if (S_ISDIR(st.st_mode)) {
+    } else if (S_ISDIR(st.st_mode) && !force_feed) {
       ancestor me = {st.st_dev, st.st_ino, NULL};
       rc = walk(run, path, &me);
     } else {
-      rc = visit(run, path, NULL);
+      rc = visit(run, path, NULL, force_feed);
     }
   }
   free(path);
   if (rc == NG_OK && run->fatal) rc = NG_ESYSTEM;
   return rc;
 }
+
+int ng_run_add_path(ng_run *run, const char *path) { return add_root(run, path, 0); }
 
 /* One line of a feed: the record stored as "<name>#<id>". */
 static int add_feed_line(ng_run *run, const char *name, long long feed_id, long long mtime, const char *line,
@@ -662,7 +675,7 @@ static int add_feed_buffer(ng_run *run, const char *name, long long feed_id, lon
 
 int ng_run_add_feed(ng_run *run, const char *name, FILE *fp) {
   if (run->fatal) return NG_ESYSTEM;
-  if (strcmp(name, "-") != 0) return ng_run_add_path(run, name);
+  if (strcmp(name, "-") != 0) return add_root(run, name, 1);
   if (!fp) fp = stdin;
   char *line = NULL;
   size_t cap = 0;

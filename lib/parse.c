@@ -34,6 +34,7 @@ typedef struct node {
   char *text;      /* N_WORD, N_PHRASE: as typed; N_EXPR: rendered FTS5 */
   int prefix;      /* N_WORD: word* */
   int negated;     /* excluded from its AND group */
+  int required;    /* +word: required even with --any */
   int explicit_and;
   int field;       /* N_FILTER */
   int distance;    /* N_NEAR */
@@ -336,9 +337,11 @@ static node *parse_primary(parser *p) {
       f->field = t.field;
       node *v = NULL;
       if (t.n > 0) {
+        /* A title: value may be a prefix; source: and path: values are
+         * taken as written (a path glob ends in '*' often). */
         size_t n = t.n;
         int prefix = 0;
-        while (n > 0 && t.s[n - 1] == '*') n--, prefix = 1;
+        while (t.field == FIELD_TITLE && n > 0 && t.s[n - 1] == '*') n--, prefix = 1;
         v = n ? term_node(N_WORD, t.s, n, prefix) : NULL;
       } else {
         token nt = peek(p);
@@ -374,8 +377,10 @@ static node *parse_unary(parser *p) {
     if (x) x->negated = !x->negated;
     return x;
   }
-  if (t.type == T_PLUS) consume(p, &t);
+  int required = t.type == T_PLUS;
+  if (required) consume(p, &t);
   node *x = parse_primary(p);
+  if (x) x->required = required;
   while (x && !p->failed) {
     token n = peek(p);
     if (n.type != T_NEAR || n.call) break;
@@ -469,7 +474,8 @@ static node *parse_or(parser *p) {
   return or;
 }
 
-/* The query as plain words: every syntax character is dropped. */
+/* The query as plain words: quotes, parentheses, stars and field names go,
+ * AND/OR/NOT/NEAR go, a leading '-' still excludes its word. */
 static node *plain_words(parser *p) {
   node *list = new_node(N_AND);
   if (!list) return NULL;
@@ -478,8 +484,8 @@ static node *plain_words(parser *p) {
     while (i < p->len && is_space(p->s[i])) i++;
     size_t j = i;
     while (j < p->len && !is_space(p->s[j])) j++;
-    /* Strip quotes, parentheses, signs and stars around the word. */
     size_t a = i, b = j;
+    int negated = a + 1 < b && p->s[a] == '-' && p->s[a + 1] != '-';
     for (int again = 1; again && a < b;) {
       again = 0;
       int q = open_quote_len(p->s + a, b - a);
@@ -493,13 +499,20 @@ static node *plain_words(parser *p) {
       else if (b - a >= 3 && (close_quote_len(p->s + b - 3, 3) == 3 || open_quote_len(p->s + b - 3, 3) == 3))
         b -= 3, again = 1;
     }
-    if (b > a) {
+    /* "title:x" keeps x. */
+    const char *colon = b > a ? memchr(p->s + a, ':', b - a) : NULL;
+    if (colon && field_of(p->s + a, (size_t)(colon - (p->s + a))) >= 0) a = (size_t)(colon + 1 - p->s);
+    int op = (b - a == 2 && memcmp(p->s + a, "OR", 2) == 0) || (b - a == 3 && (memcmp(p->s + a, "AND", 3) == 0 ||
+                                                                             memcmp(p->s + a, "NOT", 3) == 0)) ||
+             (b - a >= 4 && memcmp(p->s + a, "NEAR", 4) == 0 && (b - a == 4 || p->s[a + 4] == '/'));
+    if (b > a && !op) {
       node *w = term_node(N_WORD, p->s + a, b - a, 0);
       if (!w || add_kid(list, w) != 0) {
         free_node(w);
         free_node(list);
         return NULL;
       }
+      w->negated = negated;
     }
     i = j;
   }
@@ -541,11 +554,18 @@ static void stems_free(stems *s) {
   buf_free(&s->raw);
 }
 
-/* An alternative: a phrase of stems, optionally a prefix. */
+/* A term's alternatives: FTS5 phrases of stems, some of them prefixes. */
 typedef struct alts {
-  buf fts;
-  size_t n;
+  char **items;
+  size_t n, cap;
+  size_t total; /* items allocated (n may be lowered to use fewer) */
 } alts;
+
+static void alts_free(alts *a) {
+  for (size_t i = 0; i < a->total; i++) free(a->items[i]);
+  free(a->items);
+  memset(a, 0, sizeof *a);
+}
 
 static void fts_phrase(buf *b, const char *key, int prefix) {
   buf_addc(b, '"');
@@ -557,23 +577,45 @@ static void fts_phrase(buf *b, const char *key, int prefix) {
 
 static void alt_add(parser *p, alts *a, const char *key, int prefix) {
   if (!key || !*key) return;
-  /* Skip a duplicate. */
   buf one = {0};
   fts_phrase(&one, key, prefix);
-  if (one.data && a->fts.data && strstr(a->fts.data, one.data)) {
-    buf_free(&one);
-    return;
+  for (size_t i = 0; one.data && i < a->n; i++) {
+    if (strcmp(a->items[i], one.data) == 0) {
+      buf_free(&one);
+      return;
+    }
   }
   if (p->terms >= NG_MAX_QUERY_TERMS) {
     p->out->truncated = 1;
     buf_free(&one);
     return;
   }
-  if (a->n) buf_adds(&a->fts, " OR ");
-  buf_add(&a->fts, one.data, one.len);
-  buf_free(&one);
-  a->n++;
+  if (a->n == a->cap) {
+    size_t cap = a->cap ? a->cap * 2 : 4;
+    char **items = realloc(a->items, cap * sizeof *items);
+    if (!items) {
+      buf_free(&one);
+      return;
+    }
+    a->items = items;
+    a->cap = cap;
+  }
+  a->items[a->n++] = buf_detach(&one);
+  a->total = a->n;
   p->terms++;
+}
+
+/* The alternatives OR-ed: "x", "(x OR y)", or NULL when there are none. */
+static char *alts_join(const alts *a) {
+  if (a->n == 0) return NULL;
+  buf out = {0};
+  if (a->n > 1) buf_addc(&out, '(');
+  for (size_t i = 0; i < a->n; i++) {
+    if (i) buf_adds(&out, " OR ");
+    buf_adds(&out, a->items[i]);
+  }
+  if (a->n > 1) buf_addc(&out, ')');
+  return out.oom ? (buf_free(&out), NULL) : buf_detach(&out);
 }
 
 static void explain(parser *p, const char *fmt, ...) NG_PRINTF(2, 3);
@@ -671,58 +713,53 @@ static void add_prefix(parser *p, alts *a, const stems *s) {
   explain(p, "; prefix %s* (%zu more stems from the words as written)", pre, count);
 }
 
-/* Renders a word or phrase node: its alternatives OR-ed, or NULL when it
- * has nothing searchable. */
-static char *render_term(parser *p, node *x) {
+/* Fills a with the alternatives of a word or phrase node. */
+static void term_alts(parser *p, node *x, alts *a) {
   stems s;
   analyse(p, x->text, &s);
   if (s.count == 0) {
     explain(p, "  %s \"%s\": nothing searchable, ignored\n", x->type == N_PHRASE ? "phrase" : "word", x->text);
     stems_free(&s);
-    return NULL;
+    return;
   }
-  alts a = {{0}, 0};
-  explain(p, "  %s%s \"%s\" -> %s", x->negated ? "excluded " : "", x->type == N_PHRASE ? "phrase" : "word",
-          x->text, s.key.data);
+  explain(p, "  %s%s%s \"%s\" -> %s", x->negated ? "excluded " : "", x->required ? "required " : "",
+          x->type == N_PHRASE ? "phrase" : "word", x->text, s.key.data);
   if (x->prefix) {
-    add_prefix(p, &a, &s);
+    add_prefix(p, a, &s);
   } else {
-    alt_add(p, &a, s.key.data, 0);
-    add_variants(p, &a, s.key.data);
-    if (s.count > 1 && s.hyphens > 0) {
+    alt_add(p, a, s.key.data, 0);
+    add_variants(p, a, s.key.data);
+    if (s.count > 1 && s.all_hyphen) {
       /* The compound joined: cease-fire -> ceasefire. */
       buf joined = {0};
       for (const char *r = s.raw.data; *r; r++) {
         if (*r != ' ') buf_addc(&joined, *r);
       }
-      if (s.all_hyphen) {
-        size_t sl;
-        const char *stem = lexicon_stem(&p->idx->lx, joined.data, joined.len, &sl);
-        if (stem) {
-          char *copy = dup_range(stem, sl);
-          if (copy) {
-            alt_add(p, &a, copy, 0);
-            add_variants(p, &a, copy);
-            explain(p, "; joined: %s", joined.data);
-            free(copy);
-          }
-        }
+      size_t sl;
+      const char *stem = joined.data ? lexicon_stem(&p->idx->lx, joined.data, joined.len, &sl) : NULL;
+      char *copy = stem ? dup_range(stem, sl) : NULL;
+      if (copy) {
+        alt_add(p, a, copy, 0);
+        add_variants(p, a, copy);
+        explain(p, "; joined: %s", joined.data);
+        free(copy);
       }
       buf_free(&joined);
     }
-    if (x->type == N_WORD) add_splits(p, &a, &s);
+    if (x->type == N_WORD) add_splits(p, a, &s);
   }
   explain(p, "\n");
   stems_free(&s);
-  if (a.n == 0) {
-    buf_free(&a.fts);
-    return NULL;
-  }
-  if (a.n == 1) return buf_detach(&a.fts);
-  buf out = {0};
-  buf_printf(&out, "(%s)", a.fts.data);
-  buf_free(&a.fts);
-  return buf_detach(&out);
+}
+
+/* Renders a word or phrase node: its alternatives OR-ed, or NULL when it
+ * has nothing searchable. */
+static char *render_term(parser *p, node *x) {
+  alts a = {0};
+  term_alts(p, x, &a);
+  char *r = alts_join(&a);
+  alts_free(&a);
+  return r;
 }
 
 static char *render(parser *p, node *x);
@@ -757,7 +794,7 @@ static void group_sequences(parser *p, node *list) {
         }
         stems_free(&one);
       }
-      alts a = {{0}, 0};
+      alts a = {0};
       int g = p->opts->no_variants || all.count < 2 ? -1 : variants_lookup(p->idx->vars, all.key.data);
       buf joined = {0}, stem = {0};
       int join = 0;
@@ -790,9 +827,10 @@ static void group_sequences(parser *p, node *list) {
         }
         explain(p, "\n");
         node *e = new_node(N_EXPR);
+        char *others = alts_join(&a);
         if (e) {
           buf t = {0};
-          buf_printf(&t, "((%s) OR %s)", words.data ? words.data : "", a.fts.data ? a.fts.data : "");
+          buf_printf(&t, "((%s) OR %s)", words.data ? words.data : "", others ? others : "");
           e->text = buf_detach(&t);
           e->explicit_and = list->kids[i]->explicit_and;
           for (size_t k = i; k < i + len; k++) free_node(list->kids[k]);
@@ -801,8 +839,9 @@ static void group_sequences(parser *p, node *list) {
           list->nkids -= len - 1;
         }
         buf_free(&words);
+        free(others);
       }
-      buf_free(&a.fts);
+      alts_free(&a);
       buf_free(&joined);
       buf_free(&stem);
       stems_free(&all);
@@ -811,10 +850,14 @@ static void group_sequences(parser *p, node *list) {
   }
 }
 
+/* An AND group: its words all required, or with --any any of them
+ * (+word still required), minus its excluded words.  With --any and
+ * required words the expression is R AND (O OR R): it matches what R
+ * matches, and BM25 still counts the optional words where they occur. */
 static char *render_list(parser *p, node *x) {
   group_sequences(p, x);
-  buf pos = {0}, neg = {0};
-  size_t npos = 0, nneg = 0;
+  buf req = {0}, opt = {0}, neg = {0};
+  size_t nreq = 0, nopt = 0, nneg = 0;
   for (size_t i = 0; i < x->nkids; i++) {
     node *k = x->kids[i];
     if (k->type == N_FILTER) continue;
@@ -823,55 +866,88 @@ static char *render_list(parser *p, node *x) {
     if (k->negated) {
       if (nneg++) buf_adds(&neg, " OR ");
       buf_adds(&neg, r);
+    } else if (!p->opts->any || k->required || k->explicit_and || (i + 1 < x->nkids && x->kids[i + 1]->explicit_and)) {
+      if (nreq++) buf_adds(&req, " AND ");
+      buf_adds(&req, r);
     } else {
-      if (npos++) buf_adds(&pos, p->opts->any && !k->explicit_and ? " OR " : " AND ");
-      buf_adds(&pos, r);
+      if (nopt++) buf_adds(&opt, " OR ");
+      buf_adds(&opt, r);
     }
     free(r);
   }
+  buf pos = {0};
+  if (nreq && nopt) {
+    buf_printf(&pos, "(%s) AND (%s OR %s)", req.data, opt.data, req.data);
+  } else if (nreq) {
+    buf_printf(&pos, nreq > 1 ? "(%s)" : "%s", req.data);
+  } else if (nopt) {
+    buf_printf(&pos, nopt > 1 ? "(%s)" : "%s", opt.data);
+  }
   char *result = NULL;
-  if (npos) {
+  if (pos.len) {
     buf out = {0};
-    if (nneg) buf_printf(&out, "((%s) NOT (%s))", pos.data, neg.data);
-    else if (npos > 1) buf_printf(&out, "(%s)", pos.data);
+    if (nneg) buf_printf(&out, "(%s NOT (%s))", pos.data, neg.data);
     else buf_adds(&out, pos.data);
-    result = buf_detach(&out);
+    result = out.oom ? (buf_free(&out), NULL) : buf_detach(&out);
   } else if (nneg) {
     explain(p, "  only excluded words: nothing to search for\n");
   }
-  buf_free(&pos);
+  buf_free(&req);
+  buf_free(&opt);
   buf_free(&neg);
+  buf_free(&pos);
   return result;
 }
 
+#define MAX_NEAR_COMBINATIONS 32
+
+/* NEAR takes phrases only, so terms with alternatives (variants, prefix
+ * expansions) become an OR of NEAR groups, one per combination, as long as
+ * there are few; past that each term keeps its first alternative. */
 static char *render_near(parser *p, node *x) {
-  buf out = {0};
-  buf_adds(&out, "NEAR(");
-  size_t n = 0;
+  alts *terms = calloc(x->nkids ? x->nkids : 1, sizeof *terms);
+  if (!terms) return NULL;
+  size_t n = 0, combos = 1;
   for (size_t i = 0; i < x->nkids; i++) {
     node *k = x->kids[i];
     if (k->type != N_WORD && k->type != N_PHRASE) continue;
-    stems s;
-    analyse(p, k->text, &s);
-    if (s.count) {
-      if (n++) buf_addc(&out, ' ');
-      fts_phrase(&out, s.key.data, k->prefix);
-      p->terms++;
-    }
-    stems_free(&s);
+    term_alts(p, k, &terms[n]);
+    if (terms[n].n == 0) continue;
+    combos = combos > MAX_NEAR_COMBINATIONS ? combos : combos * terms[n].n;
+    n++;
   }
-  buf_printf(&out, ", %d)", x->distance);
   explain(p, "  NEAR/%d over %zu terms\n", x->distance, n);
-  if (n < 2) {
-    buf_free(&out);
-    /* Too little left for NEAR: the one term on its own. */
-    for (size_t i = 0; i < x->nkids && n == 1; i++) {
-      char *r = render(p, x->kids[i]);
-      if (r) return r;
+  char *result = NULL;
+  if (n == 1) {
+    result = alts_join(&terms[0]); /* too little left for NEAR */
+  } else if (n > 1) {
+    if (combos > MAX_NEAR_COMBINATIONS) {
+      for (size_t i = 0; i < n; i++) terms[i].n = 1; /* alts_free frees them all */
+      combos = 1;
     }
-    return NULL;
+    buf out = {0};
+    size_t *pick = calloc(n, sizeof *pick);
+    for (size_t c = 0; pick && c < combos; c++) {
+      buf_adds(&out, c ? " OR NEAR(" : "NEAR(");
+      for (size_t i = 0; i < n; i++) {
+        if (i) buf_addc(&out, ' ');
+        buf_adds(&out, terms[i].items[pick[i]]);
+      }
+      buf_printf(&out, ", %d)", x->distance);
+      for (size_t i = 0; i < n && ++pick[i] == terms[i].n; i++) pick[i] = 0;
+    }
+    free(pick);
+    if (combos > 1) {
+      buf wrapped = {0};
+      buf_printf(&wrapped, "(%s)", out.data ? out.data : "");
+      buf_free(&out);
+      out = wrapped;
+    }
+    result = out.oom ? (buf_free(&out), NULL) : buf_detach(&out);
   }
-  return buf_detach(&out);
+  for (size_t i = 0; i < x->nkids; i++) alts_free(&terms[i]);
+  free(terms);
+  return result;
 }
 
 static char *render(parser *p, node *x) {
@@ -982,7 +1058,8 @@ int parse_query(ng_index *idx, const char *query, const ng_search_options *opts,
   p.idx = idx;
   p.opts = opts;
   p.out = out;
-  char *clean = clean_query(query, &p.len, &out->truncated);
+  int cut = 0;
+  char *clean = clean_query(query, &p.len, &cut);
   if (!clean) return ng_fail(idx, NG_ESYSTEM, "out of memory");
   p.s = clean;
   node *tree = parse_or(&p);
@@ -1010,7 +1087,9 @@ int parse_query(ng_index *idx, const char *query, const ng_search_options *opts,
     }
     if (take_filters(&p, tree) != 0) rc = ng_fail(idx, NG_ESYSTEM, "out of memory");
     if (rc == NG_OK) out->fts = render(&p, tree);
+    if (cut) explain(&p, "  the query was too long: only its first %d bytes were read\n", MAX_QUERY_BYTES);
     if (out->truncated) explain(&p, "  the query was too long: only its first %d terms were used\n", NG_MAX_QUERY_TERMS);
+    out->truncated |= cut;
     if (rc == NG_OK && !out->fts) {
       int has_title = 0;
       for (size_t i = 0; i < out->nfilters; i++) has_title |= out->filters[i].field == FIELD_TITLE && !out->filters[i].negated;

@@ -194,13 +194,20 @@ static int search_error(ng_index *idx, const ng_search_options *o, const char *q
 
 /* --all: every passage with its document, in rowid (document) order. */
 static int list_all(ng_index *idx, const ng_search_options *o, ng_results **out) {
+  char since[32] = "", until[32] = "";
+  if (o->since && normalize_date(o->since, since, sizeof since) != 0)
+    return ng_fail(idx, NG_EUSAGE, "cannot read date '%s' (use YYYY-MM-DD)", o->since);
+  if (o->until && normalize_date(o->until, until, sizeof until) != 0)
+    return ng_fail(idx, NG_EUSAGE, "cannot read date '%s' (use YYYY-MM-DD)", o->until);
   ng_results *res = calloc(1, sizeof *res);
   if (!res) return ng_fail(idx, NG_ESYSTEM, "out of memory");
   res->idx = idx;
   if (sqlite3_prepare_v2(idx->db,
                          "SELECT p.rowid, 0.0, d.id, d.path, d.title, d.dateline, d.date, d.source, d.url,"
                          " d.author, p.head, p.body, p.first_line, p.last_line"
-                         " FROM passage p JOIN doc d ON d.id = p.rowid >> 20 ORDER BY p.rowid LIMIT ?1 OFFSET ?2",
+                         " FROM passage p JOIN doc d ON d.id = p.rowid >> 20"
+                         " WHERE (?3 IS NULL OR d.date >= ?3) AND (?4 IS NULL OR d.date <= ?4 || '~')"
+                         " ORDER BY p.rowid LIMIT ?1 OFFSET ?2",
                          -1, &res->list, NULL) != SQLITE_OK) {
     int rc = ng_fail_sqlite(idx, "listing passages");
     ng_results_free(res);
@@ -208,6 +215,8 @@ static int list_all(ng_index *idx, const ng_search_options *o, ng_results **out)
   }
   sqlite3_bind_int64(res->list, 1, o->limit == 0 ? DEFAULT_LIMIT : o->limit);
   sqlite3_bind_int64(res->list, 2, o->offset > 0 ? o->offset : 0);
+  if (since[0]) sqlite3_bind_text(res->list, 3, since, -1, SQLITE_TRANSIENT);
+  if (until[0]) sqlite3_bind_text(res->list, 4, until, -1, SQLITE_TRANSIENT);
   *out = res;
   return NG_OK;
 }

@@ -381,7 +381,14 @@ int ng_index_open(ng_index **out, const char *path, const ng_open_options *opts)
       if (!(opts->flags & NG_OPEN_CREATE))
         return ng_fail(idx, NG_EDATA, "no index at %s", path);
       rc = create_index(idx, opts->language ? opts->language : "english");
-      if (rc != NG_OK) return rc;
+      if (rc != NG_OK) {
+        /* Leave nothing behind: no index, so no lock file either. */
+        buf lp = {0};
+        buf_printf(&lp, "%s.lock", path);
+        if (lp.data) unlink(lp.data);
+        buf_free(&lp);
+        return rc;
+      }
     }
   } else if (!exists) {
     return ng_fail(idx, NG_EDATA, "no index at %s (create one with nutgraf-index)", path);

@@ -26,6 +26,10 @@
 #define CHAIN_MAX 8
 #define CACHE_MAX 400000
 
+int ng_check_language(const char *language) {
+  return language && lexicon_known_language(language) == 0 ? NG_OK : NG_EUSAGE;
+}
+
 int lexicon_known_language(const char *language) {
   struct sb_stemmer *s = sb_stemmer_new(language, "UTF_8");
   if (!s) return -1;

@@ -126,8 +126,12 @@ int parse_query_options(int argc, char **argv, query_options *o) {
       case OPT_COLOR: color = optarg; break;
       case 'h': fputs(usage, stdout); return -1;
       case 'V': printf("nutgraf-query: %s\n", ng_version_info()); return -1;
-      case ':': return bad_usage("option '%s' needs a value", argv[optind - 1]);
-      default: return bad_usage("unknown option '%s'", argv[optind - 1]);
+      case ':':
+        if (optopt && optopt < 256) return bad_usage("option '-%c' needs a value", optopt);
+        return bad_usage("option '%s' needs a value", argv[optind - 1]);
+      default:
+        if (optopt) return bad_usage("unknown option '-%c'", optopt);
+        return bad_usage("unknown option '%s'", argv[optind - 1]);
     }
   }
   if (strcmp(color, "always") == 0) {
@@ -139,8 +143,8 @@ int parse_query_options(int argc, char **argv, query_options *o) {
     return bad_usage("--color is auto, always or never, not '%s'", color);
   }
   if (o->files) o->search.per_document = 1;
-  if (o->search.all && (optind < argc || o->count || o->explain))
-    return bad_usage("%s", "--all lists every passage: it takes no query, --count or --explain");
+  if (o->search.all && (optind < argc || o->count || o->explain || o->files || o->search.sort != NG_SORT_RANK))
+    return bad_usage("%s", "--all lists every passage in document order: it takes no query, --count, --explain, --files or --sort");
   if (optind >= argc && !o->search.all) return bad_usage("%s", "no query given");
   size_t n = 1;
   for (int i = optind; i < argc; i++) n += strlen(argv[i]) + 1;
@@ -152,7 +156,7 @@ int parse_query_options(int argc, char **argv, query_options *o) {
     strcat(o->query, argv[i]);
   }
   o->index_path = index ? strdup(index) : ng_default_index_path();
-  if (!o->index_path) return bad_usage("%s", "no index path: set $NUTGRAF_INDEX or $HOME, or give --index");
+  if (!o->index_path) return bad_usage("%s", "no index path: set $NUTGRAF_INDEX, $XDG_DATA_HOME or $HOME, or give --index");
   return 0;
 }
 
