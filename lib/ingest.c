@@ -33,6 +33,7 @@
 #define BATCH_NS 2000000000LL
 #define RACY_NS 2000000000LL
 #define DEFAULT_MAX_FILE (256LL << 20)
+#define MAX_QUEUED 64 /* files the worker may prepare ahead of the writer */
 
 enum doc_kind { DOC_ARTICLE = 0, DOC_FEED = 1, DOC_RECORD = 2 };
 
@@ -64,6 +65,7 @@ struct ng_run {
   long long *reread;  /* feed ids read again in this run: their missing records go */
   size_t nreread, capreread;
   char *index_path;   /* our own files are never indexed */
+  preparer *prep;     /* the worker reading files ahead (prepare.c), once started */
   ng_run_stats stats;
   long long batch_files, batch_bytes, batch_start;
   int fatal;          /* an index error: the run must stop */
@@ -217,7 +219,7 @@ typedef struct doc_meta {
 
 /* Replaces the document at path by art (NULL: no passages). */
 static int write_document(ng_run *run, const char *path, docrec *rec, const doc_meta *m, const article *art,
-                          long long *id_out) {
+                          const prep_job *streams, long long *id_out) {
   ng_index *idx = run->idx;
   if (store_begin(idx) != NG_OK) return fail_index(run);
   long long npass = art ? (long long)art->npassages : 0;
@@ -257,7 +259,12 @@ static int write_document(ng_run *run, const char *path, docrec *rec, const doc_
     sqlite3_bind_text(ps, p->kind == NG_KIND_HEADLINE ? 3 : 2, text, (int)p->len, SQLITE_STATIC);
     sqlite3_bind_int(ps, 4, p->first_line);
     sqlite3_bind_int(ps, 5, p->last_line);
-    if (sqlite3_step(ps) != SQLITE_DONE) {
+    if (streams && streams->token_at)
+      lexicon_replay(&idx->lx, streams->tokens.data + streams->token_at[i],
+                     streams->token_at[i + 1] - streams->token_at[i], (int)p->len);
+    int step = sqlite3_step(ps);
+    lexicon_replay(&idx->lx, NULL, 0, 0);
+    if (step != SQLITE_DONE) {
       ng_fail_sqlite(idx, "storing a passage");
       return fail_index(run);
     }
@@ -304,66 +311,84 @@ static int touch_document(ng_run *run, docrec *rec, long long size, long long mt
   return NG_OK;
 }
 
-/* Reads a whole regular file.  Returns 0, or an errno value. */
-static int read_file(const char *path, long long limit, char **data, size_t *len, struct stat *st) {
-  *data = NULL;
-  *len = 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) return errno;
-  int err = 0;
-  if (fstat(fd, st) != 0) {
-    err = errno;
-  } else if (!S_ISREG(st->st_mode)) {
-    err = EINVAL;
-  } else if (st->st_size > limit) {
-    err = EFBIG;
-  } else {
-    size_t cap = (size_t)st->st_size + 1, n = 0;
-    char *p = malloc(cap);
-    if (!p) err = ENOMEM;
-    while (!err) {
-      if (n + 1 >= cap) {
-        if ((long long)cap > limit + 1) {
-          err = EFBIG;
-          break;
-        }
-        char *q = realloc(p, cap * 2);
-        if (!q) {
-          err = ENOMEM;
-          break;
-        }
-        p = q;
-        cap *= 2;
-      }
-      ssize_t r = read(fd, p + n, cap - n - 1);
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        err = errno;
-      } else if (r == 0) {
-        break;
-      } else {
-        n += (size_t)r;
-      }
-    }
-    if (err) {
-      free(p);
-    } else {
-      p[n] = '\0';
-      *data = p;
-      *len = n;
-    }
-  }
-  close(fd);
-  return err;
-}
-
 static int add_feed_buffer(ng_run *run, const char *name, long long feed_id, long long mtime, const char *data,
                            size_t len);
 
-static int index_article_file(ng_run *run, const char *path, const struct stat *st0, int force_feed) {
-  ng_index *idx = run->idx;
+/* The writer's half of a file, once the worker has prepared it. */
+static int finish_job(ng_run *run, prep_job *j) {
+  const char *path = j->path;
   docrec *rec = strmap_get(&run->docs, path, strlen(path));
-  long long size = st0->st_size, mtime = mtime_of(st0);
+  int rc = NG_OK;
+  switch (j->outcome) {
+    case PREP_SKIP:
+      if (j->binary && rec) rec->seen = 0; /* a text file that became binary is no article any more */
+      if (j->error_class == NG_ESYSTEM) ng_fail(run->idx, NG_ESYSTEM, "%s: %s", path, j->message);
+      report(run, path, NG_ITEM_SKIPPED, j->severity, j->error_class, 0, NULL, j->message);
+      break;
+    case PREP_SAME:
+      rc = touch_document(run, rec, j->size, j->mtime_ns);
+      if (rc == NG_OK) {
+        run->stats.unchanged++;
+        report(run, path, NG_ITEM_UNCHANGED, NG_SEV_NONE, 0, 0, NULL, NULL);
+        rc = maybe_commit(run, 0);
+      }
+      break;
+    case PREP_FEED: {
+      doc_meta m = {DOC_FEED, 0, j->size, j->mtime_ns, j->hash, "UTF-8"};
+      long long feed_id = 0;
+      rc = write_document(run, path, rec, &m, NULL, NULL, &feed_id);
+      if (rc == NG_OK) rc = add_feed_buffer(run, path, feed_id, j->mtime_ns, j->data, j->len);
+      break;
+    }
+    default: {
+      for (size_t i = 0; i + 1 < j->words.len;) {
+        const char *raw = j->words.data + i;
+        size_t rl = strlen(raw);
+        const char *stem = raw + rl + 1;
+        size_t sl = strlen(stem);
+        if (lexicon_adopt(&run->idx->lx, raw, rl, stem, sl) != 0) {
+          ng_fail(run->idx, NG_ESYSTEM, "out of memory");
+          return fail_index(run);
+        }
+        i += rl + sl + 2;
+      }
+      doc_meta m = {DOC_ARTICLE, 0, j->size, j->mtime_ns, j->hash, j->encoding};
+      rc = write_document(run, path, rec, &m, &j->art, j, NULL);
+      if (rc == NG_OK) {
+        if (rec) run->stats.changed++;
+        else run->stats.added++;
+        report(run, path, rec ? NG_ITEM_CHANGED : NG_ITEM_NEW, NG_SEV_NONE, 0, (long)j->art.npassages, j->encoding,
+               NULL);
+        rc = maybe_commit(run, j->len ? j->len : j->art.texts.len);
+      }
+      break;
+    }
+  }
+  return rc;
+}
+
+/* Takes the oldest prepared job back and writes it. */
+static int finish_one(ng_run *run) {
+  prep_job *j = preparer_take(run->prep);
+  if (!j) return NG_OK;
+  int rc = run->fatal ? NG_ESYSTEM : finish_job(run, j);
+  prep_job_free(j);
+  return rc;
+}
+
+/* Writes every job still queued. */
+static int drain(ng_run *run) {
+  int rc = NG_OK;
+  while (run->prep && preparer_pending(run->prep) > 0) {
+    int r = finish_one(run);
+    if (r != NG_OK) rc = r;
+  }
+  return rc;
+}
+
+static int index_file(ng_run *run, const char *path, const struct stat *st, int force_feed) {
+  docrec *rec = strmap_get(&run->docs, path, strlen(path));
+  long long size = st->st_size, mtime = mtime_of(st);
   const char *slash = strrchr(path, '/');
   size_t plen = strlen(path);
   int is_feed = force_feed || (plen > 6 && strcmp(path + plen - 6, ".jsonl") == 0 && slash && slash[1] != '\0');
@@ -381,82 +406,28 @@ static int index_article_file(ng_run *run, const char *path, const struct stat *
     report(run, path, NG_ITEM_UNCHANGED, NG_SEV_NONE, 0, 0, NULL, NULL);
     return NG_OK;
   }
-  char *data = NULL;
-  size_t len = 0;
-  struct stat st;
-  int err = read_file(path, run->opts.max_file_size, &data, &len, &st);
-  if (err) {
-    char msg[200];
-    if (err == EFBIG) {
-      /* The user set the limit: a warning, not an error. */
-      snprintf(msg, sizeof msg, "larger than %lld bytes (--max-size)", run->opts.max_file_size);
-      report(run, path, NG_ITEM_SKIPPED, NG_SEV_WARNING, 0, 0, NULL, msg);
-      return NG_OK;
+  if (!run->prep) {
+    char err[600] = "";
+    if (preparer_start(&run->prep, run->idx->lx.language, run->opts.fallback_encoding, run->opts.max_file_size, err,
+                       sizeof err) != NG_OK) {
+      ng_fail(run->idx, NG_ESYSTEM, "%s", err);
+      return fail_index(run);
     }
-    if (err == EINVAL)
-      snprintf(msg, sizeof msg, "not a regular file");
-    else
-      snprintf(msg, sizeof msg, "cannot read: %s", strerror(err));
-    if (err == ENOMEM) {
-      ng_fail(idx, NG_ESYSTEM, "%s: out of memory", path);
-      report(run, path, NG_ITEM_SKIPPED, NG_SEV_ERROR, NG_ESYSTEM, 0, NULL, "out of memory");
-      return NG_OK;
-    }
-    report(run, path, NG_ITEM_SKIPPED, NG_SEV_ERROR, NG_EDATA, 0, NULL, msg);
-    return NG_OK;
   }
-  long long hash = (long long)hash_bytes(data, len);
-  size = st.st_size;
-  mtime = mtime_of(&st);
+  prep_job *j = calloc(1, sizeof *j);
+  if (!j || !(j->path = strdup(path))) {
+    free(j);
+    ng_fail(run->idx, NG_ESYSTEM, "out of memory");
+    return fail_index(run);
+  }
+  j->feed = is_feed;
+  j->check_same = rec && !run->opts.full && rec->kind != DOC_FEED;
+  j->known_size = rec ? rec->size : 0;
+  j->known_hash = rec ? rec->hash : 0;
+  preparer_submit(run->prep, j);
+  /* Feeds are read by the writer itself, in order with the files around. */
   int rc = NG_OK;
-  if (rec && !run->opts.full && hash == rec->hash && (long long)len == rec->size && rec->kind != DOC_FEED) {
-    rc = touch_document(run, rec, size, mtime);
-    if (rc == NG_OK) {
-      run->stats.unchanged++;
-      report(run, path, NG_ITEM_UNCHANGED, NG_SEV_NONE, 0, 0, NULL, NULL);
-      rc = maybe_commit(run, 0);
-    }
-    free(data);
-    return rc;
-  }
-  if (is_feed) {
-    doc_meta m = {DOC_FEED, 0, size, mtime, hash, "UTF-8"};
-    long long feed_id = 0;
-    rc = write_document(run, path, rec, &m, NULL, &feed_id);
-    if (rc == NG_OK) rc = add_feed_buffer(run, path, feed_id, mtime, data, len);
-    free(data);
-    return rc;
-  }
-  decoded dec;
-  char msg[300];
-  int d = decode_bytes(data, len, run->opts.fallback_encoding, &dec, msg, sizeof msg);
-  free(data);
-  if (d == DECODE_BINARY) {
-    if (rec) rec->seen = 0; /* a text file that became binary is no article any more */
-    report(run, path, NG_ITEM_SKIPPED, NG_SEV_WARNING, 0, 0, NULL, msg);
-    return NG_OK;
-  }
-  if (d != DECODE_OK) {
-    report(run, path, NG_ITEM_SKIPPED, NG_SEV_ERROR, d == DECODE_NOMEM ? NG_ESYSTEM : NG_EDATA, 0, NULL, msg);
-    return NG_OK;
-  }
-  article art;
-  int s = segment_article(dec.text, dec.len, NULL, &art);
-  free(dec.text);
-  if (s != NG_OK) {
-    report(run, path, NG_ITEM_SKIPPED, NG_SEV_ERROR, s,
-           0, NULL, s == NG_EDATA ? "too many paragraphs (more than 1048575)" : "out of memory");
-    return NG_OK;
-  }
-  doc_meta m = {DOC_ARTICLE, 0, size, mtime, hash, dec.encoding};
-  rc = write_document(run, path, rec, &m, &art, NULL);
-  if (rc == NG_OK) {
-    if (rec) run->stats.changed++;
-    else run->stats.added++;
-    report(run, path, rec ? NG_ITEM_CHANGED : NG_ITEM_NEW, NG_SEV_NONE, 0, (long)art.npassages, dec.encoding, NULL);
-    rc = maybe_commit(run, len);
-  }
-  article_free(&art);
+  while (rc == NG_OK && preparer_pending(run->prep) > (is_feed ? 0 : MAX_QUEUED)) rc = finish_one(run);
   return rc;
 }
 
@@ -518,7 +489,7 @@ static int visit(ng_run *run, const char *path, const ancestor *up, int force_fe
     report(run, path, NG_ITEM_SKIPPED, NG_SEV_WARNING, 0, 0, NULL, "not a regular file");
     return NG_OK;
   }
-  return index_article_file(run, path, &st, force_feed);
+  return index_file(run, path, &st, force_feed);
 }
 
 static int walk(ng_run *run, const char *dir, const ancestor *up) {
@@ -587,6 +558,8 @@ static int add_root(ng_run *run, const char *given, int force_feed) {
     }
   }
   free(path);
+  int drained = drain(run);
+  if (rc == NG_OK) rc = drained;
   if (rc == NG_OK && run->fatal) rc = NG_ESYSTEM;
   return rc;
 }
@@ -632,7 +605,7 @@ static int add_feed_line(ng_run *run, const char *name, long long feed_id, long 
       art.url = r.url, r.url = NULL;
       art.author = r.author, r.author = NULL;
       doc_meta m = {DOC_RECORD, feed_id, (long long)n, mtime, hash, "UTF-8"};
-      rc = write_document(run, key.data, rec, &m, &art, NULL);
+      rc = write_document(run, key.data, rec, &m, &art, NULL, NULL);
       if (rc == NG_OK) {
         if (rec) run->stats.changed++;
         else run->stats.added++;
@@ -747,6 +720,7 @@ void ng_run_progress(const ng_run *run, ng_run_stats *stats) { *stats = run->sta
 
 void ng_run_free(ng_run *run) {
   if (!run) return;
+  preparer_stop(run->prep);
   store_rollback(run->idx);
   strmap_clear(&run->docs, free);
   strlist_free(&run->roots);

@@ -181,6 +181,9 @@ typedef struct lexicon {
   lex_word **fresh;      /* words not yet in the word table */
   size_t nfresh, capfresh;
   int record;            /* note fresh words (write handles) */
+  const char *replay;    /* a token stream to replay for the next document (prepare.c) */
+  size_t replay_len;
+  int replay_text_len;   /* the length of the text the stream was made from */
 } lexicon;
 
 /* Checks that Snowball knows the language: 0 or -1. */
@@ -205,9 +208,60 @@ typedef struct lex_token {
   int hyphen_after;  /* the token is followed by a single hyphen and a word */
 } lex_token;
 typedef int (*lex_token_fn)(void *ctx, const lex_token *t);
+/* Tokenizes text as a document is, passing FTS5-style tokens to xToken. */
+int lexicon_stream(lexicon *lx, const char *text, int n, void *ctx,
+                   int (*xToken)(void *, int, const char *, int, int, int));
+/* Makes the tokenizer replay stream (records of flags, stem length, start,
+ * end, stem: see prepare.c) for the next document text of text_len bytes;
+ * NULL stops replaying. */
+void lexicon_replay(lexicon *lx, const char *stream, size_t len, int text_len);
+/* Notes a word and its stem met elsewhere (by a worker), to be stored. */
+int lexicon_adopt(lexicon *lx, const char *raw, size_t rawlen, const char *stem, size_t stemlen);
 /* Tokenizes text the way the index does, without joining compounds,
  * calling fn for each token; returns SQLITE_OK or fn's non-zero result. */
 int lexicon_tokenize(lexicon *lx, const char *text, int n, void *ctx, lex_token_fn fn);
+
+/**************************************************************************
+** Interface to prepare.c: a worker thread that reads, decodes, segments and
+** tokenizes files ahead of the writer.
+*/
+
+enum prep_outcome { PREP_ARTICLE, PREP_FEED, PREP_SAME, PREP_SKIP };
+
+typedef struct prep_job {
+  struct prep_job *next;
+  /* Filled by the writer. */
+  char *path;
+  int check_same;          /* compare the content with known_size and known_hash */
+  long long known_size, known_hash;
+  int feed;                /* a JSON Lines feed: read, do not decode */
+  /* Filled by the worker. */
+  int done;
+  int outcome;             /* prep_outcome */
+  int severity, error_class, binary;
+  char message[300];
+  long long size, mtime_ns, hash;
+  const char *encoding;
+  char *data;              /* PREP_FEED: the bytes */
+  size_t len;
+  article art;             /* PREP_ARTICLE */
+  buf tokens;              /* the passages' token streams, one after another */
+  size_t *token_at;        /* passage i's stream is tokens[token_at[i], token_at[i + 1]), or NULL */
+  buf words;               /* words met first: raw NUL stem NUL ... */
+} prep_job;
+
+typedef struct preparer preparer;
+
+int preparer_start(preparer **out, const char *language, const char *fallback, long long max_size, char *err,
+                   size_t errlen);
+/* Queues a job (the preparer owns it until preparer_take returns it). */
+void preparer_submit(preparer *p, prep_job *j);
+/* The oldest job, once done (waits for it); NULL when none is queued. */
+prep_job *preparer_take(preparer *p);
+size_t preparer_pending(preparer *p);
+/* Stops the worker and frees the jobs still queued.  Accepts NULL. */
+void preparer_stop(preparer *p);
+void prep_job_free(prep_job *j);
 
 /**************************************************************************
 ** Interface to store.c: the SQLite file, schema, statements, errors.

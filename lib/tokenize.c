@@ -367,6 +367,47 @@ static int run_parent(lexicon *lx, tok_state *ts, const char *text, int n) {
   return rc;
 }
 
+int lexicon_stream(lexicon *lx, const char *text, int n, void *ctx,
+                   int (*xToken)(void *, int, const char *, int, int, int)) {
+  tok_state ts;
+  memset(&ts, 0, sizeof ts);
+  ts.lx = lx;
+  ts.document = 1;
+  ts.fts_ctx = ctx;
+  ts.xToken = xToken;
+  return run_parent(lx, &ts, text, n);
+}
+
+void lexicon_replay(lexicon *lx, const char *stream, size_t len, int text_len) {
+  lx->replay = stream;
+  lx->replay_len = len;
+  lx->replay_text_len = text_len;
+}
+
+int lexicon_adopt(lexicon *lx, const char *raw, size_t rawlen, const char *stem, size_t stemlen) {
+  if ((lx->cache_count + 1) * 2 > lx->cache_cap && cache_grow(lx) != 0) return -1;
+  uint64_t h = hash_bytes(raw, rawlen);
+  size_t slot;
+  lex_word *w = cache_find(lx, raw, rawlen, h, &slot);
+  if (!w) {
+    w = malloc(sizeof *w + rawlen + stemlen + 2);
+    if (!w) return -1;
+    w->raw = (char *)(w + 1);
+    w->rawlen = rawlen;
+    w->stem = w->raw + rawlen + 1;
+    w->stemlen = stemlen;
+    memcpy(w->raw, raw, rawlen);
+    w->raw[rawlen] = '\0';
+    memcpy(w->stem, stem, stemlen);
+    w->stem[stemlen] = '\0';
+    w->stored = 0;
+    lx->cache[slot].hash = h;
+    lx->cache[slot].word = w;
+    lx->cache_count++;
+  }
+  return cache_word_hashed(lx, raw, rawlen, h, 1) ? 0 : -1;
+}
+
 int lexicon_tokenize(lexicon *lx, const char *text, int n, void *ctx, lex_token_fn fn) {
   tok_state ts;
   memset(&ts, 0, sizeof ts);
@@ -399,6 +440,18 @@ static void tok_delete(Fts5Tokenizer *t) { free(t); }
 static int tok_tokenize(Fts5Tokenizer *tok, void *ctx, int flags, const char *text, int n,
                         int (*xToken)(void *, int, const char *, int, int, int)) {
   lexicon *lx = ((ng_tokenizer *)tok)->lx;
+  if ((flags & FTS5_TOKENIZE_DOCUMENT) && lx->replay && n == lx->replay_text_len) {
+    /* Tokens a worker computed for this very text (prepare.c). */
+    int rc = SQLITE_OK;
+    for (size_t i = 0; i + 10 <= lx->replay_len && rc == SQLITE_OK;) {
+      const unsigned char *r = (const unsigned char *)lx->replay + i;
+      int32_t offsets[2];
+      memcpy(offsets, r + 2, sizeof offsets);
+      rc = xToken(ctx, r[0], (const char *)r + 10, r[1], offsets[0], offsets[1]);
+      i += 10 + r[1];
+    }
+    return rc;
+  }
   if ((flags & FTS5_TOKENIZE_QUERY) && n > 0 && text[0] == LEX_VERBATIM) {
     int rc = SQLITE_OK;
     for (int i = 1; i < n && rc == SQLITE_OK;) {
