@@ -17,6 +17,7 @@ static const char usage[] =
     "changed and removes documents whose files are gone.\n"
     "\n"
     "  -i, --index FILE      the index (default $NUTGRAF_INDEX, else\n"
+    "                        $XDG_DATA_HOME/nutgraf/index.db, else\n"
     "                        ~/.local/share/nutgraf/index.db)\n"
     "      --jsonl FILE      read a JSON Lines feed (id, title, body, date, source,\n"
     "                        url, author); - reads standard input; repeatable\n"

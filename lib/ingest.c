@@ -550,7 +550,10 @@ static int add_root(ng_run *run, const char *given, int force_feed) {
   } else {
     if (strlist_add(&run->roots, path) != 0) {
       rc = fail_index(run);
-    } else if (S_ISDIR(st.st_mode) && !force_feed) {
+    } else if (S_ISDIR(st.st_mode) && force_feed) {
+      report(run, given, NG_ITEM_SKIPPED, NG_SEV_ERROR, NG_EDATA, 0, NULL, "a directory, not a JSON Lines feed");
+      rc = NG_EDATA;
+    } else if (S_ISDIR(st.st_mode)) {
       ancestor me = {st.st_dev, st.st_ino, NULL};
       rc = walk(run, path, &me);
     } else {

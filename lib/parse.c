@@ -480,10 +480,11 @@ static node *plain_words(parser *p) {
   node *list = new_node(N_AND);
   if (!list) return NULL;
   size_t i = 0;
+  /* Parentheses separate words here: "NEAR(truce)" is NEAR and truce. */
   while (i < p->len) {
-    while (i < p->len && is_space(p->s[i])) i++;
+    while (i < p->len && (is_space(p->s[i]) || p->s[i] == '(' || p->s[i] == ')')) i++;
     size_t j = i;
-    while (j < p->len && !is_space(p->s[j])) j++;
+    while (j < p->len && !is_space(p->s[j]) && p->s[j] != '(' && p->s[j] != ')') j++;
     size_t a = i, b = j;
     int negated = a + 1 < b && p->s[a] == '-' && p->s[a + 1] != '-';
     for (int again = 1; again && a < b;) {
@@ -499,9 +500,29 @@ static node *plain_words(parser *p) {
       else if (b - a >= 3 && (close_quote_len(p->s + b - 3, 3) == 3 || open_quote_len(p->s + b - 3, 3) == 3))
         b -= 3, again = 1;
     }
-    /* "title:x" keeps x. */
+    /* "field:value" stays a filter. */
     const char *colon = b > a ? memchr(p->s + a, ':', b - a) : NULL;
-    if (colon && field_of(p->s + a, (size_t)(colon - (p->s + a))) >= 0) a = (size_t)(colon + 1 - p->s);
+    int field = colon ? field_of(p->s + a, (size_t)(colon - (p->s + a))) : -1;
+    if (field >= 0) {
+      a = (size_t)(colon + 1 - p->s);
+      size_t vb = field == FIELD_TITLE ? b : j; /* path and source values as written */
+      int prefix = 0;
+      while (field == FIELD_TITLE && vb > a && p->s[vb - 1] == '*') vb--, prefix = 1;
+      node *f = vb > a ? new_node(N_FILTER) : NULL;
+      node *v = f ? term_node(N_WORD, p->s + a, vb - a, prefix) : NULL;
+      if (f && (!v || add_kid(f, v) != 0 || add_kid(list, f) != 0)) {
+        free_node(v);
+        free_node(f);
+        free_node(list);
+        return NULL;
+      }
+      if (f) {
+        f->field = field;
+        f->negated = negated;
+      }
+      i = j;
+      continue;
+    }
     int op = (b - a == 2 && memcmp(p->s + a, "OR", 2) == 0) || (b - a == 3 && (memcmp(p->s + a, "AND", 3) == 0 ||
                                                                              memcmp(p->s + a, "NOT", 3) == 0)) ||
              (b - a >= 4 && memcmp(p->s + a, "NEAR", 4) == 0 && (b - a == 4 || p->s[a + 4] == '/'));
@@ -1004,8 +1025,11 @@ static int take_filters(parser *p, node *x) {
         f.value = render(p, v);
       } else {
         f.value = v->text ? strdup(v->text) : NULL;
-        explain(p, "  filter: %s %s \"%s\"\n", f.field == FIELD_SOURCE ? "source" : "path",
-                f.negated ? "does not contain" : "contains", f.value ? f.value : "");
+        int glob = f.field == FIELD_PATH && f.value && strpbrk(f.value, "*?[");
+        explain(p, "  filter: %s %s%s \"%s\"\n", f.field == FIELD_SOURCE ? "source" : "path",
+                f.negated ? "does not " : "", glob ? (f.negated ? "match the glob" : "matches the glob")
+                                                   : (f.negated ? "contain" : "contains"),
+                f.value ? f.value : "");
       }
       if (!f.value) continue;
       query_filter *fs = realloc(p->out->filters, (p->out->nfilters + 1) * sizeof *fs);

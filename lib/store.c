@@ -378,8 +378,13 @@ int ng_index_open(ng_index **out, const char *path, const ng_open_options *opts)
     if (rc != NG_OK) return rc;
     exists = stat(path, &st) == 0; /* another writer may have made it meanwhile */
     if (!exists) {
-      if (!(opts->flags & NG_OPEN_CREATE))
+      if (!(opts->flags & NG_OPEN_CREATE)) {
+        buf lp = {0};
+        buf_printf(&lp, "%s.lock", path);
+        if (lp.data) unlink(lp.data); /* no index, so no lock file either */
+        buf_free(&lp);
         return ng_fail(idx, NG_EDATA, "no index at %s", path);
+      }
       rc = create_index(idx, opts->language ? opts->language : "english");
       if (rc != NG_OK) {
         /* Leave nothing behind: no index, so no lock file either. */

@@ -61,6 +61,7 @@ static int search(ng_index *idx, const query_options *o) {
     return 4;
   }
   if (hits) return 0;
+  if (o->search.all) return 1; /* an empty index */
   char *better = NULL;
   ng_suggest(idx, o->query, &o->search, &better);
   char *shown = ng_display_string(o->query);
@@ -81,7 +82,7 @@ int main(int argc, char **argv) {
   ng_open_options oo = NG_OPEN_OPTIONS_INIT;
   ng_index *idx = NULL;
   int rc = ng_index_open(&idx, o.index_path, &oo);
-  if (rc == NG_OK && !o.search.no_variants && !o.search.raw_fts5) {
+  if (rc == NG_OK && !o.search.no_variants && !o.search.raw_fts5 && !o.search.all) {
     char *mine = user_variants_path();
     if (mine && *mine && access(mine, F_OK) == 0) rc = ng_index_add_variants(idx, mine);
     free(mine);
