@@ -129,11 +129,11 @@ int decode_bytes(const char *bytes, size_t n, const char *fallback, decoded *out
       enc = "UTF-8";
     } else {
       const char *fb = fallback ? fallback : "WINDOWS-1252";
-      int c = convert(fb, bytes, n, &b, &bad);
+      int c = convert(fb, bytes + skip, n - skip, &b, &bad);
       enc = fb;
       if (c == -1) {
         buf_reset(&b);
-        c = convert("ISO-8859-1", bytes, n, &b, &bad);
+        c = convert("ISO-8859-1", bytes + skip, n - skip, &b, &bad);
         enc = "ISO-8859-1";
       }
       if (c == -2) {

@@ -34,8 +34,8 @@ static int take_string(json_t *obj, const char *key, char **out) {
   if (!s) return -2;
   memcpy(s, json_string_value(v), n);
   s[n] = '\0';
-  /* A NUL inside a JSON string ("\u0000") ends it. */
-  n = strlen(s);
+  /* A NUL inside a JSON string ("\u0000") becomes a space, as other
+   * control characters do. */
   decode_clean(s, n);
   *out = s;
   return 0;
@@ -47,7 +47,7 @@ int feed_parse_line(const char *line, size_t n, feed_record *rec, char *err, siz
   while (i < n && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n')) i++;
   if (i == n) return NG_DONE;
   json_error_t jerr;
-  json_t *obj = json_loadb(line, n, JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK * 0, &jerr);
+  json_t *obj = json_loadb(line, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
   if (!obj) {
     snprintf(err, errlen, "not JSON: %s", jerr.text);
     return NG_EDATA;
@@ -64,7 +64,8 @@ int feed_parse_line(const char *line, size_t n, feed_record *rec, char *err, siz
     snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
     rec->id = strdup(num);
   } else if (json_is_string(id) && json_string_length(id) > 0 && json_string_length(id) <= 512 &&
-             strlen(json_string_value(id)) == json_string_length(id)) {
+             strlen(json_string_value(id)) == json_string_length(id) &&
+             utf8_valid_prefix(json_string_value(id), json_string_length(id)) == json_string_length(id)) {
     rec->id = strdup(json_string_value(id));
   } else {
     snprintf(err, errlen, "%s", id ? "field id is not a string or an integer (or is too long)" : "missing field id");

@@ -518,7 +518,7 @@ static int walk(ng_run *run, const char *dir, const ancestor *up) {
     if (strlist_add(&run->failed, dir) != 0) rc = fail_index(run);
   }
   closedir(d);
-  qsort(names.items, names.n, sizeof *names.items, cmp_names);
+  if (names.n) qsort(names.items, names.n, sizeof *names.items, cmp_names);
   buf path = {0};
   for (size_t i = 0; i < names.n && rc == NG_OK; i++) {
     buf_reset(&path);
@@ -547,12 +547,12 @@ static int add_root(ng_run *run, const char *given, int force_feed) {
     snprintf(msg, sizeof msg, "%s", errno == ELOOP ? "symbolic link loop" : strerror(errno));
     report(run, given, NG_ITEM_SKIPPED, NG_SEV_ERROR, NG_EDATA, 0, NULL, msg);
     rc = NG_EDATA;
+  } else if (S_ISDIR(st.st_mode) && force_feed) {
+    report(run, given, NG_ITEM_SKIPPED, NG_SEV_ERROR, NG_EDATA, 0, NULL, "a directory, not a JSON Lines feed");
+    rc = NG_EDATA;
   } else {
     if (strlist_add(&run->roots, path) != 0) {
       rc = fail_index(run);
-    } else if (S_ISDIR(st.st_mode) && force_feed) {
-      report(run, given, NG_ITEM_SKIPPED, NG_SEV_ERROR, NG_EDATA, 0, NULL, "a directory, not a JSON Lines feed");
-      rc = NG_EDATA;
     } else if (S_ISDIR(st.st_mode)) {
       ancestor me = {st.st_dev, st.st_ino, NULL};
       rc = walk(run, path, &me);

@@ -72,8 +72,9 @@ size_t utf8_length(const char *s, size_t n);
 /* Appends cp as UTF-8. */
 int buf_add_utf8(buf *b, uint32_t cp);
 
-/* Normalizes a date to "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS" (out holds 20
- * bytes at least); returns 0, or -1 when the text is not a date it knows. */
+/* Normalizes a date to "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS" (no zone given)
+ * or "YYYY-MM-DDTHH:MM:SSZ" (a zone given, converted to UTC); out holds 21
+ * bytes at least.  Returns 0, or -1 when the text is not a date it knows. */
 int normalize_date(const char *text, char *out, size_t n);
 
 /* Lexically cleans a path: absolute (against the working directory), no

@@ -500,7 +500,11 @@ static node *plain_words(parser *p) {
       else if (b - a >= 3 && (close_quote_len(p->s + b - 3, 3) == 3 || open_quote_len(p->s + b - 3, 3) == 3))
         b -= 3, again = 1;
     }
-    /* "field:value" stays a filter. */
+    /* "field:value" stays a filter; a field with no value ("title:") goes. */
+    if (j > a && p->s[j - 1] == ':' && field_of(p->s + a, j - 1 - a) >= 0) {
+      i = j;
+      continue;
+    }
     const char *colon = b > a ? memchr(p->s + a, ':', b - a) : NULL;
     int field = colon ? field_of(p->s + a, (size_t)(colon - (p->s + a))) : -1;
     if (field >= 0) {

@@ -50,10 +50,13 @@ static int prepare(ng_index *idx, const parsed_query *q, const ng_search_options
     buf_printf(&match, "{head} : (%s)", title_main ? title_main : "");
   }
   char since[32] = "", until[32] = "";
-  if (o->since && normalize_date(o->since, since, sizeof since) != 0)
-    return ng_fail(idx, NG_EUSAGE, "cannot read date '%s' (use YYYY-MM-DD)", o->since);
-  if (o->until && normalize_date(o->until, until, sizeof until) != 0)
-    return ng_fail(idx, NG_EUSAGE, "cannot read date '%s' (use YYYY-MM-DD)", o->until);
+  const char *bad = (o->since && normalize_date(o->since, since, sizeof since) != 0)   ? o->since
+                    : (o->until && normalize_date(o->until, until, sizeof until) != 0) ? o->until
+                                                                                       : NULL;
+  if (bad) {
+    buf_free(&match);
+    return ng_fail(idx, NG_EUSAGE, "cannot read date '%s' (use YYYY-MM-DD)", bad);
+  }
 
   buf_adds(&sql,
            "WITH m AS (SELECT rowid AS id, -bm25(passage, 1.0, " NG_HEAD_WEIGHT ") AS s"
@@ -443,7 +446,8 @@ int ng_suggest(ng_index *idx, const char *query, const ng_search_options *opts, 
           sqlite3_bind_text(st, 1, first.data, -1, SQLITE_TRANSIENT);
           sqlite3_bind_int(st, 2, (int)w.raw.len - 2);
           sqlite3_bind_int(st, 3, (int)w.raw.len + 2);
-          int best_d = w.raw.len <= 4 ? 2 : 3;
+          /* One edit in short words, two in longer ones. */
+          int best_d = w.raw.len <= 4 ? 1 : 2;
           long long best_hits = 0;
           while (sqlite3_step(st) == SQLITE_ROW) {
             const char *cand = (const char *)sqlite3_column_text(st, 0);
@@ -451,7 +455,7 @@ int ng_suggest(ng_index *idx, const char *query, const ng_search_options *opts, 
             if (d > best_d || d == 0) continue;
             long long hits = stem_hits(idx, (const char *)sqlite3_column_text(st, 1));
             if (hits == 0) continue;
-            if (d < best_d || hits > best_hits) {
+            if (!best_copy || d < best_d || hits > best_hits) {
               best_d = d;
               best_hits = hits;
               free(best_copy);

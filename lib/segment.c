@@ -178,8 +178,12 @@ static size_t dateline_length(const char *s, size_t n) {
             return 0;
         }
       }
+      int comma = memchr(s, ',', i) != NULL;
       if (words == 0 || words > 6) return 0;
       if (seps[k].strict && !all_caps && !agency) return 0;
+      /* "Anchorage, Alaska", "WASHINGTON", "Rio de Janeiro": a place, not
+       * a sentence's subject such as "US President George W Bush". */
+      if (!comma && !all_caps && !agency && words > 3) return 0;
       size_t len = i;
       while (len > 0 && (s[len - 1] == ',' || s[len - 1] == ' ')) len--;
       return len;

@@ -184,7 +184,7 @@ static int cmp_words(const void *a, const void *b) {
 int store_flush_words(ng_index *idx) {
   lexicon *lx = &idx->lx;
   /* In key order the b-tree is appended to, not split at random. */
-  qsort(lx->fresh, lx->nfresh, sizeof *lx->fresh, cmp_words);
+  if (lx->nfresh) qsort(lx->fresh, lx->nfresh, sizeof *lx->fresh, cmp_words);
   for (size_t i = 0; i < lx->nfresh; i++) {
     sqlite3_stmt *st = store_stmt(idx, ST_WORD_INSERT);
     if (!st) return NG_ESYSTEM;
@@ -378,22 +378,11 @@ int ng_index_open(ng_index **out, const char *path, const ng_open_options *opts)
     if (rc != NG_OK) return rc;
     exists = stat(path, &st) == 0; /* another writer may have made it meanwhile */
     if (!exists) {
-      if (!(opts->flags & NG_OPEN_CREATE)) {
-        buf lp = {0};
-        buf_printf(&lp, "%s.lock", path);
-        if (lp.data) unlink(lp.data); /* no index, so no lock file either */
-        buf_free(&lp);
-        return ng_fail(idx, NG_EDATA, "no index at %s", path);
-      }
+      /* The lock file stays: unlinking it while another writer waits on
+       * it would let a third take a new one and both think they hold it. */
+      if (!(opts->flags & NG_OPEN_CREATE)) return ng_fail(idx, NG_EDATA, "no index at %s", path);
       rc = create_index(idx, opts->language ? opts->language : "english");
-      if (rc != NG_OK) {
-        /* Leave nothing behind: no index, so no lock file either. */
-        buf lp = {0};
-        buf_printf(&lp, "%s.lock", path);
-        if (lp.data) unlink(lp.data);
-        buf_free(&lp);
-        return rc;
-      }
+      if (rc != NG_OK) return rc;
     }
   } else if (!exists) {
     return ng_fail(idx, NG_EDATA, "no index at %s (create one with nutgraf-index)", path);

@@ -504,6 +504,7 @@ int lexicon_init(lexicon *lx, sqlite3 *db, const char *language, char *err, size
     char list[1024];
     ng_languages(list, sizeof list);
     snprintf(err, errlen, "unknown language '%s' (known: %s)", language, list);
+    lexicon_free(lx);
     return NG_EUSAGE;
   }
   lx->apostrophes = strcmp(language, "english") == 0 || strcmp(language, "en") == 0 ||

@@ -97,6 +97,22 @@ static int add_member(variants *v, size_t g, const char *key, const char *form, 
   return strmap_put(&v->index, key, strlen(key), (void *)(intptr_t)(g + 1));
 }
 
+/* Moves every member of group from into group to; from is left empty. */
+static int merge(variants *v, size_t to, size_t from) {
+  group *f = &v->groups[from];
+  for (size_t i = 0; i < f->n; i++) {
+    if (add_member(v, to, f->keys[i], f->forms[i], strlen(f->forms[i])) != 0) return NG_ESYSTEM;
+  }
+  for (size_t i = 0; i < f->n; i++) {
+    free(f->keys[i]);
+    free(f->forms[i]);
+  }
+  free(f->keys);
+  free(f->forms);
+  memset(f, 0, sizeof *f);
+  return NG_OK;
+}
+
 int variants_add_text(variants *v, lexicon *lx, const char *text, size_t n, const char *origin, char *err,
                       size_t errlen) {
   size_t lineno = 0;
@@ -167,7 +183,10 @@ int variants_add_text(variants *v, lexicon *lx, const char *text, size_t n, cons
         }
       }
       for (size_t i = 0; i < nforms && rc == NG_OK; i++) {
-        if (add_member(v, (size_t)g, keys[i], forms[i], formlens[i]) != 0) rc = NG_ESYSTEM;
+        /* A form already in another group joins the two groups. */
+        int other = variants_lookup(v, keys[i]);
+        if (other >= 0 && other != g) rc = merge(v, (size_t)g, (size_t)other);
+        if (rc == NG_OK && add_member(v, (size_t)g, keys[i], forms[i], formlens[i]) != 0) rc = NG_ESYSTEM;
       }
     }
     for (size_t i = 0; i < nforms; i++) free(keys[i]);

@@ -1,0 +1,572 @@
+/*
+ * test_segment.c -- unit suite for lib/segment.c: article text -> headline,
+ * dateline and paragraphs, for each layout segment.c knows.
+ *
+ * The texts are written here, except for the fixtures test, which reads
+ * fixtures/articles (never changing them) and checks the segmentation their
+ * README states.
+ */
+#define _GNU_SOURCE
+#include "unit.h"
+
+/* An expected passage: kind, lines, and its text (NULL: not checked). */
+typedef struct want {
+  int kind;
+  int first, last;
+  const char *text;
+} want;
+
+#define H NG_KIND_HEADLINE
+#define P NG_KIND_PARAGRAPH
+
+static void segment(const char *text, const char *title, article *a) {
+  ck_assert_int_eq(segment_article(text, strlen(text), title, a), NG_OK);
+}
+
+static void check_passages(const article *a, const want *w, size_t n) {
+  ck_assert_msg(a->npassages == n, "%zu passages, wanted %zu", a->npassages, n);
+  for (size_t i = 0; i < n; i++) {
+    const passage *p = &a->passages[i];
+    ck_assert_msg(p->kind == w[i].kind, "passage %zu: kind %d, wanted %d", i, p->kind, w[i].kind);
+    ck_assert_msg(p->first_line == w[i].first && p->last_line == w[i].last,
+                  "passage %zu: lines %d-%d, wanted %d-%d", i, p->first_line, p->last_line, w[i].first, w[i].last);
+    ck_assert_uint_eq(strlen(article_text(a, i)), p->len);
+    if (w[i].text) ck_assert_str_eq(article_text(a, i), w[i].text);
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* The seed layout: hard-wrapped, no blank lines, a two-line headline. */
+
+static const char seed_text[] =
+    "Talks in Geneva end without a deal as the envoys\n"
+    "agree to meet again, allies urge security pledges\n"
+    "Geneva, Switzerland \xE2\x80\x94 Envoys from both delegations\n"
+    "walked out of a long session at the Palais des Nations on Thursday without\n"
+    "agreeing a truce, although the hosts said both sides would come back soon.\n"
+    "The meeting was the first encounter between the\n"
+    "two sides since the spring, and it stretched long past midnight as officials\n"
+    "swapped maps of the front and lists of prisoners they want to see freed.\n"
+    "Diplomats said a written text was now in front of\n"
+    "both teams and would be studied line by line in each capital, said Dr.\n"
+    "Keller, who chaired the session.";
+
+START_TEST(seed_layout) {
+  article a;
+  segment(seed_text, NULL, &a);
+  const want w[] = {
+      {H, 1, 2, "Talks in Geneva end without a deal as the envoys agree to meet again, allies urge security pledges"},
+      {P, 3, 5,
+       "Geneva, Switzerland \xE2\x80\x94 Envoys from both delegations walked out of a long session at the Palais "
+       "des Nations on Thursday without agreeing a truce, although the hosts said both sides would come back "
+       "soon."},
+      {P, 6, 8, NULL},
+      /* "Dr." does not end a sentence: the paragraph runs on. */
+      {P, 9, 11,
+       "Diplomats said a written text was now in front of both teams and would be studied line by line in each "
+       "capital, said Dr. Keller, who chaired the session."},
+  };
+  check_passages(&a, w, 4);
+  ck_assert_pstr_eq(a.dateline, "Geneva, Switzerland");
+  ck_assert_pstr_eq(a.title, "Talks in Geneva end without a deal as the envoys agree to meet again, allies urge security pledges");
+  ck_assert_ptr_null(a.date);
+  article_free(&a);
+}
+END_TEST
+
+START_TEST(seed_layout_with_final_newline) {
+  /* A final newline adds no line and no passage. */
+  buf t = {0};
+  buf_adds(&t, seed_text);
+  buf_adds(&t, "\n");
+  article a;
+  segment(t.data, NULL, &a);
+  ck_assert_uint_eq(a.npassages, 4);
+  ck_assert_int_eq(a.passages[3].last_line, 11);
+  article_free(&a);
+  buf_free(&t);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* BBC: headline, blank line, one line per paragraph. */
+
+START_TEST(bbc_layout) {
+  const char *text =
+      "Pound slips as Bank of England holds rates\n"
+      "\n"
+      "The pound fell against the dollar on Thursday after the Bank of England left interest rates unchanged "
+      "and signalled that cuts were further away than markets had hoped.\n"
+      "\n"
+      "Traders had expected a more dovish message from the Monetary Policy Committee, which voted seven to two "
+      "to hold the benchmark rate at its current level.\n"
+      "\n"
+      "Shares in housebuilders fell.\n";
+  article a;
+  segment(text, NULL, &a);
+  const want w[] = {
+      {H, 1, 1, "Pound slips as Bank of England holds rates"},
+      {P, 3, 3, NULL},
+      {P, 5, 5, NULL},
+      {P, 7, 7, "Shares in housebuilders fell."},
+  };
+  check_passages(&a, w, 4);
+  ck_assert_ptr_null(a.dateline);
+  ck_assert_pstr_eq(a.title, "Pound slips as Bank of England holds rates");
+  article_free(&a);
+}
+END_TEST
+
+START_TEST(bbc_lede_with_dash_is_no_dateline) {
+  const char *text =
+      "Bush begins a tour of the region\n"
+      "\n"
+      "US President George W Bush - who is on a week-long tour of the region - said on Monday that talks would "
+      "resume.\n"
+      "\n"
+      "He is due to meet leaders in three capitals.\n";
+  article a;
+  segment(text, NULL, &a);
+  ck_assert_uint_eq(a.npassages, 3);
+  ck_assert_msg(a.dateline == NULL, "dateline \"%s\" recorded", a.dateline);
+  /* The text is left as it was. */
+  ck_assert(strncmp(article_text(&a, 1), "US President George W Bush - who", 32) == 0);
+  article_free(&a);
+}
+END_TEST
+
+/* Regression (fixed): the same lede with em dashes around the aside gets the dateline "US
+ * President George W Bush": an em dash is taken after any run of up to six
+ * capitalised words, even when the text after it goes on in lower case
+ * ("who ..."), which a dateline never does (the hyphen case above is caught
+ * only because " - " needs capitals or an agency). */
+START_TEST(em_dash_aside_is_no_dateline) {
+  const char *text =
+      "Bush begins a tour of the region\n"
+      "\n"
+      "US President George W Bush \xE2\x80\x94 who is on a week-long tour of the region \xE2\x80\x94 said on "
+      "Monday that talks would resume.\n";
+  article a;
+  segment(text, NULL, &a);
+  char got[100];
+  snprintf(got, sizeof got, "%s", a.dateline ? a.dateline : "(none)");
+  size_t n = a.npassages;
+  article_free(&a);
+  ck_assert_uint_eq(n, 2);
+  ck_assert_msg(strcmp(got, "(none)") == 0, "dateline \"%s\" recorded", got);
+}
+END_TEST
+
+START_TEST(em_dash_datelines) {
+  static const struct {
+    const char *lede, *dateline;
+  } cases[] = {{"WASHINGTON \xE2\x80\x94 The talks resumed on Monday.", "WASHINGTON"},
+               {"KYIV, Ukraine (AP) \xE2\x80\x94 The talks resumed on Monday.", "KYIV, Ukraine (AP)"},
+               {"Anchorage, Alaska \xE2\x80\x94 The talks resumed on Monday.", "Anchorage, Alaska"},
+               {"NEW YORK, March 3 (Reuters) - Stocks rose on Monday.", "NEW YORK, March 3 (Reuters)"},
+               {"PARIS -- The talks resumed on Monday.", "PARIS"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    buf t = {0};
+    buf_printf(&t, "A headline\n\n%s\n", cases[i].lede);
+    article a;
+    segment(t.data, NULL, &a);
+    buf_free(&t);
+    ck_assert_msg(a.dateline && strcmp(a.dateline, cases[i].dateline) == 0, "\"%s\": dateline %s", cases[i].lede,
+                  a.dateline ? a.dateline : "(none)");
+    article_free(&a);
+  }
+}
+END_TEST
+
+START_TEST(wire_dateline) {
+  const char *text =
+      "Oil climbs on supply worries\n"
+      "\n"
+      "LONDON (Reuters) - Oil prices rose on Monday as traders weighed the risk of supply disruptions.\n"
+      "\n"
+      "Brent crude futures were up 1 percent by midday.\n";
+  article a;
+  segment(text, NULL, &a);
+  ck_assert_uint_eq(a.npassages, 3);
+  ck_assert_pstr_eq(a.dateline, "LONDON (Reuters)");
+  /* The dateline stays in the lede's text. */
+  ck_assert_str_eq(article_text(&a, 1),
+                   "LONDON (Reuters) - Oil prices rose on Monday as traders weighed the risk of supply disruptions.");
+  article_free(&a);
+}
+END_TEST
+
+START_TEST(only_the_lede_has_a_dateline) {
+  const char *text =
+      "A quiet day in the markets\n"
+      "\n"
+      "Stocks were little changed on Tuesday in thin trading.\n"
+      "\n"
+      "PARIS (Reuters) - This paragraph opens like a dateline but is not the lede.\n";
+  article a;
+  segment(text, NULL, &a);
+  ck_assert_uint_eq(a.npassages, 3);
+  ck_assert_ptr_null(a.dateline);
+  article_free(&a);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Indented newswire paragraphs. */
+
+START_TEST(indented_paragraphs) {
+  const char *text =
+      "BORDER TRUCE HOLDS AS TRADE TALKS RESUME\n"
+      "    The truce along the northern border held for a\n"
+      "third day on Tuesday, officials said, as trade\n"
+      "negotiators met in the capital\n"
+      "for a second round.\n"
+      "    Both governments have said they want the talks\n"
+      "to conclude before the harvest.\n"
+      "    A third round is planned\n"
+      "for next month.\n";
+  article a;
+  segment(text, NULL, &a);
+  const want w[] = {
+      {H, 1, 1, "BORDER TRUCE HOLDS AS TRADE TALKS RESUME"},
+      {P, 2, 5,
+       "The truce along the northern border held for a third day on Tuesday, officials said, as trade "
+       "negotiators met in the capital for a second round."},
+      {P, 6, 7, "Both governments have said they want the talks to conclude before the harvest."},
+      {P, 8, 9, "A third round is planned for next month."},
+  };
+  check_passages(&a, w, 4);
+  ck_assert_ptr_null(a.dateline);
+  article_free(&a);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* One paragraph per line, no blank lines. */
+
+START_TEST(one_paragraph_per_line) {
+  const char *text =
+      "Storm floods the coast road\n"
+      "Heavy rain overnight flooded the coast road between the two harbour towns, and the council closed it "
+      "to traffic until further notice\n"
+      "Residents of the lower streets were moved to the school hall, where volunteers served hot food and "
+      "blankets through the night\n"
+      "The forecast for the weekend is drier, but the river is expected to stay high until at least the "
+      "middle of next week\n";
+  article a;
+  segment(text, NULL, &a);
+  const want w[] = {{H, 1, 1, "Storm floods the coast road"}, {P, 2, 2, NULL}, {P, 3, 3, NULL}, {P, 4, 4, NULL}};
+  check_passages(&a, w, 4);
+  ck_assert(strncmp(article_text(&a, 2), "Residents of the lower streets", 30) == 0);
+  article_free(&a);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Header blocks. */
+
+START_TEST(header_block) {
+  const char *text =
+      "Date: 14 March 2025\n"
+      "Title: Centrist bloc edges ahead\n"
+      "Source: Nutgraf Wire\n"
+      "URL: https://example.org/news/1\n"
+      "Author: Priya Natarajan\n"
+      "\n"
+      "A centrist alliance moved into a narrow lead on Friday.\n"
+      "\n"
+      "Counting resumes on Saturday.\n";
+  article a;
+  segment(text, NULL, &a);
+  const want w[] = {
+      {H, 2, 2, "Centrist bloc edges ahead"},
+      {P, 7, 7, "A centrist alliance moved into a narrow lead on Friday."},
+      {P, 9, 9, "Counting resumes on Saturday."},
+  };
+  check_passages(&a, w, 3);
+  ck_assert_pstr_eq(a.title, "Centrist bloc edges ahead");
+  ck_assert_pstr_eq(a.date, "2025-03-14");
+  ck_assert_pstr_eq(a.source, "Nutgraf Wire");
+  ck_assert_pstr_eq(a.url, "https://example.org/news/1");
+  ck_assert_pstr_eq(a.author, "Priya Natarajan");
+  article_free(&a);
+}
+END_TEST
+
+START_TEST(header_block_bad_date_left_out) {
+  const char *text = "Title: A headline\nDate: some day soon\n\nBody text here.\n";
+  article a;
+  segment(text, NULL, &a);
+  ck_assert_ptr_null(a.date);
+  ck_assert_pstr_eq(a.title, "A headline");
+  ck_assert_uint_eq(a.npassages, 2);
+  article_free(&a);
+}
+END_TEST
+
+START_TEST(not_a_header_block) {
+  /* An unknown key: the first line is an ordinary headline. */
+  const char *text = "Note: markets are closed on Monday\n\nTrading resumes on Tuesday.\n";
+  article a;
+  segment(text, NULL, &a);
+  const want w[] = {{H, 1, 1, "Note: markets are closed on Monday"}, {P, 3, 3, "Trading resumes on Tuesday."}};
+  check_passages(&a, w, 2);
+  ck_assert_ptr_null(a.source);
+  article_free(&a);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* A title passed in (feed records). */
+
+START_TEST(title_passed_in) {
+  const char *body =
+      "First paragraph of the record.\n"
+      "\n"
+      "Second paragraph, which is\n"
+      "wrapped over two lines.";
+  article a;
+  segment(body, "  Record headline \t", &a);
+  const want w[] = {
+      {H, 1, 1, "Record headline"},
+      {P, 3, 3, "First paragraph of the record."},
+      {P, 5, 6, "Second paragraph, which is wrapped over two lines."},
+  };
+  check_passages(&a, w, 3);
+  ck_assert_pstr_eq(a.title, "Record headline");
+  article_free(&a);
+}
+END_TEST
+
+START_TEST(title_passed_in_body_first_line_is_paragraph) {
+  /* With a title given, a short first body line is not a headline. */
+  article a;
+  segment("Short line\n\nMore text.", "The title", &a);
+  ck_assert_uint_eq(a.npassages, 3);
+  ck_assert_int_eq(a.passages[0].kind, H);
+  ck_assert_int_eq(a.passages[1].kind, P);
+  ck_assert_int_eq(a.passages[1].first_line, 3);
+  ck_assert_str_eq(article_text(&a, 1), "Short line");
+  article_free(&a);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Degenerate texts. */
+
+START_TEST(empty_text) {
+  article a;
+  segment("", NULL, &a);
+  ck_assert_uint_eq(a.npassages, 0);
+  ck_assert_ptr_null(a.title);
+  ck_assert_ptr_null(a.dateline);
+  article_free(&a);
+  segment("\n\n   \n\t\n", NULL, &a);
+  ck_assert_uint_eq(a.npassages, 0);
+  ck_assert_ptr_null(a.title);
+  article_free(&a);
+}
+END_TEST
+
+START_TEST(single_long_line) {
+  buf t = {0};
+  for (int i = 0; i < 50; i++) buf_adds(&t, "many words ");
+  buf_adds(&t, "end");
+  article a;
+  segment(t.data, NULL, &a);
+  const want w[] = {{P, 1, 1, NULL}};
+  check_passages(&a, w, 1);
+  ck_assert_str_eq(article_text(&a, 0), t.data);
+  ck_assert_ptr_null(a.title);
+  article_free(&a);
+  buf_free(&t);
+}
+END_TEST
+
+START_TEST(long_paragraph_is_cut) {
+  buf t = {0};
+  buf_adds(&t, "A headline over a very long paragraph\n\n");
+  buf joined = {0};
+  for (int i = 0; i < 2000; i++) {
+    const char *line = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor in";
+    buf_adds(&t, line);
+    buf_addc(&t, '\n');
+    if (i) buf_addc(&joined, ' ');
+    buf_adds(&joined, line);
+  }
+  ck_assert(!t.oom && !joined.oom);
+  ck_assert_uint_gt(joined.len, 2 * NG_MAX_PASSAGE_BYTES);
+  article a;
+  segment(t.data, NULL, &a);
+  ck_assert_uint_ge(a.npassages, 4); /* the headline and at least 3 pieces */
+  ck_assert_int_eq(a.passages[0].kind, H);
+  buf again = {0};
+  for (size_t i = 1; i < a.npassages; i++) {
+    const passage *p = &a.passages[i];
+    ck_assert_int_eq(p->kind, P);
+    ck_assert_int_eq(p->first_line, 3);
+    ck_assert_int_eq(p->last_line, 2002);
+    ck_assert_uint_le(p->len, NG_MAX_PASSAGE_BYTES);
+    ck_assert_uint_gt(p->len, 0);
+    const char *s = article_text(&a, i);
+    ck_assert_msg(s[0] != ' ' && s[p->len - 1] != ' ', "piece %zu has an edge space", i);
+    if (again.len) buf_addc(&again, ' ');
+    buf_add(&again, s, p->len);
+  }
+  /* Cut at spaces: the pieces put back together are the paragraph. */
+  ck_assert_uint_eq(again.len, joined.len);
+  ck_assert(memcmp(again.data, joined.data, joined.len) == 0);
+  article_free(&a);
+  buf_free(&t);
+  buf_free(&joined);
+  buf_free(&again);
+}
+END_TEST
+
+START_TEST(long_paragraph_without_spaces_is_cut_on_characters) {
+  buf t = {0};
+  for (int i = 0; i < 30000; i++) buf_adds(&t, "\xE2\x82\xAC"); /* 90,000 bytes, 3 per character */
+  article a;
+  segment(t.data, NULL, &a);
+  ck_assert_uint_ge(a.npassages, 2);
+  size_t total = 0;
+  for (size_t i = 0; i < a.npassages; i++) {
+    const passage *p = &a.passages[i];
+    ck_assert_int_eq(p->kind, P);
+    ck_assert_int_eq(p->first_line, 1);
+    ck_assert_int_eq(p->last_line, 1);
+    ck_assert_uint_le(p->len, NG_MAX_PASSAGE_BYTES);
+    ck_assert_msg(utf8_valid_prefix(article_text(&a, i), p->len) == p->len, "piece %zu cut inside a character", i);
+    total += p->len;
+  }
+  ck_assert_uint_eq(total, t.len);
+  article_free(&a);
+  buf_free(&t);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* The fixtures, as fixtures/README.md describes them. */
+
+typedef struct fixture_case {
+  const char *file;
+  int head_first, head_last;   /* 0: no headline */
+  int paragraphs[2][16];       /* start lines, then end lines; 0 ends */
+  const char *dateline;
+} fixture_case;
+
+START_TEST(fixtures_as_documented) {
+  static const fixture_case cases[] = {
+      {"articles/summit-geneva.txt",
+       1,
+       2,
+       {{3, 7, 11, 15, 19, 22, 26, 30, 34, 38, 42, 46, 50, 54, 58},
+        {6, 10, 14, 18, 21, 25, 29, 33, 37, 41, 45, 49, 53, 57, 60}},
+       "Geneva, Switzerland"},
+      {"articles/markets-blank-lines.txt", 1, 1, {{3, 5, 7, 9, 11, 13, 15}, {3, 5, 7, 9, 11, 13, 15}}, NULL},
+      {"articles/wire-indented.txt", 1, 1, {{2, 6, 10, 14, 18}, {5, 9, 13, 17, 20}}, NULL},
+      {"articles/one-per-line.txt", 1, 1, {{2, 3, 4, 5, 6}, {2, 3, 4, 5, 6}}, NULL},
+      {"articles/header-block.txt", 1, 1, {{7, 9, 11, 13}, {7, 9, 11, 13}}, NULL},
+      {"articles/latin1-cp1252.txt", 1, 1, {{3, 5, 7}, {3, 5, 7}}, NULL},
+      {"articles/utf16-bom.txt", 1, 1, {{3, 5, 7}, {3, 5, 7}}, NULL},
+      {"articles/crlf.txt", 1, 1, {{3, 5, 7}, {3, 5, 7}}, NULL},
+      {"articles/empty.txt", 0, 0, {{0}, {0}}, NULL},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    const fixture_case *fc = &cases[c];
+    size_t n;
+    char *raw = read_fixture(fc->file, &n);
+    decoded d;
+    char err[200];
+    ck_assert_msg(decode_bytes(raw, n, NULL, &d, err, sizeof err) == DECODE_OK, "%s: %s", fc->file, err);
+    free(raw);
+    article a;
+    ck_assert_int_eq(segment_article(d.text, d.len, NULL, &a), NG_OK);
+    free(d.text);
+    size_t k = 0;
+    if (fc->head_first) {
+      ck_assert_msg(a.npassages > 0 && a.passages[0].kind == H, "%s: no headline", fc->file);
+      ck_assert_msg(a.passages[0].first_line == fc->head_first && a.passages[0].last_line == fc->head_last,
+                    "%s: headline at lines %d-%d", fc->file, a.passages[0].first_line, a.passages[0].last_line);
+      k = 1;
+    }
+    size_t np = 0;
+    while (np < 16 && fc->paragraphs[0][np]) np++;
+    ck_assert_msg(a.npassages == k + np, "%s: %zu passages, wanted %zu", fc->file, a.npassages, k + np);
+    for (size_t i = 0; i < np; i++) {
+      const passage *p = &a.passages[k + i];
+      ck_assert_msg(p->kind == P && p->first_line == fc->paragraphs[0][i] && p->last_line == fc->paragraphs[1][i],
+                    "%s: paragraph %zu at lines %d-%d (kind %d), wanted %d-%d", fc->file, i, p->first_line,
+                    p->last_line, p->kind, fc->paragraphs[0][i], fc->paragraphs[1][i]);
+    }
+    if (fc->dateline) ck_assert_msg(a.dateline && strcmp(a.dateline, fc->dateline) == 0, "%s: dateline %s", fc->file,
+                                    a.dateline ? a.dateline : "(none)");
+    else ck_assert_msg(a.dateline == NULL, "%s: unexpected dateline %s", fc->file, a.dateline);
+    article_free(&a);
+  }
+}
+END_TEST
+
+START_TEST(fixture_details) {
+  size_t n;
+  char *raw = read_fixture("articles/summit-geneva.txt", &n);
+  article a;
+  ck_assert_int_eq(segment_article(raw, n, NULL, &a), NG_OK);
+  free(raw);
+  ck_assert_pstr_eq(a.title, "Geneva talks close without a ceasefire as envoys agree to return, NATO allies urge "
+                            "security pledges");
+  /* The lede begins with its dateline, then the text. */
+  const char *lede = "Geneva, Switzerland \xE2\x80\x94 Envoys from Russia and Ukraine walked";
+  ck_assert(strncmp(article_text(&a, 1), lede, strlen(lede)) == 0);
+  /* A phrase across a line break is joined by one space. */
+  ck_assert(contains(article_text(&a, 8), "North Atlantic Treaty Organization"));
+  article_free(&a);
+
+  raw = read_fixture("articles/header-block.txt", &n);
+  ck_assert_int_eq(segment_article(raw, n, NULL, &a), NG_OK);
+  free(raw);
+  ck_assert_str_eq(article_text(&a, 0), "Centrist bloc edges ahead as regional election count nears its end");
+  ck_assert_pstr_eq(a.date, "2025-03-14");
+  ck_assert_pstr_eq(a.source, "Nutgraf Wire");
+  ck_assert_pstr_eq(a.url, "https://example.org/news/2025/03/14/regional-election-count");
+  ck_assert_pstr_eq(a.author, "Priya Natarajan");
+  article_free(&a);
+}
+END_TEST
+
+static Suite *segment_suite(void) {
+  Suite *s = suite_create("segment");
+  TCase *tc = tcase_create("layouts");
+  tcase_add_test(tc, seed_layout);
+  tcase_add_test(tc, seed_layout_with_final_newline);
+  tcase_add_test(tc, bbc_layout);
+  tcase_add_test(tc, bbc_lede_with_dash_is_no_dateline);
+  tcase_add_test(tc, em_dash_aside_is_no_dateline);
+  tcase_add_test(tc, em_dash_datelines);
+  tcase_add_test(tc, wire_dateline);
+  tcase_add_test(tc, only_the_lede_has_a_dateline);
+  tcase_add_test(tc, indented_paragraphs);
+  tcase_add_test(tc, one_paragraph_per_line);
+  tcase_add_test(tc, header_block);
+  tcase_add_test(tc, header_block_bad_date_left_out);
+  tcase_add_test(tc, not_a_header_block);
+  tcase_add_test(tc, title_passed_in);
+  tcase_add_test(tc, title_passed_in_body_first_line_is_paragraph);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("limits");
+  tcase_add_test(tc, empty_text);
+  tcase_add_test(tc, single_long_line);
+  tcase_add_test(tc, long_paragraph_is_cut);
+  tcase_add_test(tc, long_paragraph_without_spaces_is_cut_on_characters);
+  tcase_set_timeout(tc, 60);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("fixtures");
+  tcase_add_test(tc, fixtures_as_documented);
+  tcase_add_test(tc, fixture_details);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return run_suite(segment_suite()); }
