@@ -189,6 +189,8 @@ typedef struct lexicon {
 
 /* Checks that Snowball knows the language: 0 or -1. */
 int lexicon_known_language(const char *language);
+/* The connection's FTS5 API, or NULL. */
+fts5_api *fts5_api_of(sqlite3 *db);
 /* Creates the lexicon and registers the "nutgraf" tokenizer on db. */
 int lexicon_init(lexicon *lx, sqlite3 *db, const char *language, char *err, size_t errlen);
 void lexicon_free(lexicon *lx);
@@ -265,6 +267,13 @@ void preparer_stop(preparer *p);
 void prep_job_free(prep_job *j);
 
 /**************************************************************************
+** Interface to rank.c: the nutgraf_rank() FTS5 auxiliary function.
+*/
+
+/* Registers nutgraf_rank on db. */
+int rank_register(sqlite3 *db);
+
+/**************************************************************************
 ** Interface to store.c: the SQLite file, schema, statements, errors.
 */
 
@@ -281,7 +290,6 @@ enum stmt_id {
   ST_WORD_EXISTS,
   ST_WORD_PREFIX,
   ST_WORD_NEAR,
-  ST_PASSAGE_FETCH,
   ST_COUNT
 };
 
@@ -293,6 +301,7 @@ struct ng_index {
   int in_txn;
   lexicon lx;
   int lx_ready;
+  int snip_ready;  /* the temporary snippet table exists (search.c) */
   variants *vars;
   sqlite3_stmt *stmts[ST_COUNT];
   char err[1024];
@@ -341,7 +350,7 @@ void variants_free(variants *v);
 int variants_add_text(variants *v, lexicon *lx, const char *text, size_t n, const char *origin,
                       char *err, size_t errlen);
 /* The group of the stem sequence key ("stem stem ..."), or -1. */
-int variants_lookup(const variants *v, const char *key);
+int variants_lookup(variants *v, const char *key);
 /* Members of group g: their stem sequences, and forms as written. */
 size_t variants_group_size(const variants *v, int g);
 const char *variants_member_key(const variants *v, int g, size_t i);
@@ -367,6 +376,7 @@ typedef struct parsed_query {
   size_t nfilters;
   buf explain;           /* how the query was understood, lines of text */
   int fallback;          /* the syntax failed and the words were read plainly */
+  int has_not;           /* the expression excludes something */
   int truncated;         /* too many words: the rest were dropped */
 } parsed_query;
 

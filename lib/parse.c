@@ -754,7 +754,9 @@ static void term_alts(parser *p, node *x, alts *a) {
   } else {
     alt_add(p, a, s.key.data, 0);
     add_variants(p, a, s.key.data);
-    if (s.count > 1 && s.all_hyphen) {
+    /* Compounds widen what matches; in ranked --any mode they would only
+     * count the same words twice, so they are left out there. */
+    if (s.count > 1 && s.all_hyphen && !p->opts->any) {
       /* The compound joined: cease-fire -> ceasefire. */
       buf joined = {0};
       for (const char *r = s.raw.data; *r; r++) {
@@ -771,7 +773,7 @@ static void term_alts(parser *p, node *x, alts *a) {
       }
       buf_free(&joined);
     }
-    if (x->type == N_WORD) add_splits(p, a, &s);
+    if (x->type == N_WORD && !p->opts->any) add_splits(p, a, &s);
   }
   explain(p, "\n");
   stems_free(&s);
@@ -823,7 +825,7 @@ static void group_sequences(parser *p, node *list) {
       int g = p->opts->no_variants || all.count < 2 ? -1 : variants_lookup(p->idx->vars, all.key.data);
       buf joined = {0}, stem = {0};
       int join = 0;
-      if (g < 0 && len == 2 && all.count == 2) {
+      if (g < 0 && len == 2 && all.count == 2 && !p->opts->any) {
         for (const char *r = all.raw.data; *r; r++) {
           if (*r != ' ') buf_addc(&joined, *r);
         }
@@ -911,7 +913,10 @@ static char *render_list(parser *p, node *x) {
   char *result = NULL;
   if (pos.len) {
     buf out = {0};
-    if (nneg) buf_printf(&out, "(%s NOT (%s))", pos.data, neg.data);
+    if (nneg) {
+      buf_printf(&out, "(%s NOT (%s))", pos.data, neg.data);
+      p->out->has_not = 1;
+    }
     else buf_adds(&out, pos.data);
     result = out.oom ? (buf_free(&out), NULL) : buf_detach(&out);
   } else if (nneg) {

@@ -1,17 +1,17 @@
 /*
  * search.c -- a parsed query -> ranked passages with snippets.
  *
- * Ranking is FTS5's BM25 over the two passage columns, the headline column
- * weighted above the body (NG_HEAD_WEIGHT), plus a share (NG_CONTEXT_WEIGHT)
- * of the scores of the other matching passages of the same document, so a
- * paragraph of an article that is about the query as a whole ranks above
- * an equal paragraph from an article that mentions it once.  Ties go to the
- * earlier document and the earlier paragraph (rowid order).  Both weights
- * were set by measurement on ../shared/eval (bench/relevance.py).
+ * Results are ordered by nutgraf_rank() (rank.c): BM25 with the headline
+ * weighted above the body, plus a share of the evidence of the document's
+ * other passages.  Ties go to the earlier document and the earlier
+ * paragraph (rowid order).
  *
- * The ranked list is one SQL statement with window functions; the snippet of
- * each hit comes from a second, per-hit statement, because snippet() only
- * works on the row a MATCH produced.
+ * A plain query ranked by score is one statement: FTS5 orders by the rank
+ * function and makes snippets for the page asked for, as "ORDER BY rank"
+ * does with bm25.  Filters, dates, --files and --sort date need a general
+ * statement that scores every match in SQL; the snippets of its page then
+ * come from a small temporary FTS5 table holding just that page
+ * (make_snippets), because snippet() only works on the row of a MATCH.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,24 +20,52 @@
 
 #include "internal.h"
 
-#define NG_HEAD_WEIGHT "2.0"
+/* Set by measurement on ../shared/eval: see the README's Relevance section. */
+#define NG_HEAD_WEIGHT "1.25"
 #define NG_CONTEXT_WEIGHT "0.25"
 #define DEFAULT_LIMIT 10
 #define DEFAULT_SNIPPET_TOKENS 32
 
+/* A page of hits read ahead, so that one FTS5 query makes all its
+ * snippets (see make_snippets). */
+#define PAGE 64
+
+typedef struct held {
+  ng_hit hit;
+  long long id;
+  char *strings[9]; /* the hit's strings, owned */
+} held;
+
 struct ng_results {
   ng_index *idx;
   sqlite3_stmt *list;
-  char *fts;        /* the expression snippets are made for */
+  char *fts;        /* the expression snippets are made for, or NULL (--all) */
   int snippet_tokens;
-  ng_hit hit;
+  int fast;         /* the list makes its own snippets (column 14) */
+  held page[PAGE];
+  size_t n, next;
+  int done;
 };
 
-/* Builds the ranked-list SQL and binds it.  count: SELECT count(*). */
+/* The rank function's arguments: head weight, context weight.  A query
+ * with NOT gets no context: nutgraf_rank cannot tell excluded phrases from
+ * the others, and they must not lend weight to a document. */
+static void rank_args(const parsed_query *q, char *out, size_t n) {
+  snprintf(out, n, "%s, %s", NG_HEAD_WEIGHT, q->has_not ? "0" : NG_CONTEXT_WEIGHT);
+}
+
+/* Builds the SQL of a page of hits (or of the count) and binds it.  Output
+ * columns: id, score, doc id, path, title, dateline, date, source, url,
+ * author, head, body, first line, last line, and in the fast form the
+ * snippet.  The fast form, for a plain query ranked by score, lets FTS5
+ * order by nutgraf_rank and make snippets for the page alone, like
+ * "ORDER BY rank" with bm25; filters, dates, --files and --sort date need
+ * the general form, where the page's snippets come from make_snippets. */
 static int prepare(ng_index *idx, const parsed_query *q, const ng_search_options *o, int count,
-                   sqlite3_stmt **out, char **match_out) {
+                   int snippet_tokens, sqlite3_stmt **out, char **match_out, int *fast_out) {
   *out = NULL;
   *match_out = NULL;
+  *fast_out = 0;
   buf sql = {0}, match = {0};
   /* Without words, the first headline filter is the query. */
   const char *title_main = NULL;
@@ -57,41 +85,68 @@ static int prepare(ng_index *idx, const parsed_query *q, const ng_search_options
     buf_free(&match);
     return ng_fail(idx, NG_EUSAGE, "cannot read date '%s' (use YYYY-MM-DD)", bad);
   }
+  char args[64];
+  rank_args(q, args, sizeof args);
+  long limit = o->limit == 0 ? DEFAULT_LIMIT : o->limit;
+  int fast = !count && !o->per_document && o->sort == NG_SORT_RANK && !since[0] && !until[0] && !q->nfilters;
 
-  buf_adds(&sql,
-           "WITH m AS (SELECT rowid AS id, -bm25(passage, 1.0, " NG_HEAD_WEIGHT ") AS s"
-           " FROM passage WHERE passage MATCH ?1),"
-           " r AS (SELECT id, id >> 20 AS doc,"
-           " s + " NG_CONTEXT_WEIGHT " * (sum(s) OVER (PARTITION BY id >> 20) - s) AS score FROM m)");
-  if (o->per_document)
-    buf_adds(&sql, ", b AS (SELECT id, doc, score, row_number() OVER (PARTITION BY doc ORDER BY score DESC, id)"
-                   " AS rn FROM r)");
-  if (count) buf_adds(&sql, " SELECT count(*)");
-  else buf_adds(&sql, " SELECT r.id, r.score, d.id, d.path, d.title, d.dateline, d.date, d.source, d.url, d.author");
-  buf_adds(&sql, o->per_document ? " FROM b AS r" : " FROM r");
-  buf_adds(&sql, " JOIN doc d ON d.id = r.doc WHERE 1");
-  if (o->per_document) buf_adds(&sql, " AND r.rn = 1");
-  int param = 2;
-  if (since[0]) buf_printf(&sql, " AND d.date >= ?%d", param++);
-  if (until[0]) buf_printf(&sql, " AND d.date <= ?%d || '~'", param++);
-  for (size_t i = 0; i < q->nfilters; i++) {
-    const query_filter *f = &q->filters[i];
-    const char *no = f->negated ? "NOT " : "";
-    if (f->field == FIELD_TITLE) {
-      if (f->value == title_main) continue;
-      buf_printf(&sql, " AND d.id %sIN (SELECT rowid >> 20 FROM passage WHERE passage MATCH ?%d)", no, param++);
-    } else if (f->field == FIELD_SOURCE) {
-      buf_printf(&sql, " AND %sinstr(lower(coalesce(d.source, '')), lower(?%d))", no, param++);
-    } else if (strpbrk(f->value, "*?[")) {
-      buf_printf(&sql, " AND d.path %sGLOB ?%d", no, param++);
+  if (fast) {
+    buf_printf(&sql,
+               "SELECT t.id, t.score, d.id, d.path, d.title, d.dateline, d.date, d.source, d.url, d.author,"
+               " t.head, t.body, t.first_line, t.last_line, t.snip FROM ("
+               "SELECT rowid AS id, -rank AS score, head, body, first_line, last_line,"
+               " snippet(passage, -1, char(1), char(2), '\xE2\x80\xA6', ?2) AS snip"
+               " FROM passage WHERE passage MATCH ?1 AND rank MATCH 'nutgraf_rank(%s)'"
+               " ORDER BY rank LIMIT ?3 OFFSET ?4) AS t JOIN doc d ON d.id = t.id >> 20"
+               " ORDER BY t.score DESC, t.id",
+               args);
+  } else {
+    if (count) {
+      buf_adds(&sql, "WITH r AS (SELECT rowid AS id, rowid >> 20 AS doc FROM passage WHERE passage MATCH ?1)");
+      buf_adds(&sql, o->per_document ? " SELECT count(DISTINCT r.doc)" : " SELECT count(*)");
     } else {
-      buf_printf(&sql, " AND %sinstr(d.path, ?%d)", no, param++);
+      buf_printf(&sql,
+                 "WITH r AS (SELECT rowid AS id, rowid >> 20 AS doc, -nutgraf_rank(passage, %s) AS score"
+                 " FROM passage WHERE passage MATCH ?1)",
+                 args);
+      if (o->per_document)
+        buf_adds(&sql, ", b AS (SELECT id, doc, score, row_number() OVER (PARTITION BY doc ORDER BY score DESC, id)"
+                       " AS rn FROM r)");
+      /* The page of hits is chosen first, and only its passages are read. */
+      buf_adds(&sql, " SELECT t.*, p.head, p.body, p.first_line, p.last_line FROM ("
+                     "SELECT r.id AS id, r.score AS score, d.id AS doc_id, d.path AS path, d.title AS title,"
+                     " d.dateline AS dateline, d.date AS date, d.source AS source, d.url AS url,"
+                     " d.author AS author");
     }
+    buf_adds(&sql, o->per_document && !count ? " FROM b AS r" : " FROM r");
+    buf_adds(&sql, " JOIN doc d ON d.id = r.doc WHERE 1");
+    if (o->per_document && !count) buf_adds(&sql, " AND r.rn = 1");
   }
-  if (!count) {
-    if (o->sort == NG_SORT_DATE) buf_adds(&sql, " ORDER BY d.date IS NULL, d.date DESC, r.score DESC, r.id");
-    else buf_adds(&sql, " ORDER BY r.score DESC, r.id");
-    buf_printf(&sql, " LIMIT ?%d OFFSET ?%d", param, param + 1);
+  int param = 2;
+  if (!fast) {
+    if (since[0]) buf_printf(&sql, " AND d.date >= ?%d", param++);
+    if (until[0]) buf_printf(&sql, " AND d.date <= ?%d || '~'", param++);
+    for (size_t i = 0; i < q->nfilters; i++) {
+      const query_filter *f = &q->filters[i];
+      const char *no = f->negated ? "NOT " : "";
+      if (f->field == FIELD_TITLE) {
+        if (f->value == title_main) continue;
+        buf_printf(&sql, " AND d.id %sIN (SELECT rowid >> 20 FROM passage WHERE passage MATCH ?%d)", no, param++);
+      } else if (f->field == FIELD_SOURCE) {
+        buf_printf(&sql, " AND %sinstr(lower(coalesce(d.source, '')), lower(?%d))", no, param++);
+      } else if (strpbrk(f->value, "*?[")) {
+        buf_printf(&sql, " AND d.path %sGLOB ?%d", no, param++);
+      } else {
+        buf_printf(&sql, " AND %sinstr(d.path, ?%d)", no, param++);
+      }
+    }
+    if (!count) {
+      const char *order = o->sort == NG_SORT_DATE ? " ORDER BY date IS NULL, date DESC, score DESC, id"
+                                                  : " ORDER BY score DESC, id";
+      buf_adds(&sql, order);
+      buf_printf(&sql, " LIMIT ?%d OFFSET ?%d) AS t JOIN passage p ON p.rowid = t.id", param, param + 1);
+      buf_adds(&sql, order);
+    }
   }
   if (sql.oom || match.oom) {
     buf_free(&sql);
@@ -102,6 +157,11 @@ static int prepare(ng_index *idx, const parsed_query *q, const ng_search_options
   int rc = NG_OK;
   if (sqlite3_prepare_v2(idx->db, sql.data, -1, &st, NULL) != SQLITE_OK) {
     rc = ng_fail_sqlite(idx, "preparing the search");
+  } else if (fast) {
+    sqlite3_bind_text(st, 1, match.data, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 2, snippet_tokens);
+    sqlite3_bind_int64(st, 3, limit);
+    sqlite3_bind_int64(st, 4, o->offset > 0 ? o->offset : 0);
   } else {
     sqlite3_bind_text(st, 1, match.data, -1, SQLITE_TRANSIENT);
     int k = 2;
@@ -121,7 +181,6 @@ static int prepare(ng_index *idx, const parsed_query *q, const ng_search_options
     }
     buf_free(&tmp);
     if (!count) {
-      long limit = o->limit == 0 ? DEFAULT_LIMIT : o->limit;
       sqlite3_bind_int64(st, k++, limit);
       sqlite3_bind_int64(st, k++, o->offset > 0 ? o->offset : 0);
     }
@@ -130,6 +189,7 @@ static int prepare(ng_index *idx, const parsed_query *q, const ng_search_options
   if (rc == NG_OK) {
     *out = st;
     *match_out = buf_detach(&match);
+    *fast_out = fast;
   } else {
     sqlite3_finalize(st);
     buf_free(&match);
@@ -195,6 +255,8 @@ static int search_error(ng_index *idx, const ng_search_options *o, const char *q
   return ng_fail_sqlite(idx, "searching");
 }
 
+static int read_page(ng_results *res);
+
 /* --all: every passage with its document, in rowid (document) order. */
 static int list_all(ng_index *idx, const ng_search_options *o, ng_results **out) {
   char since[32] = "", until[32] = "";
@@ -240,75 +302,148 @@ int ng_search(ng_index *idx, const char *query, const ng_search_options *opts, n
   res->idx = idx;
   res->snippet_tokens = opts->snippet_tokens > 0 ? opts->snippet_tokens : DEFAULT_SNIPPET_TOKENS;
   if (res->snippet_tokens > 64) res->snippet_tokens = 64;
-  rc = prepare(idx, &q, opts, 0, &res->list, &res->fts);
+  rc = prepare(idx, &q, opts, 0, res->snippet_tokens, &res->list, &res->fts, &res->fast);
   parsed_query_free(&q);
   if (rc != NG_OK) {
     ng_results_free(res);
     return rc;
   }
-  /* Run the first step now, so a bad expression fails here, not later. */
-  int step = sqlite3_step(res->list);
-  if (step != SQLITE_ROW && step != SQLITE_DONE) {
+  /* Read the first page now, so a bad expression fails here, not later. */
+  if (read_page(res) != NG_OK) {
     rc = search_error(idx, opts, query);
     ng_results_free(res);
     return rc;
   }
-  sqlite3_reset(res->list);
   *out = res;
   return NG_OK;
 }
 
-static const char *col_text(sqlite3_stmt *st, int i) { return (const char *)sqlite3_column_text(st, i); }
+static void free_page(ng_results *res) {
+  for (size_t i = 0; i < res->n; i++) {
+    for (int k = 0; k < 9; k++) free(res->page[i].strings[k]);
+  }
+  res->n = res->next = 0;
+}
+
+/* Snippets for the page: its passages go into a small temporary FTS5 table
+ * of the same tokenizer, and FTS5's snippet() runs the query over that,
+ * once, instead of over the whole index once per hit. */
+static int make_snippets(ng_results *res) {
+  ng_index *idx = res->idx;
+  if (!idx->snip_ready) {
+    buf sql = {0};
+    buf_printf(&sql,
+               "PRAGMA temp_store = MEMORY;"
+               "CREATE VIRTUAL TABLE temp.snip USING fts5(body, head, tokenize = 'nutgraf %s')",
+               idx->lx.language);
+    int rc = sql.oom ? NG_ESYSTEM : store_exec(idx, sql.data, "making snippets");
+    buf_free(&sql);
+    if (rc != NG_OK) return rc;
+    idx->snip_ready = 1;
+  }
+  if (store_exec(idx, "DELETE FROM temp.snip", "making snippets") != NG_OK) return NG_ESYSTEM;
+  sqlite3_stmt *ins = NULL, *sel = NULL;
+  int rc = NG_OK;
+  if (sqlite3_prepare_v2(idx->db, "INSERT INTO temp.snip(rowid, body, head) VALUES(?1, ?2, ?3)", -1, &ins, NULL) !=
+          SQLITE_OK ||
+      sqlite3_prepare_v2(idx->db,
+                         "SELECT rowid, snippet(snip, -1, char(1), char(2), '\xE2\x80\xA6', ?2)"
+                         " FROM temp.snip WHERE snip MATCH ?1",
+                         -1, &sel, NULL) != SQLITE_OK) {
+    rc = ng_fail_sqlite(idx, "making snippets");
+  }
+  for (size_t i = 0; rc == NG_OK && i < res->n; i++) {
+    ng_hit *h = &res->page[i].hit;
+    sqlite3_bind_int64(ins, 1, (long long)i);
+    sqlite3_bind_text(ins, h->kind == NG_KIND_HEADLINE ? 3 : 2, h->text, -1, SQLITE_STATIC);
+    sqlite3_bind_null(ins, h->kind == NG_KIND_HEADLINE ? 2 : 3);
+    if (sqlite3_step(ins) != SQLITE_DONE) rc = ng_fail_sqlite(idx, "making snippets");
+    sqlite3_reset(ins);
+  }
+  if (rc == NG_OK) {
+    sqlite3_bind_text(sel, 1, res->fts, -1, SQLITE_STATIC);
+    sqlite3_bind_int(sel, 2, res->snippet_tokens);
+    int step;
+    while ((step = sqlite3_step(sel)) == SQLITE_ROW) {
+      long long i = sqlite3_column_int64(sel, 0);
+      const char *snippet = (const char *)sqlite3_column_text(sel, 1);
+      if (i < 0 || (size_t)i >= res->n || !snippet) continue;
+      held *hd = &res->page[i];
+      if (!(hd->strings[8] = strdup(snippet))) {
+        rc = ng_fail(idx, NG_ESYSTEM, "out of memory");
+        break;
+      }
+      hd->hit.snippet = hd->strings[8];
+    }
+    if (rc == NG_OK && step != SQLITE_DONE) rc = ng_fail_sqlite(idx, "making snippets");
+  }
+  sqlite3_finalize(ins);
+  sqlite3_finalize(sel);
+  return rc;
+}
+
+/* Reads the next page of hits: columns id, score, doc id, path, title,
+ * dateline, date, source, url, author, head, body, first line, last line. */
+static int read_page(ng_results *res) {
+  free_page(res);
+  ng_index *idx = res->idx;
+  while (!res->done && res->n < PAGE) {
+    int step = sqlite3_step(res->list);
+    if (step == SQLITE_DONE) {
+      res->done = 1;
+      break;
+    }
+    if (step != SQLITE_ROW) return ng_fail_sqlite(idx, "searching");
+    sqlite3_stmt *st = res->list;
+    held *hd = &res->page[res->n];
+    memset(hd, 0, sizeof *hd);
+    res->n++; /* counted now, so that free_page frees what was copied */
+    static const int cols[8] = {3, 4, 5, 6, 7, 8, 9, 10};
+    for (int k = 0; k < 8; k++) {
+      const char *v = (const char *)sqlite3_column_text(st, cols[k]);
+      if (k == 7 && !v) v = (const char *)sqlite3_column_text(st, 11); /* head, else body */
+      if (v && !(hd->strings[k] = strdup(v))) return ng_fail(idx, NG_ESYSTEM, "out of memory");
+    }
+    ng_hit *h = &hd->hit;
+    hd->id = sqlite3_column_int64(st, 0);
+    h->score = sqlite3_column_double(st, 1);
+    h->doc_id = sqlite3_column_int64(st, 2);
+    h->path = hd->strings[0] ? hd->strings[0] : "";
+    h->title = hd->strings[1] ? hd->strings[1] : "";
+    h->dateline = hd->strings[2];
+    h->date = hd->strings[3];
+    h->source = hd->strings[4];
+    h->url = hd->strings[5];
+    h->author = hd->strings[6];
+    h->kind = sqlite3_column_type(st, 10) != SQLITE_NULL ? NG_KIND_HEADLINE : NG_KIND_PARAGRAPH;
+    h->text = hd->strings[7] ? hd->strings[7] : "";
+    h->snippet = h->text;
+    if (res->fast) {
+      const char *snip = (const char *)sqlite3_column_text(st, 14);
+      if (snip && !(hd->strings[8] = strdup(snip))) return ng_fail(idx, NG_ESYSTEM, "out of memory");
+      if (snip) h->snippet = hd->strings[8];
+    }
+    h->ordinal = (int)(hd->id & NG_MAX_PASSAGES);
+    h->first_line = sqlite3_column_int(st, 12);
+    h->last_line = sqlite3_column_int(st, 13);
+  }
+  return res->fts && res->n && !res->fast ? make_snippets(res) : NG_OK;
+}
 
 int ng_results_next(ng_results *res, const ng_hit **hit) {
   *hit = NULL;
-  ng_index *idx = res->idx;
-  for (;;) {
-    int step = sqlite3_step(res->list);
-    if (step == SQLITE_DONE) return NG_DONE;
-    if (step != SQLITE_ROW) return ng_fail_sqlite(idx, "searching");
-    long long id = sqlite3_column_int64(res->list, 0);
-    /* The passage: from the list itself (--all), or with its snippet. */
-    sqlite3_stmt *f = res->list;
-    int base = 10;
-    if (res->fts) {
-      f = store_stmt(idx, ST_PASSAGE_FETCH);
-      if (!f) return NG_ESYSTEM;
-      sqlite3_bind_text(f, 1, res->fts, -1, SQLITE_STATIC);
-      sqlite3_bind_int64(f, 2, id);
-      sqlite3_bind_int(f, 3, res->snippet_tokens);
-      step = sqlite3_step(f);
-      if (step == SQLITE_DONE) continue; /* cannot happen: the list came from the same MATCH */
-      if (step != SQLITE_ROW) return ng_fail_sqlite(idx, "reading a passage");
-      base = 0;
-    }
-    ng_hit *h = &res->hit;
-    h->doc_id = sqlite3_column_int64(res->list, 2);
-    h->score = sqlite3_column_double(res->list, 1);
-    h->path = col_text(res->list, 3);
-    h->title = col_text(res->list, 4);
-    if (!h->title) h->title = "";
-    h->dateline = col_text(res->list, 5);
-    h->date = col_text(res->list, 6);
-    h->source = col_text(res->list, 7);
-    h->url = col_text(res->list, 8);
-    h->author = col_text(res->list, 9);
-    h->ordinal = (int)(id & NG_MAX_PASSAGES);
-    const char *head = col_text(f, base);
-    h->kind = head ? NG_KIND_HEADLINE : NG_KIND_PARAGRAPH;
-    h->text = head ? head : col_text(f, base + 1);
-    if (!h->text) h->text = "";
-    h->first_line = sqlite3_column_int(f, base + 2);
-    h->last_line = sqlite3_column_int(f, base + 3);
-    h->snippet = res->fts ? col_text(f, base + 4) : NULL;
-    if (!h->snippet) h->snippet = h->text;
-    *hit = h;
-    return NG_ROW;
+  if (res->next == res->n) {
+    int rc = read_page(res);
+    if (rc != NG_OK) return rc;
   }
+  if (res->next == res->n) return NG_DONE;
+  *hit = &res->page[res->next++].hit;
+  return NG_ROW;
 }
 
 void ng_results_free(ng_results *res) {
   if (!res) return;
+  free_page(res);
   sqlite3_finalize(res->list);
   free(res->fts);
   free(res);
@@ -323,7 +458,8 @@ int ng_count(ng_index *idx, const char *query, const ng_search_options *opts, lo
   if (rc != NG_OK) return rc;
   sqlite3_stmt *st = NULL;
   char *match = NULL;
-  rc = prepare(idx, &q, opts, 1, &st, &match);
+  int fast = 0;
+  rc = prepare(idx, &q, opts, 1, 0, &st, &match, &fast);
   parsed_query_free(&q);
   if (rc == NG_OK) {
     int step = sqlite3_step(st);

@@ -82,9 +82,6 @@ static const char *const stmt_sql[ST_COUNT] = {
         "SELECT DISTINCT stem FROM word WHERE raw >= ?1 AND raw < ?1 || char(1114111) LIMIT ?2",
     [ST_WORD_NEAR] = "SELECT raw, stem FROM word WHERE raw >= ?1 AND raw < ?1 || char(1114111)"
                      " AND length(raw) BETWEEN ?2 AND ?3",
-    [ST_PASSAGE_FETCH] = "SELECT head, body, first_line, last_line,"
-                         " snippet(passage, -1, char(1), char(2), '\xE2\x80\xA6', ?3)"
-                         " FROM passage WHERE passage MATCH ?1 AND rowid = ?2",
 };
 
 const char *ng_version_info(void) {
@@ -418,6 +415,7 @@ int ng_index_open(ng_index **out, const char *path, const ng_open_options *opts)
   rc = lexicon_init(&idx->lx, idx->db, language, err, sizeof err);
   if (rc != NG_OK) return ng_fail(idx, NG_EDATA, "index %s: %s", path, err);
   idx->lx_ready = 1;
+  if (rank_register(idx->db) != SQLITE_OK) return ng_fail(idx, NG_ESYSTEM, "cannot register the rank function");
   if (write) {
     idx->lx.record = 1;
     if (store_exec(idx, "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768", "setting up") != NG_OK)

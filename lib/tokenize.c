@@ -119,7 +119,9 @@ static lex_word *cache_word(lexicon *lx, const char *raw, size_t n, int document
 static const char *stem_of(lexicon *lx, const char *raw, size_t n, int padded, int document, size_t *stemlen) {
   lex_front *f = NULL;
   uint64_t k[2] = {0, 0};
-  if (n <= sizeof k) {
+  /* The front cache pays off over documents, not over a query's words. */
+  if (document && !lx->front) lx->front = calloc(LEX_FRONT_SIZE, sizeof *lx->front);
+  if (n <= sizeof k && lx->front) {
     /* The word itself, zero-padded, is the key: two compares, no hashing.
      * A padded word has zeros after it up to 16 bytes: read it whole. */
     if (padded) memcpy(k, raw, sizeof k);
@@ -182,7 +184,8 @@ typedef struct part {
 
 typedef struct tok_state {
   lexicon *lx;
-  int document;  /* document or aux tokenizing: join compounds, record words */
+  int document;  /* document tokenizing: join compounds, record words */
+  int aux;       /* for snippets: only positions and offsets matter */
   int prefix;    /* an FTS5 prefix query: do not stem */
   const char *text;
   int ntext;
@@ -294,6 +297,9 @@ static int take_token(tok_state *ts, const char *tok, int ntok, int start, int e
 
   const char *stem = raw;
   size_t stemlen = rawlen;
+  /* snippet() and highlight() map token positions to offsets and never
+   * look at a token's text: stemming would be wasted there. */
+  if (ts->aux) return emit(ts, 0, raw, rawlen, start, end);
   if (!ts->prefix && rawlen <= LEX_MAX_STEMMED) {
     stem = stem_of(lx, raw, rawlen, clean, ts->document, &stemlen);
     if (!stem) return SQLITE_NOMEM;
@@ -465,19 +471,18 @@ static int tok_tokenize(Fts5Tokenizer *tok, void *ctx, int flags, const char *te
   tok_state ts;
   memset(&ts, 0, sizeof ts);
   ts.lx = lx;
-  ts.document = (flags & (FTS5_TOKENIZE_DOCUMENT | FTS5_TOKENIZE_AUX)) != 0;
+  /* Aux tokenizing (snippets) yields the same positions as document
+   * tokenizing: the same words, without the colocated joined compounds,
+   * which take no position. */
+  ts.document = (flags & FTS5_TOKENIZE_DOCUMENT) != 0;
+  ts.aux = (flags & FTS5_TOKENIZE_AUX) != 0;
   ts.prefix = (flags & FTS5_TOKENIZE_PREFIX) != 0;
   ts.fts_ctx = ctx;
   ts.xToken = xToken;
-  /* Aux tokenizing (snippets) must see the same tokens but records nothing. */
-  int record = lx->record;
-  if (flags & FTS5_TOKENIZE_AUX) lx->record = 0;
-  int rc = run_parent(lx, &ts, text, n);
-  lx->record = record;
-  return rc;
+  return run_parent(lx, &ts, text, n);
 }
 
-static fts5_api *fts5_api_of(sqlite3 *db) {
+fts5_api *fts5_api_of(sqlite3 *db) {
   fts5_api *api = NULL;
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK) return NULL;
@@ -494,11 +499,6 @@ int lexicon_init(lexicon *lx, sqlite3 *db, const char *language, char *err, size
     return NG_EUSAGE;
   }
   snprintf(lx->language, sizeof lx->language, "%s", language);
-  lx->front = calloc(LEX_FRONT_SIZE, sizeof *lx->front);
-  if (!lx->front) {
-    snprintf(err, errlen, "out of memory");
-    return NG_ESYSTEM;
-  }
   lx->stemmer = sb_stemmer_new(language, "UTF_8");
   if (!lx->stemmer) {
     char list[1024];

@@ -9,6 +9,7 @@
  * line merges that line into its group, which is how a user's own file
  * extends the built-in list.
  */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,14 +21,35 @@ typedef struct group {
   size_t n, cap;
 } group;
 
+typedef struct pending {
+  char *text;    /* the line, comment removed */
+  size_t len;
+  int done;
+} pending;
+
+typedef struct waitlist {
+  size_t *lines; /* indexes into variants.pending */
+  size_t n, cap;
+} waitlist;
+
 struct variants {
-  strmap index; /* key -> group number + 1 */
+  strmap index;  /* key -> group number + 1 */
   group *groups;
   size_t ngroups, cap;
   size_t maxlen;
+  lexicon *lx;
+  pending *pending;
+  size_t npending, cappending;
+  strmap waiting; /* three letters -> waitlist */
 };
 
 variants *variants_new(void) { return calloc(1, sizeof(variants)); }
+
+static void waitlist_free(void *p) {
+  waitlist *w = p;
+  if (w) free(w->lines);
+  free(w);
+}
 
 void variants_free(variants *v) {
   if (!v) return;
@@ -41,11 +63,18 @@ void variants_free(variants *v) {
   }
   free(v->groups);
   strmap_clear(&v->index, NULL);
+  for (size_t i = 0; i < v->npending; i++) free(v->pending[i].text);
+  free(v->pending);
+  strmap_clear(&v->waiting, waitlist_free);
   free(v);
 }
 
-int variants_lookup(const variants *v, const char *key) {
+static int compile_waiting(variants *v, const char *letters, size_t n);
+
+int variants_lookup(variants *v, const char *key) {
   if (!v) return -1;
+  size_t first = strcspn(key, " ");
+  compile_waiting(v, key, first < 3 ? first : 3);
   void *p = strmap_get(&v->index, key, strlen(key));
   return p ? (int)((intptr_t)p - 1) : -1;
 }
@@ -113,8 +142,197 @@ static int merge(variants *v, size_t to, size_t from) {
   return NG_OK;
 }
 
+/* The letters a form waits under: up to three ASCII letters or digits of
+ * its first word, folded; 0 when it starts otherwise (such lines are
+ * compiled at once). */
+static size_t form_letters(const char *form, size_t n, char out[3]) {
+  size_t k = 0;
+  for (size_t i = 0; i < n && k < 3; i++) {
+    unsigned char c = (unsigned char)form[i];
+    if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) out[k++] = (char)c;
+    else break;
+  }
+  /* A first word with more than the letters read must be ASCII up to them. */
+  return k;
+}
+
+/* Calls fn for each form of a line (trimmed, empty ones skipped). */
+static int each_form(const char *line, size_t len, void *ctx, int (*fn)(void *, const char *, size_t)) {
+  for (size_t a = 0; a < len;) {
+    const char *comma = memchr(line + a, ',', len - a);
+    size_t e = comma ? (size_t)(comma - line) : len;
+    size_t s = a, t = e;
+    while (s < t && (line[s] == ' ' || line[s] == '\t' || line[s] == '\r')) s++;
+    while (t > s && (line[t - 1] == ' ' || line[t - 1] == '\t' || line[t - 1] == '\r')) t--;
+    a = e + 1;
+    if (t > s) {
+      int rc = fn(ctx, line + s, t - s);
+      if (rc) return rc;
+    }
+  }
+  return 0;
+}
+
+enum { MAX_FORMS = 64 };
+
+typedef struct line_forms {
+  variants *v;
+  char *keys[MAX_FORMS];
+  const char *forms[MAX_FORMS];
+  size_t formlens[MAX_FORMS], n;
+} line_forms;
+
+static int collect_form(void *ctx, const char *form, size_t n) {
+  line_forms *lf = ctx;
+  if (lf->n == MAX_FORMS) return NG_EDATA;
+  key_state ks = {{0}, 0};
+  lexicon_tokenize(lf->v->lx, form, (int)n, &ks, key_token);
+  if (ks.key.oom) {
+    buf_free(&ks.key);
+    return NG_ESYSTEM;
+  }
+  if (ks.count == 0) {
+    buf_free(&ks.key);
+    return 0;
+  }
+  if (ks.count > lf->v->maxlen) lf->v->maxlen = ks.count;
+  lf->keys[lf->n] = buf_detach(&ks.key);
+  lf->forms[lf->n] = form;
+  lf->formlens[lf->n] = n;
+  lf->n++;
+  return 0;
+}
+
+/* Adds the group of one line: its forms reduced to stems, joined to the
+ * group that already holds one of them. */
+static int compile_line(variants *v, const char *line, size_t len) {
+  line_forms lf;
+  lf.v = v;
+  lf.n = 0;
+  int rc = each_form(line, len, &lf, collect_form);
+  if (rc == NG_OK && lf.n >= 2) {
+    int g = -1;
+    for (size_t i = 0; i < lf.n && g < 0; i++) {
+      void *p = strmap_get(&v->index, lf.keys[i], strlen(lf.keys[i]));
+      g = p ? (int)((intptr_t)p - 1) : -1;
+    }
+    if (g < 0) {
+      if (v->ngroups == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 64;
+        group *p = realloc(v->groups, cap * sizeof *p);
+        if (!p) rc = NG_ESYSTEM;
+        else {
+          v->groups = p;
+          v->cap = cap;
+        }
+      }
+      if (rc == NG_OK) {
+        memset(&v->groups[v->ngroups], 0, sizeof(group));
+        g = (int)v->ngroups++;
+      }
+    }
+    for (size_t i = 0; i < lf.n && rc == NG_OK; i++) {
+      /* A form already in another group joins the two groups. */
+      void *p = strmap_get(&v->index, lf.keys[i], strlen(lf.keys[i]));
+      int other = p ? (int)((intptr_t)p - 1) : -1;
+      if (other >= 0 && other != g) rc = merge(v, (size_t)g, (size_t)other);
+      if (rc == NG_OK && add_member(v, (size_t)g, lf.keys[i], lf.forms[i], lf.formlens[i]) != 0) rc = NG_ESYSTEM;
+    }
+  }
+  for (size_t i = 0; i < lf.n; i++) free(lf.keys[i]);
+  return rc;
+}
+
+typedef struct line_letters {
+  variants *v;
+  size_t line;
+  int now;       /* a form without letters: compile the line at once */
+  char seen[MAX_FORMS][3];
+  size_t seenlen[MAX_FORMS], nseen;
+} line_letters;
+
+static int note_letters(void *ctx, const char *form, size_t n) {
+  line_letters *ll = ctx;
+  char letters[3];
+  size_t k = form_letters(form, n, letters);
+  if (k == 0 || (k < 3 && k < n && ((unsigned char)form[k] >= 0x80))) {
+    ll->now = 1;
+    return 0;
+  }
+  for (size_t i = 0; i < ll->nseen; i++) {
+    if (ll->seenlen[i] == k && memcmp(ll->seen[i], letters, k) == 0) return 0;
+  }
+  if (ll->nseen == MAX_FORMS) return NG_EDATA;
+  memcpy(ll->seen[ll->nseen], letters, k);
+  ll->seenlen[ll->nseen++] = k;
+  waitlist *w = strmap_get(&ll->v->waiting, letters, k);
+  if (!w) {
+    w = calloc(1, sizeof *w);
+    if (!w || strmap_put(&ll->v->waiting, letters, k, w) != 0) {
+      free(w);
+      return NG_ESYSTEM;
+    }
+  }
+  if (w->n == w->cap) {
+    size_t cap = w->cap ? w->cap * 2 : 4;
+    size_t *lines = realloc(w->lines, cap * sizeof *lines);
+    if (!lines) return NG_ESYSTEM;
+    w->lines = lines;
+    w->cap = cap;
+  }
+  w->lines[w->n++] = ll->line;
+  return 0;
+}
+
+static int compile_pending(variants *v, size_t i);
+
+typedef struct closure {
+  variants *v;
+  int rc;
+} closure;
+
+static int follow_form(void *ctx, const char *form, size_t n) {
+  closure *c = ctx;
+  char letters[3];
+  size_t k = form_letters(form, n, letters);
+  if (k) c->rc = compile_waiting(c->v, letters, k);
+  return c->rc;
+}
+
+/* Compiles waiting line i, then the lines waiting under its forms' letters. */
+static int compile_pending(variants *v, size_t i) {
+  if (v->pending[i].done) return NG_OK;
+  v->pending[i].done = 1;
+  int rc = compile_line(v, v->pending[i].text, v->pending[i].len);
+  closure c = {v, NG_OK};
+  if (rc == NG_OK) each_form(v->pending[i].text, v->pending[i].len, &c, follow_form);
+  return rc != NG_OK ? rc : c.rc;
+}
+
+static int compile_waiting(variants *v, const char *letters, size_t n) {
+  waitlist *w = n ? strmap_get(&v->waiting, letters, n) : NULL;
+  int rc = NG_OK;
+  for (size_t i = 0; w && i < w->n && rc == NG_OK; i++) rc = compile_pending(v, w->lines[i]);
+  return rc;
+}
+
+/* An upper bound of the tokens of a form, without tokenizing it. */
+static int count_words(void *ctx, const char *form, size_t n) {
+  variants *v = ctx;
+  size_t words = 0;
+  for (size_t i = 0; i < n;) {
+    while (i < n && (unsigned char)form[i] < 0x80 && !isalnum((unsigned char)form[i])) i++;
+    if (i < n) words++;
+    while (i < n && ((unsigned char)form[i] >= 0x80 || isalnum((unsigned char)form[i]))) i++;
+  }
+  if (words > v->maxlen) v->maxlen = words;
+  return 0;
+}
+
 int variants_add_text(variants *v, lexicon *lx, const char *text, size_t n, const char *origin, char *err,
                       size_t errlen) {
+  v->lx = lx;
   size_t lineno = 0;
   for (size_t pos = 0; pos < n;) {
     const char *line = text + pos;
@@ -128,73 +346,39 @@ int variants_add_text(variants *v, lexicon *lx, const char *text, size_t n, cons
       snprintf(err, errlen, "%s:%zu: not UTF-8", origin, lineno);
       return NG_EDATA;
     }
-    /* Collect the forms' keys first, to find an existing group to join. */
-    enum { MAX_FORMS = 64 };
-    char *keys[MAX_FORMS];
-    const char *forms[MAX_FORMS];
-    size_t formlens[MAX_FORMS], nforms = 0;
-    int rc = NG_OK;
-    for (size_t a = 0; a < len && rc == NG_OK;) {
-      const char *comma = memchr(line + a, ',', len - a);
-      size_t e = comma ? (size_t)(comma - line) : len;
-      size_t s = a, t = e;
-      while (s < t && (line[s] == ' ' || line[s] == '\t' || line[s] == '\r')) s++;
-      while (t > s && (line[t - 1] == ' ' || line[t - 1] == '\t' || line[t - 1] == '\r')) t--;
-      a = e + 1;
-      if (t == s) continue;
-      if (nforms == MAX_FORMS) {
-        snprintf(err, errlen, "%s:%zu: more than %d forms", origin, lineno, MAX_FORMS);
-        rc = NG_EDATA;
-        break;
-      }
-      key_state ks = {{0}, 0};
-      lexicon_tokenize(lx, line + s, (int)(t - s), &ks, key_token);
-      if (ks.key.oom) {
-        buf_free(&ks.key);
-        rc = NG_ESYSTEM;
-        break;
-      }
-      if (ks.count == 0) {
-        buf_free(&ks.key);
-        continue;
-      }
-      if (ks.count > v->maxlen) v->maxlen = ks.count;
-      keys[nforms] = buf_detach(&ks.key);
-      forms[nforms] = line + s;
-      formlens[nforms] = t - s;
-      nforms++;
+    size_t commas = 0;
+    for (size_t i = 0; i < len; i++) commas += line[i] == ',';
+    if (commas >= MAX_FORMS) {
+      snprintf(err, errlen, "%s:%zu: more than %d forms", origin, lineno, MAX_FORMS);
+      return NG_EDATA;
     }
-    if (rc == NG_OK && nforms >= 2) {
-      int g = -1;
-      for (size_t i = 0; i < nforms && g < 0; i++) g = variants_lookup(v, keys[i]);
-      if (g < 0) {
-        if (v->ngroups == v->cap) {
-          size_t cap = v->cap ? v->cap * 2 : 64;
-          group *p = realloc(v->groups, cap * sizeof *p);
-          if (!p) rc = NG_ESYSTEM;
-          else {
-            v->groups = p;
-            v->cap = cap;
-          }
-        }
-        if (rc == NG_OK) {
-          memset(&v->groups[v->ngroups], 0, sizeof(group));
-          g = (int)v->ngroups++;
-        }
-      }
-      for (size_t i = 0; i < nforms && rc == NG_OK; i++) {
-        /* A form already in another group joins the two groups. */
-        int other = variants_lookup(v, keys[i]);
-        if (other >= 0 && other != g) rc = merge(v, (size_t)g, (size_t)other);
-        if (rc == NG_OK && add_member(v, (size_t)g, keys[i], forms[i], formlens[i]) != 0) rc = NG_ESYSTEM;
-      }
+    if (!commas) continue; /* one form (or none): nothing to be equivalent to */
+    if (v->npending == v->cappending) {
+      size_t cap = v->cappending ? v->cappending * 2 : 64;
+      pending *p = realloc(v->pending, cap * sizeof *p);
+      if (!p) goto nomem;
+      v->pending = p;
+      v->cappending = cap;
     }
-    for (size_t i = 0; i < nforms; i++) free(keys[i]);
-    if (rc == NG_ESYSTEM) {
-      snprintf(err, errlen, "out of memory");
-      return rc;
-    }
-    if (rc != NG_OK) return rc;
+    pending *pl = &v->pending[v->npending];
+    pl->text = malloc(len + 1);
+    if (!pl->text) goto nomem;
+    memcpy(pl->text, line, len);
+    pl->text[len] = '\0';
+    pl->len = len;
+    pl->done = 0;
+    v->npending++;
+    line_letters ll;
+    ll.v = v;
+    ll.line = v->npending - 1;
+    ll.now = 0;
+    ll.nseen = 0;
+    if (each_form(pl->text, len, &ll, note_letters) != 0) goto nomem;
+    each_form(pl->text, len, v, count_words);
+    if (ll.now && compile_pending(v, ll.line) != NG_OK) goto nomem;
   }
   return NG_OK;
+nomem:
+  snprintf(err, errlen, "out of memory");
+  return NG_ESYSTEM;
 }
