@@ -322,7 +322,11 @@ static int finish_job(ng_run *run, prep_job *j) {
   switch (j->outcome) {
     case PREP_SKIP:
       if (j->binary && rec) rec->seen = 0; /* a text file that became binary is no article any more */
-      if (j->error_class == NG_ESYSTEM) ng_fail(run->idx, NG_ESYSTEM, "%s: %s", path, j->message);
+      if (j->error_class == NG_ESYSTEM) {
+        /* Out of memory is the machine's problem, not the file's: stop. */
+        ng_fail(run->idx, NG_ESYSTEM, "%s: %s", path, j->message);
+        return fail_index(run);
+      }
       report(run, path, NG_ITEM_SKIPPED, j->severity, j->error_class, 0, NULL, j->message);
       break;
     case PREP_SAME:

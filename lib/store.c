@@ -106,14 +106,28 @@ int ng_fail(ng_index *idx, int code, const char *fmt, ...) {
 
 int ng_fail_sqlite(ng_index *idx, const char *context) {
   int code = idx->db ? sqlite3_errcode(idx->db) & 0xFF : SQLITE_ERROR;
-  const char *msg = idx->db ? sqlite3_errmsg(idx->db) : "no database";
+  int sys = idx->db ? sqlite3_system_errno(idx->db) : 0;
+  char detail[300];
+  /* "disk I/O error" says little; the system's own word says more. */
+  int ext = idx->db ? sqlite3_extended_errcode(idx->db) : 0;
+  if (code == SQLITE_IOERR && sys) {
+    snprintf(detail, sizeof detail, "%s (%s)", sqlite3_errmsg(idx->db), strerror(sys));
+    if (sys == EFBIG || sys == ENOSPC) code = SQLITE_FULL;
+  } else if (ext == SQLITE_IOERR_WRITE || ext == SQLITE_IOERR_FSYNC || ext == SQLITE_IOERR_TRUNCATE) {
+    snprintf(detail, sizeof detail, "cannot write (%s: the disk may be full or a file size limit reached)",
+             sqlite3_errmsg(idx->db));
+  } else {
+    snprintf(detail, sizeof detail, "%s", idx->db ? sqlite3_errmsg(idx->db) : "no database");
+  }
+  const char *msg = detail;
   switch (code) {
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
       return ng_fail(idx, NG_EDATA, "index %s is damaged (%s: %s); rebuild it with nutgraf-index --full",
                      idx->path, context, msg);
     case SQLITE_FULL:
-      return ng_fail(idx, NG_ESYSTEM, "index %s: %s: disk or file size limit full", idx->path, context);
+      return ng_fail(idx, NG_ESYSTEM, "index %s: %s: no room to write (%s)", idx->path, context,
+                     sys ? strerror(sys) : "disk or file size limit full");
     case SQLITE_NOMEM:
       return ng_fail(idx, NG_ESYSTEM, "%s: out of memory", context);
     case SQLITE_READONLY:
