@@ -1,0 +1,175 @@
+/*
+ * fuzz.h -- what the libFuzzer targets share: failing loudly, checking
+ * UTF-8 and "clean text" invariants, known findings, temporary directories.
+ *
+ * A target calls fuzz_fail() when an invariant is broken: it prints what and
+ * where on stderr and aborts, which libFuzzer reports as a crash and saves
+ * the input.  An invariant that guards a finding already reported (and not
+ * yet fixed) can be tolerated for a while by naming it in the environment:
+ * NG_FUZZ_KNOWN="title-newline,feed-id-control" makes fuzz_known() count it
+ * instead of aborting, so fuzzing can go on looking for other bugs.  By
+ * default every invariant aborts (that is what CI runs).
+ *
+ * Everything is static inline so that a target that does not use a helper
+ * gets no warning.  Each target includes this after defining _GNU_SOURCE
+ * (for nftw, fmemopen and mkdtemp).
+ */
+#ifndef NG_TEST_FUZZ_H
+#define NG_TEST_FUZZ_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Prints "fuzz invariant broken: ..." and aborts. */
+static inline void fuzz_fail(const char *fmt, ...) NG_PRINTF(1, 2);
+static inline void fuzz_fail(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("fuzz invariant broken: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  abort();
+}
+
+/* Aborts unless name is listed in $NG_FUZZ_KNOWN (comma-separated); then
+ * counts it and returns.  The message is printed the first time only. */
+static inline void fuzz_known(const char *name, const char *fmt, ...) NG_PRINTF(2, 3);
+static inline void fuzz_known(const char *name, const char *fmt, ...) {
+  static unsigned long tolerated;
+  const char *list = getenv("NG_FUZZ_KNOWN");
+  size_t n = strlen(name);
+  int known = 0;
+  for (const char *p = list; p && *p;) {
+    const char *e = strchr(p, ',');
+    size_t k = e ? (size_t)(e - p) : strlen(p);
+    if (k == n && memcmp(p, name, n) == 0) known = 1;
+    p = e ? e + 1 : p + k;
+  }
+  va_list ap;
+  va_start(ap, fmt);
+  if (!known || tolerated++ == 0) {
+    fprintf(stderr, "fuzz invariant broken [%s]%s: ", name, known ? " (known, tolerated)" : "");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+  }
+  va_end(ap);
+  if (!known) abort();
+}
+
+/* Is s[0..n) entirely valid UTF-8? */
+static inline int fuzz_utf8(const char *s, size_t n) { return utf8_valid_prefix(s, n) == n; }
+
+/* The offset of the first character in s[0..n) (valid UTF-8) that stored
+ * text may not hold -- a C0 control other than tab and LF (CR included),
+ * DEL, or a C1 control U+0080..U+009F -- or -1 when there is none.  With
+ * allow_newline == 0, LF is refused too. */
+static inline long fuzz_bad_control(const char *s, size_t n, int allow_newline) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '\t' || (c == '\n' && allow_newline)) continue;
+    if (c < 0x20 || c == 0x7F) return (long)i;
+    if (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9F)
+      return (long)i;
+  }
+  return -1;
+}
+
+/* A copy of data with a NUL after it (the input as a C string). */
+static inline char *fuzz_cstring(const uint8_t *data, size_t size) {
+  char *s = malloc(size + 1);
+  if (!s) abort();
+  memcpy(s, data, size);
+  s[size] = '\0';
+  return s;
+}
+
+/* A new empty directory under $TMPDIR (or /tmp); malloc'd path.  Aborts
+ * when it cannot be made: a target that cannot set itself up has nothing
+ * to say. */
+static inline char *fuzz_tmpdir(const char *tag) {
+  const char *base = getenv("TMPDIR");
+  if (!base || !*base) base = "/tmp";
+  size_t n = strlen(base) + strlen(tag) + 32;
+  char *dir = malloc(n);
+  if (!dir) abort();
+  snprintf(dir, n, "%s/nutgraf-fuzz-%s-XXXXXX", base, tag);
+  if (!mkdtemp(dir)) {
+    fprintf(stderr, "mkdtemp %s: %s\n", dir, strerror(errno));
+    abort();
+  }
+  return dir;
+}
+
+static inline int fuzz_remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+  (void)st;
+  (void)ftw;
+  if (type == FTW_DP || type == FTW_D || type == FTW_DNR) rmdir(path);
+  else unlink(path);
+  return 0;
+}
+
+/* rm -rf dir.  Accepts NULL. */
+static inline void fuzz_rmtree(const char *dir) {
+  if (dir) nftw(dir, fuzz_remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* dir + "/" + name, malloc'd. */
+static inline char *fuzz_path(const char *dir, const char *name) {
+  size_t n = strlen(dir) + strlen(name) + 2;
+  char *p = malloc(n);
+  if (!p) abort();
+  snprintf(p, n, "%s/%s", dir, name);
+  return p;
+}
+
+/* Writes n bytes to path, replacing it; aborts on failure. */
+static inline void fuzz_write_file(const char *path, const void *data, size_t n) {
+  FILE *f = fopen(path, "wb");
+  if (!f || fwrite(data, 1, n, f) != n || fclose(f) != 0) {
+    fprintf(stderr, "cannot write %s: %s\n", path, strerror(errno));
+    abort();
+  }
+}
+
+/* Copies every regular file of directory from into directory to. */
+static inline void fuzz_copy_dir(const char *from, const char *to) {
+  DIR *d = opendir(from);
+  if (!d) {
+    fprintf(stderr, "cannot read %s: %s\n", from, strerror(errno));
+    abort();
+  }
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.') continue;
+    char *src = fuzz_path(from, e->d_name);
+    struct stat st;
+    if (stat(src, &st) == 0 && S_ISREG(st.st_mode)) {
+      FILE *f = fopen(src, "rb");
+      buf b = {0};
+      char chunk[8192];
+      size_t k;
+      while (f && (k = fread(chunk, 1, sizeof chunk, f)) > 0) buf_add(&b, chunk, k);
+      if (!f || b.oom) abort();
+      fclose(f);
+      char *dst = fuzz_path(to, e->d_name);
+      fuzz_write_file(dst, b.data ? b.data : "", b.len);
+      free(dst);
+      buf_free(&b);
+    }
+    free(src);
+  }
+  closedir(d);
+}
+
+#endif
