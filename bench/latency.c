@@ -1,0 +1,215 @@
+/*
+ * bench/latency.c -- in-process search latency: libnutgraf's ng_search()
+ * next to the same MATCH on a plain FTS5 'porter' table, in one process,
+ * warm, alternating query by query (nutgraf, porter, nutgraf, ...).
+ *
+ * It owns nothing but its two read-only handles. Each timed nutgraf search
+ * is ng_search + stepping every hit + ng_results_free; each timed porter
+ * search is prepare + bind + stepping every row (rowid and a snippet, as the
+ * CLI comparison selects) + finalize, so both sides pay for parsing the
+ * query each time. Percentiles are left to bench/query.py, which builds and
+ * runs this program; it is optional and the rest of bench/ works without it.
+ *
+ * Build (bench/query.py does this for you):
+ *   cc -O2 -Iinclude bench/latency.c LIBNUTGRAF -lsqlite3 -lstemmer -lm
+ * With -DLATENCY_NO_NUTGRAF only the porter side is built (no nutgraf.h),
+ * and NUTGRAF_INDEX must be "-".
+ *
+ * Usage: latency [-r REPS] [-w WARMUP] [-l LIMIT] NUTGRAF_INDEX|- PORTER_DB QUERIES
+ * QUERIES: one query per line: the nutgraf query, a TAB, the FTS5 expression.
+ * Output on stdout, one line per timed search:
+ *   sample<TAB>QUERY_NO<TAB>ng|porter<TAB>NANOSECONDS<TAB>HITS
+ * Exit: 0 ok, 2 usage, 3 cannot open an index or the query file, 4 search error.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef LATENCY_NO_NUTGRAF
+#include "nutgraf.h"
+#endif
+
+#define MAX_QUERIES 1000
+
+/* Results are read into this so the compiler cannot skip reading them. */
+static volatile size_t sink;
+
+static const char porter_sql[] =
+    "SELECT rowid, snippet(p, 0, '[', ']', '...', 32) FROM p "
+    "WHERE p MATCH ?1 ORDER BY rank LIMIT ?2";
+
+static long long now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* One porter search; returns the number of rows, or -1 on error. */
+static int porter_search(sqlite3 *db, const char *expr, int limit) {
+  sqlite3_stmt *st = NULL;
+  int rows = -1, rc;
+
+  if (sqlite3_prepare_v2(db, porter_sql, -1, &st, NULL) != SQLITE_OK) goto done;
+  sqlite3_bind_text(st, 1, expr, -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 2, limit);
+  rows = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const unsigned char *snip = sqlite3_column_text(st, 1);
+    sink += (size_t)sqlite3_column_int64(st, 0) + (snip ? strlen((const char *)snip) : 0);
+    rows++;
+  }
+  if (rc != SQLITE_DONE) rows = -1;
+done:
+  sqlite3_finalize(st);
+  return rows;
+}
+
+#ifndef LATENCY_NO_NUTGRAF
+/* One nutgraf search; returns the number of hits, or -1 on error. */
+static int nutgraf_search(ng_index *idx, const char *query, int limit) {
+  ng_search_options so = NG_SEARCH_OPTIONS_INIT;
+  ng_results *res = NULL;
+  const ng_hit *hit;
+  int hits = -1, rc;
+
+  so.limit = limit;
+  if (ng_search(idx, query, &so, &res) < 0) goto done;
+  hits = 0;
+  while ((rc = ng_results_next(res, &hit)) == NG_ROW) {
+    sink += strlen(hit->path) + (hit->snippet ? strlen(hit->snippet) : 0) + (hit->score > 0.0);
+    hits++;
+  }
+  if (rc < 0) hits = -1;
+done:
+  ng_results_free(res);
+  return hits;
+}
+#endif
+
+static void usage(void) {
+  fprintf(stderr,
+          "usage: latency [-r REPS] [-w WARMUP] [-l LIMIT] "
+          "NUTGRAF_INDEX|- PORTER_DB QUERIES\n");
+}
+
+int main(int argc, char **argv) {
+  int reps = 200, warmup = 10, limit = 10, opt, nq = 0, status = 0;
+  char *ngq[MAX_QUERIES], *fts[MAX_QUERIES], line[8192];
+  sqlite3 *pdb = NULL;
+  FILE *qf = NULL;
+#ifndef LATENCY_NO_NUTGRAF
+  ng_index *idx = NULL;
+#endif
+  int use_ng;
+
+  while ((opt = getopt(argc, argv, "r:w:l:h")) != -1) {
+    switch (opt) {
+      case 'r':
+        reps = atoi(optarg);
+        break;
+      case 'w':
+        warmup = atoi(optarg);
+        break;
+      case 'l':
+        limit = atoi(optarg);
+        break;
+      case 'h':
+        usage();
+        return 0;
+      default:
+        usage();
+        return 2;
+    }
+  }
+  if (argc - optind != 3 || reps < 1 || warmup < 0 || limit < 1) {
+    usage();
+    return 2;
+  }
+  use_ng = strcmp(argv[optind], "-") != 0;
+#ifdef LATENCY_NO_NUTGRAF
+  if (use_ng) {
+    fprintf(stderr, "latency: built without nutgraf; pass - as NUTGRAF_INDEX\n");
+    return 2;
+  }
+#endif
+
+  if (!(qf = fopen(argv[optind + 2], "r"))) {
+    perror(argv[optind + 2]);
+    status = 3;
+    goto done;
+  }
+  while (nq < MAX_QUERIES && fgets(line, sizeof line, qf)) {
+    char *tab = strchr(line, '\t');
+    line[strcspn(line, "\r\n")] = '\0';
+    if (!tab) continue;
+    *tab = '\0';
+    ngq[nq] = strdup(line);
+    fts[nq] = strdup(tab + 1);
+    nq++;
+  }
+
+  if (sqlite3_open_v2(argv[optind + 1], &pdb, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    fprintf(stderr, "latency: %s: %s\n", argv[optind + 1], sqlite3_errmsg(pdb));
+    status = 3;
+    goto done;
+  }
+#ifndef LATENCY_NO_NUTGRAF
+  if (use_ng) {
+    ng_open_options oo = NG_OPEN_OPTIONS_INIT;
+    oo.flags = NG_OPEN_READONLY;
+    if (ng_index_open(&idx, argv[optind], &oo) < 0) {
+      fprintf(stderr, "latency: %s: %s\n", argv[optind],
+              idx ? ng_index_errmsg(idx) : "cannot open");
+      status = 3;
+      goto done;
+    }
+  }
+#endif
+
+  for (int q = 0; q < nq; q++) {
+    for (int r = -warmup; r < reps; r++) {
+      long long t0, t1;
+      int n;
+#ifndef LATENCY_NO_NUTGRAF
+      if (use_ng) {
+        t0 = now_ns();
+        n = nutgraf_search(idx, ngq[q], limit);
+        t1 = now_ns();
+        if (n < 0) {
+          fprintf(stderr, "latency: nutgraf query %d (%s): %s\n", q + 1, ngq[q],
+                  ng_index_errmsg(idx));
+          status = 4;
+          break;
+        }
+        if (r >= 0) printf("sample\t%d\tng\t%lld\t%d\n", q + 1, t1 - t0, n);
+      }
+#endif
+      t0 = now_ns();
+      n = porter_search(pdb, fts[q], limit);
+      t1 = now_ns();
+      if (n < 0) {
+        fprintf(stderr, "latency: porter query %d (%s): %s\n", q + 1, fts[q], sqlite3_errmsg(pdb));
+        status = 4;
+        break;
+      }
+      if (r >= 0) printf("sample\t%d\tporter\t%lld\t%d\n", q + 1, t1 - t0, n);
+    }
+  }
+
+done:
+#ifndef LATENCY_NO_NUTGRAF
+  ng_index_close(idx);
+#endif
+  sqlite3_close(pdb);
+  if (qf) fclose(qf);
+  for (int q = 0; q < nq; q++) {
+    free(ngq[q]);
+    free(fts[q]);
+  }
+  return status;
+}
