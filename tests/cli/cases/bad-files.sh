@@ -12,6 +12,13 @@ printf '\xff\xfeA\x00\x00\xd8B\x00\n\x00' >in/bad-utf16.txt          # a lone hi
 printf 'Unreadable\n\nSecret text.\n' >in/unreadable.txt
 chmod 000 in/unreadable.txt
 python3 -c 'import sys; sys.stdout.write("alpha beta gamma delta " * (50 * 1024 * 1024 // 23))' >in/huge-line.txt
+printf 'Overlong\n\nAn overlong slash \xc0\xaf and \xe0\x80\xaf, a NUL-free mess \xf8\x88\x80\x80\x80.\n' >in/overlong-utf8.txt
+python3 -c 'import sys; sys.stdout.write("Tiny paragraphs\n\n" + "".join("Line %d is short.\n\n" % i for i in range(100000)))' >in/tiny-paragraphs.txt
+deep=in/deep; for i in $(seq 120); do deep="$deep/d$i"; done
+mkdir -p "$deep" && printf 'Deep down\n\nA story far below the surface.\n' >"$deep/deep.txt"
+printf 'Newline name\n\nA story whose file name breaks lines.\n' >"in/name with
+newline.txt"
+printf 'Latin-1 name\n\nA story whose file name is not UTF-8.\n' >"$(printf 'in/caf\xe9.txt')"
 ln -s . in/sub/loop                   # a directory that contains itself
 ln -s self-link in/self-link          # a link to itself
 ln -s missing-target in/dangling      # a link to nothing
@@ -34,9 +41,9 @@ expect_match "$(msg bad-utf16.txt)" "^nutgraf-index: error: .*bad-utf16.txt: inv
 expect_match "$(msg sub/loop)" "^nutgraf-index: warning: .*sub/loop: symbolic link loop" "a directory loop is a warning naming it"
 expect_match "$(msg self-link)" "^nutgraf-index: warning: .*self-link: symbolic link loop" "a self link is a warning naming it"
 expect_match "$(msg dangling)" "^nutgraf-index: warning: .*dangling: broken symbolic link" "a dangling link is a warning"
-expect_no_match "$ERR" "huge-line|invalid-utf8|crlf|empty|good|/utf16.txt" "the other files indexed without a message"
+expect_no_match "$ERR" "huge-line|invalid-utf8|overlong|tiny-paragraphs|deep.txt|newline|caf|crlf|empty|good|/utf16.txt" "the other files indexed without a message"
 expect_eq "$(printf '%s\n' "$ERR" | grep -c '^nutgraf-index: \(error\|warning\)')" 6 "six problems, six lines"
-expect_match "$ERR" "^nutgraf-index: 6 new, 0 changed, 0 removed, 0 unchanged, 6 skipped" "the six good files are new"
+expect_match "$ERR" "^nutgraf-index: 11 new, 0 changed, 0 removed, 0 unchanged, 6 skipped" "the eleven good files are new"
 
 run nutgraf-query --format grep 'pound sign'
 expect_match "$OUT" "invalid-utf8.txt:3:A pound sign £ in Latin-1" "invalid UTF-8 is read as Windows-1252"
@@ -49,6 +56,17 @@ rows = [json.loads(l) for l in open(sys.argv[1])]
 huge = [r for r in rows if r["path"].endswith("huge-line.txt")]
 assert huge and all(r["first_line"] == 1 and len(r["text"].encode()) <= 65536 for r in huge), "huge"
 ' "$out" && pass "the 50 MB line is cut into passages of at most 64 KiB on line 1" || fail "huge line passages"
+run nutgraf-query --count 'path:tiny-paragraphs short'
+expect_eq "$OUT" 100000 "100,000 tiny paragraphs are 100,000 passages"
+run nutgraf-query --format grep 'far below the surface'
+expect_match "$OUT" "d120/deep.txt:3:" "a file 120 directories down is indexed"
+run nutgraf-query --format grep 'breaks lines'
+expect_match "$OUT" 'name with\\nnewline.txt:3:' "a name with a newline is shown escaped, on one line"
+run nutgraf-query --format json 'not UTF-8'
+python3 -c 'import json, sys; [json.loads(l) for l in open(sys.argv[1])]' "$out" && pass "a name that is not UTF-8 still gives valid JSON" || fail "JSON with a non-UTF-8 name"
+expect_match "$OUT" 'caf\\ufffd.txt|caf�.txt' "with U+FFFD for the bad byte"
+run nutgraf-query --format grep 'overlong slash'
+expect_match "$OUT" "overlong-utf8.txt:3:" "overlong UTF-8 is read as Windows-1252, not refused"
 run nutgraf-index --check
 expect_status 0 "the index passes --check"
 
