@@ -15,9 +15,11 @@
  * Every term is reduced to stems here, with the index's own tokenizer, and
  * written into the expression after LEX_VERBATIM, so FTS5 uses exactly these
  * stems.  That is what lets a term grow alternatives: the variants of
- * variants.c (Zelensky -> Zelenskyy), compounds (cease-fire <-> ceasefire <->
- * cease fire, using the index's word table), and prefixes matched against
- * the words as written (negotiat* -> every stem of a word starting so).
+ * variants.c (Zelensky -> Zelenskyy, ceasefire -> cease fire), compounds
+ * (cease-fire -> ceasefire; cease fire -> ceasefire when the index has that
+ * word), and prefixes matched against the words as written (negotiat* ->
+ * every stem of a word starting so).  A word is not split on a guess
+ * ("relationship" -> "relation ship"): that is the variants list's job.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -684,27 +686,6 @@ static void add_variants(parser *p, alts *a, const char *key) {
   buf_free(&names);
 }
 
-/* "ceasefire" -> "cease fire" when both halves are words of the index. */
-static void add_splits(parser *p, alts *a, const stems *s) {
-  const char *raw = s->raw.data;
-  size_t n = s->raw.len;
-  if (s->count != 1 || n < 7) return;
-  buf sa = {0}, sb = {0}, key = {0};
-  int found = 0;
-  for (size_t i = 3; i + 3 <= n && found < 2; i++) {
-    if (((unsigned char)raw[i] & 0xC0) == 0x80) continue;
-    if (!word_stem(p, raw, i, &sa) || !word_stem(p, raw + i, n - i, &sb)) continue;
-    buf_reset(&key);
-    buf_printf(&key, "%s %s", sa.data, sb.data);
-    alt_add(p, a, key.data, 0);
-    explain(p, "; compound: %.*s %s", (int)i, raw, raw + i);
-    found++;
-  }
-  buf_free(&sa);
-  buf_free(&sb);
-  buf_free(&key);
-}
-
 /* negotiat* -> the stems of every indexed word that starts so. */
 static void add_prefix(parser *p, alts *a, const stems *s) {
   const char *last = strrchr(s->raw.data, ' ');
@@ -773,7 +754,6 @@ static void term_alts(parser *p, node *x, alts *a) {
       }
       buf_free(&joined);
     }
-    if (x->type == N_WORD && !p->opts->any) add_splits(p, a, &s);
   }
   explain(p, "\n");
   stems_free(&s);

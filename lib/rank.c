@@ -70,13 +70,9 @@ static int sums_grow(rank_data *d) {
   }
   for (size_t i = 0; i < cap; i++) d->sums[i].doc = -1;
   d->cap = cap;
-  size_t used = 0;
   for (size_t i = 0; i < oldcap; i++) {
-    if (old[i].doc == -1) continue;
-    *sum_slot(d, old[i].doc) = old[i];
-    used++;
+    if (old[i].doc != -1) *sum_slot(d, old[i].doc) = old[i];
   }
-  (void)used;
   free(old);
   return 0;
 }
@@ -143,13 +139,16 @@ static int rank_data_make(const Fts5ExtensionApi *api, Fts5Context *fts, double 
   int rc = d->idf ? api->xRowCount(fts, &rows) : SQLITE_NOMEM;
   if (rc == SQLITE_OK) rc = api->xColumnTotalSize(fts, -1, &tokens);
   d->avgdl = rows > 0 && tokens > 0 ? (double)tokens / (double)rows : 1.0;
-  if (rc == SQLITE_OK && context > 0 && sums_grow(d) != 0) rc = SQLITE_NOMEM;
+
   size_t used = 0;
   for (int i = 0; rc == SQLITE_OK && i < d->nphrase; i++) {
     pass p = {d, 0, NULL, 0, 0};
     rc = api->xQueryPhrase(fts, i, &p, pass_row);
     double idf = log((double)(rows - p.hits) + 0.5) - log((double)p.hits + 0.5);
     d->idf[i] = idf > 1e-6 ? idf : 1e-6;
+    /* Room for every row of the phrase at once, as a power of two. */
+    while (rc == SQLITE_OK && context > 0 && (used + p.n + 1) * 2 > d->cap)
+      if (sums_grow(d) != 0) rc = SQLITE_NOMEM;
     for (size_t r = 0; rc == SQLITE_OK && context > 0 && r < p.n; r++) {
       if ((used + 1) * 2 > d->cap && sums_grow(d) != 0) {
         rc = SQLITE_NOMEM;

@@ -27,11 +27,6 @@ typedef struct pending {
   int done;
 } pending;
 
-typedef struct waitlist {
-  size_t *lines; /* indexes into variants.pending */
-  size_t n, cap;
-} waitlist;
-
 struct variants {
   strmap index;  /* key -> group number + 1 */
   group *groups;
@@ -40,16 +35,10 @@ struct variants {
   lexicon *lx;
   pending *pending;
   size_t npending, cappending;
-  strmap waiting; /* three letters -> waitlist */
 };
 
 variants *variants_new(void) { return calloc(1, sizeof(variants)); }
 
-static void waitlist_free(void *p) {
-  waitlist *w = p;
-  if (w) free(w->lines);
-  free(w);
-}
 
 void variants_free(variants *v) {
   if (!v) return;
@@ -65,7 +54,6 @@ void variants_free(variants *v) {
   strmap_clear(&v->index, NULL);
   for (size_t i = 0; i < v->npending; i++) free(v->pending[i].text);
   free(v->pending);
-  strmap_clear(&v->waiting, waitlist_free);
   free(v);
 }
 
@@ -245,43 +233,14 @@ static int compile_line(variants *v, const char *line, size_t len) {
 }
 
 typedef struct line_letters {
-  variants *v;
-  size_t line;
   int now;       /* a form without letters: compile the line at once */
-  char seen[MAX_FORMS][3];
-  size_t seenlen[MAX_FORMS], nseen;
 } line_letters;
 
 static int note_letters(void *ctx, const char *form, size_t n) {
   line_letters *ll = ctx;
   char letters[3];
   size_t k = form_letters(form, n, letters);
-  if (k == 0 || (k < 3 && k < n && ((unsigned char)form[k] >= 0x80))) {
-    ll->now = 1;
-    return 0;
-  }
-  for (size_t i = 0; i < ll->nseen; i++) {
-    if (ll->seenlen[i] == k && memcmp(ll->seen[i], letters, k) == 0) return 0;
-  }
-  if (ll->nseen == MAX_FORMS) return NG_EDATA;
-  memcpy(ll->seen[ll->nseen], letters, k);
-  ll->seenlen[ll->nseen++] = k;
-  waitlist *w = strmap_get(&ll->v->waiting, letters, k);
-  if (!w) {
-    w = calloc(1, sizeof *w);
-    if (!w || strmap_put(&ll->v->waiting, letters, k, w) != 0) {
-      free(w);
-      return NG_ESYSTEM;
-    }
-  }
-  if (w->n == w->cap) {
-    size_t cap = w->cap ? w->cap * 2 : 4;
-    size_t *lines = realloc(w->lines, cap * sizeof *lines);
-    if (!lines) return NG_ESYSTEM;
-    w->lines = lines;
-    w->cap = cap;
-  }
-  w->lines[w->n++] = ll->line;
+  if (k == 0 || (k < 3 && k < n && ((unsigned char)form[k] >= 0x80))) ll->now = 1;
   return 0;
 }
 
@@ -310,10 +269,30 @@ static int compile_pending(variants *v, size_t i) {
   return rc != NG_OK ? rc : c.rc;
 }
 
+typedef struct match_letters {
+  const char *letters;
+  size_t n;
+  int found;
+} match_letters;
+
+static int has_letters(void *ctx, const char *form, size_t n) {
+  match_letters *m = ctx;
+  char letters[3];
+  size_t k = form_letters(form, n, letters);
+  if (k == m->n && memcmp(letters, m->letters, k) == 0) m->found = 1;
+  return m->found;
+}
+
+/* Compiles the waiting lines with a form under these letters.  A scan of
+ * the (short) list costs less than an index of it would to build. */
 static int compile_waiting(variants *v, const char *letters, size_t n) {
-  waitlist *w = n ? strmap_get(&v->waiting, letters, n) : NULL;
   int rc = NG_OK;
-  for (size_t i = 0; w && i < w->n && rc == NG_OK; i++) rc = compile_pending(v, w->lines[i]);
+  for (size_t i = 0; n && i < v->npending && rc == NG_OK; i++) {
+    if (v->pending[i].done) continue;
+    match_letters m = {letters, n, 0};
+    each_form(v->pending[i].text, v->pending[i].len, &m, has_letters);
+    if (m.found) rc = compile_pending(v, i);
+  }
   return rc;
 }
 
@@ -368,14 +347,10 @@ int variants_add_text(variants *v, lexicon *lx, const char *text, size_t n, cons
     pl->len = len;
     pl->done = 0;
     v->npending++;
-    line_letters ll;
-    ll.v = v;
-    ll.line = v->npending - 1;
-    ll.now = 0;
-    ll.nseen = 0;
-    if (each_form(pl->text, len, &ll, note_letters) != 0) goto nomem;
+    line_letters ll = {0};
+    each_form(pl->text, len, &ll, note_letters);
     each_form(pl->text, len, v, count_words);
-    if (ll.now && compile_pending(v, ll.line) != NG_OK) goto nomem;
+    if (ll.now && compile_pending(v, v->npending - 1) != NG_OK) goto nomem;
   }
   return NG_OK;
 nomem:

@@ -614,15 +614,14 @@ START_TEST(compounds) {
   parse_ok("cease-fire", NULL, &p);
   ck_assert_int_eq(p.matches, 2); /* the headline (cease-fire), the lede (ceasefire) */
   parsed_free(&p);
-  /* ceasefire: split into words the index knows. */
+  /* ceasefire is not split on a guess: with the variants off it is the
+   * word alone (the variants list carries "cease fire"). */
   {
     ng_search_options o = NG_SEARCH_OPTIONS_INIT;
     o.no_variants = 1;
-    const char *split[] = {stem("ceasefire"), "\"ceas fire\"", NULL};
-    check_expr("ceasefire", &o, split, NULL);
-    parse_ok("ceasefire", &o, &p);
-    ck_assert_int_eq(p.matches, 2);
-    parsed_free(&p);
+    const char *alone[] = {stem("ceasefire"), NULL};
+    const char *no_split[] = {"\"ceas fire\"", NULL};
+    check_expr("ceasefire", &o, alone, no_split);
     /* cease fire, two words: also the joined word. */
     const char *two[] = {stem("ceasefire"), NULL};
     check_expr("cease fire", &o, two, NULL);
