@@ -304,6 +304,7 @@ struct ng_index {
   int snip_ready;  /* the temporary snippet table exists (search.c) */
   variants *vars;
   sqlite3_stmt *stmts[ST_COUNT];
+  sqlite3_stmt *word_insert_many; /* store_flush_words' batch insert */
   char err[1024];
 };
 

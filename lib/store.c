@@ -192,11 +192,34 @@ static int cmp_words(const void *a, const void *b) {
   return strcmp((*(lex_word *const *)a)->raw, (*(lex_word *const *)b)->raw);
 }
 
+#define WORDS_PER_INSERT 100
+
 int store_flush_words(ng_index *idx) {
   lexicon *lx = &idx->lx;
-  /* In key order the b-tree is appended to, not split at random. */
+  /* In key order the b-tree is appended to, not split at random; many
+   * rows a statement spare most of the per-statement work. */
   if (lx->nfresh) qsort(lx->fresh, lx->nfresh, sizeof *lx->fresh, cmp_words);
-  for (size_t i = 0; i < lx->nfresh; i++) {
+  size_t i = 0;
+  if (lx->nfresh >= WORDS_PER_INSERT && !idx->word_insert_many) {
+    buf sql = {0};
+    buf_adds(&sql, "INSERT OR IGNORE INTO word(raw, stem) VALUES");
+    for (int k = 0; k < WORDS_PER_INSERT; k++) buf_adds(&sql, k ? ",(?,?)" : "(?,?)");
+    int rc = sql.oom ? SQLITE_NOMEM
+                     : sqlite3_prepare_v3(idx->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT, &idx->word_insert_many, NULL);
+    buf_free(&sql);
+    if (rc != SQLITE_OK) return ng_fail_sqlite(idx, "storing words");
+  }
+  for (; i + WORDS_PER_INSERT <= lx->nfresh; i += WORDS_PER_INSERT) {
+    sqlite3_stmt *st = idx->word_insert_many;
+    for (int k = 0; k < WORDS_PER_INSERT; k++) {
+      sqlite3_bind_text(st, 2 * k + 1, lx->fresh[i + (size_t)k]->raw, -1, SQLITE_STATIC);
+      sqlite3_bind_text(st, 2 * k + 2, lx->fresh[i + (size_t)k]->stem, -1, SQLITE_STATIC);
+    }
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE) return ng_fail_sqlite(idx, "storing words");
+  }
+  for (; i < lx->nfresh; i++) {
     sqlite3_stmt *st = store_stmt(idx, ST_WORD_INSERT);
     if (!st) return NG_ESYSTEM;
     sqlite3_bind_text(st, 1, lx->fresh[i]->raw, -1, SQLITE_STATIC);
@@ -443,6 +466,7 @@ void ng_index_close(ng_index *idx) {
   if (idx->db) {
     store_rollback(idx);
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(idx->stmts[i]);
+    sqlite3_finalize(idx->word_insert_many);
     sqlite3_close(idx->db);
   }
   if (idx->lx_ready) lexicon_free(&idx->lx);
