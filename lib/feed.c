@@ -41,6 +41,14 @@ static int take_string(json_t *obj, const char *key, char **out) {
   return 0;
 }
 
+/* An id names a document ("feed#id"): it must print on one line. */
+static int has_control(const char *s) {
+  for (; *s; s++) {
+    if ((unsigned char)*s < 0x20 || *s == 0x7F) return 1;
+  }
+  return 0;
+}
+
 int feed_parse_line(const char *line, size_t n, feed_record *rec, char *err, size_t errlen) {
   memset(rec, 0, sizeof *rec);
   size_t i = 0;
@@ -65,10 +73,12 @@ int feed_parse_line(const char *line, size_t n, feed_record *rec, char *err, siz
     rec->id = strdup(num);
   } else if (json_is_string(id) && json_string_length(id) > 0 && json_string_length(id) <= 512 &&
              strlen(json_string_value(id)) == json_string_length(id) &&
-             utf8_valid_prefix(json_string_value(id), json_string_length(id)) == json_string_length(id)) {
+             utf8_valid_prefix(json_string_value(id), json_string_length(id)) == json_string_length(id) &&
+             !has_control(json_string_value(id))) {
     rec->id = strdup(json_string_value(id));
   } else {
-    snprintf(err, errlen, "%s", id ? "field id is not a string or an integer (or is too long)" : "missing field id");
+    snprintf(err, errlen, "%s",
+             id ? "field id is not a string or an integer of one line (or is too long)" : "missing field id");
     rc = NG_EDATA;
     goto done;
   }

@@ -384,6 +384,10 @@ typedef struct parsed_query {
 #define NG_MAX_QUERY_TERMS 256
 #define NG_MAX_QUERY_DEPTH 16
 
+/* A copy of query with control characters and bytes that are not UTF-8 made
+ * spaces, cut at 16 KiB (*truncated set then); malloc'd, or NULL. */
+char *clean_query(const char *query, size_t *len, int *truncated);
+
 /* Parses query.  Returns NG_OK, NG_EUSAGE (nothing searchable, message on
  * idx) or NG_ESYSTEM. */
 int parse_query(ng_index *idx, const char *query, const ng_search_options *opts,

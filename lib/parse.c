@@ -1036,7 +1036,7 @@ static int take_filters(parser *p, node *x) {
 }
 
 /* Control characters and bytes that are not UTF-8 become spaces. */
-static char *clean_query(const char *q, size_t *len, int *truncated) {
+char *clean_query(const char *q, size_t *len, int *truncated) {
   size_t n = strlen(q);
   if (n > MAX_QUERY_BYTES) {
     n = MAX_QUERY_BYTES;

@@ -557,9 +557,13 @@ int ng_suggest(ng_index *idx, const char *query, const ng_search_options *opts, 
   if (o.raw_fts5) return NG_OK;
   int rc = ensure_variants(idx);
   if (rc != NG_OK) return rc;
+  size_t qlen = 0;
+  int cut = 0;
+  char *clean = clean_query(query, &qlen, &cut);
+  if (!clean) return ng_fail(idx, NG_ESYSTEM, "out of memory");
   buf result = {0};
   int changed = 0;
-  const char *p = query;
+  const char *p = clean;
   while (*p && rc == NG_OK) {
     size_t sp = strspn(p, " \t\n");
     buf_add(&result, p, sp);
@@ -619,5 +623,6 @@ int ng_suggest(ng_index *idx, const char *query, const ng_search_options *opts, 
     if (ng_count(idx, result.data, &o, &count) == NG_OK && count > 0) *out = buf_detach(&result);
   }
   buf_free(&result);
+  free(clean);
   return rc;
 }

@@ -377,7 +377,25 @@ int segment_article(const char *text, size_t len, const char *title, article *ou
   int rc = NG_OK;
   size_t body = 0;
 
+  char *clean_title = NULL;
   if (title) {
+    /* A given title (a feed's) is one line of valid UTF-8, whatever it held. */
+    buf b = {0};
+    size_t tn = strlen(title);
+    for (size_t i = 0; i < tn;) {
+      uint32_t cp;
+      size_t k = utf8_decode((const unsigned char *)title + i, tn - i, &cp);
+      if (!k) {
+        buf_addc(&b, '?');
+        i++;
+      } else {
+        if (k == 1 && (cp < 0x20 || cp == 0x7F)) buf_addc(&b, ' ');
+        else buf_add(&b, title + i, k);
+        i += k;
+      }
+    }
+    clean_title = buf_detach(&b);
+    title = clean_title;
     line t = {title, strlen(title), 0, 0, 1};
     while (t.len && (t.s[0] == ' ' || t.s[0] == '\t')) t.s++, t.len--;
     while (t.len && (t.s[t.len - 1] == ' ' || t.s[t.len - 1] == '\t')) t.len--;
@@ -437,6 +455,7 @@ int segment_article(const char *text, size_t len, const char *title, article *ou
     out->date = d;
   }
   free(lines);
+  free(clean_title);
   if (rc != NG_OK) article_free(out);
   return rc;
 }
