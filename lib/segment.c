@@ -202,7 +202,8 @@ static char *dup_n(const char *s, size_t n) {
 }
 
 /* Appends one passage made of lines [a, b], joined with single spaces,
- * cutting texts longer than NG_MAX_PASSAGE_BYTES at spaces. */
+ * cutting texts longer than NG_MAX_PASSAGE_BYTES at spaces (the pieces
+ * after the first are paragraphs). */
 static int add_passage(article *art, const line *lines, size_t a, size_t b, int kind) {
   buf text = {0};
   for (size_t i = a; i <= b; i++) {
@@ -245,7 +246,9 @@ static int add_passage(article *art, const line *lines, size_t a, size_t b, int 
     passage *p = &art->passages[art->npassages++];
     p->offset = art->texts.len;
     p->len = n;
-    p->kind = kind;
+    /* A headline too long for one passage goes on as paragraphs: an
+     * article has one headline, passage 0. */
+    p->kind = kind == NG_KIND_HEADLINE && off > 0 ? NG_KIND_PARAGRAPH : kind;
     p->first_line = lines[a].number;
     p->last_line = lines[b].number;
     buf_add(&art->texts, text.data + off, n);

@@ -80,8 +80,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_WORD_EXISTS] = "SELECT stem FROM word WHERE raw = ?1",
     [ST_WORD_PREFIX] =
         "SELECT DISTINCT stem FROM word WHERE raw >= ?1 AND raw < ?1 || char(1114111) LIMIT ?2",
-    [ST_WORD_NEAR] = "SELECT raw, stem FROM word WHERE raw >= ?1 AND raw < ?1 || char(1114111)"
-                     " AND length(raw) BETWEEN ?2 AND ?3",
+    [ST_WORD_NEAR] = ("SELECT raw, stem FROM word WHERE raw >= ?1 AND raw < ?1 || char(1114111)"
+                      " AND length(raw) BETWEEN ?2 AND ?3"),
 };
 
 const char *ng_version_info(void) {

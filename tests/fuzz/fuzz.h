@@ -172,4 +172,55 @@ static inline void fuzz_copy_dir(const char *from, const char *to) {
   closedir(d);
 }
 
+static inline void fuzz_check_string(const char *what, const char *s) {
+  if (s && !fuzz_utf8(s, strlen(s))) fuzz_fail("%s is not valid UTF-8", what);
+}
+
+/* Checks what segment_article made: passages are non-empty NUL-terminated
+ * valid UTF-8 without LF, at most NG_MAX_PASSAGE_BYTES, a headline only
+ * first, line numbers in order; metadata valid UTF-8.  how names the call
+ * in messages; title_given says a caller's title made the headline. */
+static inline void fuzz_check_article(const article *a, const char *how, int title_given) {
+  int prev_first = 0, prev_last = 0;
+  if (a->npassages > NG_MAX_PASSAGES) fuzz_fail("%s: %zu passages", how, a->npassages);
+  for (size_t i = 0; i < a->npassages; i++) {
+    const passage *p = &a->passages[i];
+    if (p->offset + p->len >= a->texts.len || a->texts.data[p->offset + p->len] != '\0')
+      fuzz_fail("%s: passage %zu [%zu, +%zu) is not a NUL-terminated string of texts (%zu bytes)", how, i,
+                p->offset, p->len, a->texts.len);
+    const char *t = article_text(a, i);
+    if (p->len == 0) fuzz_fail("%s: passage %zu is empty", how, i);
+    if (strlen(t) != p->len) fuzz_fail("%s: passage %zu holds a NUL", how, i);
+    if (!fuzz_utf8(t, p->len)) fuzz_fail("%s: passage %zu is not valid UTF-8", how, i);
+    if (p->len > NG_MAX_PASSAGE_BYTES) fuzz_fail("%s: passage %zu has %zu bytes", how, i, p->len);
+    const char *nl = memchr(t, '\n', p->len);
+    if (nl) {
+      /* A headline given by the caller (a feed's title) once kept its
+       * line ends (regressions/fuzz_decode_segment/title-newline). */
+      if (p->kind == NG_KIND_HEADLINE && title_given)
+        fuzz_known("title-newline", "%s: headline passage %zu holds LF at byte %td", how, i, nl - t);
+      else
+        fuzz_fail("%s: passage %zu holds LF at byte %td", how, i, nl - t);
+    }
+    if (p->kind != NG_KIND_HEADLINE && p->kind != NG_KIND_PARAGRAPH) fuzz_fail("%s: passage %zu kind %d", how, i, p->kind);
+    /* A headline longer than a passage may hold was once cut into several
+     * headlines (regressions/fuzz_decode_segment/title-split). */
+    if (p->kind == NG_KIND_HEADLINE && i != 0)
+      fuzz_known("title-split", "%s: passage %zu is a second headline (%zu bytes)", how, i, p->len);
+    if (p->first_line < 1 || p->first_line > p->last_line)
+      fuzz_fail("%s: passage %zu lines %d-%d", how, i, p->first_line, p->last_line);
+    if (p->first_line < prev_first || p->last_line < prev_last)
+      fuzz_fail("%s: passage %zu lines %d-%d after %d-%d", how, i, p->first_line, p->last_line, prev_first,
+                prev_last);
+    prev_first = p->first_line;
+    prev_last = p->last_line;
+  }
+  fuzz_check_string("title", a->title);
+  fuzz_check_string("dateline", a->dateline);
+  fuzz_check_string("date", a->date);
+  fuzz_check_string("source", a->source);
+  fuzz_check_string("url", a->url);
+  fuzz_check_string("author", a->author);
+}
+
 #endif

@@ -5,7 +5,8 @@
  * lines.  On NG_OK the record has a non-empty id, a title and a body, and
  * every field is valid UTF-8 holding no control character but tab and LF;
  * on NG_EDATA the record is empty and the message says why; NG_DONE only
- * for blank text.  On the first input and every 200th after it, the whole
+ * for blank text.  A record is then segmented as ingest.c does (its body
+ * under its title) and the passages checked as fuzz_decode_segment does.  On the first input and every 200th after it, the whole
  * input is also read as a feed on standard input (fmemopen) by a run on a
  * write index made at start-up: the run must never answer NG_ESYSTEM, and
  * every 10th such run ng_index_check() must find the index sound.
@@ -73,6 +74,12 @@ static void parse_and_check(const char *line, size_t n) {
     check_field("source", r.source);
     check_field("url", r.url);
     check_field("author", r.author);
+    /* As ingest.c stores it: the body under the title. */
+    article a;
+    int src = segment_article(r.body, strlen(r.body), r.title, &a);
+    if (src == NG_OK) fuzz_check_article(&a, "feed record", 1);
+    else if (src != NG_EDATA) fuzz_fail("segment_article returned %d for a record", src);
+    article_free(&a);
   } else if (rc == NG_EDATA || rc == NG_DONE) {
     if (r.id || r.title || r.body || r.date || r.source || r.url || r.author)
       fuzz_fail("feed_parse_line returned %d and left fields set", rc);

@@ -125,7 +125,12 @@ static void suggest(ng_index *h, const char *q, const ng_search_options *o) {
   int rc = ng_suggest(h, q, o, &s);
   check_rc(h, o, q, rc, "ng_suggest");
   if (s) {
-    if (!fuzz_utf8(s, strlen(s))) fuzz_fail("ng_suggest: suggestion is not valid UTF-8");
+    /* It is printed as it is ("did you mean: ..."): clean text only. */
+    size_t n = strlen(s);
+    if (!fuzz_utf8(s, n)) fuzz_known("suggest-raw-bytes", "ng_suggest: suggestion '%.200s' is not valid UTF-8", s);
+    else if (fuzz_bad_control(s, n, 1) >= 0)
+      fuzz_known("suggest-raw-bytes", "ng_suggest: suggestion holds control byte 0x%02X",
+                 (unsigned char)s[fuzz_bad_control(s, n, 1)]);
     /* A suggestion is a query that has hits; it must at least search. */
     ng_results *res = NULL;
     rc = ng_search(h, s, o, &res);

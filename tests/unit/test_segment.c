@@ -445,6 +445,23 @@ START_TEST(long_paragraph_without_spaces_is_cut_on_characters) {
 }
 END_TEST
 
+START_TEST(overlong_title_has_one_headline) {
+  /* A title longer than a passage may hold is cut like a paragraph, and
+   * only its first piece is the headline (found by fuzz_decode_segment). */
+  buf t = {0};
+  for (int i = 0; i < 20000; i++) buf_adds(&t, "word "); /* 100,000 bytes */
+  ck_assert(!t.oom);
+  article a;
+  segment("Body text.", t.data, &a);
+  ck_assert_uint_ge(a.npassages, 3);
+  ck_assert_int_eq(a.passages[0].kind, H);
+  for (size_t i = 1; i < a.npassages; i++) ck_assert_int_eq(a.passages[i].kind, P);
+  ck_assert_str_eq(article_text(&a, a.npassages - 1), "Body text.");
+  article_free(&a);
+  buf_free(&t);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* The fixtures, as fixtures/README.md describes them. */
 
@@ -559,6 +576,7 @@ static Suite *segment_suite(void) {
   tcase_add_test(tc, single_long_line);
   tcase_add_test(tc, long_paragraph_is_cut);
   tcase_add_test(tc, long_paragraph_without_spaces_is_cut_on_characters);
+  tcase_add_test(tc, overlong_title_has_one_headline);
   tcase_set_timeout(tc, 60);
   suite_add_tcase(s, tc);
 
