@@ -41,10 +41,12 @@ static int take_string(json_t *obj, const char *key, char **out) {
   return 0;
 }
 
-/* An id names a document ("feed#id"): it must print on one line. */
+/* An id names a document ("feed#id"): it must print on one line, with no
+ * C0 or C1 control character (U+0080-U+009F is C2 80-C2 9F in UTF-8). */
 static int has_control(const char *s) {
-  for (; *s; s++) {
-    if ((unsigned char)*s < 0x20 || *s == 0x7F) return 1;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p < 0x20 || *p == 0x7F) return 1;
+    if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) return 1;
   }
   return 0;
 }

@@ -84,6 +84,11 @@ START_TEST(wrong_types) {
   check_refused("{\"id\": 1.5, \"title\": \"T\", \"body\": \"B\"}", "id");
   check_refused("{\"id\": [\"x\"], \"title\": \"T\", \"body\": \"B\"}", "id");
   check_refused("{\"id\": \"\", \"title\": \"T\", \"body\": \"B\"}", "id");
+  /* An id is printed as part of a path: no C0 or C1 control character. */
+  check_refused("{\"id\": \"\\r\", \"title\": \"T\", \"body\": \"B\"}", "id");
+  check_refused("{\"id\": \"a\\u001b[2Jb\", \"title\": \"T\", \"body\": \"B\"}", "id");
+  check_refused("{\"id\": \"\\u0085x\", \"title\": \"T\", \"body\": \"B\"}", "id");
+  check_refused("{\"id\": \"a\\u009bb\", \"title\": \"T\", \"body\": \"B\"}", "id");
   check_refused("{\"id\": \"x\", \"title\": 5, \"body\": \"B\"}", "field title is not a string");
   check_refused("{\"id\": \"x\", \"title\": \"T\", \"body\": {\"text\": \"B\"}}", "field body is not a string");
   check_refused("{\"id\": \"x\", \"title\": \"T\", \"body\": \"B\", \"date\": 20250412}", "field date is not a string");
