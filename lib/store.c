@@ -422,7 +422,7 @@ int ng_index_open(ng_index **out, const char *path, const ng_open_options *opts)
     return ng_fail(idx, NG_EDATA, "no index at %s (create one with nutgraf-index)", path);
   }
 
-  int flags = write ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
+  int flags = (write ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX; /* a handle is one thread's */
   if (sqlite3_open_v2(path, &idx->db, flags, NULL) != SQLITE_OK) {
     if (!idx->db) return ng_fail(idx, NG_ESYSTEM, "out of memory");
     return ng_fail_sqlite(idx, "opening");

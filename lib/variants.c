@@ -25,6 +25,8 @@ typedef struct pending {
   char *text;    /* the line, comment removed */
   size_t len;
   int done;
+  unsigned char *letters; /* per form: 3 letters and their count, 4 bytes */
+  size_t nforms;
 } pending;
 
 struct variants {
@@ -52,7 +54,10 @@ void variants_free(variants *v) {
   }
   free(v->groups);
   strmap_clear(&v->index, NULL);
-  for (size_t i = 0; i < v->npending; i++) free(v->pending[i].text);
+  for (size_t i = 0; i < v->npending; i++) {
+    free(v->pending[i].text);
+    free(v->pending[i].letters);
+  }
   free(v->pending);
   free(v);
 }
@@ -233,13 +238,16 @@ static int compile_line(variants *v, const char *line, size_t len) {
 }
 
 typedef struct line_letters {
+  pending *line;
   int now;       /* a form without letters: compile the line at once */
 } line_letters;
 
+/* Notes the letters a form waits under, once, when its line is read. */
 static int note_letters(void *ctx, const char *form, size_t n) {
   line_letters *ll = ctx;
-  char letters[3];
-  size_t k = form_letters(form, n, letters);
+  unsigned char *slot = ll->line->letters + 4 * ll->line->nforms++;
+  size_t k = form_letters(form, n, (char *)slot);
+  slot[3] = (unsigned char)k;
   if (k == 0 || (k < 3 && k < n && ((unsigned char)form[k] >= 0x80))) ll->now = 1;
   return 0;
 }
@@ -269,29 +277,17 @@ static int compile_pending(variants *v, size_t i) {
   return rc != NG_OK ? rc : c.rc;
 }
 
-typedef struct match_letters {
-  const char *letters;
-  size_t n;
-  int found;
-} match_letters;
-
-static int has_letters(void *ctx, const char *form, size_t n) {
-  match_letters *m = ctx;
-  char letters[3];
-  size_t k = form_letters(form, n, letters);
-  if (k == m->n && memcmp(letters, m->letters, k) == 0) m->found = 1;
-  return m->found;
-}
-
 /* Compiles the waiting lines with a form under these letters.  A scan of
  * the (short) list costs less than an index of it would to build. */
 static int compile_waiting(variants *v, const char *letters, size_t n) {
   int rc = NG_OK;
   for (size_t i = 0; n && i < v->npending && rc == NG_OK; i++) {
-    if (v->pending[i].done) continue;
-    match_letters m = {letters, n, 0};
-    each_form(v->pending[i].text, v->pending[i].len, &m, has_letters);
-    if (m.found) rc = compile_pending(v, i);
+    const pending *pl = &v->pending[i];
+    if (pl->done) continue;
+    int found = 0;
+    for (size_t f = 0; f < pl->nforms && !found; f++)
+      found = pl->letters[4 * f + 3] == n && memcmp(pl->letters + 4 * f, letters, n) == 0;
+    if (found) rc = compile_pending(v, i);
   }
   return rc;
 }
@@ -341,13 +337,19 @@ int variants_add_text(variants *v, lexicon *lx, const char *text, size_t n, cons
     }
     pending *pl = &v->pending[v->npending];
     pl->text = malloc(len + 1);
-    if (!pl->text) goto nomem;
+    pl->letters = malloc(4 * (commas + 1));
+    pl->nforms = 0;
+    if (!pl->text || !pl->letters) {
+      free(pl->text);
+      free(pl->letters);
+      goto nomem;
+    }
     memcpy(pl->text, line, len);
     pl->text[len] = '\0';
     pl->len = len;
     pl->done = 0;
     v->npending++;
-    line_letters ll = {0};
+    line_letters ll = {pl, 0};
     each_form(pl->text, len, &ll, note_letters);
     each_form(pl->text, len, v, count_words);
     if (ll.now && compile_pending(v, v->npending - 1) != NG_OK) goto nomem;
