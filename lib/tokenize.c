@@ -52,7 +52,7 @@ static lex_word *cache_find(const lexicon *lx, const char *raw, size_t n, uint64
 }
 
 static int cache_grow(lexicon *lx) {
-  size_t cap = lx->cache_cap ? lx->cache_cap * 2 : 4096;
+  size_t cap = lx->cache_cap ? lx->cache_cap * 2 : 256; /* a query needs few words */
   lex_slot *old = lx->cache;
   size_t oldcap = lx->cache_cap;
   lx->cache = calloc(cap, sizeof *lx->cache);
