@@ -163,8 +163,7 @@ int main(int argc, char **argv) {
     ng_open_options oo = NG_OPEN_OPTIONS_INIT;
     oo.flags = NG_OPEN_READONLY;
     if (ng_index_open(&idx, argv[optind], &oo) < 0) {
-      fprintf(stderr, "latency: %s: %s\n", argv[optind],
-              idx ? ng_index_errmsg(idx) : "cannot open");
+      fprintf(stderr, "latency: %s: %s\n", argv[optind], idx ? ng_index_errmsg(idx) : "cannot open");
       status = 3;
       goto done;
     }
@@ -181,8 +180,7 @@ int main(int argc, char **argv) {
         n = nutgraf_search(idx, ngq[q], limit);
         t1 = now_ns();
         if (n < 0) {
-          fprintf(stderr, "latency: nutgraf query %d (%s): %s\n", q + 1, ngq[q],
-                  ng_index_errmsg(idx));
+          fprintf(stderr, "latency: nutgraf query %d (%s): %s\n", q + 1, ngq[q], ng_index_errmsg(idx));
           status = 4;
           break;
         }

@@ -36,12 +36,12 @@ extern "C" {
 
 enum ng_status {
   NG_OK = 0,
-  NG_ROW = 1,       /* an iterator produced an item */
-  NG_DONE = 2,      /* an iterator is exhausted */
-  NG_EUSAGE = -2,   /* bad argument or query */
-  NG_EDATA = -3,    /* undecodable input; missing, damaged or incompatible index */
-  NG_ESYSTEM = -4,  /* I/O, SQLite or memory failure */
-  NG_EBUSY = -5     /* another writer holds the index and we were told not to wait */
+  NG_ROW = 1,      /* an iterator produced an item */
+  NG_DONE = 2,     /* an iterator is exhausted */
+  NG_EUSAGE = -2,  /* bad argument or query */
+  NG_EDATA = -3,   /* undecodable input; missing, damaged or incompatible index */
+  NG_ESYSTEM = -4, /* I/O, SQLite or memory failure */
+  NG_EBUSY = -5    /* another writer holds the index and we were told not to wait */
 };
 
 /* Returns the Snowball and SQLite versions as a static string such as
@@ -73,21 +73,22 @@ int ng_check_language(const char *language);
 typedef struct ng_index ng_index;
 
 enum ng_open_flags {
-  NG_OPEN_READONLY = 0,   /* searching: never writes, never locks */
-  NG_OPEN_WRITE = 1,      /* indexing: takes the writer lock for the handle's life */
-  NG_OPEN_CREATE = 2,     /* with NG_OPEN_WRITE: create the index when missing */
-  NG_OPEN_NOWAIT = 4      /* with NG_OPEN_WRITE: NG_EBUSY instead of waiting for the lock */
+  NG_OPEN_READONLY = 0, /* searching: never writes, never locks */
+  NG_OPEN_WRITE = 1,    /* indexing: takes the writer lock for the handle's life */
+  NG_OPEN_CREATE = 2,   /* with NG_OPEN_WRITE: create the index when missing */
+  NG_OPEN_NOWAIT = 4    /* with NG_OPEN_WRITE: NG_EBUSY instead of waiting for the lock */
 };
 
 typedef struct ng_open_options {
-  unsigned version;      /* NG_OPEN_OPTIONS_VERSION */
-  unsigned flags;        /* ng_open_flags */
-  const char *language;  /* Snowball language when creating (NULL: "english"); when the
-                            index exists and language is non-NULL it must match */
-  int busy_timeout_ms;   /* how long a reader retries a busy database (0: 10000) */
+  unsigned version;     /* NG_OPEN_OPTIONS_VERSION */
+  unsigned flags;       /* ng_open_flags */
+  const char *language; /* Snowball language when creating (NULL: "english"); when the
+                           index exists and language is non-NULL it must match */
+  int busy_timeout_ms;  /* how long a reader retries a busy database (0: 10000) */
 } ng_open_options;
 #define NG_OPEN_OPTIONS_VERSION 1
-#define NG_OPEN_OPTIONS_INIT {NG_OPEN_OPTIONS_VERSION, NG_OPEN_READONLY, NULL, 0}
+#define NG_OPEN_OPTIONS_INIT \
+  { NG_OPEN_OPTIONS_VERSION, NG_OPEN_READONLY, NULL, 0 }
 
 /* Opens the index at path.  With NG_OPEN_WRITE the writer lock (a file
  * "<path>.lock" held with flock) is taken first, waiting for another writer
@@ -117,10 +118,10 @@ const char *ng_index_language(const ng_index *idx);
 char *ng_default_index_path(void);
 
 typedef struct ng_index_stats {
-  long long documents;   /* documents with passages or files seen, feeds excluded */
+  long long documents; /* documents with passages or files seen, feeds excluded */
   long long passages;
-  long long words;       /* distinct words as written */
-  long long bytes;       /* size of the database file */
+  long long words; /* distinct words as written */
+  long long bytes; /* size of the database file */
 } ng_index_stats;
 
 /* Fills *stats.  NG_OK or NG_ESYSTEM. */
@@ -140,34 +141,35 @@ int ng_index_optimize(ng_index *idx);
 typedef struct ng_run ng_run;
 
 typedef struct ng_run_options {
-  unsigned version;               /* NG_RUN_OPTIONS_VERSION */
-  const char *fallback_encoding;  /* for text that is not UTF-8 (NULL: WINDOWS-1252) */
-  int full;                       /* re-read every file even when unchanged */
-  long long max_file_size;        /* larger files are skipped (0: 256 MiB) */
-  const char *const *exclude;     /* NULL-terminated fnmatch globs on base names, or NULL */
+  unsigned version;              /* NG_RUN_OPTIONS_VERSION */
+  const char *fallback_encoding; /* for text that is not UTF-8 (NULL: WINDOWS-1252) */
+  int full;                      /* re-read every file even when unchanged */
+  long long max_file_size;       /* larger files are skipped (0: 256 MiB) */
+  const char *const *exclude;    /* NULL-terminated fnmatch globs on base names, or NULL */
 } ng_run_options;
 #define NG_RUN_OPTIONS_VERSION 1
-#define NG_RUN_OPTIONS_INIT {NG_RUN_OPTIONS_VERSION, NULL, 0, 0, NULL}
+#define NG_RUN_OPTIONS_INIT \
+  { NG_RUN_OPTIONS_VERSION, NULL, 0, 0, NULL }
 
 enum ng_item_status {
   NG_ITEM_NEW = 0,
   NG_ITEM_CHANGED,
   NG_ITEM_UNCHANGED,
   NG_ITEM_REMOVED,
-  NG_ITEM_SKIPPED   /* not indexed; see severity and message */
+  NG_ITEM_SKIPPED /* not indexed; see severity and message */
 };
 
 enum ng_severity { NG_SEV_NONE = 0, NG_SEV_WARNING = 1, NG_SEV_ERROR = 2 };
 
 /* What happened to one file or feed record, passed to the run's callback. */
 typedef struct ng_item_report {
-  const char *path;       /* as stored (absolute), or "<feed>#<id>" for feed records */
-  int status;             /* ng_item_status */
-  int severity;           /* ng_severity */
-  int error_class;        /* with NG_SEV_ERROR: NG_EDATA or NG_ESYSTEM */
-  long passages;          /* passages written for this item */
-  const char *encoding;   /* encoding the text was read in, or NULL */
-  const char *message;    /* one line, no trailing newline, or NULL */
+  const char *path;     /* as stored (absolute), or "<feed>#<id>" for feed records */
+  int status;           /* ng_item_status */
+  int severity;         /* ng_severity */
+  int error_class;      /* with NG_SEV_ERROR: NG_EDATA or NG_ESYSTEM */
+  long passages;        /* passages written for this item */
+  const char *encoding; /* encoding the text was read in, or NULL */
+  const char *message;  /* one line, no trailing newline, or NULL */
 } ng_item_report;
 
 /* Called once per item; the report and its strings live until the call returns. */
@@ -175,16 +177,15 @@ typedef void (*ng_report_fn)(void *ctx, const ng_item_report *report);
 
 typedef struct ng_run_stats {
   long long added, changed, removed, unchanged, skipped;
-  long long passages_written;   /* passages inserted by this run */
-  long long passages_removed;   /* passages deleted by this run */
-  int worst;                    /* 0, NG_EDATA or NG_ESYSTEM: worst problem met */
+  long long passages_written; /* passages inserted by this run */
+  long long passages_removed; /* passages deleted by this run */
+  int worst;                  /* 0, NG_EDATA or NG_ESYSTEM: worst problem met */
 } ng_run_stats;
 
 /* Starts a run on a write handle.  report may be NULL.  opts may be NULL.
  * Returns NG_OK (*out set), NG_EUSAGE (read-only handle, bad encoding name)
  * or NG_ESYSTEM; the message is on idx. */
-int ng_run_begin(ng_run **out, ng_index *idx, const ng_run_options *opts, ng_report_fn report,
-                 void *ctx);
+int ng_run_begin(ng_run **out, ng_index *idx, const ng_run_options *opts, ng_report_fn report, void *ctx);
 
 /* Indexes a file, or a directory recursively (symbolic links followed, loops
  * detected, hidden entries skipped), and remembers the path as a root: at
@@ -223,22 +224,22 @@ enum ng_sort { NG_SORT_RANK = 0, NG_SORT_DATE = 1 };
 enum ng_kind { NG_KIND_HEADLINE = 0, NG_KIND_PARAGRAPH = 1 };
 
 typedef struct ng_search_options {
-  unsigned version;        /* NG_SEARCH_OPTIONS_VERSION */
-  int any;                 /* rank passages with any of the words (default: all required) */
-  int raw_fts5;            /* the query is an FTS5 expression, passed through */
-  int no_variants;         /* do not add spelling/acronym/synonym variants */
-  int per_document;        /* only the best passage of each document */
-  int sort;                /* ng_sort */
-  long limit;              /* 0: 10; negative: no limit */
+  unsigned version; /* NG_SEARCH_OPTIONS_VERSION */
+  int any;          /* rank passages with any of the words (default: all required) */
+  int raw_fts5;     /* the query is an FTS5 expression, passed through */
+  int no_variants;  /* do not add spelling/acronym/synonym variants */
+  int per_document; /* only the best passage of each document */
+  int sort;         /* ng_sort */
+  long limit;       /* 0: 10; negative: no limit */
   long offset;
-  const char *since;       /* ISO date (YYYY-MM-DD...) or NULL: only documents dated >= */
-  const char *until;       /* ISO date or NULL: only documents dated <= (the whole day) */
-  int snippet_tokens;      /* 0: 32 */
-  int all;                 /* ignore the query: every passage, in document order */
+  const char *since;  /* ISO date (YYYY-MM-DD...) or NULL: only documents dated >= */
+  const char *until;  /* ISO date or NULL: only documents dated <= (the whole day) */
+  int snippet_tokens; /* 0: 32 */
+  int all;            /* ignore the query: every passage, in document order */
 } ng_search_options;
 #define NG_SEARCH_OPTIONS_VERSION 1
 #define NG_SEARCH_OPTIONS_INIT \
-  {NG_SEARCH_OPTIONS_VERSION, 0, 0, 0, 0, NG_SORT_RANK, 0, 0, NULL, NULL, 0, 0}
+  { NG_SEARCH_OPTIONS_VERSION, 0, 0, 0, 0, NG_SORT_RANK, 0, 0, NULL, NULL, 0, 0 }
 
 /* Snippets mark matched words with these bytes (never present in stored text). */
 #define NG_MARK_OPEN '\x01'
@@ -246,17 +247,17 @@ typedef struct ng_search_options {
 
 typedef struct ng_hit {
   long long doc_id;
-  const char *path;      /* file path, or "<feed>#<id>" */
-  const char *title;     /* document headline, or "" */
-  const char *dateline;  /* or NULL */
-  const char *date;      /* ISO 8601 or NULL */
-  const char *source, *url, *author;  /* or NULL */
-  int kind;              /* ng_kind */
-  int ordinal;           /* 0 for the headline, then 1, 2, ... */
+  const char *path;                  /* file path, or "<feed>#<id>" */
+  const char *title;                 /* document headline, or "" */
+  const char *dateline;              /* or NULL */
+  const char *date;                  /* ISO 8601 or NULL */
+  const char *source, *url, *author; /* or NULL */
+  int kind;                          /* ng_kind */
+  int ordinal;                       /* 0 for the headline, then 1, 2, ... */
   int first_line, last_line;
-  double score;          /* higher is better */
-  const char *text;      /* the whole passage */
-  const char *snippet;   /* an extract with NG_MARK_OPEN/NG_MARK_CLOSE around matches */
+  double score;        /* higher is better */
+  const char *text;    /* the whole passage */
+  const char *snippet; /* an extract with NG_MARK_OPEN/NG_MARK_CLOSE around matches */
 } ng_hit;
 
 typedef struct ng_results ng_results;
@@ -272,8 +273,7 @@ int ng_index_add_variants(ng_index *idx, const char *path);
  * with score 0 and the whole text as snippet.  A query with no searchable
  * word is NG_EUSAGE.  On NG_OK *out is an iterator to step with
  * ng_results_next and free with ng_results_free. */
-int ng_search(ng_index *idx, const char *query, const ng_search_options *opts,
-              ng_results **out);
+int ng_search(ng_index *idx, const char *query, const ng_search_options *opts, ng_results **out);
 
 /* Steps the iterator: NG_ROW (and *hit points to a record owned by the
  * iterator, valid until the next call), NG_DONE, or an error (message on the

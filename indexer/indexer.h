@@ -10,12 +10,12 @@
 #define EXIT_BUSY 75 /* sysexits' EX_TEMPFAIL: another indexer holds the index */
 
 typedef struct index_options {
-  char *index_path;        /* malloc'd */
-  const char **paths;      /* files and directories */
+  char *index_path;   /* malloc'd */
+  const char **paths; /* files and directories */
   size_t npaths;
-  const char **feeds;      /* --jsonl FILE or - */
+  const char **feeds; /* --jsonl FILE or - */
   size_t nfeeds;
-  const char **exclude;    /* NULL-terminated */
+  const char **exclude; /* NULL-terminated */
   size_t nexclude;
   const char *language;
   const char *encoding;

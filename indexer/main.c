@@ -9,8 +9,10 @@ int main(int argc, char **argv) {
   sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   index_options o;
   int status = parse_index_options(argc, argv, &o);
-  if (status == 0) status = run_indexer(&o);
-  else if (status < 0) status = 0;
+  if (status == 0)
+    status = run_indexer(&o);
+  else if (status < 0)
+    status = 0;
   free_index_options(&o);
   return status;
 }

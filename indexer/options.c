@@ -4,7 +4,6 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,16 +38,21 @@ static const char usage[] =
 
 enum { OPT_JSONL = 256, OPT_MAX_SIZE, OPT_CHECK, OPT_OPTIMIZE };
 
-static const struct option longopts[] = {
-    {"index", required_argument, NULL, 'i'},    {"jsonl", required_argument, NULL, OPT_JSONL},
-    {"full", no_argument, NULL, 'f'},           {"language", required_argument, NULL, 'l'},
-    {"encoding", required_argument, NULL, 'e'}, {"exclude", required_argument, NULL, 'x'},
-    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
-    {"no-wait", no_argument, NULL, 'n'},        {"quiet", no_argument, NULL, 'q'},
-    {"verbose", no_argument, NULL, 'v'},        {"check", no_argument, NULL, OPT_CHECK},
-    {"optimize", no_argument, NULL, OPT_OPTIMIZE},
-    {"help", no_argument, NULL, 'h'},           {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0}};
+static const struct option longopts[] = {{"index", required_argument, NULL, 'i'},
+                                         {"jsonl", required_argument, NULL, OPT_JSONL},
+                                         {"full", no_argument, NULL, 'f'},
+                                         {"language", required_argument, NULL, 'l'},
+                                         {"encoding", required_argument, NULL, 'e'},
+                                         {"exclude", required_argument, NULL, 'x'},
+                                         {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+                                         {"no-wait", no_argument, NULL, 'n'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"verbose", no_argument, NULL, 'v'},
+                                         {"check", no_argument, NULL, OPT_CHECK},
+                                         {"optimize", no_argument, NULL, OPT_OPTIMIZE},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {NULL, 0, NULL, 0}};
 
 static int push(const char ***list, size_t *n, const char *s) {
   const char **p = realloc(*list, (*n + 2) * sizeof *p);
@@ -64,10 +68,20 @@ static long long parse_size(const char *s) {
   long long v = strtoll(s, &end, 10);
   if (end == s || v < 0) return -1;
   switch (*end) {
-    case 'k': case 'K': v <<= 10, end++; break;
-    case 'm': case 'M': v <<= 20, end++; break;
-    case 'g': case 'G': v <<= 30, end++; break;
-    default: break;
+    case 'k':
+    case 'K':
+      v <<= 10, end++;
+      break;
+    case 'm':
+    case 'M':
+      v <<= 20, end++;
+      break;
+    case 'g':
+    case 'G':
+      v <<= 30, end++;
+      break;
+    default:
+      break;
   }
   return *end ? -1 : v;
 }
@@ -90,13 +104,21 @@ int parse_index_options(int argc, char **argv, index_options *o) {
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":i:fl:e:x:nqvhV", longopts, NULL)) != -1) {
     switch (c) {
-      case 'i': index = optarg; break;
+      case 'i':
+        index = optarg;
+        break;
       case OPT_JSONL:
         if (push(&o->feeds, &o->nfeeds, optarg) != 0) return 4;
         break;
-      case 'f': o->full = 1; break;
-      case 'l': o->language = optarg; break;
-      case 'e': o->encoding = optarg; break;
+      case 'f':
+        o->full = 1;
+        break;
+      case 'l':
+        o->language = optarg;
+        break;
+      case 'e':
+        o->encoding = optarg;
+        break;
       case 'x':
         if (push(&o->exclude, &o->nexclude, optarg) != 0) return 4;
         break;
@@ -104,13 +126,27 @@ int parse_index_options(int argc, char **argv, index_options *o) {
         o->max_size = parse_size(optarg);
         if (o->max_size <= 0) return bad_usage("--max-size wants a size such as 64M, not '%s'", optarg);
         break;
-      case 'n': o->no_wait = 1; break;
-      case 'q': o->quiet = 1; break;
-      case 'v': o->verbose = 1; break;
-      case OPT_CHECK: o->check = 1; break;
-      case OPT_OPTIMIZE: o->optimize = 1; break;
-      case 'h': fputs(usage, stdout); return -1;
-      case 'V': printf("nutgraf-index: %s\n", ng_version_info()); return -1;
+      case 'n':
+        o->no_wait = 1;
+        break;
+      case 'q':
+        o->quiet = 1;
+        break;
+      case 'v':
+        o->verbose = 1;
+        break;
+      case OPT_CHECK:
+        o->check = 1;
+        break;
+      case OPT_OPTIMIZE:
+        o->optimize = 1;
+        break;
+      case 'h':
+        fputs(usage, stdout);
+        return -1;
+      case 'V':
+        printf("nutgraf-index: %s\n", ng_version_info());
+        return -1;
       case ':':
         if (optopt && optopt < 256) return bad_usage("option '-%c' needs a value", optopt);
         return bad_usage("option '%s' needs a value", argv[optind - 1]);
@@ -133,7 +169,8 @@ int parse_index_options(int argc, char **argv, index_options *o) {
   if (!o->npaths && !o->nfeeds && !o->check && !o->optimize)
     return bad_usage("%s", "nothing to index: give files, directories or --jsonl FILE");
   o->index_path = index ? strdup(index) : ng_default_index_path();
-  if (!o->index_path) return bad_usage("%s", "no index path: set $NUTGRAF_INDEX, $XDG_DATA_HOME or $HOME, or give --index");
+  if (!o->index_path)
+    return bad_usage("%s", "no index path: set $NUTGRAF_INDEX, $XDG_DATA_HOME or $HOME, or give --index");
   return 0;
 }
 

@@ -51,8 +51,10 @@ static void show_progress(reporter *r) {
 static void on_item(void *ctx, const ng_item_report *rep) {
   reporter *r = ctx;
   const char *what = NULL;
-  if (rep->severity == NG_SEV_ERROR) what = "error";
-  else if (rep->severity == NG_SEV_WARNING && !r->o->quiet) what = "warning";
+  if (rep->severity == NG_SEV_ERROR)
+    what = "error";
+  else if (rep->severity == NG_SEV_WARNING && !r->o->quiet)
+    what = "warning";
   if (what || r->o->verbose) {
     clear_progress(r);
     char *path = ng_display_string(rep->path);
@@ -113,8 +115,10 @@ int run_indexer(const index_options *o) {
     for (size_t i = 0; i < o->npaths && rc != NG_ESYSTEM; i++) rc = ng_run_add_path(run, o->paths[i]);
     for (size_t i = 0; i < o->nfeeds && rc != NG_ESYSTEM; i++) rc = ng_run_add_feed(run, o->feeds[i], NULL);
     ng_run_stats s;
-    if (rc != NG_ESYSTEM) rc = ng_run_finish(run, &s);
-    else ng_run_progress(run, &s);
+    if (rc != NG_ESYSTEM)
+      rc = ng_run_finish(run, &s);
+    else
+      ng_run_progress(run, &s);
     clear_progress(&r);
     if (rc == NG_ESYSTEM) {
       fprintf(stderr, "nutgraf-index: error: %s; the changes of this run that were not committed are rolled back\n",
@@ -146,8 +150,8 @@ int run_indexer(const index_options *o) {
       status = worse(status, fail(idx, rc));
     } else {
       char *path = ng_display_string(o->index_path);
-      printf("%s: ok: %lld documents, %lld passages, %lld words, %lld bytes\n", path ? path : "index",
-             is.documents, is.passages, is.words, is.bytes);
+      printf("%s: ok: %lld documents, %lld passages, %lld words, %lld bytes\n", path ? path : "index", is.documents,
+             is.passages, is.words, is.bytes);
       free(path);
     }
   }

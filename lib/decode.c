@@ -73,8 +73,7 @@ size_t decode_clean(char *s, size_t n) {
       if (r + 1 < n && s[r + 1] == '\n') r++;
     } else if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F) {
       s[w++] = ' ';
-    } else if (c == 0xC2 && r + 1 < n && (unsigned char)s[r + 1] >= 0x80 &&
-               (unsigned char)s[r + 1] <= 0x9F) {
+    } else if (c == 0xC2 && r + 1 < n && (unsigned char)s[r + 1] >= 0x80 && (unsigned char)s[r + 1] <= 0x9F) {
       s[w++] = ' '; /* a C1 control character, U+0080..U+009F */
       r++;
     } else {
@@ -85,8 +84,7 @@ size_t decode_clean(char *s, size_t n) {
   return w;
 }
 
-int decode_bytes(const char *bytes, size_t n, const char *fallback, decoded *out, char *err,
-                 size_t errlen) {
+int decode_bytes(const char *bytes, size_t n, const char *fallback, decoded *out, char *err, size_t errlen) {
   const unsigned char *u = (const unsigned char *)bytes;
   buf b = {0};
   const char *enc = NULL;

@@ -59,16 +59,16 @@ struct ng_run {
   ng_run_options opts;
   ng_report_fn report;
   void *ctx;
-  strmap docs;        /* path -> docrec */
-  strlist roots;      /* cleaned paths given to the run */
-  strlist failed;     /* directories that could not be read: no removals under them */
-  long long *reread;  /* feed ids read again in this run: their missing records go */
+  strmap docs;       /* path -> docrec */
+  strlist roots;     /* cleaned paths given to the run */
+  strlist failed;    /* directories that could not be read: no removals under them */
+  long long *reread; /* feed ids read again in this run: their missing records go */
   size_t nreread, capreread;
-  char *index_path;   /* our own files are never indexed */
-  preparer *prep;     /* the worker reading files ahead (prepare.c), once started */
+  char *index_path; /* our own files are never indexed */
+  preparer *prep;   /* the worker reading files ahead (prepare.c), once started */
   ng_run_stats stats;
   long long batch_files, batch_bytes, batch_start;
-  int fatal;          /* an index error: the run must stop */
+  int fatal; /* an index error: the run must stop */
 };
 
 static long long now_ns(void) {
@@ -147,8 +147,9 @@ int ng_run_begin(ng_run **out, ng_index *idx, const ng_run_options *opts, ng_rep
   sqlite3_stmt *st = NULL;
   if (!run->index_path) {
     rc = ng_fail(idx, NG_ESYSTEM, "out of memory");
-  } else if (sqlite3_prepare_v2(idx->db, "SELECT id, path, kind, feed, size, mtime_ns, hash, indexed_ns, passages FROM doc",
-                                -1, &st, NULL) != SQLITE_OK) {
+  } else if (sqlite3_prepare_v2(idx->db,
+                                "SELECT id, path, kind, feed, size, mtime_ns, hash, indexed_ns, passages FROM doc", -1,
+                                &st, NULL) != SQLITE_OK) {
     rc = ng_fail_sqlite(idx, "reading documents");
   } else {
     int step;
@@ -207,8 +208,10 @@ static int delete_passages(ng_run *run, long long id, long long count) {
 }
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s) {
-  if (s) sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-  else sqlite3_bind_null(st, i);
+  if (s)
+    sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, i);
 }
 
 typedef struct doc_meta {
@@ -229,8 +232,10 @@ static int write_document(ng_run *run, const char *path, docrec *rec, const doc_
   long long indexed = now_ns();
   sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
   sqlite3_bind_int(st, 2, m->kind);
-  if (m->feed) sqlite3_bind_int64(st, 3, m->feed);
-  else sqlite3_bind_null(st, 3);
+  if (m->feed)
+    sqlite3_bind_int64(st, 3, m->feed);
+  else
+    sqlite3_bind_null(st, 3);
   bind_text_or_null(st, 4, art ? art->title : NULL);
   bind_text_or_null(st, 5, art ? art->dateline : NULL);
   bind_text_or_null(st, 6, art ? art->date : NULL);
@@ -359,8 +364,10 @@ static int finish_job(ng_run *run, prep_job *j) {
       doc_meta m = {DOC_ARTICLE, 0, j->size, j->mtime_ns, j->hash, j->encoding};
       rc = write_document(run, path, rec, &m, &j->art, j, NULL);
       if (rc == NG_OK) {
-        if (rec) run->stats.changed++;
-        else run->stats.added++;
+        if (rec)
+          run->stats.changed++;
+        else
+          run->stats.added++;
         report(run, path, rec ? NG_ITEM_CHANGED : NG_ITEM_NEW, NG_SEV_NONE, 0, (long)j->art.npassages, j->encoding,
                NULL);
         rc = maybe_commit(run, j->len ? j->len : j->art.texts.len);
@@ -443,9 +450,7 @@ static int skip_name(const ng_run *run, const char *name) {
   return 0;
 }
 
-static int cmp_names(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
+static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static int walk(ng_run *run, const char *dir, const ancestor *up);
 
@@ -574,8 +579,8 @@ static int add_root(ng_run *run, const char *given, int force_feed) {
 int ng_run_add_path(ng_run *run, const char *path) { return add_root(run, path, 0); }
 
 /* One line of a feed: the record stored as "<name>#<id>". */
-static int add_feed_line(ng_run *run, const char *name, long long feed_id, long long mtime, const char *line,
-                         size_t n, long lineno) {
+static int add_feed_line(ng_run *run, const char *name, long long feed_id, long long mtime, const char *line, size_t n,
+                         long lineno) {
   feed_record r;
   char err[300];
   int rc = feed_parse_line(line, n, &r, err, sizeof err);
@@ -614,10 +619,11 @@ static int add_feed_line(ng_run *run, const char *name, long long feed_id, long 
       doc_meta m = {DOC_RECORD, feed_id, (long long)n, mtime, hash, "UTF-8"};
       rc = write_document(run, key.data, rec, &m, &art, NULL, NULL);
       if (rc == NG_OK) {
-        if (rec) run->stats.changed++;
-        else run->stats.added++;
-        report(run, key.data, rec ? NG_ITEM_CHANGED : NG_ITEM_NEW, NG_SEV_NONE, 0, (long)art.npassages, "UTF-8",
-               NULL);
+        if (rec)
+          run->stats.changed++;
+        else
+          run->stats.added++;
+        report(run, key.data, rec ? NG_ITEM_CHANGED : NG_ITEM_NEW, NG_SEV_NONE, 0, (long)art.npassages, "UTF-8", NULL);
         rc = maybe_commit(run, n);
       }
       article_free(&art);

@@ -27,9 +27,9 @@
 */
 
 typedef struct buf {
-  char *data;  /* NUL-terminated when non-NULL */
+  char *data; /* NUL-terminated when non-NULL */
   size_t len, cap;
-  int oom;     /* sticky: an append failed */
+  int oom; /* sticky: an append failed */
 } buf;
 
 void buf_free(buf *b);
@@ -39,7 +39,7 @@ int buf_add(buf *b, const char *s, size_t n);
 int buf_adds(buf *b, const char *s);
 int buf_addc(buf *b, char c);
 int buf_printf(buf *b, const char *fmt, ...) NG_PRINTF(2, 3);
-char *buf_detach(buf *b);  /* returns the data (caller frees), leaves b empty */
+char *buf_detach(buf *b); /* returns the data (caller frees), leaves b empty */
 
 /* Open-addressing map from byte strings to pointers.  Keys are copied. */
 typedef struct strmap_slot {
@@ -88,9 +88,9 @@ char *clean_path(const char *path);
 enum decode_result { DECODE_OK = 0, DECODE_BINARY = 1, DECODE_BAD = 2, DECODE_NOMEM = 3 };
 
 typedef struct decoded {
-  char *text;            /* malloc'd UTF-8, '\n' line ends, no controls but '\t' */
+  char *text; /* malloc'd UTF-8, '\n' line ends, no controls but '\t' */
   size_t len;
-  const char *encoding;  /* static: "UTF-8", "UTF-16LE", ... or the fallback name */
+  const char *encoding; /* static: "UTF-8", "UTF-16LE", ... or the fallback name */
 } decoded;
 
 /* Decodes bytes: a UTF-8 BOM is dropped, UTF-16/32 need a BOM, other text
@@ -98,8 +98,7 @@ typedef struct decoded {
  * back to ISO-8859-1 for bytes fallback cannot map).  NUL bytes outside
  * UTF-16/32 make the input binary.  CRLF and CR become LF; control
  * characters but tab and LF become spaces.  On DECODE_BAD err says why. */
-int decode_bytes(const char *bytes, size_t n, const char *fallback, decoded *out, char *err,
-                 size_t errlen);
+int decode_bytes(const char *bytes, size_t n, const char *fallback, decoded *out, char *err, size_t errlen);
 /* Checks that iconv knows the encoding name: 0 or -1. */
 int decode_check_encoding(const char *name);
 /* Cleans valid UTF-8 in place as decode_bytes does (line ends, controls);
@@ -111,19 +110,19 @@ size_t decode_clean(char *s, size_t n);
 */
 
 #define NG_MAX_PASSAGE_BYTES 65536
-#define NG_MAX_PASSAGES 1048575  /* ordinals fit in the low 20 bits of a rowid */
+#define NG_MAX_PASSAGES 1048575 /* ordinals fit in the low 20 bits of a rowid */
 
 typedef struct passage {
-  size_t offset, len;  /* text in article.texts */
-  int kind;            /* ng_kind */
+  size_t offset, len; /* text in article.texts */
+  int kind;           /* ng_kind */
   int first_line, last_line;
 } passage;
 
 typedef struct article {
-  char *title, *dateline, *date, *source, *url, *author;  /* malloc'd or NULL */
+  char *title, *dateline, *date, *source, *url, *author; /* malloc'd or NULL */
   passage *passages;
   size_t npassages, cap;
-  buf texts;           /* passage texts, each NUL-terminated */
+  buf texts; /* passage texts, each NUL-terminated */
 } article;
 
 /* Splits text (clean UTF-8 from decode_bytes) into passages.  When title is
@@ -134,9 +133,7 @@ typedef struct article {
  * Returns NG_OK, NG_EDATA (too many paragraphs) or NG_ESYSTEM (memory). */
 int segment_article(const char *text, size_t len, const char *title, article *out);
 void article_free(article *a);
-static inline const char *article_text(const article *a, size_t i) {
-  return a->texts.data + a->passages[i].offset;
-}
+static inline const char *article_text(const article *a, size_t i) { return a->texts.data + a->passages[i].offset; }
 
 /**************************************************************************
 ** Interface to tokenize.c: the "nutgraf" FTS5 tokenizer and its lexicon.
@@ -149,19 +146,19 @@ static inline const char *article_text(const article *a, size_t i) {
 */
 
 #define LEX_VERBATIM '\x01'
-#define LEX_MAX_TOKEN 200      /* longer tokens are cut to this many bytes */
-#define LEX_MAX_STEMMED 64     /* longer tokens are not stemmed */
+#define LEX_MAX_TOKEN 200  /* longer tokens are cut to this many bytes */
+#define LEX_MAX_STEMMED 64 /* longer tokens are not stemmed */
 
 typedef struct lex_word {
   char *raw, *stem;
   size_t rawlen, stemlen;
-  int stored;  /* already in the word table */
+  int stored; /* already in the word table */
 } lex_word;
 
 typedef struct lex_slot lex_slot;
 #define LEX_FRONT_SIZE 4096
 typedef struct lex_front {
-  uint64_t k[2];  /* the word, zero-padded (words of 16 bytes at most) */
+  uint64_t k[2]; /* the word, zero-padded (words of 16 bytes at most) */
   unsigned char rawlen, stemlen, hits;
   char stem[13];
 } lex_front;
@@ -169,22 +166,22 @@ typedef struct lex_front {
 typedef struct lexicon {
   char language[32];
   struct sb_stemmer *stemmer;
-  int apostrophes;       /* keep ' inside words (English) */
+  int apostrophes;               /* keep ' inside words (English) */
   unsigned char ascii_fold[128]; /* ASCII word bytes folded; 0 for separators */
-  fts5_tokenizer u61;    /* the parent tokenizer */
+  fts5_tokenizer u61;            /* the parent tokenizer */
   Fts5Tokenizer *u61_inst;
   struct lex_slot {
     uint64_t hash;
     lex_word *word;
-  } *cache;              /* raw word -> lex_word (tokenize.c) */
+  } * cache; /* raw word -> lex_word (tokenize.c) */
   size_t cache_cap, cache_count;
-  lex_front *front;      /* LEX_FRONT_SIZE short frequent words (tokenize.c) */
-  lex_word **fresh;      /* words not yet in the word table */
+  lex_front *front; /* LEX_FRONT_SIZE short frequent words (tokenize.c) */
+  lex_word **fresh; /* words not yet in the word table */
   size_t nfresh, capfresh;
-  int record;            /* note fresh words (write handles) */
-  const char *replay;    /* a token stream to replay for the next document (prepare.c) */
+  int record;         /* note fresh words (write handles) */
+  const char *replay; /* a token stream to replay for the next document (prepare.c) */
   size_t replay_len;
-  int replay_text_len;   /* the length of the text the stream was made from */
+  int replay_text_len; /* the length of the text the stream was made from */
 } lexicon;
 
 /* Checks that Snowball knows the language: 0 or -1. */
@@ -205,10 +202,10 @@ enum { TOK_DOCUMENT = 0, TOK_QUERY = 1 };
 typedef struct lex_token {
   const char *stem;
   size_t stemlen;
-  const char *raw;   /* folded word as written */
+  const char *raw; /* folded word as written */
   size_t rawlen;
-  int start, end;    /* byte offsets in the text */
-  int hyphen_after;  /* the token is followed by a single hyphen and a word */
+  int start, end;   /* byte offsets in the text */
+  int hyphen_after; /* the token is followed by a single hyphen and a word */
 } lex_token;
 typedef int (*lex_token_fn)(void *ctx, const lex_token *t);
 /* Tokenizes text as a document is, passing FTS5-style tokens to xToken. */
@@ -235,22 +232,22 @@ typedef struct prep_job {
   struct prep_job *next;
   /* Filled by the writer. */
   char *path;
-  int check_same;          /* compare the content with known_size and known_hash */
+  int check_same; /* compare the content with known_size and known_hash */
   long long known_size, known_hash;
-  int feed;                /* a JSON Lines feed: read, do not decode */
+  int feed; /* a JSON Lines feed: read, do not decode */
   /* Filled by the worker. */
   int done;
-  int outcome;             /* prep_outcome */
+  int outcome; /* prep_outcome */
   int severity, error_class, binary;
   char message[300];
   long long size, mtime_ns, hash;
   const char *encoding;
-  char *data;              /* PREP_FEED: the bytes */
+  char *data; /* PREP_FEED: the bytes */
   size_t len;
-  article art;             /* PREP_ARTICLE */
-  buf tokens;              /* the passages' token streams, one after another */
-  size_t *token_at;        /* passage i's stream is tokens[token_at[i], token_at[i + 1]), or NULL */
-  buf words;               /* words met first: raw NUL stem NUL ... */
+  article art;      /* PREP_ARTICLE */
+  buf tokens;       /* the passages' token streams, one after another */
+  size_t *token_at; /* passage i's stream is tokens[token_at[i], token_at[i + 1]), or NULL */
+  buf words;        /* words met first: raw NUL stem NUL ... */
 } prep_job;
 
 typedef struct preparer preparer;
@@ -301,7 +298,7 @@ struct ng_index {
   int in_txn;
   lexicon lx;
   int lx_ready;
-  int snip_ready;  /* the temporary snippet table exists (search.c) */
+  int snip_ready; /* the temporary snippet table exists (search.c) */
   variants *vars;
   sqlite3_stmt *stmts[ST_COUNT];
   sqlite3_stmt *word_insert_many; /* store_flush_words' batch insert */
@@ -328,7 +325,7 @@ int store_flush_words(ng_index *idx);
 */
 
 typedef struct feed_record {
-  char *id, *title, *body, *date, *source, *url, *author;  /* malloc'd or NULL */
+  char *id, *title, *body, *date, *source, *url, *author; /* malloc'd or NULL */
 } feed_record;
 
 /* Parses one line.  Returns NG_OK, NG_DONE for a blank line, or NG_EDATA
@@ -348,8 +345,8 @@ void variants_free(variants *v);
 /* Adds groups from text (one group a line, forms separated by commas,
  * '#' comments).  Each form is reduced to its stems with lx.  Returns NG_OK
  * or NG_EDATA with err naming the line (origin is used in the message). */
-int variants_add_text(variants *v, lexicon *lx, const char *text, size_t n, const char *origin,
-                      char *err, size_t errlen);
+int variants_add_text(variants *v, lexicon *lx, const char *text, size_t n, const char *origin, char *err,
+                      size_t errlen);
 /* The group of the stem sequence key ("stem stem ..."), or -1. */
 int variants_lookup(variants *v, const char *key);
 /* Members of group g: their stem sequences, and forms as written. */
@@ -366,19 +363,19 @@ size_t variants_max_len(const variants *v);
 enum filter_field { FIELD_TITLE, FIELD_SOURCE, FIELD_PATH };
 
 typedef struct query_filter {
-  int field;       /* filter_field */
+  int field; /* filter_field */
   int negated;
-  char *value;     /* source/path: text as typed; title: an FTS5 expression */
+  char *value; /* source/path: text as typed; title: an FTS5 expression */
 } query_filter;
 
 typedef struct parsed_query {
-  char *fts;             /* the FTS5 expression, or NULL when only filters */
+  char *fts; /* the FTS5 expression, or NULL when only filters */
   query_filter *filters;
   size_t nfilters;
-  buf explain;           /* how the query was understood, lines of text */
-  int fallback;          /* the syntax failed and the words were read plainly */
-  int has_not;           /* the expression excludes something */
-  int truncated;         /* too many words: the rest were dropped */
+  buf explain;   /* how the query was understood, lines of text */
+  int fallback;  /* the syntax failed and the words were read plainly */
+  int has_not;   /* the expression excludes something */
+  int truncated; /* too many words: the rest were dropped */
 } parsed_query;
 
 #define NG_MAX_QUERY_TERMS 256
@@ -390,8 +387,7 @@ char *clean_query(const char *query, size_t *len, int *truncated);
 
 /* Parses query.  Returns NG_OK, NG_EUSAGE (nothing searchable, message on
  * idx) or NG_ESYSTEM. */
-int parse_query(ng_index *idx, const char *query, const ng_search_options *opts,
-                parsed_query *out);
+int parse_query(ng_index *idx, const char *query, const ng_search_options *opts, parsed_query *out);
 void parsed_query_free(parsed_query *q);
 
 #endif

@@ -33,13 +33,13 @@ enum node_type { N_WORD, N_PHRASE, N_AND, N_OR, N_NEAR, N_FILTER, N_EXPR };
 
 typedef struct node {
   int type;
-  char *text;      /* N_WORD, N_PHRASE: as typed; N_EXPR: rendered FTS5 */
-  int prefix;      /* N_WORD: word* */
-  int negated;     /* excluded from its AND group */
-  int required;    /* +word: required even with --any */
+  char *text;   /* N_WORD, N_PHRASE: as typed; N_EXPR: rendered FTS5 */
+  int prefix;   /* N_WORD: word* */
+  int negated;  /* excluded from its AND group */
+  int required; /* +word: required even with --any */
   int explicit_and;
-  int field;       /* N_FILTER */
-  int distance;    /* N_NEAR */
+  int field;    /* N_FILTER */
+  int distance; /* N_NEAR */
   struct node **kids;
   size_t nkids, cap;
 } node;
@@ -47,11 +47,11 @@ typedef struct node {
 typedef struct parser {
   ng_index *idx;
   const ng_search_options *opts;
-  const char *s;  /* the cleaned query */
+  const char *s; /* the cleaned query */
   size_t pos, len;
   int depth;
   int failed;
-  size_t terms;   /* alternatives rendered so far */
+  size_t terms; /* alternatives rendered so far */
   parsed_query *out;
 } parser;
 
@@ -97,12 +97,12 @@ enum tok { T_END, T_LPAREN, T_RPAREN, T_QUOTED, T_WORD, T_AND, T_OR, T_NOT, T_NE
 
 typedef struct token {
   int type;
-  const char *s;  /* T_WORD, T_QUOTED: text; T_FIELD: value after ':' */
+  const char *s; /* T_WORD, T_QUOTED: text; T_FIELD: value after ':' */
   size_t n;
   int prefix;
   int field;
-  int distance;   /* T_NEAR */
-  int call;       /* T_NEAR written NEAR( */
+  int distance; /* T_NEAR */
+  int call;     /* T_NEAR written NEAR( */
 } token;
 
 static int open_quote_len(const char *s, size_t n) {
@@ -167,9 +167,12 @@ static token peek(parser *p) {
   size_t j = 0;
   while (j < left && !word_end_char(p, i + j)) j++;
   t.s = s, t.n = j;
-  if (j == 3 && memcmp(s, "AND", 3) == 0) t.type = T_AND;
-  else if (j == 2 && memcmp(s, "OR", 2) == 0) t.type = T_OR;
-  else if (j == 3 && memcmp(s, "NOT", 3) == 0) t.type = T_NOT;
+  if (j == 3 && memcmp(s, "AND", 3) == 0)
+    t.type = T_AND;
+  else if (j == 2 && memcmp(s, "OR", 2) == 0)
+    t.type = T_OR;
+  else if (j == 3 && memcmp(s, "NOT", 3) == 0)
+    t.type = T_NOT;
   else if (j >= 4 && memcmp(s, "NEAR", 4) == 0 && (j == 4 || s[4] == '/')) {
     t.type = T_NEAR;
     t.distance = 10;
@@ -262,8 +265,10 @@ static node *parse_near_call(parser *p) {
   if (comma) {
     int d = 0, digits = 0, ok = 1;
     for (const char *c = comma + 1; c < p->s + j; c++) {
-      if (*c >= '0' && *c <= '9' && d <= 1000) d = d * 10 + (*c - '0'), digits++;
-      else if (!is_space(*c)) ok = 0;
+      if (*c >= '0' && *c <= '9' && d <= 1000)
+        d = d * 10 + (*c - '0'), digits++;
+      else if (!is_space(*c))
+        ok = 0;
     }
     if (ok && digits) {
       x->distance = d;
@@ -454,8 +459,8 @@ static node *parse_or(parser *p) {
   if (!left) return NULL;
   token t = peek(p);
   if (t.type != T_OR) return left;
-  node *or = new_node(N_OR);
-  if (!or || add_kid(or, left) != 0) {
+  node * or = new_node(N_OR);
+  if (! or || add_kid(or, left) != 0) {
     free_node(or);
     free_node(left);
     return NULL;
@@ -473,7 +478,7 @@ static node *parse_or(parser *p) {
     free_node(or);
     return NULL;
   }
-  return or;
+  return or ;
 }
 
 /* The query as plain words: quotes, parentheses, stars and field names go,
@@ -493,12 +498,15 @@ static node *plain_words(parser *p) {
       again = 0;
       int q = open_quote_len(p->s + a, b - a);
       int c = close_quote_len(p->s + a, b - a);
-      if (q || c) a += (size_t)(q ? q : c), again = 1;
-      else if (strchr("()+-*:,", p->s[a])) a++, again = 1;
+      if (q || c)
+        a += (size_t)(q ? q : c), again = 1;
+      else if (strchr("()+-*:,", p->s[a]))
+        a++, again = 1;
     }
     for (int again = 1; again && b > a;) {
       again = 0;
-      if (strchr("()+-*:,\"", p->s[b - 1])) b--, again = 1;
+      if (strchr("()+-*:,\"", p->s[b - 1]))
+        b--, again = 1;
       else if (b - a >= 3 && (close_quote_len(p->s + b - 3, 3) == 3 || open_quote_len(p->s + b - 3, 3) == 3))
         b -= 3, again = 1;
     }
@@ -529,8 +537,8 @@ static node *plain_words(parser *p) {
       i = j;
       continue;
     }
-    int op = (b - a == 2 && memcmp(p->s + a, "OR", 2) == 0) || (b - a == 3 && (memcmp(p->s + a, "AND", 3) == 0 ||
-                                                                             memcmp(p->s + a, "NOT", 3) == 0)) ||
+    int op = (b - a == 2 && memcmp(p->s + a, "OR", 2) == 0) ||
+             (b - a == 3 && (memcmp(p->s + a, "AND", 3) == 0 || memcmp(p->s + a, "NOT", 3) == 0)) ||
              (b - a >= 4 && memcmp(p->s + a, "NEAR", 4) == 0 && (b - a == 4 || p->s[a + 4] == '/'));
     if (b > a && !op) {
       node *w = term_node(N_WORD, p->s + a, b - a, 0);
@@ -550,8 +558,8 @@ static node *plain_words(parser *p) {
 /* Analysis: terms -> stems and alternatives */
 
 typedef struct stems {
-  buf key;        /* stems separated by spaces */
-  buf raw;        /* words as written (folded), separated by spaces */
+  buf key; /* stems separated by spaces */
+  buf raw; /* words as written (folded), separated by spaces */
   size_t count;
   int all_hyphen; /* every token joined to the next by a hyphen */
   size_t hyphens;
@@ -896,8 +904,8 @@ static char *render_list(parser *p, node *x) {
     if (nneg) {
       buf_printf(&out, "(%s NOT (%s))", pos.data, neg.data);
       p->out->has_not = 1;
-    }
-    else buf_adds(&out, pos.data);
+    } else
+      buf_adds(&out, pos.data);
     result = out.oom ? (buf_free(&out), NULL) : buf_detach(&out);
   } else if (nneg) {
     explain(p, "  only excluded words: nothing to search for\n");
@@ -1016,8 +1024,8 @@ static int take_filters(parser *p, node *x) {
         f.value = v->text ? strdup(v->text) : NULL;
         int glob = f.field == FIELD_PATH && f.value && strpbrk(f.value, "*?[");
         explain(p, "  filter: %s %s%s \"%s\"\n", f.field == FIELD_SOURCE ? "source" : "path",
-                f.negated ? "does not " : "", glob ? (f.negated ? "match the glob" : "matches the glob")
-                                                   : (f.negated ? "contain" : "contains"),
+                f.negated ? "does not " : "",
+                glob ? (f.negated ? "match the glob" : "matches the glob") : (f.negated ? "contain" : "contains"),
                 f.value ? f.value : "");
       }
       if (!f.value) continue;
@@ -1095,17 +1103,21 @@ int parse_query(ng_index *idx, const char *query, const ng_search_options *opts,
     if (opts->any) explain(&p, "  mode: any word (ranked)\n");
     if (tree->type != N_AND) {
       node *list = new_node(N_AND);
-      if (list && add_kid(list, tree) == 0) tree = list;
-      else free_node(list);
+      if (list && add_kid(list, tree) == 0)
+        tree = list;
+      else
+        free_node(list);
     }
     if (take_filters(&p, tree) != 0) rc = ng_fail(idx, NG_ESYSTEM, "out of memory");
     if (rc == NG_OK) out->fts = render(&p, tree);
     if (cut) explain(&p, "  the query was too long: only its first %d bytes were read\n", MAX_QUERY_BYTES);
-    if (out->truncated) explain(&p, "  the query was too long: only its first %d terms were used\n", NG_MAX_QUERY_TERMS);
+    if (out->truncated)
+      explain(&p, "  the query was too long: only its first %d terms were used\n", NG_MAX_QUERY_TERMS);
     out->truncated |= cut;
     if (rc == NG_OK && !out->fts) {
       int has_title = 0;
-      for (size_t i = 0; i < out->nfilters; i++) has_title |= out->filters[i].field == FIELD_TITLE && !out->filters[i].negated;
+      for (size_t i = 0; i < out->nfilters; i++)
+        has_title |= out->filters[i].field == FIELD_TITLE && !out->filters[i].negated;
       if (!has_title) rc = ng_fail(idx, NG_EUSAGE, "query '%.200s' has no words to search for", clean);
     }
     if (rc == NG_OK && out->explain.oom) rc = ng_fail(idx, NG_ESYSTEM, "out of memory");

@@ -274,8 +274,10 @@ int preparer_start(preparer **out, const char *language, const char *fallback, l
 void preparer_submit(preparer *p, prep_job *j) {
   pthread_mutex_lock(&p->mu);
   j->next = NULL;
-  if (p->tail) p->tail->next = j;
-  else p->head = j;
+  if (p->tail)
+    p->tail->next = j;
+  else
+    p->head = j;
   p->tail = j;
   if (!p->todo) p->todo = j;
   p->pending++;

@@ -40,7 +40,7 @@ typedef struct rank_data {
   double avgdl;
   double weight[2]; /* body, headline */
   double context;
-  doc_sum *sums;    /* open addressing on doc id; doc -1 is empty */
+  doc_sum *sums; /* open addressing on doc id; doc -1 is empty */
   size_t cap;
 } rank_data;
 
@@ -102,7 +102,7 @@ typedef struct pass {
   struct {
     long long doc;
     double part; /* the row's score for the phrase, before idf */
-  } *rows;
+  } * rows;
   size_t n, cap;
 } pass;
 
@@ -125,8 +125,7 @@ static int pass_row(const Fts5ExtensionApi *api, Fts5Context *fts, void *ctx) {
   return SQLITE_OK;
 }
 
-static int rank_data_make(const Fts5ExtensionApi *api, Fts5Context *fts, double head, double context,
-                          rank_data **out) {
+static int rank_data_make(const Fts5ExtensionApi *api, Fts5Context *fts, double head, double context, rank_data **out) {
   *out = NULL;
   rank_data *d = calloc(1, sizeof *d);
   if (!d) return SQLITE_NOMEM;

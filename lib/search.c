@@ -39,9 +39,9 @@ typedef struct held {
 struct ng_results {
   ng_index *idx;
   sqlite3_stmt *list;
-  char *fts;        /* the expression snippets are made for, or NULL (--all) */
+  char *fts; /* the expression snippets are made for, or NULL (--all) */
   int snippet_tokens;
-  int fast;         /* the list makes its own snippets (column 14) */
+  int fast; /* the list makes its own snippets (column 14) */
   held page[PAGE];
   size_t n, next;
   int done;
@@ -61,8 +61,8 @@ static void rank_args(const parsed_query *q, char *out, size_t n) {
  * order by nutgraf_rank and make snippets for the page alone, like
  * "ORDER BY rank" with bm25; filters, dates, --files and --sort date need
  * the general form, where the page's snippets come from make_snippets. */
-static int prepare(ng_index *idx, const parsed_query *q, const ng_search_options *o, int count,
-                   int snippet_tokens, sqlite3_stmt **out, char **match_out, int *fast_out) {
+static int prepare(ng_index *idx, const parsed_query *q, const ng_search_options *o, int count, int snippet_tokens,
+                   sqlite3_stmt **out, char **match_out, int *fast_out) {
   *out = NULL;
   *match_out = NULL;
   *fast_out = 0;
@@ -110,13 +110,15 @@ static int prepare(ng_index *idx, const parsed_query *q, const ng_search_options
                  " FROM passage WHERE passage MATCH ?1)",
                  args);
       if (o->per_document)
-        buf_adds(&sql, ", b AS (SELECT id, doc, score, row_number() OVER (PARTITION BY doc ORDER BY score DESC, id)"
-                       " AS rn FROM r)");
+        buf_adds(&sql,
+                 ", b AS (SELECT id, doc, score, row_number() OVER (PARTITION BY doc ORDER BY score DESC, id)"
+                 " AS rn FROM r)");
       /* The page of hits is chosen first, and only its passages are read. */
-      buf_adds(&sql, " SELECT t.*, p.head, p.body, p.first_line, p.last_line FROM ("
-                     "SELECT r.id AS id, r.score AS score, d.id AS doc_id, d.path AS path, d.title AS title,"
-                     " d.dateline AS dateline, d.date AS date, d.source AS source, d.url AS url,"
-                     " d.author AS author");
+      buf_adds(&sql,
+               " SELECT t.*, p.head, p.body, p.first_line, p.last_line FROM ("
+               "SELECT r.id AS id, r.score AS score, d.id AS doc_id, d.path AS path, d.title AS title,"
+               " d.dateline AS dateline, d.date AS date, d.source AS source, d.url AS url,"
+               " d.author AS author");
     }
     buf_adds(&sql, o->per_document && !count ? " FROM b AS r" : " FROM r");
     buf_adds(&sql, " JOIN doc d ON d.id = r.doc WHERE 1");
@@ -141,8 +143,8 @@ static int prepare(ng_index *idx, const parsed_query *q, const ng_search_options
       }
     }
     if (!count) {
-      const char *order = o->sort == NG_SORT_DATE ? " ORDER BY date IS NULL, date DESC, score DESC, id"
-                                                  : " ORDER BY score DESC, id";
+      const char *order =
+          o->sort == NG_SORT_DATE ? " ORDER BY date IS NULL, date DESC, score DESC, id" : " ORDER BY score DESC, id";
       buf_adds(&sql, order);
       buf_printf(&sql, " LIMIT ?%d OFFSET ?%d) AS t JOIN passage p ON p.rowid = t.id", param, param + 1);
       buf_adds(&sql, order);
@@ -203,8 +205,8 @@ static int ensure_variants(ng_index *idx) {
   idx->vars = variants_new();
   if (!idx->vars) return ng_fail(idx, NG_ESYSTEM, "out of memory");
   char err[300];
-  int rc = variants_add_text(idx->vars, &idx->lx, ng_builtin_variants, strlen(ng_builtin_variants),
-                             "built-in variants", err, sizeof err);
+  int rc = variants_add_text(idx->vars, &idx->lx, ng_builtin_variants, strlen(ng_builtin_variants), "built-in variants",
+                             err, sizeof err);
   if (rc != NG_OK) return ng_fail(idx, rc, "%s", err);
   return NG_OK;
 }
@@ -463,8 +465,10 @@ int ng_count(ng_index *idx, const char *query, const ng_search_options *opts, lo
   parsed_query_free(&q);
   if (rc == NG_OK) {
     int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) *count = sqlite3_column_int64(st, 0);
-    else rc = search_error(idx, opts, query);
+    if (step == SQLITE_ROW)
+      *count = sqlite3_column_int64(st, 0);
+    else
+      rc = search_error(idx, opts, query);
   }
   sqlite3_finalize(st);
   free(match);
@@ -530,8 +534,8 @@ static long long stem_hits(ng_index *idx, const char *stem) {
   buf_addc(&q, '"');
   long long n = 0;
   sqlite3_stmt *st = NULL;
-  if (!q.oom && sqlite3_prepare_v2(idx->db, "SELECT count(*) FROM passage WHERE passage MATCH ?1", -1, &st, NULL) ==
-                    SQLITE_OK) {
+  if (!q.oom &&
+      sqlite3_prepare_v2(idx->db, "SELECT count(*) FROM passage WHERE passage MATCH ?1", -1, &st, NULL) == SQLITE_OK) {
     sqlite3_bind_text(st, 1, q.data, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
   }
@@ -572,7 +576,8 @@ int ng_suggest(ng_index *idx, const char *query, const ng_search_options *opts, 
     if (!n) break;
     word_list w = {{0}, 0};
     lexicon_tokenize(&idx->lx, p, (int)n, &w, first_token);
-    int plain = w.count == 1 && w.raw.len >= 3 && strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == n;
+    int plain =
+        w.count == 1 && w.raw.len >= 3 && strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == n;
     const char *best = NULL;
     char *best_copy = NULL;
     if (plain) {

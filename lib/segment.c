@@ -24,16 +24,16 @@
 
 #include "internal.h"
 
-#define WRAP_MAX 100         /* text wrapped wider than this is not wrapped */
-#define HEADLINE_MAX 300     /* a first line longer than this is a paragraph */
-#define SHORT_FRACTION 0.85  /* a line shorter than this much of the width is short */
+#define WRAP_MAX 100        /* text wrapped wider than this is not wrapped */
+#define HEADLINE_MAX 300    /* a first line longer than this is a paragraph */
+#define SHORT_FRACTION 0.85 /* a line shorter than this much of the width is short */
 
 typedef struct line {
-  const char *s;  /* start, after leading whitespace */
-  size_t len;     /* without leading and trailing whitespace */
-  size_t width;   /* code points of the trimmed line */
-  int indent;     /* leading whitespace present */
-  int number;     /* line number in the file */
+  const char *s; /* start, after leading whitespace */
+  size_t len;    /* without leading and trailing whitespace */
+  size_t width;  /* code points of the trimmed line */
+  int indent;    /* leading whitespace present */
+  int number;    /* line number in the file */
 } line;
 
 static int is_blank(const line *l) { return l->len == 0; }
@@ -71,11 +71,10 @@ static line *split_lines(const char *text, size_t len, int first, size_t *count)
 /* Does the line end a sentence: . ! ? or an ellipsis, perhaps inside
  * closing quotes or brackets, and not after a common abbreviation? */
 static int ends_sentence(const line *l) {
-  static const char *const closers[] = {"\xE2\x80\x9D", "\xE2\x80\x99", "\xC2\xBB", "\"", "'", ")",
-                                        "]", NULL};
-  static const char *const abbrev[] = {"mr", "mrs", "ms", "dr", "st", "gen", "sen", "rep", "gov",
-                                       "lt", "col", "sgt", "capt", "prof", "jr", "sr", "no",
-                                       "vs", "u.s", "u.k", "u.n", "e.u", NULL};
+  static const char *const closers[] = {"\xE2\x80\x9D", "\xE2\x80\x99", "\xC2\xBB", "\"", "'", ")", "]", NULL};
+  static const char *const abbrev[] = {"mr",  "mrs", "ms",  "dr",  "st",   "gen",  "sen", "rep",
+                                       "gov", "lt",  "col", "sgt", "capt", "prof", "jr",  "sr",
+                                       "no",  "vs",  "u.s", "u.k", "u.n",  "e.u",  NULL};
   const char *s = l->s;
   size_t n = l->len;
   for (int again = 1; again && n > 0;) {
@@ -109,16 +108,16 @@ static int starts_upper(const char *s, size_t n) {
   if (c < 0x80) return isupper(c) || isdigit(c);
   uint32_t cp;
   if (!utf8_decode((const unsigned char *)s, n, &cp)) return 0;
-  if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) return 1;  /* Latin-1 capitals */
-  if (cp >= 0x391 && cp <= 0x3A9) return 1;                /* Greek capitals */
-  if (cp >= 0x400 && cp <= 0x42F) return 1;                /* Cyrillic capitals */
-  return cp > 0x2FF && !(cp >= 0x370 && cp <= 0x52F);     /* scripts without case */
+  if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) return 1; /* Latin-1 capitals */
+  if (cp >= 0x391 && cp <= 0x3A9) return 1;             /* Greek capitals */
+  if (cp >= 0x400 && cp <= 0x42F) return 1;             /* Cyrillic capitals */
+  return cp > 0x2FF && !(cp >= 0x370 && cp <= 0x52F);   /* scripts without case */
 }
 
 /* Does the line open like a sentence (capital, digit or opening quote)? */
 static int starts_paragraph(const line *l) {
-  static const char *const openers[] = {"\xE2\x80\x9C", "\xE2\x80\x98", "\xC2\xAB", "\"", "'",
-                                        "(", "\xE2\x80\x94", "\xE2\x80\x93", "-", NULL};
+  static const char *const openers[] = {"\xE2\x80\x9C", "\xE2\x80\x98", "\xC2\xAB", "\"", "'", "(",
+                                        "\xE2\x80\x94", "\xE2\x80\x93", "-",        NULL};
   for (int i = 0; openers[i]; i++) {
     size_t k = strlen(openers[i]);
     if (l->len >= k && memcmp(l->s, openers[i], k) == 0) return 1;
@@ -136,8 +135,7 @@ static size_t dateline_length(const char *s, size_t n) {
   static const struct {
     const char *sep;
     int strict; /* a plain hyphen: only after capitals or an agency */
-  } seps[] = {{" \xE2\x80\x94 ", 0}, {" \xE2\x80\x93 ", 0}, {"\xE2\x80\x94", 0},
-              {" -- ", 0},           {" - ", 1},           {NULL, 0}};
+  } seps[] = {{" \xE2\x80\x94 ", 0}, {" \xE2\x80\x93 ", 0}, {"\xE2\x80\x94", 0}, {" -- ", 0}, {" - ", 1}, {NULL, 0}};
   size_t limit = n < 80 ? n : 80;
   for (size_t i = 1; i < limit; i++) {
     for (int k = 0; seps[k].sep; k++) {
@@ -161,21 +159,17 @@ static size_t dateline_length(const char *s, size_t n) {
         }
         int upper = starts_upper(word, wl);
         if (!upper) {
-          static const char *const small[] = {"de", "del", "la", "le", "of", "el", "al", "am",
-                                              "upon", NULL};
+          static const char *const small[] = {"de", "del", "la", "le", "of", "el", "al", "am", "upon", NULL};
           int ok = 0;
           for (int j = 0; small[j]; j++) {
             size_t sl2 = strlen(small[j]);
-            if ((wl == sl2 || (wl == sl2 + 1 && word[sl2] == ',')) && memcmp(word, small[j], sl2) == 0)
-              ok = 1;
+            if ((wl == sl2 || (wl == sl2 + 1 && word[sl2] == ',')) && memcmp(word, small[j], sl2) == 0) ok = 1;
           }
           if (!ok) return 0;
         }
         for (size_t c = 0; c < wl; c++) {
           if (islower((unsigned char)word[c])) all_caps = 0;
-          if (!isalnum((unsigned char)word[c]) && !strchr(",.'&", word[c]) &&
-              (unsigned char)word[c] < 0x80)
-            return 0;
+          if (!isalnum((unsigned char)word[c]) && !strchr(",.'&", word[c]) && (unsigned char)word[c] < 0x80) return 0;
         }
       }
       int comma = memchr(s, ',', i) != NULL;
@@ -322,8 +316,10 @@ static int split_block(article *art, const line *lines, size_t a, size_t b, size
   size_t indented = 0, flush = 0, widest = 0;
   for (size_t i = a; i <= b; i++) {
     if (i > a) {
-      if (lines[i].indent) indented++;
-      else flush++;
+      if (lines[i].indent)
+        indented++;
+      else
+        flush++;
     }
     if (lines[i].width > widest) widest = lines[i].width;
   }
@@ -392,8 +388,10 @@ int segment_article(const char *text, size_t len, const char *title, article *ou
         buf_addc(&b, '?');
         i++;
       } else {
-        if (k == 1 && (cp < 0x20 || cp == 0x7F)) buf_addc(&b, ' ');
-        else buf_add(&b, title + i, k);
+        if (k == 1 && (cp < 0x20 || cp == 0x7F))
+          buf_addc(&b, ' ');
+        else
+          buf_add(&b, title + i, k);
         i += k;
       }
     }

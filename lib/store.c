@@ -73,13 +73,11 @@ static const char *const stmt_sql[ST_COUNT] = {
         " indexed_ns = ?14, passages = ?15 WHERE id = ?16",
     [ST_DOC_TOUCH] = "UPDATE doc SET size = ?2, mtime_ns = ?3, indexed_ns = ?4 WHERE id = ?1",
     [ST_DOC_DELETE] = "DELETE FROM doc WHERE id = ?1",
-    [ST_PASSAGE_INSERT] =
-        "INSERT INTO passage(rowid, body, head, first_line, last_line) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_PASSAGE_INSERT] = "INSERT INTO passage(rowid, body, head, first_line, last_line) VALUES(?1, ?2, ?3, ?4, ?5)",
     [ST_PASSAGE_DELETE] = "DELETE FROM passage WHERE rowid = ?1",
     [ST_WORD_INSERT] = "INSERT OR IGNORE INTO word(raw, stem) VALUES(?1, ?2)",
     [ST_WORD_EXISTS] = "SELECT stem FROM word WHERE raw = ?1",
-    [ST_WORD_PREFIX] =
-        "SELECT DISTINCT stem FROM word WHERE raw >= ?1 AND raw < ?1 || char(1114111) LIMIT ?2",
+    [ST_WORD_PREFIX] = "SELECT DISTINCT stem FROM word WHERE raw >= ?1 AND raw < ?1 || char(1114111) LIMIT ?2",
     [ST_WORD_NEAR] = ("SELECT raw, stem FROM word WHERE raw >= ?1 AND raw < ?1 || char(1114111)"
                       " AND length(raw) BETWEEN ?2 AND ?3"),
 };
@@ -89,8 +87,8 @@ const char *ng_version_info(void) {
   if (!info[0]) {
     int n = 0;
     for (const char **l = sb_stemmer_list(); *l; l++) n++;
-    snprintf(info, sizeof info, "nutgraf %s, SQLite %s, Snowball %s (%d stemmers)",
-             NG_VERSION_STRING, sqlite3_libversion(), NG_SNOWBALL_VERSION, n);
+    snprintf(info, sizeof info, "nutgraf %s, SQLite %s, Snowball %s (%d stemmers)", NG_VERSION_STRING,
+             sqlite3_libversion(), NG_SNOWBALL_VERSION, n);
   }
   return info;
 }
@@ -123,8 +121,8 @@ int ng_fail_sqlite(ng_index *idx, const char *context) {
   switch (code) {
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
-      return ng_fail(idx, NG_EDATA, "index %s is damaged (%s: %s); rebuild it with nutgraf-index --full",
-                     idx->path, context, msg);
+      return ng_fail(idx, NG_EDATA, "index %s is damaged (%s: %s); rebuild it with nutgraf-index --full", idx->path,
+                     context, msg);
     case SQLITE_FULL:
       return ng_fail(idx, NG_ESYSTEM, "index %s: %s: no room to write (%s)", idx->path, context,
                      sys ? strerror(sys) : "disk or file size limit full");
@@ -143,8 +141,7 @@ const char *ng_index_language(const ng_index *idx) { return idx->lx.language; }
 
 sqlite3_stmt *store_stmt(ng_index *idx, int id) {
   if (!idx->stmts[id]) {
-    if (sqlite3_prepare_v3(idx->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &idx->stmts[id], NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_prepare_v3(idx->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &idx->stmts[id], NULL) != SQLITE_OK) {
       ng_fail_sqlite(idx, "preparing a statement");
       return NULL;
     }
@@ -204,8 +201,9 @@ int store_flush_words(ng_index *idx) {
     buf sql = {0};
     buf_adds(&sql, "INSERT OR IGNORE INTO word(raw, stem) VALUES");
     for (int k = 0; k < WORDS_PER_INSERT; k++) buf_adds(&sql, k ? ",(?,?)" : "(?,?)");
-    int rc = sql.oom ? SQLITE_NOMEM
-                     : sqlite3_prepare_v3(idx->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT, &idx->word_insert_many, NULL);
+    int rc = sql.oom
+                 ? SQLITE_NOMEM
+                 : sqlite3_prepare_v3(idx->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT, &idx->word_insert_many, NULL);
     buf_free(&sql);
     if (rc != SQLITE_OK) return ng_fail_sqlite(idx, "storing words");
   }
@@ -325,7 +323,8 @@ static int create_index(ng_index *idx, const char *language) {
              "CREATE VIRTUAL TABLE passage USING fts5(body, head, first_line UNINDEXED,"
              " last_line UNINDEXED, tokenize = 'nutgraf %s');"
              "INSERT INTO meta VALUES('language', '%s');"
-             "INSERT INTO meta VALUES('created_by', 'nutgraf " NG_VERSION_STRING "');"
+             "INSERT INTO meta VALUES('created_by', 'nutgraf " NG_VERSION_STRING
+             "');"
              "PRAGMA application_id = %d;"
              "PRAGMA user_version = %d;",
              language, language, APPLICATION_ID, NG_SCHEMA_VERSION);
@@ -404,7 +403,8 @@ int ng_index_open(ng_index **out, const char *path, const ng_open_options *opts)
   struct stat st;
   int exists = stat(path, &st) == 0;
   if (!exists && errno != ENOENT) return ng_fail(idx, NG_ESYSTEM, "cannot open index %s: %s", path, strerror(errno));
-  if (exists && !S_ISREG(st.st_mode)) return ng_fail(idx, NG_EDATA, "%s is not a nutgraf index (not a regular file)", path);
+  if (exists && !S_ISREG(st.st_mode))
+    return ng_fail(idx, NG_EDATA, "%s is not a nutgraf index (not a regular file)", path);
   if (write) {
     if (!exists && (opts->flags & NG_OPEN_CREATE) && make_parent(path) != 0)
       return ng_fail(idx, NG_ESYSTEM, "cannot create the directory of %s: %s", path, strerror(errno));
@@ -422,7 +422,8 @@ int ng_index_open(ng_index **out, const char *path, const ng_open_options *opts)
     return ng_fail(idx, NG_EDATA, "no index at %s (create one with nutgraf-index)", path);
   }
 
-  int flags = (write ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX; /* a handle is one thread's */
+  int flags =
+      (write ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX; /* a handle is one thread's */
   if (sqlite3_open_v2(path, &idx->db, flags, NULL) != SQLITE_OK) {
     if (!idx->db) return ng_fail(idx, NG_ESYSTEM, "out of memory");
     return ng_fail_sqlite(idx, "opening");
@@ -446,8 +447,8 @@ int ng_index_open(ng_index **out, const char *path, const ng_open_options *opts)
   char language[64];
   if (read_language(idx, language, sizeof language) != 0) return ng_fail_sqlite(idx, "reading the language");
   if (opts->language && strcmp(opts->language, language) != 0)
-    return ng_fail(idx, NG_EUSAGE, "index %s is in %s, not %s; a new language needs a new index", path,
-                   language, opts->language);
+    return ng_fail(idx, NG_EUSAGE, "index %s is in %s, not %s; a new language needs a new index", path, language,
+                   opts->language);
   char err[1200];
   rc = lexicon_init(&idx->lx, idx->db, language, err, sizeof err);
   if (rc != NG_OK) return ng_fail(idx, NG_EDATA, "index %s: %s", path, err);
@@ -503,7 +504,8 @@ int ng_index_check(ng_index *idx, ng_index_stats *stats) {
   if (!stats) stats = &local;
   sqlite3_stmt *st = NULL;
   int rc = NG_OK;
-  if (sqlite3_prepare_v2(idx->db, "PRAGMA quick_check", -1, &st, NULL) != SQLITE_OK) return ng_fail_sqlite(idx, "checking");
+  if (sqlite3_prepare_v2(idx->db, "PRAGMA quick_check", -1, &st, NULL) != SQLITE_OK)
+    return ng_fail_sqlite(idx, "checking");
   while (sqlite3_step(st) == SQLITE_ROW) {
     const char *r = (const char *)sqlite3_column_text(st, 0);
     if (r && strcmp(r, "ok") != 0 && rc == NG_OK) rc = ng_fail(idx, NG_EDATA, "index %s is damaged: %s", idx->path, r);
@@ -512,7 +514,8 @@ int ng_index_check(ng_index *idx, ng_index_stats *stats) {
   if (rc != NG_OK) return rc;
   /* FTS5's own check compares the full-text index with the stored text. */
   if (idx->writable) {
-    if (sqlite3_exec(idx->db, "INSERT INTO passage(passage) VALUES('integrity-check')", NULL, NULL, NULL) != SQLITE_OK) {
+    if (sqlite3_exec(idx->db, "INSERT INTO passage(passage) VALUES('integrity-check')", NULL, NULL, NULL) !=
+        SQLITE_OK) {
       return ng_fail(idx, NG_EDATA, "index %s: the full-text index does not match the passages (%s)", idx->path,
                      sqlite3_errmsg(idx->db));
     }
@@ -524,8 +527,8 @@ int ng_index_check(ng_index *idx, ng_index_stats *stats) {
   if (rc != NG_OK) return rc;
   if (orphans) return ng_fail(idx, NG_EDATA, "index %s: %lld passages belong to no document", idx->path, orphans);
   if (declared != stats->passages)
-    return ng_fail(idx, NG_EDATA, "index %s: documents declare %lld passages but %lld are stored", idx->path,
-                   declared, stats->passages);
+    return ng_fail(idx, NG_EDATA, "index %s: documents declare %lld passages but %lld are stored", idx->path, declared,
+                   stats->passages);
   return NG_OK;
 }
 

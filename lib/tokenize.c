@@ -124,8 +124,10 @@ static const char *stem_of(lexicon *lx, const char *raw, size_t n, int padded, i
   if (n <= sizeof k && lx->front) {
     /* The word itself, zero-padded, is the key: two compares, no hashing.
      * A padded word has zeros after it up to 16 bytes: read it whole. */
-    if (padded) memcpy(k, raw, sizeof k);
-    else memcpy(k, raw, n);
+    if (padded)
+      memcpy(k, raw, sizeof k);
+    else
+      memcpy(k, raw, n);
     uint64_t mix = (k[0] * 0x9E3779B97F4A7C15ULL) ^ (k[1] * 0xC2B2AE3D27D4EB4FULL) ^ n;
     f = &lx->front[(mix >> 40) & (LEX_FRONT_SIZE - 1)];
     if (f->k[0] == k[0] && f->k[1] == k[1] && f->rawlen == n) {
@@ -184,26 +186,27 @@ typedef struct part {
 
 typedef struct tok_state {
   lexicon *lx;
-  int document;  /* document tokenizing: join compounds, record words */
-  int aux;       /* for snippets: only positions and offsets matter */
-  int prefix;    /* an FTS5 prefix query: do not stem */
+  int document; /* document tokenizing: join compounds, record words */
+  int aux;      /* for snippets: only positions and offsets matter */
+  int prefix;   /* an FTS5 prefix query: do not stem */
   const char *text;
   int ntext;
   void *fts_ctx;
   int (*xToken)(void *, int, const char *, int, int, int);
-  lex_token_fn fn;  /* internal tokenizing (the query parser) */
+  lex_token_fn fn; /* internal tokenizing (the query parser) */
   void *fn_ctx;
   part chain[CHAIN_MAX];
   size_t nchain;
-  int expect_start;  /* where the next part of the chain must start */
-  int base;          /* offset of the text handed to unicode61 */
+  int expect_start; /* where the next part of the chain must start */
+  int base;         /* offset of the text handed to unicode61 */
 } tok_state;
 
 /* Length of the hyphen at s, or 0: '-', U+2010 or U+2011, followed by a word
  * character (not a space, not another dash). */
 static int hyphen_at(const char *s, int n) {
   int k = 0;
-  if (n >= 1 && s[0] == '-') k = 1;
+  if (n >= 1 && s[0] == '-')
+    k = 1;
   else if (n >= 3 && (unsigned char)s[0] == 0xE2 && (unsigned char)s[1] == 0x80 &&
            ((unsigned char)s[2] == 0x90 || (unsigned char)s[2] == 0x91))
     k = 3;
@@ -274,8 +277,7 @@ static int take_token(tok_state *ts, const char *tok, int ntok, int start, int e
       int len = c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
       if (i + len > ntok) len = ntok - i;
       int apostrophe = lx->apostrophes && ((len == 3 && c == 0xE2 && (unsigned char)tok[i + 1] == 0x80 &&
-                                            ((unsigned char)tok[i + 2] == 0x98 ||
-                                             (unsigned char)tok[i + 2] == 0x99)) ||
+                                            ((unsigned char)tok[i + 2] == 0x98 || (unsigned char)tok[i + 2] == 0x99)) ||
                                            (len == 2 && c == 0xCA && (unsigned char)tok[i + 1] == 0xBC));
       if (apostrophe) {
         if (n + 1 > LEX_MAX_TOKEN) break;
@@ -507,8 +509,7 @@ int lexicon_init(lexicon *lx, sqlite3 *db, const char *language, char *err, size
     lexicon_free(lx);
     return NG_EUSAGE;
   }
-  lx->apostrophes = strcmp(language, "english") == 0 || strcmp(language, "en") == 0 ||
-                    strcmp(language, "porter") == 0;
+  lx->apostrophes = strcmp(language, "english") == 0 || strcmp(language, "en") == 0 || strcmp(language, "porter") == 0;
   for (int c = 0; c < 128; c++) {
     int keep = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c == '\'' && lx->apostrophes);
     lx->ascii_fold[c] = (unsigned char)(keep ? c : (c >= 'A' && c <= 'Z') ? c + 32 : 0);

@@ -260,10 +260,9 @@ int buf_add_utf8(buf *b, uint32_t cp) {
 
 /* The date forms news feeds and header blocks use, most specific first. */
 static const char *const date_formats[] = {
-    "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d",
-    "%Y/%m/%d",          "%a, %d %b %Y %H:%M:%S", "%d %b %Y %H:%M:%S", "%a, %d %b %Y",
-    "%d %B %Y",          "%B %d, %Y",         "%b %d, %Y",          "%d %b %Y",
-    "%A %d %B %Y",       "%A, %d %B %Y",      "%A, %B %d, %Y",      NULL};
+    "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d",  "%Y/%m/%d",  "%a, %d %b %Y %H:%M:%S",
+    "%d %b %Y %H:%M:%S", "%a, %d %b %Y",      "%d %B %Y",       "%B %d, %Y", "%b %d, %Y", "%d %b %Y",
+    "%A %d %B %Y",       "%A, %d %B %Y",      "%A, %B %d, %Y",  NULL};
 
 /* Reads a zone after a time: Z, UTC, GMT, +hh, +hhmm, +hh:mm (and -).
  * Returns 1 and the offset east of UTC in seconds, or 0 when there is
@@ -310,8 +309,8 @@ int normalize_date(const char *text, char *out, size_t n) {
       time_t t = timegm(&tm) - offset;
       struct tm utc;
       gmtime_r(&t, &utc);
-      snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
-               utc.tm_hour, utc.tm_min, utc.tm_sec);
+      snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
+               utc.tm_min, utc.tm_sec);
     } else {
       snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
                tm.tm_min, tm.tm_sec);
@@ -385,9 +384,12 @@ char *ng_display_string(const char *s) {
     unsigned char c = (unsigned char)s[i];
     uint32_t cp = 0;
     size_t k = c < 0x80 ? 1 : utf8_decode((const unsigned char *)s + i, n - i, &cp);
-    if (c == '\n') buf_adds(&b, "\\n");
-    else if (c == '\t') buf_adds(&b, "\\t");
-    else if (c == '\\') buf_adds(&b, "\\\\");
+    if (c == '\n')
+      buf_adds(&b, "\\n");
+    else if (c == '\t')
+      buf_adds(&b, "\\t");
+    else if (c == '\\')
+      buf_adds(&b, "\\\\");
     else if (c < 0x20 || c == 0x7F || k == 0 || (k == 2 && cp >= 0x80 && cp <= 0x9F)) {
       buf_printf(&b, "\\x%02X", c);
       k = 1;

@@ -22,7 +22,7 @@ typedef struct group {
 } group;
 
 typedef struct pending {
-  char *text;    /* the line, comment removed */
+  char *text; /* the line, comment removed */
   size_t len;
   int done;
   unsigned char *letters; /* per form: 3 letters and their count, 4 bytes */
@@ -30,7 +30,7 @@ typedef struct pending {
 } pending;
 
 struct variants {
-  strmap index;  /* key -> group number + 1 */
+  strmap index; /* key -> group number + 1 */
   group *groups;
   size_t ngroups, cap;
   size_t maxlen;
@@ -40,7 +40,6 @@ struct variants {
 };
 
 variants *variants_new(void) { return calloc(1, sizeof(variants)); }
-
 
 void variants_free(variants *v) {
   if (!v) return;
@@ -143,8 +142,10 @@ static size_t form_letters(const char *form, size_t n, char out[3]) {
   for (size_t i = 0; i < n && k < 3; i++) {
     unsigned char c = (unsigned char)form[i];
     if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
-    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) out[k++] = (char)c;
-    else break;
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+      out[k++] = (char)c;
+    else
+      break;
   }
   /* A first word with more than the letters read must be ASCII up to them. */
   return k;
@@ -214,7 +215,8 @@ static int compile_line(variants *v, const char *line, size_t len) {
       if (v->ngroups == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 64;
         group *p = realloc(v->groups, cap * sizeof *p);
-        if (!p) rc = NG_ESYSTEM;
+        if (!p)
+          rc = NG_ESYSTEM;
         else {
           v->groups = p;
           v->cap = cap;
@@ -239,7 +241,7 @@ static int compile_line(variants *v, const char *line, size_t len) {
 
 typedef struct line_letters {
   pending *line;
-  int now;       /* a form without letters: compile the line at once */
+  int now; /* a form without letters: compile the line at once */
 } line_letters;
 
 /* Notes the letters a form waits under, once, when its line is read. */

@@ -1,7 +1,7 @@
 /* nutgraf-query: ranked passages from a nutgraf index. */
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -18,9 +18,12 @@ static char *user_variants_path(void) {
   size_t n = 64 + (xdg ? strlen(xdg) : 0) + (home ? strlen(home) : 0);
   char *p = malloc(n);
   if (!p) return NULL;
-  if (xdg && xdg[0] == '/') snprintf(p, n, "%s/nutgraf/variants.txt", xdg);
-  else if (home && *home) snprintf(p, n, "%s/.config/nutgraf/variants.txt", home);
-  else *p = '\0';
+  if (xdg && xdg[0] == '/')
+    snprintf(p, n, "%s/nutgraf/variants.txt", xdg);
+  else if (home && *home)
+    snprintf(p, n, "%s/.config/nutgraf/variants.txt", home);
+  else
+    *p = '\0';
   return p;
 }
 

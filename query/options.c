@@ -45,21 +45,38 @@ static const char usage[] =
     "Exit status: 0 results, 1 no results, 2 bad usage or query,\n"
     "3 missing or incompatible index, 4 system error.\n";
 
-enum { OPT_OFFSET = 256, OPT_SINCE, OPT_UNTIL, OPT_VARIANTS, OPT_NO_VARIANTS, OPT_FTS5, OPT_EXPLAIN, OPT_COLOR, OPT_ALL };
+enum {
+  OPT_OFFSET = 256,
+  OPT_SINCE,
+  OPT_UNTIL,
+  OPT_VARIANTS,
+  OPT_NO_VARIANTS,
+  OPT_FTS5,
+  OPT_EXPLAIN,
+  OPT_COLOR,
+  OPT_ALL
+};
 
-static const struct option longopts[] = {
-    {"index", required_argument, NULL, 'i'},       {"any", no_argument, NULL, 'a'},
-    {"limit", required_argument, NULL, 'n'},       {"offset", required_argument, NULL, OPT_OFFSET},
-    {"count", no_argument, NULL, 'c'},             {"files", no_argument, NULL, 'l'},
-    {"format", required_argument, NULL, 'f'},      {"sort", required_argument, NULL, 's'},
-    {"since", required_argument, NULL, OPT_SINCE}, {"until", required_argument, NULL, OPT_UNTIL},
-    {"variants", required_argument, NULL, OPT_VARIANTS},
-    {"no-variants", no_argument, NULL, OPT_NO_VARIANTS},
-    {"fts5", no_argument, NULL, OPT_FTS5},         {"explain", no_argument, NULL, OPT_EXPLAIN},
-    {"all", no_argument, NULL, OPT_ALL},
-    {"color", required_argument, NULL, OPT_COLOR}, {"colour", required_argument, NULL, OPT_COLOR},
-    {"help", no_argument, NULL, 'h'},              {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0}};
+static const struct option longopts[] = {{"index", required_argument, NULL, 'i'},
+                                         {"any", no_argument, NULL, 'a'},
+                                         {"limit", required_argument, NULL, 'n'},
+                                         {"offset", required_argument, NULL, OPT_OFFSET},
+                                         {"count", no_argument, NULL, 'c'},
+                                         {"files", no_argument, NULL, 'l'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"sort", required_argument, NULL, 's'},
+                                         {"since", required_argument, NULL, OPT_SINCE},
+                                         {"until", required_argument, NULL, OPT_UNTIL},
+                                         {"variants", required_argument, NULL, OPT_VARIANTS},
+                                         {"no-variants", no_argument, NULL, OPT_NO_VARIANTS},
+                                         {"fts5", no_argument, NULL, OPT_FTS5},
+                                         {"explain", no_argument, NULL, OPT_EXPLAIN},
+                                         {"all", no_argument, NULL, OPT_ALL},
+                                         {"color", required_argument, NULL, OPT_COLOR},
+                                         {"colour", required_argument, NULL, OPT_COLOR},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {NULL, 0, NULL, 0}};
 
 static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int bad_usage(const char *fmt, ...) {
@@ -89,31 +106,49 @@ int parse_query_options(int argc, char **argv, query_options *o) {
   opterr = 0;
   while ((c = getopt_long(argc, argv, "+:i:an:clf:s:hV", longopts, NULL)) != -1) {
     switch (c) {
-      case 'i': index = optarg; break;
-      case 'a': o->search.any = 1; break;
+      case 'i':
+        index = optarg;
+        break;
+      case 'a':
+        o->search.any = 1;
+        break;
       case 'n':
         if (parse_count(optarg, &o->search.limit) != 0) return bad_usage("--limit wants a number, not '%s'", optarg);
         if (o->search.limit == 0) o->search.limit = -1;
         break;
       case OPT_OFFSET:
-        if (parse_count(optarg, &o->search.offset) != 0)
-          return bad_usage("--offset wants a number, not '%s'", optarg);
+        if (parse_count(optarg, &o->search.offset) != 0) return bad_usage("--offset wants a number, not '%s'", optarg);
         break;
-      case 'c': o->count = 1; break;
-      case 'l': o->files = 1; break;
+      case 'c':
+        o->count = 1;
+        break;
+      case 'l':
+        o->files = 1;
+        break;
       case 'f':
-        if (strcmp(optarg, "text") == 0) o->format = FORMAT_TEXT;
-        else if (strcmp(optarg, "grep") == 0) o->format = FORMAT_GREP;
-        else if (strcmp(optarg, "json") == 0) o->format = FORMAT_JSON;
-        else return bad_usage("--format is text, grep or json, not '%s'", optarg);
+        if (strcmp(optarg, "text") == 0)
+          o->format = FORMAT_TEXT;
+        else if (strcmp(optarg, "grep") == 0)
+          o->format = FORMAT_GREP;
+        else if (strcmp(optarg, "json") == 0)
+          o->format = FORMAT_JSON;
+        else
+          return bad_usage("--format is text, grep or json, not '%s'", optarg);
         break;
       case 's':
-        if (strcmp(optarg, "rank") == 0) o->search.sort = NG_SORT_RANK;
-        else if (strcmp(optarg, "date") == 0) o->search.sort = NG_SORT_DATE;
-        else return bad_usage("--sort is rank or date, not '%s'", optarg);
+        if (strcmp(optarg, "rank") == 0)
+          o->search.sort = NG_SORT_RANK;
+        else if (strcmp(optarg, "date") == 0)
+          o->search.sort = NG_SORT_DATE;
+        else
+          return bad_usage("--sort is rank or date, not '%s'", optarg);
         break;
-      case OPT_SINCE: o->search.since = optarg; break;
-      case OPT_UNTIL: o->search.until = optarg; break;
+      case OPT_SINCE:
+        o->search.since = optarg;
+        break;
+      case OPT_UNTIL:
+        o->search.until = optarg;
+        break;
       case OPT_VARIANTS: {
         const char **v = realloc(o->variants, (o->nvariants + 1) * sizeof *v);
         if (!v) return 4;
@@ -121,13 +156,27 @@ int parse_query_options(int argc, char **argv, query_options *o) {
         o->variants = v;
         break;
       }
-      case OPT_NO_VARIANTS: o->search.no_variants = 1; break;
-      case OPT_FTS5: o->search.raw_fts5 = 1; break;
-      case OPT_EXPLAIN: o->explain = 1; break;
-      case OPT_ALL: o->search.all = 1; break;
-      case OPT_COLOR: color = optarg; break;
-      case 'h': fputs(usage, stdout); return -1;
-      case 'V': printf("nutgraf-query: %s\n", ng_version_info()); return -1;
+      case OPT_NO_VARIANTS:
+        o->search.no_variants = 1;
+        break;
+      case OPT_FTS5:
+        o->search.raw_fts5 = 1;
+        break;
+      case OPT_EXPLAIN:
+        o->explain = 1;
+        break;
+      case OPT_ALL:
+        o->search.all = 1;
+        break;
+      case OPT_COLOR:
+        color = optarg;
+        break;
+      case 'h':
+        fputs(usage, stdout);
+        return -1;
+      case 'V':
+        printf("nutgraf-query: %s\n", ng_version_info());
+        return -1;
       case ':':
         if (optopt && optopt < 256) return bad_usage("option '-%c' needs a value", optopt);
         return bad_usage("option '%s' needs a value", argv[optind - 1]);
@@ -146,7 +195,8 @@ int parse_query_options(int argc, char **argv, query_options *o) {
   }
   if (o->files) o->search.per_document = 1;
   if (o->search.all && (optind < argc || o->count || o->explain || o->files || o->search.sort != NG_SORT_RANK))
-    return bad_usage("%s", "--all lists every passage in document order: it takes no query, --count, --explain, --files or --sort");
+    return bad_usage(
+        "%s", "--all lists every passage in document order: it takes no query, --count, --explain, --files or --sort");
   if (optind >= argc && !o->search.all) return bad_usage("%s", "no query given");
   size_t n = 1;
   for (int i = optind; i < argc; i++) n += strlen(argv[i]) + 1;
@@ -158,7 +208,8 @@ int parse_query_options(int argc, char **argv, query_options *o) {
     strcat(o->query, argv[i]);
   }
   o->index_path = index ? strdup(index) : ng_default_index_path();
-  if (!o->index_path) return bad_usage("%s", "no index path: set $NUTGRAF_INDEX, $XDG_DATA_HOME or $HOME, or give --index");
+  if (!o->index_path)
+    return bad_usage("%s", "no index path: set $NUTGRAF_INDEX, $XDG_DATA_HOME or $HOME, or give --index");
   return 0;
 }
 

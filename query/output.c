@@ -47,9 +47,12 @@ static void put_path(printer *p, const char *path) {
 
 static void put_snippet(printer *p, const char *s) {
   for (; *s; s++) {
-    if (*s == NG_MARK_OPEN) fputs(p->o->color ? C_MATCH : "[", p->out);
-    else if (*s == NG_MARK_CLOSE) fputs(p->o->color ? C_OFF : "]", p->out);
-    else fputc(*s, p->out);
+    if (*s == NG_MARK_OPEN)
+      fputs(p->o->color ? C_MATCH : "[", p->out);
+    else if (*s == NG_MARK_CLOSE)
+      fputs(p->o->color ? C_OFF : "]", p->out);
+    else
+      fputc(*s, p->out);
   }
 }
 
@@ -149,8 +152,10 @@ int print_hit(printer *p, const ng_hit *h) {
       fprintf(p->out, ":%s%d", o->color ? C_LINE : "", h->first_line);
       if (h->last_line != h->first_line) fprintf(p->out, "-%d", h->last_line);
       fprintf(p->out, "%s  ", o->color ? C_OFF : "");
-      if (h->kind == NG_KIND_HEADLINE) fprintf(p->out, "headline");
-      else fprintf(p->out, "paragraph %d", h->ordinal);
+      if (h->kind == NG_KIND_HEADLINE)
+        fprintf(p->out, "headline");
+      else
+        fprintf(p->out, "paragraph %d", h->ordinal);
       if (h->date) fprintf(p->out, ", %s", h->date);
       fprintf(p->out, "  score %.2f\n", h->score);
       if (h->kind != NG_KIND_HEADLINE && h->title[0])
@@ -166,8 +171,8 @@ int print_hit(printer *p, const ng_hit *h) {
 int print_file(printer *p, const char *path) {
   p->rank++;
   if (p->o->format == FORMAT_JSON) {
-    json_t *o = json_pack("{s:I,s:I,s:o}", "version", (json_int_t)NG_JSON_VERSION, "rank", (json_int_t)p->rank,
-                          "path", jstr(path));
+    json_t *o = json_pack("{s:I,s:I,s:o}", "version", (json_int_t)NG_JSON_VERSION, "rank", (json_int_t)p->rank, "path",
+                          jstr(path));
     if (!o) return -1;
     int rc = json_dumpf(o, p->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);

@@ -12,8 +12,8 @@
 enum format { FORMAT_TEXT, FORMAT_GREP, FORMAT_JSON };
 
 typedef struct query_options {
-  char *index_path;     /* malloc'd */
-  char *query;          /* the arguments joined by spaces, malloc'd */
+  char *index_path; /* malloc'd */
+  char *query;      /* the arguments joined by spaces, malloc'd */
   const char **variants;
   size_t nvariants;
   ng_search_options search;
@@ -28,7 +28,7 @@ void free_query_options(query_options *o);
 typedef struct printer {
   const query_options *o;
   FILE *out;
-  char *cwd;      /* paths under it are shown relative to it (text, grep) */
+  char *cwd; /* paths under it are shown relative to it (text, grep) */
   long rank;
 } printer;
 

@@ -79,8 +79,7 @@ static inline long fuzz_bad_control(const char *s, size_t n, int allow_newline) 
     unsigned char c = (unsigned char)s[i];
     if (c == '\t' || (c == '\n' && allow_newline)) continue;
     if (c < 0x20 || c == 0x7F) return (long)i;
-    if (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9F)
-      return (long)i;
+    if (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9F) return (long)i;
   }
   return -1;
 }
@@ -114,8 +113,10 @@ static inline char *fuzz_tmpdir(const char *tag) {
 static inline int fuzz_remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
   (void)st;
   (void)ftw;
-  if (type == FTW_DP || type == FTW_D || type == FTW_DNR) rmdir(path);
-  else unlink(path);
+  if (type == FTW_DP || type == FTW_D || type == FTW_DNR)
+    rmdir(path);
+  else
+    unlink(path);
   return 0;
 }
 
@@ -186,8 +187,8 @@ static inline void fuzz_check_article(const article *a, const char *how, int tit
   for (size_t i = 0; i < a->npassages; i++) {
     const passage *p = &a->passages[i];
     if (p->offset + p->len >= a->texts.len || a->texts.data[p->offset + p->len] != '\0')
-      fuzz_fail("%s: passage %zu [%zu, +%zu) is not a NUL-terminated string of texts (%zu bytes)", how, i,
-                p->offset, p->len, a->texts.len);
+      fuzz_fail("%s: passage %zu [%zu, +%zu) is not a NUL-terminated string of texts (%zu bytes)", how, i, p->offset,
+                p->len, a->texts.len);
     const char *t = article_text(a, i);
     if (p->len == 0) fuzz_fail("%s: passage %zu is empty", how, i);
     if (strlen(t) != p->len) fuzz_fail("%s: passage %zu holds a NUL", how, i);
@@ -202,7 +203,8 @@ static inline void fuzz_check_article(const article *a, const char *how, int tit
       else
         fuzz_fail("%s: passage %zu holds LF at byte %td", how, i, nl - t);
     }
-    if (p->kind != NG_KIND_HEADLINE && p->kind != NG_KIND_PARAGRAPH) fuzz_fail("%s: passage %zu kind %d", how, i, p->kind);
+    if (p->kind != NG_KIND_HEADLINE && p->kind != NG_KIND_PARAGRAPH)
+      fuzz_fail("%s: passage %zu kind %d", how, i, p->kind);
     /* A headline longer than a passage may hold was once cut into several
      * headlines (regressions/fuzz_decode_segment/title-split). */
     if (p->kind == NG_KIND_HEADLINE && i != 0)
@@ -210,8 +212,7 @@ static inline void fuzz_check_article(const article *a, const char *how, int tit
     if (p->first_line < 1 || p->first_line > p->last_line)
       fuzz_fail("%s: passage %zu lines %d-%d", how, i, p->first_line, p->last_line);
     if (p->first_line < prev_first || p->last_line < prev_last)
-      fuzz_fail("%s: passage %zu lines %d-%d after %d-%d", how, i, p->first_line, p->last_line, prev_first,
-                prev_last);
+      fuzz_fail("%s: passage %zu lines %d-%d after %d-%d", how, i, p->first_line, p->last_line, prev_first, prev_last);
     prev_first = p->first_line;
     prev_last = p->last_line;
   }

@@ -22,8 +22,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *pick_fallback(const uint8_t *data, size_t size) {
-  static const char *const others[] = {"ISO-8859-15", "UTF-16", "UTF-7", "SHIFT_JIS", "KOI8-R", "GB18030",
-                                       "UTF-16LE", "ISO-8859-1"};
+  static const char *const others[] = {"ISO-8859-15", "UTF-16",  "UTF-7",    "SHIFT_JIS",
+                                       "KOI8-R",      "GB18030", "UTF-16LE", "ISO-8859-1"};
   if (size == 0 || data[0] % 4 != 0) return "WINDOWS-1252";
   return others[(data[0] / 4) % (sizeof others / sizeof others[0])];
 }
@@ -31,8 +31,10 @@ static const char *pick_fallback(const uint8_t *data, size_t size) {
 static void segment_and_check(const char *text, size_t len, const char *title, const char *how) {
   article a;
   int rc = segment_article(text, len, title, &a);
-  if (rc == NG_OK) fuzz_check_article(&a, how, title != NULL);
-  else if (rc != NG_EDATA) fuzz_fail("%s: segment_article returned %d", how, rc);
+  if (rc == NG_OK)
+    fuzz_check_article(&a, how, title != NULL);
+  else if (rc != NG_EDATA)
+    fuzz_fail("%s: segment_article returned %d", how, rc);
   article_free(&a);
 }
 
@@ -53,8 +55,7 @@ static void decode_and_segment(const uint8_t *data, size_t size) {
   if (strlen(d.text) != d.len) fuzz_fail("decoded text (from %s) holds a NUL", d.encoding);
   long bad = fuzz_bad_control(d.text, d.len, 1);
   if (bad >= 0)
-    fuzz_fail("decoded text (from %s) holds control byte 0x%02X at %ld", d.encoding, (unsigned char)d.text[bad],
-              bad);
+    fuzz_fail("decoded text (from %s) holds control byte 0x%02X at %ld", d.encoding, (unsigned char)d.text[bad], bad);
 
   segment_and_check(d.text, d.len, NULL, "as a file");
 

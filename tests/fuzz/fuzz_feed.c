@@ -6,10 +6,9 @@
  * every field is valid UTF-8 holding no control character but tab and LF;
  * on NG_EDATA the record is empty and the message says why; NG_DONE only
  * for blank text.  A record is then segmented as ingest.c does (its body
- * under its title) and the passages checked as fuzz_decode_segment does.  On the first input and every 200th after it, the whole
- * input is also read as a feed on standard input (fmemopen) by a run on a
- * write index made at start-up: the run must never answer NG_ESYSTEM, and
- * every 10th such run ng_index_check() must find the index sound.
+ * under its title) and the passages checked as fuzz_decode_segment does.  On the first input and every 200th after it,
+ * the whole input is also read as a feed on standard input (fmemopen) by a run on a write index made at start-up: the
+ * run must never answer NG_ESYSTEM, and every 10th such run ng_index_check() must find the index sound.
  */
 #define _GNU_SOURCE
 #include "fuzz.h"
@@ -77,8 +76,10 @@ static void parse_and_check(const char *line, size_t n) {
     /* As ingest.c stores it: the body under the title. */
     article a;
     int src = segment_article(r.body, strlen(r.body), r.title, &a);
-    if (src == NG_OK) fuzz_check_article(&a, "feed record", 1);
-    else if (src != NG_EDATA) fuzz_fail("segment_article returned %d for a record", src);
+    if (src == NG_OK)
+      fuzz_check_article(&a, "feed record", 1);
+    else if (src != NG_EDATA)
+      fuzz_fail("segment_article returned %d for a record", src);
     article_free(&a);
   } else if (rc == NG_EDATA || rc == NG_DONE) {
     if (r.id || r.title || r.body || r.date || r.source || r.url || r.author)

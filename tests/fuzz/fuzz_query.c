@@ -127,7 +127,8 @@ static void suggest(ng_index *h, const char *q, const ng_search_options *o) {
   if (s) {
     /* It is printed as it is ("did you mean: ..."): clean text only. */
     size_t n = strlen(s);
-    if (!fuzz_utf8(s, n)) fuzz_known("suggest-raw-bytes", "ng_suggest: suggestion '%.200s' is not valid UTF-8", s);
+    if (!fuzz_utf8(s, n))
+      fuzz_known("suggest-raw-bytes", "ng_suggest: suggestion '%.200s' is not valid UTF-8", s);
     else if (fuzz_bad_control(s, n, 1) >= 0)
       fuzz_known("suggest-raw-bytes", "ng_suggest: suggestion holds control byte 0x%02X",
                  (unsigned char)s[fuzz_bad_control(s, n, 1)]);

@@ -49,15 +49,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   char err[1200];
   if (sqlite3_open(":memory:", &db) != SQLITE_OK) fail_sql("open");
   if (lexicon_init(&lx, db, "english", err, sizeof err) != NG_OK) fuzz_fail("lexicon_init: %s", err);
-  if (sqlite3_exec(db, "CREATE VIRTUAL TABLE t USING fts5(body, head, tokenize='nutgraf english')", NULL, NULL,
-                   NULL) != SQLITE_OK)
+  if (sqlite3_exec(db, "CREATE VIRTUAL TABLE t USING fts5(body, head, tokenize='nutgraf english')", NULL, NULL, NULL) !=
+      SQLITE_OK)
     fail_sql("create table");
   insert_row = prepare("INSERT INTO t(rowid, body, head) VALUES(1, ?1, ?2)");
   delete_row = prepare("DELETE FROM t WHERE rowid = 1");
   check = prepare("INSERT INTO t(t) VALUES('integrity-check')");
-  search = prepare("SELECT rowid, snippet(t, -1, char(1), char(2), '\xE2\x80\xA6', 8),"
-                   " highlight(t, 0, char(1), char(2)), highlight(t, 1, char(1), char(2))"
-                   " FROM t WHERE t MATCH ?1");
+  search = prepare(
+      "SELECT rowid, snippet(t, -1, char(1), char(2), '\xE2\x80\xA6', 8),"
+      " highlight(t, 0, char(1), char(2)), highlight(t, 1, char(1), char(2))"
+      " FROM t WHERE t MATCH ?1");
   delete_all = prepare("DELETE FROM t");
   atexit(done);
   return 0;
@@ -75,9 +76,9 @@ typedef struct token_check {
   int n;
   int last_start;
   size_t count;
-  const char *pick;  /* the raw form of the token chosen for the MATCH */
+  const char *pick; /* the raw form of the token chosen for the MATCH */
   size_t picklen;
-  size_t want;       /* choose the want-th token */
+  size_t want; /* choose the want-th token */
 } token_check;
 
 static int on_token(void *ctx, const lex_token *t) {
@@ -111,7 +112,8 @@ static void check_highlight(const char *col, size_t ncol, const unsigned char *h
   size_t k = 0;
   for (int i = 0; i < nh; i++) {
     if (h[i] == 1 || h[i] == 2) continue;
-    if (k >= ncol || (unsigned char)col[k] != h[i]) fuzz_fail("highlight() output differs from the text at byte %zu", k);
+    if (k >= ncol || (unsigned char)col[k] != h[i])
+      fuzz_fail("highlight() output differs from the text at byte %zu", k);
     k++;
   }
   if (k != ncol) fuzz_fail("highlight() output has %zu bytes of text, the column %zu", k, ncol);

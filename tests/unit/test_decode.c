@@ -79,7 +79,9 @@ static size_t utf16(const unsigned *cps, size_t n, int big_endian, char *out) {
  * comes out as U+FEFF; the bytes skipped for the BOM are not skipped when
  * converting ("a UTF-8 BOM is dropped", internal.h). */
 START_TEST(utf8_bom_dropped_before_fallback) {
-  const char in[] = "\xEF\xBB\xBF" "caf\xE9";
+  const char in[] =
+      "\xEF\xBB\xBF"
+      "caf\xE9";
   decoded d;
   char err[200];
   int rc = decode(in, sizeof in - 1, NULL, &d, err, sizeof err);
@@ -125,7 +127,11 @@ END_TEST
 
 START_TEST(utf16_lone_surrogate_is_bad) {
   /* FF FE, 'a', a high surrogate followed by 'b' (no low surrogate). */
-  const char le[] = "\xFF\xFE" "a\0" "\x00\xD8" "b\0";
+  const char le[] =
+      "\xFF\xFE"
+      "a\0"
+      "\x00\xD8"
+      "b\0";
   decoded d;
   char err[200];
   ck_assert_int_eq(decode(le, sizeof le - 1, NULL, &d, err, sizeof err), DECODE_BAD);
@@ -133,7 +139,11 @@ START_TEST(utf16_lone_surrogate_is_bad) {
   ck_assert_msg(contains(err, "UTF-16LE"), "message does not name the encoding: %s", err);
   ck_assert_ptr_null(d.text);
   /* A lone low surrogate, big-endian. */
-  const char be[] = "\xFE\xFF" "\0a" "\xDC\x00" "\0b";
+  const char be[] =
+      "\xFE\xFF"
+      "\0a"
+      "\xDC\x00"
+      "\0b";
   ck_assert_int_eq(decode(be, sizeof be - 1, NULL, &d, err, sizeof err), DECODE_BAD);
   ck_assert_msg(err[0] != '\0', "no message");
   ck_assert_ptr_null(d.text);
@@ -141,7 +151,10 @@ START_TEST(utf16_lone_surrogate_is_bad) {
 END_TEST
 
 START_TEST(utf16_odd_length_is_bad) {
-  const char le[] = "\xFF\xFE" "a\0" "b";
+  const char le[] =
+      "\xFF\xFE"
+      "a\0"
+      "b";
   decoded d;
   char err[200];
   ck_assert_int_eq(decode(le, sizeof le - 1, NULL, &d, err, sizeof err), DECODE_BAD);
@@ -150,7 +163,11 @@ START_TEST(utf16_odd_length_is_bad) {
 END_TEST
 
 START_TEST(utf16_nul_character_is_binary) {
-  const char le[] = "\xFF\xFE" "a\0" "\0\0" "b\0";
+  const char le[] =
+      "\xFF\xFE"
+      "a\0"
+      "\0\0"
+      "b\0";
   decoded d;
   char err[200];
   ck_assert_int_eq(decode(le, sizeof le - 1, NULL, &d, err, sizeof err), DECODE_BINARY);
@@ -204,12 +221,16 @@ END_TEST
 
 START_TEST(explicit_fallback_used) {
   /* 0xA4 is the euro sign in ISO-8859-15, the currency sign in Latin-1. */
-  const char in[] = "\xA4" "5 \xBD";
+  const char in[] =
+      "\xA4"
+      "5 \xBD";
   decoded d;
   char err[200];
   ck_assert_int_eq(decode(in, sizeof in - 1, "ISO-8859-15", &d, err, sizeof err), DECODE_OK);
   ck_assert_str_eq(d.encoding, "ISO-8859-15");
-  ck_assert_str_eq(d.text, "\xE2\x82\xAC" "5 \xC5\x93");
+  ck_assert_str_eq(d.text,
+                   "\xE2\x82\xAC"
+                   "5 \xC5\x93");
   free(d.text);
   /* Valid UTF-8 ignores the fallback. */
   ck_assert_int_eq(decode("\xC3\xA9", 2, "ISO-8859-15", &d, err, sizeof err), DECODE_OK);
@@ -235,7 +256,10 @@ START_TEST(line_ends_normalized) {
 END_TEST
 
 START_TEST(controls_become_spaces) {
-  const char in[] = "a\x01" "b\x1B[0m\x7F" "c\td\fe\vf\x02";
+  const char in[] =
+      "a\x01"
+      "b\x1B[0m\x7F"
+      "c\td\fe\vf\x02";
   decoded d;
   char err[200];
   ck_assert_int_eq(decode(in, sizeof in - 1, NULL, &d, err, sizeof err), DECODE_OK);
@@ -245,12 +269,16 @@ START_TEST(controls_become_spaces) {
 END_TEST
 
 START_TEST(c1_controls_become_spaces) {
-  const char in[] = "one\xC2\x85two\xC2\x9Fthree\xC2\xA0" "four";
+  const char in[] =
+      "one\xC2\x85two\xC2\x9Fthree\xC2\xA0"
+      "four";
   decoded d;
   char err[200];
   ck_assert_int_eq(decode(in, sizeof in - 1, NULL, &d, err, sizeof err), DECODE_OK);
   /* U+0085 and U+009F go; U+00A0 (no-break space) is not a control. */
-  ck_assert_str_eq(d.text, "one two three\xC2\xA0" "four");
+  ck_assert_str_eq(d.text,
+                   "one two three\xC2\xA0"
+                   "four");
   free(d.text);
 }
 END_TEST
@@ -278,7 +306,9 @@ START_TEST(check_encoding_names) {
 END_TEST
 
 START_TEST(clean_in_place) {
-  char s[] = "a\r\nb\x01\xC2\x85" "c\r";
+  char s[] =
+      "a\r\nb\x01\xC2\x85"
+      "c\r";
   size_t n = decode_clean(s, strlen(s));
   ck_assert_uint_eq(n, 7);
   ck_assert_str_eq(s, "a\nb  c\n");
@@ -301,8 +331,12 @@ START_TEST(fixture_encodings) {
   ck_assert_int_eq(decode(raw, n, NULL, &d, err, sizeof err), DECODE_OK);
   ck_assert_str_eq(d.encoding, "WINDOWS-1252");
   ck_assert(contains(d.text, "Citro\xC3\xABn\xE2\x80\x99s"));
-  ck_assert(contains(d.text, "\xE2\x82\xAC" "2bn"));
-  ck_assert(contains(d.text, "\xC2\xA3" "600m"));
+  ck_assert(contains(d.text,
+                     "\xE2\x82\xAC"
+                     "2bn"));
+  ck_assert(contains(d.text,
+                     "\xC2\xA3"
+                     "600m"));
   ck_assert(contains(d.text, "Fran\xC3\xA7ois"));
   ck_assert(contains(d.text, "Lef\xC3\xA8vre"));
   free(d.text);

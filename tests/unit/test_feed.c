@@ -108,7 +108,7 @@ START_TEST(not_json) {
   check_refused("this is not json", "not JSON");
   check_refused("{\"id\": \"x\", \"title\": \"T\", \"body\": \"B\"} trailing", NULL);
   check_refused("{\"id\": \"x\", \"id\": \"y\", \"title\": \"T\", \"body\": \"B\"}", NULL); /* duplicate key */
-  check_refused("{\"id\": \"x\", \"title\": \"caf\xE9\", \"body\": \"B\"}", NULL);         /* not UTF-8 */
+  check_refused("{\"id\": \"x\", \"title\": \"caf\xE9\", \"body\": \"B\"}", NULL);          /* not UTF-8 */
 }
 END_TEST
 
@@ -184,7 +184,8 @@ START_TEST(controls_cleaned) {
   /* The marker bytes of snippets can never come from a feed. */
   ck_assert_ptr_null(strchr(r.body, NG_MARK_OPEN));
   feed_record_free(&r);
-  ck_assert_int_eq(parse("{\"id\": \"x\", \"title\": \"\\u0001\\u0002\", \"body\": \"B\"}", &r, err, sizeof err), NG_OK);
+  ck_assert_int_eq(parse("{\"id\": \"x\", \"title\": \"\\u0001\\u0002\", \"body\": \"B\"}", &r, err, sizeof err),
+                   NG_OK);
   ck_assert_pstr_eq(r.title, "  ");
   feed_record_free(&r);
 }
@@ -218,8 +219,10 @@ START_TEST(fixture_lines) {
     ck_assert_msg(rc == NG_OK, "line %zu: %s", line + 1, err);
     ck_assert_uint_lt(line, 4);
     ck_assert_pstr_eq(r.id, ids[line]);
-    if (line == 2) ck_assert(r.date == NULL && r.source == NULL && r.url == NULL && r.author == NULL);
-    else ck_assert_pstr_eq(r.source, "Nutgraf Wire");
+    if (line == 2)
+      ck_assert(r.date == NULL && r.source == NULL && r.url == NULL && r.author == NULL);
+    else
+      ck_assert_pstr_eq(r.source, "Nutgraf Wire");
     feed_record_free(&r);
     i += len + 1;
   }

@@ -8,8 +8,8 @@
 
 #include "unit.h"
 
-static char *docs;      /* the files to index */
-static char *home;      /* where the index lives */
+static char *docs; /* the files to index */
+static char *home; /* where the index lives */
 static char *index_path;
 static ng_index *idx;
 
@@ -79,8 +79,10 @@ static void teardown(void) {
   docs = home = NULL;
 }
 
-static const char article_a[] = "Harbour reopens after storm\n\nThe harbour reopened on Monday after a storm closed it.\n";
-static const char article_b[] = "Council approves budget\n\nThe council approved the budget on Tuesday.\n\nIt passed by one vote.\n";
+static const char article_a[] =
+    "Harbour reopens after storm\n\nThe harbour reopened on Monday after a storm closed it.\n";
+static const char article_b[] =
+    "Council approves budget\n\nThe council approved the budget on Tuesday.\n\nIt passed by one vote.\n";
 static const char article_c[] = "Rail strike called off\n\nA rail strike planned for Friday was called off.\n";
 
 /* One run over the given paths (NULL-terminated); stats in *st. */
@@ -117,12 +119,12 @@ static void check_index(void) {
   ck_assert_msg(ng_index_check(idx, &s) == NG_OK, "%s", ng_index_errmsg(idx));
 }
 
-#define CHECK_COUNTS(st, a, c, r, u, s)                                                                   \
-  do {                                                                                                     \
-    ck_assert_msg((st).added == (a) && (st).changed == (c) && (st).removed == (r) && (st).unchanged == (u) && \
-                      (st).skipped == (s),                                                                 \
+#define CHECK_COUNTS(st, a, c, r, u, s)                                                                         \
+  do {                                                                                                          \
+    ck_assert_msg((st).added == (a) && (st).changed == (c) && (st).removed == (r) && (st).unchanged == (u) &&   \
+                      (st).skipped == (s),                                                                      \
                   "added %lld changed %lld removed %lld unchanged %lld skipped %lld", (st).added, (st).changed, \
-                  (st).removed, (st).unchanged, (st).skipped);                                             \
+                  (st).removed, (st).unchanged, (st).skipped);                                                  \
   } while (0)
 
 /* ------------------------------------------------------------------ */
@@ -266,7 +268,10 @@ START_TEST(text_file_turned_binary_is_removed) {
 END_TEST
 
 START_TEST(encodings_reported) {
-  write_file(docs, "latin.txt", "Caf\xE9 prices rise\n\nA coffee now costs \xA3" "3.\n", (size_t)-1);
+  write_file(docs, "latin.txt",
+             "Caf\xE9 prices rise\n\nA coffee now costs \xA3"
+             "3.\n",
+             (size_t)-1);
   write_file(docs, "wide.txt", "\xFF\xFEH\0i\0\n\0", 8);
   ng_run_stats st;
   run_docs(&st);
@@ -285,7 +290,12 @@ END_TEST
 
 START_TEST(bad_decoding_is_an_error) {
   /* UTF-16 with a lone surrogate cannot be decoded. */
-  write_file(docs, "bad16.txt", "\xFF\xFE" "a\0" "\x00\xD8" "b\0", 8);
+  write_file(docs, "bad16.txt",
+             "\xFF\xFE"
+             "a\0"
+             "\x00\xD8"
+             "b\0",
+             8);
   ng_run_stats st;
   run_docs(&st);
   CHECK_COUNTS(st, 0, 0, 0, 0, 1);
@@ -547,7 +557,8 @@ START_TEST(jsonl_files_are_feeds) {
   ck_assert_int_eq(st.added + st.changed + st.removed, 0);
 
   /* A record dropped from the feed is removed; the other stays. */
-  const char *one = "{\"id\": \"r1\", \"title\": \"Harbour reopens\", \"body\": \"The harbour reopened.\\n\\nShips came in.\"}\n";
+  const char *one =
+      "{\"id\": \"r1\", \"title\": \"Harbour reopens\", \"body\": \"The harbour reopened.\\n\\nShips came in.\"}\n";
   write_file(docs, "wire.jsonl", one, (size_t)-1);
   run_docs(&st);
   ck_assert_int_eq(st.removed, 1);
@@ -604,7 +615,8 @@ START_TEST(feed_from_stream) {
   /* The same records again: unchanged; one edited: changed. */
   clear_reports();
   ck_assert_int_eq(ng_run_begin(&run, idx, NULL, on_report, NULL), NG_OK);
-  f = mem("{\"id\": \"r1\", \"title\": \"Harbour reopens\", \"body\": \"The harbour reopened.\\n\\nShips came in.\"}\n"
+  f =
+      mem("{\"id\": \"r1\", \"title\": \"Harbour reopens\", \"body\": \"The harbour reopened.\\n\\nShips came in.\"}\n"
           "{\"id\": 2, \"title\": \"Budget passes\", \"body\": \"The budget passed at last.\"}\n");
   ck_assert_int_eq(ng_run_add_feed(run, "-", f), NG_OK);
   fclose(f);

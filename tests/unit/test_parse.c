@@ -247,10 +247,10 @@ START_TEST(or_binds_loosest) {
   parse_ok("envoys talks OR oil supply", NULL, &p);
   ck_assert_int_eq(p.q.fallback, 0);
   ck_assert_int_eq(p.matches, 2); /* a's lede, b's lede */
-  const char *or = strstr(p.text, " OR ");
+  const char * or = strstr(p.text, " OR ");
   ck_assert_ptr_nonnull(or);
-  ck_assert(strstr(p.text, "\"envoy\"") < or && strstr(p.text, "\"talk\"") < or);
-  ck_assert(strstr(p.text, "\"oil\"") > or && strstr(p.text, "\"suppli\"") > or);
+  ck_assert(strstr(p.text, "\"envoy\"") < or &&strstr(p.text, "\"talk\"") < or);
+  ck_assert(strstr(p.text, "\"oil\"") > or &&strstr(p.text, "\"suppli\"") > or);
   parsed_free(&p);
 }
 END_TEST
@@ -402,8 +402,14 @@ START_TEST(filters) {
 END_TEST
 
 START_TEST(unbalanced_falls_back) {
-  static const char *const queries[] = {"\"envoys talks", "(envoys talks", "envoys talks)", "envoys (talks",
-                                        "((((((envoys talks", "\xE2\x80\x9C" "envoys talks", NULL};
+  static const char *const queries[] = {"\"envoys talks",
+                                        "(envoys talks",
+                                        "envoys talks)",
+                                        "envoys (talks",
+                                        "((((((envoys talks",
+                                        "\xE2\x80\x9C"
+                                        "envoys talks",
+                                        NULL};
   for (int i = 0; queries[i]; i++) {
     parsed p;
     parse_ok(queries[i], NULL, &p);
@@ -417,8 +423,9 @@ START_TEST(unbalanced_falls_back) {
 END_TEST
 
 START_TEST(lone_operators_fall_back) {
-  static const char *const queries[] = {"envoys AND", "OR envoys", "envoys OR", "AND AND envoys", "envoys NOT",
-                                        "envoys NEAR", "envoys AND OR talks", "title: geneva envoys", NULL};
+  static const char *const queries[] = {"envoys AND", "OR envoys",   "envoys OR",           "AND AND envoys",
+                                        "envoys NOT", "envoys NEAR", "envoys AND OR talks", "title: geneva envoys",
+                                        NULL};
   for (int i = 0; queries[i]; i++) {
     parsed p;
     parse_ok(queries[i], NULL, &p);
@@ -469,8 +476,10 @@ START_TEST(fallback_keeps_exclusions_drops_operators) {
                 p.text);
   ck_assert_uint_eq(p.q.nfilters, 2);
   for (size_t i = 0; i < 2; i++) {
-    if (p.q.filters[i].field == FIELD_TITLE) ck_assert(contains(p.q.filters[i].value, "oil"));
-    else ck_assert(p.q.filters[i].field == FIELD_SOURCE && p.q.filters[i].negated == 1);
+    if (p.q.filters[i].field == FIELD_TITLE)
+      ck_assert(contains(p.q.filters[i].value, "oil"));
+    else
+      ck_assert(p.q.filters[i].field == FIELD_SOURCE && p.q.filters[i].negated == 1);
   }
   parsed_free(&p);
 }
@@ -635,21 +644,84 @@ END_TEST
 START_TEST(odd_queries_are_safe) {
   /* Whatever comes in, the result is a usage error or an expression FTS5
    * accepts. */
-  static const char *const queries[] = {
-      "AND", "OR OR", "NOT NOT envoys", "NEAR(", "NEAR()", "NEAR(a", "NEAR(envoys, 5)", "NEAR(envoys talks, x)",
-      "NEAR/x envoys", "NEAR/999999999 envoys talks", "envoys NEAR/3", "(envoys OR)", "envoys AND AND talks",
-      ":", "title:", "title:\"", "title:(", "title:()", "source:", "path:*", "path:a*", "title:geneva*",
-      "-title:geneva envoys", "envoys -", "envoys --talks", "+envoys +talks", "envoys*", "*envoys", "e*",
-      "\"envoys\"*", "\"\"envoys", "envoys\"\"talks", "a\"b\"c", "((a) (b))", ")(", "envoys (OR talks)",
-      "\"unclosed (paren", "col:val", "envoys:talks", "{head}: envoys", "^envoys", "envoys + talks",
-      "\xE2\x80\x9C" "envoys\xE2\x80\x9D -\xE2\x80\x9C" "talks\xE2\x80\x9D", "envoys\xE2\x80\x9D",
-      "Z\xC3\xBCrich", "\xD0\x9A\xD0\xB8\xD1\x97\xD0\xB2", "\xE6\x9D\xB1\xE4\xBA\xAC", "envoys\ttalks\nagain",
-      "envoys \xC2\x85 talks", "envoys \xFF talks", "12-hour", "2025", "o'brien", "rock'n'roll", "'quoted'",
-      "NEAR(\"both sides\" envoys, 3) OR (oil AND -prices)", "title:geneva OR title:oil",
-      "(title:geneva envoys) OR oil", "title:ab\"cd", "title:\"unclosed", "\"a\" \"b\"", "NEAR(\"a b\" c*, 2)",
-      "\"cease-fire\"*", "12-hou*", "cease-fi*", "NEAR(cease-fire talks, 2)", "title:cease-fire", "path:\"a b\"",
-      "source:\"Nutgraf Wire\"", "cote d'ivoire", "C\xC3\xB4te d\xE2\x80\x99Ivoire", "north atlantic treaty organization*", "-(envoys talks)", "NOT (envoys OR oil)", "envoys NOT (talks OR oil)",
-      NULL};
+  static const char *const queries[] = {"AND",
+                                        "OR OR",
+                                        "NOT NOT envoys",
+                                        "NEAR(",
+                                        "NEAR()",
+                                        "NEAR(a",
+                                        "NEAR(envoys, 5)",
+                                        "NEAR(envoys talks, x)",
+                                        "NEAR/x envoys",
+                                        "NEAR/999999999 envoys talks",
+                                        "envoys NEAR/3",
+                                        "(envoys OR)",
+                                        "envoys AND AND talks",
+                                        ":",
+                                        "title:",
+                                        "title:\"",
+                                        "title:(",
+                                        "title:()",
+                                        "source:",
+                                        "path:*",
+                                        "path:a*",
+                                        "title:geneva*",
+                                        "-title:geneva envoys",
+                                        "envoys -",
+                                        "envoys --talks",
+                                        "+envoys +talks",
+                                        "envoys*",
+                                        "*envoys",
+                                        "e*",
+                                        "\"envoys\"*",
+                                        "\"\"envoys",
+                                        "envoys\"\"talks",
+                                        "a\"b\"c",
+                                        "((a) (b))",
+                                        ")(",
+                                        "envoys (OR talks)",
+                                        "\"unclosed (paren",
+                                        "col:val",
+                                        "envoys:talks",
+                                        "{head}: envoys",
+                                        "^envoys",
+                                        "envoys + talks",
+                                        "\xE2\x80\x9C"
+                                        "envoys\xE2\x80\x9D -\xE2\x80\x9C"
+                                        "talks\xE2\x80\x9D",
+                                        "envoys\xE2\x80\x9D",
+                                        "Z\xC3\xBCrich",
+                                        "\xD0\x9A\xD0\xB8\xD1\x97\xD0\xB2",
+                                        "\xE6\x9D\xB1\xE4\xBA\xAC",
+                                        "envoys\ttalks\nagain",
+                                        "envoys \xC2\x85 talks",
+                                        "envoys \xFF talks",
+                                        "12-hour",
+                                        "2025",
+                                        "o'brien",
+                                        "rock'n'roll",
+                                        "'quoted'",
+                                        "NEAR(\"both sides\" envoys, 3) OR (oil AND -prices)",
+                                        "title:geneva OR title:oil",
+                                        "(title:geneva envoys) OR oil",
+                                        "title:ab\"cd",
+                                        "title:\"unclosed",
+                                        "\"a\" \"b\"",
+                                        "NEAR(\"a b\" c*, 2)",
+                                        "\"cease-fire\"*",
+                                        "12-hou*",
+                                        "cease-fi*",
+                                        "NEAR(cease-fire talks, 2)",
+                                        "title:cease-fire",
+                                        "path:\"a b\"",
+                                        "source:\"Nutgraf Wire\"",
+                                        "cote d'ivoire",
+                                        "C\xC3\xB4te d\xE2\x80\x99Ivoire",
+                                        "north atlantic treaty organization*",
+                                        "-(envoys talks)",
+                                        "NOT (envoys OR oil)",
+                                        "envoys NOT (talks OR oil)",
+                                        NULL};
   for (int i = 0; queries[i]; i++) {
     ng_search_options o = NG_SEARCH_OPTIONS_INIT;
     for (int any = 0; any <= 1; any++) {

@@ -15,9 +15,9 @@ static void setup(void) {
   ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
   ck_assert_int_eq(lexicon_init(&lx, db, "english", err, sizeof err), NG_OK);
   ck_assert_int_eq(rank_register(db), SQLITE_OK);
-  ck_assert_int_eq(sqlite3_exec(db, "CREATE VIRTUAL TABLE t USING fts5(body, head, tokenize = 'nutgraf english')", NULL,
-                                NULL, NULL),
-                   SQLITE_OK);
+  ck_assert_int_eq(
+      sqlite3_exec(db, "CREATE VIRTUAL TABLE t USING fts5(body, head, tokenize = 'nutgraf english')", NULL, NULL, NULL),
+      SQLITE_OK);
 }
 
 static void teardown(void) {

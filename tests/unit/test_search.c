@@ -12,9 +12,17 @@ static char *dir;
 static char *index_path;
 static ng_index *idx;
 
-static const char *const fixture_files[] = {
-    "summit-geneva.txt", "markets-blank-lines.txt", "wire-indented.txt", "one-per-line.txt", "header-block.txt",
-    "latin1-cp1252.txt", "utf16-bom.txt",           "crlf.txt",          "empty.txt",        "binary.dat", NULL};
+static const char *const fixture_files[] = {"summit-geneva.txt",
+                                            "markets-blank-lines.txt",
+                                            "wire-indented.txt",
+                                            "one-per-line.txt",
+                                            "header-block.txt",
+                                            "latin1-cp1252.txt",
+                                            "utf16-bom.txt",
+                                            "crlf.txt",
+                                            "empty.txt",
+                                            "binary.dat",
+                                            NULL};
 
 static void build_index(void) {
   dir = tmpdir_make();
@@ -65,7 +73,7 @@ static void close_index(void) {
 
 typedef struct hit {
   long long doc_id;
-  char name[80];  /* base name of the path ("summit-geneva.txt", "wire.jsonl#nw-...") */
+  char name[80]; /* base name of the path ("summit-geneva.txt", "wire.jsonl#nw-...") */
   char *title, *dateline, *date, *source, *text, *snippet;
   int kind, ordinal, first_line, last_line;
   double score;
@@ -196,8 +204,9 @@ START_TEST(ceasefire_in_summit) {
   free(got);
   for (size_t i = 0; i < in.n; i++) {
     const hit *h = &in.h[i];
-    ck_assert_str_eq(h->title,
-                     "Geneva talks close without a ceasefire as envoys agree to return, NATO allies urge security pledges");
+    ck_assert_str_eq(
+        h->title,
+        "Geneva talks close without a ceasefire as envoys agree to return, NATO allies urge security pledges");
     ck_assert_pstr_eq(h->dateline, "Geneva, Switzerland");
     ck_assert_ptr_null(h->date);
     if (h->first_line == 1) {
@@ -260,7 +269,8 @@ START_TEST(ranked_by_score) {
   search_ok("ceasefire", &o, &hs);
   ck_assert_uint_ge(hs.n, 2);
   for (size_t i = 1; i < hs.n; i++)
-    ck_assert_msg(hs.h[i].score <= hs.h[i - 1].score, "hit %zu scores %g after %g", i, hs.h[i].score, hs.h[i - 1].score);
+    ck_assert_msg(hs.h[i].score <= hs.h[i - 1].score, "hit %zu scores %g after %g", i, hs.h[i].score,
+                  hs.h[i - 1].score);
   ck_assert(hs.h[0].score > 0);
   hits_free(&hs);
 }
@@ -378,7 +388,8 @@ static size_t check_dates(const char *since, const char *until, const char *must
   for (size_t i = 0; i < hs.n; i++) {
     ck_assert_msg(hs.h[i].date != NULL, "undated %s with since/until", hs.h[i].name);
     if (since) ck_assert_msg(strcmp(hs.h[i].date, since) >= 0, "%s dated %s", hs.h[i].name, hs.h[i].date);
-    if (until) ck_assert_msg(strncmp(hs.h[i].date, until, strlen(until)) <= 0, "%s dated %s", hs.h[i].name, hs.h[i].date);
+    if (until)
+      ck_assert_msg(strncmp(hs.h[i].date, until, strlen(until)) <= 0, "%s dated %s", hs.h[i].name, hs.h[i].date);
     if (must_have_prefix && strncmp(hs.h[i].date, must_have_prefix, strlen(must_have_prefix)) == 0) had = 1;
   }
   size_t n = hs.n;
@@ -581,7 +592,8 @@ START_TEST(snippets_mark_matches) {
   search_ok("\"North Atlantic Treaty Organization\"", &o, &hs);
   ck_assert_uint_eq(hs.n, 1);
   ck_assert_uint_lt(strlen(hs.h[0].snippet), strlen(hs.h[0].text));
-  ck_assert_msg(contains(hs.h[0].snippet, "\x01North Atlantic Treaty Organization\x02"), "snippet: %s", hs.h[0].snippet);
+  ck_assert_msg(contains(hs.h[0].snippet, "\x01North Atlantic Treaty Organization\x02"), "snippet: %s",
+                hs.h[0].snippet);
   hits_free(&hs);
 }
 END_TEST

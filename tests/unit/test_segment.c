@@ -28,8 +28,8 @@ static void check_passages(const article *a, const want *w, size_t n) {
   for (size_t i = 0; i < n; i++) {
     const passage *p = &a->passages[i];
     ck_assert_msg(p->kind == w[i].kind, "passage %zu: kind %d, wanted %d", i, p->kind, w[i].kind);
-    ck_assert_msg(p->first_line == w[i].first && p->last_line == w[i].last,
-                  "passage %zu: lines %d-%d, wanted %d-%d", i, p->first_line, p->last_line, w[i].first, w[i].last);
+    ck_assert_msg(p->first_line == w[i].first && p->last_line == w[i].last, "passage %zu: lines %d-%d, wanted %d-%d", i,
+                  p->first_line, p->last_line, w[i].first, w[i].last);
     ck_assert_uint_eq(strlen(article_text(a, i)), p->len);
     if (w[i].text) ck_assert_str_eq(article_text(a, i), w[i].text);
   }
@@ -68,7 +68,8 @@ START_TEST(seed_layout) {
   };
   check_passages(&a, w, 4);
   ck_assert_pstr_eq(a.dateline, "Geneva, Switzerland");
-  ck_assert_pstr_eq(a.title, "Talks in Geneva end without a deal as the envoys agree to meet again, allies urge security pledges");
+  ck_assert_pstr_eq(
+      a.title, "Talks in Geneva end without a deal as the envoys agree to meet again, allies urge security pledges");
   ck_assert_ptr_null(a.date);
   article_free(&a);
 }
@@ -467,8 +468,8 @@ END_TEST
 
 typedef struct fixture_case {
   const char *file;
-  int head_first, head_last;   /* 0: no headline */
-  int paragraphs[2][16];       /* start lines, then end lines; 0 ends */
+  int head_first, head_last; /* 0: no headline */
+  int paragraphs[2][16];     /* start lines, then end lines; 0 ends */
   const char *dateline;
 } fixture_case;
 
@@ -516,9 +517,11 @@ START_TEST(fixtures_as_documented) {
                     "%s: paragraph %zu at lines %d-%d (kind %d), wanted %d-%d", fc->file, i, p->first_line,
                     p->last_line, p->kind, fc->paragraphs[0][i], fc->paragraphs[1][i]);
     }
-    if (fc->dateline) ck_assert_msg(a.dateline && strcmp(a.dateline, fc->dateline) == 0, "%s: dateline %s", fc->file,
-                                    a.dateline ? a.dateline : "(none)");
-    else ck_assert_msg(a.dateline == NULL, "%s: unexpected dateline %s", fc->file, a.dateline);
+    if (fc->dateline)
+      ck_assert_msg(a.dateline && strcmp(a.dateline, fc->dateline) == 0, "%s: dateline %s", fc->file,
+                    a.dateline ? a.dateline : "(none)");
+    else
+      ck_assert_msg(a.dateline == NULL, "%s: unexpected dateline %s", fc->file, a.dateline);
     article_free(&a);
   }
 }
@@ -530,8 +533,9 @@ START_TEST(fixture_details) {
   article a;
   ck_assert_int_eq(segment_article(raw, n, NULL, &a), NG_OK);
   free(raw);
-  ck_assert_pstr_eq(a.title, "Geneva talks close without a ceasefire as envoys agree to return, NATO allies urge "
-                            "security pledges");
+  ck_assert_pstr_eq(a.title,
+                    "Geneva talks close without a ceasefire as envoys agree to return, NATO allies urge "
+                    "security pledges");
   /* The lede begins with its dateline, then the text. */
   const char *lede = "Geneva, Switzerland \xE2\x80\x94 Envoys from Russia and Ukraine walked";
   ck_assert(strncmp(article_text(&a, 1), lede, strlen(lede)) == 0);

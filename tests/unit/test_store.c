@@ -294,8 +294,10 @@ static char *dup_env(const char *name) {
 }
 
 static void restore(const char *name, char *value) {
-  if (value) setenv(name, value, 1);
-  else unsetenv(name);
+  if (value)
+    setenv(name, value, 1);
+  else
+    unsetenv(name);
   free(value);
 }
 

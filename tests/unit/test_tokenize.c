@@ -114,7 +114,9 @@ START_TEST(hyphenated_compound) {
   ck_assert_int_eq(s->start[1], 2);
   ck_assert_int_eq(s->end[2], 12);
   /* U+2010 HYPHEN counts as a hyphen; a spaced dash does not. */
-  s = tokens("cease\xE2\x80\x90" "fire");
+  s = tokens(
+      "cease\xE2\x80\x90"
+      "fire");
   ck_assert_uint_eq(s->n, 2);
   ck_assert_int_eq(s->hyphen[0], 1);
   s = tokens("cease - fire");
@@ -172,7 +174,9 @@ START_TEST(long_token_is_cut_and_not_stemmed) {
 END_TEST
 
 START_TEST(mixed_scripts) {
-  seen *s = tokens("\xD0\x9A\xD0\xB8\xD1\x97\xD0\xB2\xE6\x9D\xB1\xE4\xBA\xAC" "abc");
+  seen *s = tokens(
+      "\xD0\x9A\xD0\xB8\xD1\x97\xD0\xB2\xE6\x9D\xB1\xE4\xBA\xAC"
+      "abc");
   ck_assert_uint_ge(s->n, 1);
   for (size_t i = 0; i < s->n && i < 16; i++)
     ck_assert_uint_eq(utf8_valid_prefix(s->raw[i], s->rawlen[i]), s->rawlen[i]);
@@ -196,8 +200,11 @@ START_TEST(offsets_point_at_the_words) {
   static const char *const texts[] = {
       "Plain ASCII text, with punctuation; and 12-hour digits.",
       "Z\xC3\xBCrich-based envoys met in Gen\xC3\xA8ve \xE2\x80\x94 na\xC3\xAFve O'Brien's caf\xC3\xA9.",
-      "Ukraine\xE2\x80\x99s envoys \xE2\x80\x98quoted\xE2\x80\x99 abc\xE2\x80\x94" "def \xD0\x9A\xD0\xB8\xD1\x97\xD0\xB2-city",
-      "\xC3\xA9" "abc abc\xC3\xA9 a\xC3\xA9" "b \xE6\x9D\xB1\xE4\xBA\xAC tokyo",
+      "Ukraine\xE2\x80\x99s envoys \xE2\x80\x98quoted\xE2\x80\x99 abc\xE2\x80\x94"
+      "def \xD0\x9A\xD0\xB8\xD1\x97\xD0\xB2-city",
+      "\xC3\xA9"
+      "abc abc\xC3\xA9 a\xC3\xA9"
+      "b \xE6\x9D\xB1\xE4\xBA\xAC tokyo",
       NULL};
   for (int t = 0; texts[t]; t++) {
     const char *text = texts[t];
@@ -261,13 +268,14 @@ static void exec(const char *sql) {
 
 static void make_table(void) {
   exec("CREATE VIRTUAL TABLE t USING fts5(body, tokenize='nutgraf english')");
-  exec("INSERT INTO t(rowid, body) VALUES"
-       " (1, 'the cease-fire held overnight'),"
-       " (2, 'a ceasefire was agreed'),"
-       " (3, 'the fire ceased at dawn'),"
-       " (4, 'nothing to see here'),"
-       " (5, 'negotiating in Z\xC3\xBCrich'),"
-       " (6, 'Ukraine\xE2\x80\x99s envoys walked out')");
+  exec(
+      "INSERT INTO t(rowid, body) VALUES"
+      " (1, 'the cease-fire held overnight'),"
+      " (2, 'a ceasefire was agreed'),"
+      " (3, 'the fire ceased at dawn'),"
+      " (4, 'nothing to see here'),"
+      " (5, 'negotiating in Z\xC3\xBCrich'),"
+      " (6, 'Ukraine\xE2\x80\x99s envoys walked out')");
 }
 
 /* The rowids MATCH expr finds, as a string "1 2 ..."; -1 rowid on error. */
@@ -333,7 +341,9 @@ START_TEST(fts_verbatim_stems) {
   buf_reset(&q);
   /* Verbatim means not stemmed again: the word itself is no stem here. */
   ck_assert_str_ne(stem, "ceasefire");
-  buf_printf(&q, "\"\x01" "ceasefire\"");
+  buf_printf(&q,
+             "\"\x01"
+             "ceasefire\"");
   check_match(q.data, "");
   buf_reset(&q);
   /* Several stems after the marker are a phrase. */
@@ -381,16 +391,21 @@ END_TEST
 START_TEST(french_has_no_apostrophes) {
   open_lexicon("french");
   ck_assert_int_eq(lx.apostrophes, 0);
-  seen *s = tokens("l\xE2\x80\x99" "arm\xC3\xA9" "e d'aujourd'hui");
+  seen *s = tokens(
+      "l\xE2\x80\x99"
+      "arm\xC3\xA9"
+      "e d'aujourd'hui");
   ck_assert_uint_ge(s->n, 4);
   for (size_t i = 0; i < s->n && i < 16; i++)
-    ck_assert_msg(strchr(s->raw[i], '\'') == NULL && !contains(s->raw[i], "\xE2\x80\x99"), "token \"%s\" kept an apostrophe",
-                  s->raw[i]);
+    ck_assert_msg(strchr(s->raw[i], '\'') == NULL && !contains(s->raw[i], "\xE2\x80\x99"),
+                  "token \"%s\" kept an apostrophe", s->raw[i]);
   ck_assert_str_eq(s->raw[0], "l");
   ck_assert_str_eq(s->raw[1], "armee");
   /* French stemming, through FTS5 too. */
   exec("CREATE VIRTUAL TABLE t USING fts5(body, tokenize='nutgraf french')");
-  exec("INSERT INTO t(rowid, body) VALUES (1, 'les n\xC3\xA9gociations continuent'), (2, 'l''arm\xC3\xA9" "e')");
+  exec(
+      "INSERT INTO t(rowid, body) VALUES (1, 'les n\xC3\xA9gociations continuent'), (2, 'l''arm\xC3\xA9"
+      "e')");
   check_match("negociation", "1");
   check_match("armee", "2");
 }

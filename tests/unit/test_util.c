@@ -274,7 +274,10 @@ END_TEST
 START_TEST(utf8_valid_prefix_stops_at_bad) {
   ck_assert_uint_eq(utf8_valid_prefix("abc", 3), 3);
   ck_assert_uint_eq(utf8_valid_prefix("", 0), 0);
-  ck_assert_uint_eq(utf8_valid_prefix("ab\xC3\xA9\xFF" "cd", 7), 4);
+  ck_assert_uint_eq(utf8_valid_prefix("ab\xC3\xA9\xFF"
+                                      "cd",
+                                      7),
+                    4);
   ck_assert_uint_eq(utf8_valid_prefix("ab\xE2\x82", 4), 2);
   ck_assert_uint_eq(utf8_valid_prefix("\xED\xA0\x80x", 4), 0);
   ck_assert_uint_eq(utf8_valid_prefix("\xE2\x82\xAC\xF0\x9F\x98\x80", 7), 7);
@@ -335,8 +338,17 @@ START_TEST(normalize_date_zones) {
 END_TEST
 
 START_TEST(normalize_date_rejects) {
-  static const char *const bad[] = {"yesterday", "", "   ", "2025", "14/03", "March", "2025-03-14x",
-                                    "next Friday", "2025-13-01", "2025-03-14T10:20:30 +2:00", "2025-03-14T10:20:30 EST",
+  static const char *const bad[] = {"yesterday",
+                                    "",
+                                    "   ",
+                                    "2025",
+                                    "14/03",
+                                    "March",
+                                    "2025-03-14x",
+                                    "next Friday",
+                                    "2025-13-01",
+                                    "2025-03-14T10:20:30 +2:00",
+                                    "2025-03-14T10:20:30 EST",
                                     NULL};
   for (int i = 0; bad[i]; i++) {
     char out[64] = "";

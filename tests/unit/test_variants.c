@@ -127,14 +127,15 @@ START_TEST(line_bridging_two_groups) {
 END_TEST
 
 START_TEST(comments_and_blank_lines) {
-  add_ok("# a comment line, with commas, in it\n"
-         "\n"
-         "   \t  \n"
-         "Myanmar, Burma   # the old name\n"
-         "Mumbai,Bombay\r\n"
-         "  , ,  \n"
-         "lonely\n"
-         "Beijing, , Peking,\n");
+  add_ok(
+      "# a comment line, with commas, in it\n"
+      "\n"
+      "   \t  \n"
+      "Myanmar, Burma   # the old name\n"
+      "Mumbai,Bombay\r\n"
+      "  , ,  \n"
+      "lonely\n"
+      "Beijing, , Peking,\n");
   ck_assert_int_ge(group_of("burma"), 0);
   ck_assert_int_eq(group_of("myanmar"), group_of("burma"));
   ck_assert_int_eq(group_of("old"), -1);

@@ -44,8 +44,10 @@ static inline char *tmpdir_make(void) {
 static inline int tmpdir_remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
   (void)st;
   (void)ftw;
-  if (type == FTW_DP || type == FTW_D || type == FTW_DNR) rmdir(path);
-  else unlink(path);
+  if (type == FTW_DP || type == FTW_D || type == FTW_DNR)
+    rmdir(path);
+  else
+    unlink(path);
   return 0;
 }
 
