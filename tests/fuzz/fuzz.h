@@ -1,14 +1,10 @@
 /*
  * fuzz.h -- what the libFuzzer targets share: failing loudly, checking
- * UTF-8 and "clean text" invariants, known findings, temporary directories.
+ * UTF-8 and "clean text" invariants, temporary directories.
  *
  * A target calls fuzz_fail() when an invariant is broken: it prints what and
  * where on stderr and aborts, which libFuzzer reports as a crash and saves
- * the input.  An invariant that guards a finding already reported (and not
- * yet fixed) can be tolerated for a while by naming it in the environment:
- * NG_FUZZ_KNOWN="title-newline,feed-id-control" makes fuzz_known() count it
- * instead of aborting, so fuzzing can go on looking for other bugs.  By
- * default every invariant aborts (that is what CI runs).
+ * the input.
  *
  * Everything is static inline so that a target that does not use a helper
  * gets no warning.  Each target includes this after defining _GNU_SOURCE
@@ -40,31 +36,6 @@ static inline void fuzz_fail(const char *fmt, ...) {
   fputc('\n', stderr);
   va_end(ap);
   abort();
-}
-
-/* Aborts unless name is listed in $NG_FUZZ_KNOWN (comma-separated); then
- * counts it and returns.  The message is printed the first time only. */
-static inline void fuzz_known(const char *name, const char *fmt, ...) NG_PRINTF(2, 3);
-static inline void fuzz_known(const char *name, const char *fmt, ...) {
-  static unsigned long tolerated;
-  const char *list = getenv("NG_FUZZ_KNOWN");
-  size_t n = strlen(name);
-  int known = 0;
-  for (const char *p = list; p && *p;) {
-    const char *e = strchr(p, ',');
-    size_t k = e ? (size_t)(e - p) : strlen(p);
-    if (k == n && memcmp(p, name, n) == 0) known = 1;
-    p = e ? e + 1 : p + k;
-  }
-  va_list ap;
-  va_start(ap, fmt);
-  if (!known || tolerated++ == 0) {
-    fprintf(stderr, "fuzz invariant broken [%s]%s: ", name, known ? " (known, tolerated)" : "");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-  }
-  va_end(ap);
-  if (!known) abort();
 }
 
 /* Is s[0..n) entirely valid UTF-8? */
@@ -180,8 +151,8 @@ static inline void fuzz_check_string(const char *what, const char *s) {
 /* Checks what segment_article made: passages are non-empty NUL-terminated
  * valid UTF-8 without LF, at most NG_MAX_PASSAGE_BYTES, a headline only
  * first, line numbers in order; metadata valid UTF-8.  how names the call
- * in messages; title_given says a caller's title made the headline. */
-static inline void fuzz_check_article(const article *a, const char *how, int title_given) {
+ * in messages. */
+static inline void fuzz_check_article(const article *a, const char *how) {
   int prev_first = 0, prev_last = 0;
   if (a->npassages > NG_MAX_PASSAGES) fuzz_fail("%s: %zu passages", how, a->npassages);
   for (size_t i = 0; i < a->npassages; i++) {
@@ -195,20 +166,11 @@ static inline void fuzz_check_article(const article *a, const char *how, int tit
     if (!fuzz_utf8(t, p->len)) fuzz_fail("%s: passage %zu is not valid UTF-8", how, i);
     if (p->len > NG_MAX_PASSAGE_BYTES) fuzz_fail("%s: passage %zu has %zu bytes", how, i, p->len);
     const char *nl = memchr(t, '\n', p->len);
-    if (nl) {
-      /* A headline given by the caller (a feed's title) once kept its
-       * line ends (regressions/fuzz_decode_segment/title-newline). */
-      if (p->kind == NG_KIND_HEADLINE && title_given)
-        fuzz_known("title-newline", "%s: headline passage %zu holds LF at byte %td", how, i, nl - t);
-      else
-        fuzz_fail("%s: passage %zu holds LF at byte %td", how, i, nl - t);
-    }
+    if (nl) fuzz_fail("%s: passage %zu holds LF at byte %td", how, i, nl - t);
     if (p->kind != NG_KIND_HEADLINE && p->kind != NG_KIND_PARAGRAPH)
       fuzz_fail("%s: passage %zu kind %d", how, i, p->kind);
-    /* A headline longer than a passage may hold was once cut into several
-     * headlines (regressions/fuzz_decode_segment/title-split). */
     if (p->kind == NG_KIND_HEADLINE && i != 0)
-      fuzz_known("title-split", "%s: passage %zu is a second headline (%zu bytes)", how, i, p->len);
+      fuzz_fail("%s: passage %zu is a second headline (%zu bytes)", how, i, p->len);
     if (p->first_line < 1 || p->first_line > p->last_line)
       fuzz_fail("%s: passage %zu lines %d-%d", how, i, p->first_line, p->last_line);
     if (p->first_line < prev_first || p->last_line < prev_last)

@@ -8,7 +8,7 @@
 # scratch directory ($NG_FUZZ_WORK, else a new one under $TMPDIR), never in
 # tests/fuzz/corpus.  Crash, leak and timeout inputs go to that directory;
 # the exit status is libFuzzer's, non-zero when it found something, and the
-# directory is then kept.  NG_FUZZ_KNOWN (see fuzz.h) passes through.
+# directory is then kept.
 # Extra arguments after SECONDS go to libFuzzer (e.g. -jobs=2 -workers=2).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
