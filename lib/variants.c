@@ -254,29 +254,17 @@ static int note_letters(void *ctx, const char *form, size_t n) {
   return 0;
 }
 
-static int compile_pending(variants *v, size_t i);
-
-typedef struct closure {
-  variants *v;
-  int rc;
-} closure;
-
-static int follow_form(void *ctx, const char *form, size_t n) {
-  closure *c = ctx;
-  char letters[3];
-  size_t k = form_letters(form, n, letters);
-  if (k) c->rc = compile_waiting(c->v, letters, k);
-  return c->rc;
-}
-
 /* Compiles waiting line i, then the lines waiting under its forms' letters. */
 static int compile_pending(variants *v, size_t i) {
-  if (v->pending[i].done) return NG_OK;
-  v->pending[i].done = 1;
-  int rc = compile_line(v, v->pending[i].text, v->pending[i].len);
-  closure c = {v, NG_OK};
-  if (rc == NG_OK) each_form(v->pending[i].text, v->pending[i].len, &c, follow_form);
-  return rc != NG_OK ? rc : c.rc;
+  pending *pl = &v->pending[i];
+  if (pl->done) return NG_OK;
+  pl->done = 1;
+  int rc = compile_line(v, pl->text, pl->len);
+  for (size_t f = 0; rc == NG_OK && f < pl->nforms; f++) {
+    const unsigned char *slot = pl->letters + 4 * f;
+    if (slot[3]) rc = compile_waiting(v, (const char *)slot, slot[3]);
+  }
+  return rc;
 }
 
 /* Compiles the waiting lines with a form under these letters.  A scan of
