@@ -109,21 +109,11 @@ int main(int argc, char **argv) {
 
   while ((opt = getopt(argc, argv, "r:w:l:h")) != -1) {
     switch (opt) {
-      case 'r':
-        reps = atoi(optarg);
-        break;
-      case 'w':
-        warmup = atoi(optarg);
-        break;
-      case 'l':
-        limit = atoi(optarg);
-        break;
-      case 'h':
-        usage();
-        return 0;
-      default:
-        usage();
-        return 2;
+      case 'r': reps = atoi(optarg); break;
+      case 'w': warmup = atoi(optarg); break;
+      case 'l': limit = atoi(optarg); break;
+      case 'h': usage(); return 0;
+      default: usage(); return 2;
     }
   }
   if (argc - optind != 3 || reps < 1 || warmup < 0 || limit < 1) {

@@ -69,19 +69,12 @@ static long long parse_size(const char *s) {
   if (end == s || v < 0) return -1;
   switch (*end) {
     case 'k':
-    case 'K':
-      v <<= 10, end++;
-      break;
+    case 'K': v <<= 10, end++; break;
     case 'm':
-    case 'M':
-      v <<= 20, end++;
-      break;
+    case 'M': v <<= 20, end++; break;
     case 'g':
-    case 'G':
-      v <<= 30, end++;
-      break;
-    default:
-      break;
+    case 'G': v <<= 30, end++; break;
+    default: break;
   }
   return *end ? -1 : v;
 }
@@ -104,21 +97,13 @@ int parse_index_options(int argc, char **argv, index_options *o) {
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":i:fl:e:x:nqvhV", longopts, NULL)) != -1) {
     switch (c) {
-      case 'i':
-        index = optarg;
-        break;
+      case 'i': index = optarg; break;
       case OPT_JSONL:
         if (push(&o->feeds, &o->nfeeds, optarg) != 0) return 4;
         break;
-      case 'f':
-        o->full = 1;
-        break;
-      case 'l':
-        o->language = optarg;
-        break;
-      case 'e':
-        o->encoding = optarg;
-        break;
+      case 'f': o->full = 1; break;
+      case 'l': o->language = optarg; break;
+      case 'e': o->encoding = optarg; break;
       case 'x':
         if (push(&o->exclude, &o->nexclude, optarg) != 0) return 4;
         break;
@@ -126,27 +111,13 @@ int parse_index_options(int argc, char **argv, index_options *o) {
         o->max_size = parse_size(optarg);
         if (o->max_size <= 0) return bad_usage("--max-size wants a size such as 64M, not '%s'", optarg);
         break;
-      case 'n':
-        o->no_wait = 1;
-        break;
-      case 'q':
-        o->quiet = 1;
-        break;
-      case 'v':
-        o->verbose = 1;
-        break;
-      case OPT_CHECK:
-        o->check = 1;
-        break;
-      case OPT_OPTIMIZE:
-        o->optimize = 1;
-        break;
-      case 'h':
-        fputs(usage, stdout);
-        return -1;
-      case 'V':
-        printf("nutgraf-index: %s\n", ng_version_info());
-        return -1;
+      case 'n': o->no_wait = 1; break;
+      case 'q': o->quiet = 1; break;
+      case 'v': o->verbose = 1; break;
+      case OPT_CHECK: o->check = 1; break;
+      case OPT_OPTIMIZE: o->optimize = 1; break;
+      case 'h': fputs(usage, stdout); return -1;
+      case 'V': printf("nutgraf-index: %s\n", ng_version_info()); return -1;
       case ':':
         if (optopt && optopt < 256) return bad_usage("option '-%c' needs a value", optopt);
         return bad_usage("option '%s' needs a value", argv[optind - 1]);

@@ -327,9 +327,7 @@ static node *parse_primary(parser *p) {
       p->depth--;
       return x;
     }
-    case T_QUOTED:
-      consume(p, &t);
-      return term_node(N_PHRASE, t.s, t.n, t.prefix);
+    case T_QUOTED: consume(p, &t); return term_node(N_PHRASE, t.s, t.n, t.prefix);
     case T_WORD:
       consume(p, &t);
       if (t.n == 0) {
@@ -369,9 +367,7 @@ static node *parse_primary(parser *p) {
       }
       consume(p, &t);
       return parse_near_call(p);
-    default:
-      p->failed = 1;
-      return NULL;
+    default: p->failed = 1; return NULL;
   }
 }
 
@@ -975,14 +971,10 @@ static char *render(parser *p, node *x) {
   }
   switch (x->type) {
     case N_WORD:
-    case N_PHRASE:
-      return render_term(p, x);
-    case N_EXPR:
-      return x->text ? strdup(x->text) : NULL;
-    case N_AND:
-      return render_list(p, x);
-    case N_NEAR:
-      return render_near(p, x);
+    case N_PHRASE: return render_term(p, x);
+    case N_EXPR: return x->text ? strdup(x->text) : NULL;
+    case N_AND: return render_list(p, x);
+    case N_NEAR: return render_near(p, x);
     case N_OR: {
       buf out = {0};
       size_t n = 0;
@@ -1004,8 +996,7 @@ static char *render(parser *p, node *x) {
       buf_addc(&out, ')');
       return buf_detach(&out);
     }
-    default:
-      return NULL;
+    default: return NULL;
   }
 }
 

@@ -126,12 +126,9 @@ int ng_fail_sqlite(ng_index *idx, const char *context) {
     case SQLITE_FULL:
       return ng_fail(idx, NG_ESYSTEM, "index %s: %s: no room to write (%s)", idx->path, context,
                      sys ? strerror(sys) : "disk or file size limit full");
-    case SQLITE_NOMEM:
-      return ng_fail(idx, NG_ESYSTEM, "%s: out of memory", context);
-    case SQLITE_READONLY:
-      return ng_fail(idx, NG_ESYSTEM, "index %s is read-only (%s)", idx->path, context);
-    default:
-      return ng_fail(idx, NG_ESYSTEM, "index %s: %s: %s", idx->path, context, msg);
+    case SQLITE_NOMEM: return ng_fail(idx, NG_ESYSTEM, "%s: out of memory", context);
+    case SQLITE_READONLY: return ng_fail(idx, NG_ESYSTEM, "index %s is read-only (%s)", idx->path, context);
+    default: return ng_fail(idx, NG_ESYSTEM, "index %s: %s: %s", idx->path, context, msg);
   }
 }
 

@@ -364,16 +364,11 @@ int ng_exit_status(int rc) {
   switch (rc) {
     case NG_OK:
     case NG_ROW:
-    case NG_DONE:
-      return 0;
-    case NG_EUSAGE:
-      return 2;
-    case NG_EDATA:
-      return 3;
-    case NG_EBUSY:
-      return 75;
-    default:
-      return 4;
+    case NG_DONE: return 0;
+    case NG_EUSAGE: return 2;
+    case NG_EDATA: return 3;
+    case NG_EBUSY: return 75;
+    default: return 4;
   }
 }
 

@@ -106,12 +106,8 @@ int parse_query_options(int argc, char **argv, query_options *o) {
   opterr = 0;
   while ((c = getopt_long(argc, argv, "+:i:an:clf:s:hV", longopts, NULL)) != -1) {
     switch (c) {
-      case 'i':
-        index = optarg;
-        break;
-      case 'a':
-        o->search.any = 1;
-        break;
+      case 'i': index = optarg; break;
+      case 'a': o->search.any = 1; break;
       case 'n':
         if (parse_count(optarg, &o->search.limit) != 0) return bad_usage("--limit wants a number, not '%s'", optarg);
         if (o->search.limit == 0) o->search.limit = -1;
@@ -119,12 +115,8 @@ int parse_query_options(int argc, char **argv, query_options *o) {
       case OPT_OFFSET:
         if (parse_count(optarg, &o->search.offset) != 0) return bad_usage("--offset wants a number, not '%s'", optarg);
         break;
-      case 'c':
-        o->count = 1;
-        break;
-      case 'l':
-        o->files = 1;
-        break;
+      case 'c': o->count = 1; break;
+      case 'l': o->files = 1; break;
       case 'f':
         if (strcmp(optarg, "text") == 0)
           o->format = FORMAT_TEXT;
@@ -143,12 +135,8 @@ int parse_query_options(int argc, char **argv, query_options *o) {
         else
           return bad_usage("--sort is rank or date, not '%s'", optarg);
         break;
-      case OPT_SINCE:
-        o->search.since = optarg;
-        break;
-      case OPT_UNTIL:
-        o->search.until = optarg;
-        break;
+      case OPT_SINCE: o->search.since = optarg; break;
+      case OPT_UNTIL: o->search.until = optarg; break;
       case OPT_VARIANTS: {
         const char **v = realloc(o->variants, (o->nvariants + 1) * sizeof *v);
         if (!v) return 4;
@@ -156,27 +144,13 @@ int parse_query_options(int argc, char **argv, query_options *o) {
         o->variants = v;
         break;
       }
-      case OPT_NO_VARIANTS:
-        o->search.no_variants = 1;
-        break;
-      case OPT_FTS5:
-        o->search.raw_fts5 = 1;
-        break;
-      case OPT_EXPLAIN:
-        o->explain = 1;
-        break;
-      case OPT_ALL:
-        o->search.all = 1;
-        break;
-      case OPT_COLOR:
-        color = optarg;
-        break;
-      case 'h':
-        fputs(usage, stdout);
-        return -1;
-      case 'V':
-        printf("nutgraf-query: %s\n", ng_version_info());
-        return -1;
+      case OPT_NO_VARIANTS: o->search.no_variants = 1; break;
+      case OPT_FTS5: o->search.raw_fts5 = 1; break;
+      case OPT_EXPLAIN: o->explain = 1; break;
+      case OPT_ALL: o->search.all = 1; break;
+      case OPT_COLOR: color = optarg; break;
+      case 'h': fputs(usage, stdout); return -1;
+      case 'V': printf("nutgraf-query: %s\n", ng_version_info()); return -1;
       case ':':
         if (optopt && optopt < 256) return bad_usage("option '-%c' needs a value", optopt);
         return bad_usage("option '%s' needs a value", argv[optind - 1]);

@@ -140,8 +140,7 @@ int print_hit(printer *p, const ng_hit *h) {
   p->rank++;
   const query_options *o = p->o;
   switch (o->format) {
-    case FORMAT_JSON:
-      return print_json(p, h);
+    case FORMAT_JSON: return print_json(p, h);
     case FORMAT_GREP:
       put_path(p, h->path);
       fprintf(p->out, ":%s%d%s:%s\n", o->color ? C_LINE : "", h->first_line, o->color ? C_OFF : "", h->text);
