@@ -142,7 +142,7 @@ static int search(const char *query, const ng_search_options *o, hits *out) {
 
 static void search_ok(const char *query, const ng_search_options *o, hits *out) {
   int rc = search(query, o, out);
-  ck_assert_msg(rc == NG_OK, "ng_search(\"%s\"): %d %s", query, rc, ng_index_errmsg(idx));
+  ck_assert_msg(rc == NG_OK, "ng_search(\"%s\"): %d %s", query ? query : "(null)", rc, ng_index_errmsg(idx));
 }
 
 /* "name:line name:line ..." of the hits, sorted, for comparing as sets. */
