@@ -92,8 +92,11 @@ typedef struct ng_open_options {
 
 /* Opens the index at path.  With NG_OPEN_WRITE the writer lock (a file
  * "<path>.lock" held with flock) is taken first, waiting for another writer
- * unless NG_OPEN_NOWAIT; a missing index is then created atomically when
- * NG_OPEN_CREATE is set (the parent directory too).  A read-only handle
+ * unless NG_OPEN_NOWAIT; a missing index is then created when
+ * NG_OPEN_CREATE is set (the parent directory too).  A new index appears at
+ * path, whole, when the handle's first batch is committed, at the latest
+ * when a run on it finishes or the handle is closed; until then a reader
+ * finds no index there (NG_EDATA).  A read-only handle
  * sees the last committed state and is never blocked by a writer.
  * Returns NG_OK, NG_EUSAGE (unknown language), NG_EDATA (missing, not an
  * index, other schema version, other language), NG_EBUSY or NG_ESYSTEM.

@@ -350,17 +350,7 @@ static int finish_job(ng_run *run, prep_job *j) {
       break;
     }
     default: {
-      for (size_t i = 0; i + 1 < j->words.len;) {
-        const char *raw = j->words.data + i;
-        size_t rl = strlen(raw);
-        const char *stem = raw + rl + 1;
-        size_t sl = strlen(stem);
-        if (lexicon_adopt(&run->idx->lx, raw, rl, stem, sl) != 0) {
-          ng_fail(run->idx, NG_ESYSTEM, "out of memory");
-          return fail_index(run);
-        }
-        i += rl + sl + 2;
-      }
+      if (store_queue_words(run->idx, j->words.data, j->words.len) != NG_OK) return fail_index(run);
       doc_meta m = {DOC_ARTICLE, 0, j->size, j->mtime_ns, j->hash, j->encoding};
       rc = write_document(run, path, rec, &m, &j->art, j, NULL);
       if (rc == NG_OK) {
@@ -383,7 +373,7 @@ static int finish_one(ng_run *run) {
   prep_job *j = preparer_take(run->prep);
   if (!j) return NG_OK;
   int rc = run->fatal ? NG_ESYSTEM : finish_job(run, j);
-  prep_job_free(j);
+  preparer_give_back(run->prep, j);
   return rc;
 }
 
@@ -397,14 +387,15 @@ static int drain(ng_run *run) {
   return rc;
 }
 
+/* Indexes the regular file at path; st may be NULL for a file the index
+ * does not know. */
 static int index_file(ng_run *run, const char *path, const struct stat *st, int force_feed) {
   docrec *rec = strmap_get(&run->docs, path, strlen(path));
-  long long size = st->st_size, mtime = mtime_of(st);
   const char *slash = strrchr(path, '/');
   size_t plen = strlen(path);
   int is_feed = force_feed || (plen > 6 && strcmp(path + plen - 6, ".jsonl") == 0 && slash && slash[1] != '\0');
   if (rec) rec->seen = 1;
-  if (rec && !run->opts.full && size == rec->size && mtime == rec->mtime_ns &&
+  if (rec && st && !run->opts.full && st->st_size == rec->size && mtime_of(st) == rec->mtime_ns &&
       rec->indexed_ns - rec->mtime_ns > RACY_NS) {
     if (rec->kind == DOC_FEED) {
       /* An unchanged feed keeps all its records. */
@@ -450,7 +441,8 @@ static int skip_name(const ng_run *run, const char *name) {
   return 0;
 }
 
-static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+/* Compares walk's entries: names after their type byte. */
+static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a + 1, *(char *const *)b + 1); }
 
 static int walk(ng_run *run, const char *dir, const ancestor *up);
 
@@ -513,9 +505,13 @@ static int walk(ng_run *run, const char *dir, const ancestor *up) {
   struct dirent *e;
   int rc = NG_OK;
   errno = 0;
+  char entry[1 + sizeof e->d_name];
   while ((e = readdir(d)) != NULL) {
     if (skip_name(run, e->d_name)) continue;
-    if (strlist_add(&names, e->d_name) != 0) {
+    /* Each name is kept after a byte telling whether it is a regular file. */
+    entry[0] = e->d_type == DT_REG ? 'f' : '?';
+    snprintf(entry + 1, sizeof entry - 1, "%s", e->d_name);
+    if (strlist_add(&names, entry) != 0) {
       rc = fail_index(run);
       break;
     }
@@ -533,12 +529,17 @@ static int walk(ng_run *run, const char *dir, const ancestor *up) {
     buf_reset(&path);
     buf_adds(&path, dir);
     if (path.len == 0 || path.data[path.len - 1] != '/') buf_addc(&path, '/');
-    buf_adds(&path, names.items[i]);
+    buf_adds(&path, names.items[i] + 1);
     if (path.oom) {
       rc = fail_index(run);
       break;
     }
-    rc = visit(run, path.data, up, 0);
+    /* A regular file the index does not know yet needs no stat here: the
+     * worker reads it (and stats it) anyway. */
+    if (names.items[i][0] == 'f' && !strmap_get(&run->docs, path.data, path.len) && !is_own_file(run, path.data))
+      rc = index_file(run, path.data, NULL, 0);
+    else
+      rc = visit(run, path.data, up, 0);
   }
   buf_free(&path);
   strlist_free(&names);

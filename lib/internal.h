@@ -215,8 +215,6 @@ int lexicon_stream(lexicon *lx, const char *text, int n, void *ctx,
  * end, stem: see prepare.c) for the next document text of text_len bytes;
  * NULL stops replaying. */
 void lexicon_replay(lexicon *lx, const char *stream, size_t len, int text_len);
-/* Notes a word and its stem met elsewhere (by a worker), to be stored. */
-int lexicon_adopt(lexicon *lx, const char *raw, size_t rawlen, const char *stem, size_t stemlen);
 /* Tokenizes text the way the index does, without joining compounds,
  * calling fn for each token; returns SQLITE_OK or fn's non-zero result. */
 int lexicon_tokenize(lexicon *lx, const char *text, int n, void *ctx, lex_token_fn fn);
@@ -259,6 +257,9 @@ void preparer_submit(preparer *p, prep_job *j);
 /* The oldest job, once done (waits for it); NULL when none is queued. */
 prep_job *preparer_take(preparer *p);
 size_t preparer_pending(preparer *p);
+/* Hands a taken job back to be freed by the worker, off the writer's path
+ * and in the thread whose allocator made most of its memory. */
+void preparer_give_back(preparer *p, prep_job *j);
 /* Stops the worker and frees the jobs still queued.  Accepts NULL. */
 void preparer_stop(preparer *p);
 void prep_job_free(prep_job *j);
@@ -296,12 +297,15 @@ struct ng_index {
   int writable;
   int lock_fd;
   int in_txn;
+  char *unpublished; /* a new index's temporary file, until its first commit (store.c) */
+  int busy_ms;
   lexicon lx;
   int lx_ready;
   int snip_ready; /* the temporary snippet table exists (search.c) */
   variants *vars;
   sqlite3_stmt *stmts[ST_COUNT];
   sqlite3_stmt *word_insert_many; /* store_flush_words' batch insert */
+  buf queued_words;               /* "raw\0stem\0" pairs from the worker, to be stored */
   char err[1024];
 };
 
@@ -317,8 +321,11 @@ int store_commit(ng_index *idx);
 void store_rollback(ng_index *idx);
 /* Runs SQL without results; NG_OK or an error with context. */
 int store_exec(ng_index *idx, const char *sql, const char *context);
-/* Stores the lexicon's fresh words. */
+/* Stores the lexicon's fresh words and the queued ones. */
 int store_flush_words(ng_index *idx);
+/* Queues words a worker met first ("raw\0stem\0" pairs), to be stored by
+ * the next commit; NG_OK or NG_ESYSTEM. */
+int store_queue_words(ng_index *idx, const char *pairs, size_t len);
 
 /**************************************************************************
 ** Interface to feed.c: JSON Lines records.

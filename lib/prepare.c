@@ -35,6 +35,7 @@ struct preparer {
   pthread_mutex_t mu;
   pthread_cond_t work, done;
   prep_job *head, *tail, *todo; /* submitted, oldest first; todo: next to do */
+  prep_job *used;               /* taken and given back, to be freed */
   size_t pending;
   int stop;
   sqlite3 *db;
@@ -215,15 +216,25 @@ static void prepare(preparer *p, prep_job *j) {
   lexicon_forget(&p->lx);
 }
 
+static void free_list(prep_job *j) {
+  while (j) {
+    prep_job *next = j->next;
+    prep_job_free(j);
+    j = next;
+  }
+}
+
 static void *worker(void *arg) {
   preparer *p = arg;
   pthread_mutex_lock(&p->mu);
   for (;;) {
     while (!p->todo && !p->stop) pthread_cond_wait(&p->work, &p->mu);
     if (p->stop) break;
-    prep_job *j = p->todo;
+    prep_job *j = p->todo, *used = p->used;
     p->todo = j->next;
+    p->used = NULL;
     pthread_mutex_unlock(&p->mu);
+    free_list(used);
     prepare(p, j);
     pthread_mutex_lock(&p->mu);
     j->done = 1;
@@ -298,6 +309,14 @@ prep_job *preparer_take(preparer *p) {
   return j;
 }
 
+void preparer_give_back(preparer *p, prep_job *j) {
+  if (!j) return;
+  pthread_mutex_lock(&p->mu);
+  j->next = p->used;
+  p->used = j;
+  pthread_mutex_unlock(&p->mu);
+}
+
 size_t preparer_pending(preparer *p) {
   pthread_mutex_lock(&p->mu);
   size_t n = p->pending;
@@ -317,11 +336,8 @@ void preparer_stop(preparer *p) {
     pthread_cond_destroy(&p->work);
     pthread_cond_destroy(&p->done);
   }
-  while (p->head) {
-    prep_job *j = p->head;
-    p->head = j->next;
-    prep_job_free(j);
-  }
+  free_list(p->head);
+  free_list(p->used);
   if (p->db) sqlite3_close(p->db);
   if (p->lx_ready) lexicon_free(&p->lx);
   free(p->fallback);

@@ -392,30 +392,6 @@ void lexicon_replay(lexicon *lx, const char *stream, size_t len, int text_len) {
   lx->replay_text_len = text_len;
 }
 
-int lexicon_adopt(lexicon *lx, const char *raw, size_t rawlen, const char *stem, size_t stemlen) {
-  if ((lx->cache_count + 1) * 2 > lx->cache_cap && cache_grow(lx) != 0) return -1;
-  uint64_t h = hash_bytes(raw, rawlen);
-  size_t slot;
-  lex_word *w = cache_find(lx, raw, rawlen, h, &slot);
-  if (!w) {
-    w = malloc(sizeof *w + rawlen + stemlen + 2);
-    if (!w) return -1;
-    w->raw = (char *)(w + 1);
-    w->rawlen = rawlen;
-    w->stem = w->raw + rawlen + 1;
-    w->stemlen = stemlen;
-    memcpy(w->raw, raw, rawlen);
-    w->raw[rawlen] = '\0';
-    memcpy(w->stem, stem, stemlen);
-    w->stem[stemlen] = '\0';
-    w->stored = 0;
-    lx->cache[slot].hash = h;
-    lx->cache[slot].word = w;
-    lx->cache_count++;
-  }
-  return cache_word_hashed(lx, raw, rawlen, h, 1) ? 0 : -1;
-}
-
 int lexicon_tokenize(lexicon *lx, const char *text, int n, void *ctx, lex_token_fn fn) {
   tok_state ts;
   memset(&ts, 0, sizeof ts);

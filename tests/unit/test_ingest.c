@@ -720,8 +720,12 @@ END_TEST
 
 START_TEST(run_needs_write_handle) {
   ng_index *ro;
+  ng_run *run;
+  ck_assert_int_eq(ng_run_begin(&run, idx, NULL, NULL, NULL), NG_OK); /* publishes the new index */
+  ck_assert_int_eq(ng_run_finish(run, NULL), NG_OK);
+  ng_run_free(run);
   ck_assert_int_eq(ng_index_open(&ro, index_path, NULL), NG_OK);
-  ng_run *run = (ng_run *)&run;
+  run = (ng_run *)&run;
   ck_assert_int_eq(ng_run_begin(&run, ro, NULL, NULL, NULL), NG_EUSAGE);
   ck_assert_ptr_null(run);
   ng_index_close(ro);

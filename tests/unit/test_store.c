@@ -105,6 +105,40 @@ START_TEST(create_then_reopen) {
 }
 END_TEST
 
+/* What a writer killed before publishing a new index left is removed by
+ * the next one; the new index is published in WAL mode. */
+START_TEST(stale_new_index_removed) {
+  char *path = path_join(dir, "index.db");
+  char *stale = path_join(dir, "index.db.new-99999");
+  char *stale_journal = path_join(dir, "index.db.new-99999-journal");
+  char *other = path_join(dir, "other.db.new-99999");
+  write_file(dir, "index.db.new-99999", "half", 4);
+  write_file(dir, "index.db.new-99999-journal", "its journal", 11);
+  write_file(dir, "other.db.new-99999", "another", 7);
+  ng_index *idx;
+  int rc = open_index(&idx, path, NG_OPEN_WRITE | NG_OPEN_CREATE, NULL);
+  ck_assert_msg(rc == NG_OK, "%s", ng_index_errmsg(idx));
+  ck_assert_int_eq(access(stale, F_OK), -1);
+  ck_assert_int_eq(access(stale_journal, F_OK), -1);
+  ck_assert_int_eq(access(other, F_OK), 0);
+  ck_assert_int_eq(access(path, F_OK), -1); /* not published yet */
+  ng_index_close(idx);
+  ck_assert_int_eq(access(path, F_OK), 0);
+  sqlite3 *db;
+  ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+  sqlite3_stmt *st;
+  ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+  ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+  ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "wal");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  free(path);
+  free(stale);
+  free(stale_journal);
+  free(other);
+}
+END_TEST
+
 START_TEST(create_in_another_language) {
   char *path = path_join(dir, "fr.db");
   ng_index *idx;
@@ -125,8 +159,16 @@ START_TEST(second_writer_is_busy) {
   ck_assert_int_eq(rc, NG_EBUSY);
   ck_assert_msg(contains(ng_index_errmsg(second), "another"), "message: %s", ng_index_errmsg(second));
   ng_index_close(second);
-  /* A reader is never kept out by the writer. */
+  /* A new index appears at its path once its first batch is committed: a
+   * run that writes nothing publishes it when it finishes. */
   ng_index *reader;
+  ck_assert_int_eq(open_index(&reader, path, NG_OPEN_READONLY, NULL), NG_EDATA);
+  ng_index_close(reader);
+  ng_run *run;
+  ck_assert_int_eq(ng_run_begin(&run, first, NULL, NULL, NULL), NG_OK);
+  ck_assert_int_eq(ng_run_finish(run, NULL), NG_OK);
+  ng_run_free(run);
+  /* A reader is never kept out by the writer. */
   ck_assert_int_eq(open_index(&reader, path, NG_OPEN_READONLY, NULL), NG_OK);
   ng_index_close(reader);
   /* The lock goes with the first writer. */
@@ -350,6 +392,7 @@ static Suite *store_suite(void) {
   tcase_add_test(tc, create_then_reopen);
   tcase_add_test(tc, create_in_another_language);
   tcase_add_test(tc, second_writer_is_busy);
+  tcase_add_test(tc, stale_new_index_removed);
   tcase_add_test(tc, cannot_create_directory);
   tcase_add_test(tc, not_sqlite);
   tcase_add_test(tc, other_sqlite_database);

@@ -22,7 +22,7 @@ if [ -n "${NG_SANITIZED:-}" ]; then
   pass "low memory: skipped in the sanitizer build"
 else
   hit=0
-  for kib in 20000 40000 80000 140000; do
+  for kib in 10000 14000 20000 40000 80000 140000; do
     rm -f mem.db*
     run bash -c "ulimit -v $kib; exec nutgraf-index -i mem.db corpus"
     case $status in
