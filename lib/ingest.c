@@ -184,7 +184,11 @@ int ng_run_begin(ng_run **out, ng_index *idx, const ng_run_options *opts, ng_rep
 static int maybe_commit(ng_run *run, size_t bytes) {
   run->batch_files++;
   run->batch_bytes += (long long)bytes;
-  if (run->batch_files < BATCH_FILES && run->batch_bytes < BATCH_BYTES && now_ns() - run->batch_start < BATCH_NS)
+  /* A new index no one can see yet is published after BATCH_NS of work,
+   * however many files that is (store.c: its first batch is the cheapest). */
+  int private = run->idx->unpublished != NULL;
+  if ((private || (run->batch_files < BATCH_FILES && run->batch_bytes < BATCH_BYTES)) &&
+      now_ns() - run->batch_start < BATCH_NS)
     return NG_OK;
   run->batch_files = run->batch_bytes = 0;
   run->batch_start = now_ns();

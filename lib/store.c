@@ -4,14 +4,15 @@
  * Invariants:
  *  - An index file either does not exist or holds the whole schema: a new
  *    index is built under a temporary name ("<index>.new-<pid>") and renamed
- *    into place when its first batch is committed (at the latest when its
- *    run finishes or the handle is closed).  That first batch goes through
- *    a rollback journal with no sync, into a file no reader knows: pages
- *    are written once, where WAL would write them to the log and copy them
- *    again at the checkpoint (about 15 % of building a small index).  The
- *    file is switched to WAL and synced before the rename.  A kill before
- *    it leaves no index and a stale temporary file, which the next writer
- *    removes.
+ *    into place when its first batch is committed (ingest.c makes that its
+ *    first BATCH_NS of work; at the latest the run's end or the handle's
+ *    close).  That first batch goes through a rollback journal with no
+ *    sync, into a file no reader knows: pages are written once, where WAL
+ *    would write them to the log and copy them again at the checkpoint
+ *    (BBC x1: 0.41 -> 0.35 s; BBC x8, its first batch two seconds long
+ *    instead of 2000 files: 2.63 -> 2.02 s).  The file is switched
+ *    to WAL and synced before the rename.  A kill before it leaves no index
+ *    and a stale temporary file, which the next writer removes.
  *  - Writers hold an flock on "<index>.lock" for their whole life, so two
  *    indexers never interleave runs; the kernel drops the lock when a
  *    process dies, even by SIGKILL.  Readers never take it.
