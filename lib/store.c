@@ -390,6 +390,8 @@ static int create_index(ng_index *idx, const char *language) {
   }
   buf tmp = {0}, sql = {0};
   buf_printf(&tmp, "%s.new-%ld", idx->path, (long)getpid());
+  /* One transaction, no sync: the file is private until publish syncs it. */
+  buf_adds(&sql, "PRAGMA synchronous = OFF; BEGIN;");
   buf_adds(&sql, schema_sql);
   buf_printf(&sql,
              "CREATE VIRTUAL TABLE passage USING fts5(body, head, first_line UNINDEXED,"
@@ -398,7 +400,8 @@ static int create_index(ng_index *idx, const char *language) {
              "INSERT INTO meta VALUES('created_by', 'nutgraf " NG_VERSION_STRING
              "');"
              "PRAGMA application_id = %d;"
-             "PRAGMA user_version = %d;",
+             "PRAGMA user_version = %d;"
+             "COMMIT;",
              language, language, APPLICATION_ID, NG_SCHEMA_VERSION);
   if (tmp.oom || sql.oom) {
     buf_free(&tmp);
