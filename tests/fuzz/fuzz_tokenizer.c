@@ -76,9 +76,10 @@ typedef struct token_check {
   int n;
   int last_start;
   size_t count;
-  const char *pick; /* the raw form of the token chosen for the MATCH */
+  const char *pick; /* the raw form of the token chosen for the MATCH (in pickbuf) */
   size_t picklen;
-  size_t want; /* choose the want-th token */
+  size_t want;                 /* choose the want-th token */
+  char pickbuf[LEX_MAX_TOKEN]; /* a token's raw form lives only as long as its callback */
 } token_check;
 
 static int on_token(void *ctx, const lex_token *t) {
@@ -92,7 +93,8 @@ static int on_token(void *ctx, const lex_token *t) {
   if (!fuzz_utf8(t->stem, t->stemlen)) fuzz_fail("token at %d: stem is not valid UTF-8", t->start);
   c->last_start = t->start;
   if (c->count++ == c->want || !c->pick) {
-    c->pick = t->raw;
+    memcpy(c->pickbuf, t->raw, t->rawlen);
+    c->pick = c->pickbuf;
     c->picklen = t->rawlen;
   }
   return SQLITE_OK;
@@ -175,7 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   while (nhead < n && nhead < 200 && text[nhead] != '\n') nhead++;
   while (nhead > 0 && nhead < n && ((unsigned char)text[nhead] & 0xC0) == 0x80) nhead--;
 
-  token_check c = {(int)n, 0, 0, NULL, 0, size > 0 ? data[size - 1] % 16 : 0};
+  token_check c = {(int)n, 0, 0, NULL, 0, size > 0 ? data[size - 1] % 16 : 0, ""};
   int rc = lexicon_tokenize(&lx, text, (int)n, &c, on_token);
   if (rc != SQLITE_OK) fuzz_fail("lexicon_tokenize returned %d", rc);
 
