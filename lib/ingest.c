@@ -9,7 +9,8 @@
  *  - same size, other mtime: the hash decides (a touch is not a change);
  *  - otherwise the file is read, decoded, segmented, and its passages are
  *    replaced, inside the current transaction.
- * Transactions are committed in batches (by count, bytes and time); each
+ * Transactions are committed in batches (by count, bytes and time; the
+ * first batch of a new index, which no reader sees yet, by time alone); each
  * file's change lies wholly inside one batch, so a kill at any moment leaves
  * every file either as it was or as it is now, and the next run finishes
  * the job.  Removals come last, only for documents under the roots of this
