@@ -7,9 +7,9 @@
  *
  * Conventions (they hold for every function below):
  *  - Status codes: 0 (NG_OK) is success, positive values are non-error
- *    outcomes (NG_ROW, NG_DONE), negative values are errors.  The error class
- *    maps to the programs' exit status: NG_EUSAGE -> 2, NG_EDATA -> 3,
- *    NG_ESYSTEM -> 4.
+ *    outcomes (NG_ROW, NG_DONE), negative values are errors: NG_EUSAGE (the
+ *    caller's argument or query), NG_EDATA (the data: input or index),
+ *    NG_ESYSTEM (the machine), NG_EBUSY (another writer).
  *  - A handle keeps the message of its last error; ng_index_errmsg() returns
  *    it.  The library never prints and never exits.
  *  - Destructors accept NULL.  A constructor that fails sets *out to NULL
@@ -52,9 +52,11 @@ const char *ng_version_info(void);
  * language names, separated by spaces. */
 void ng_languages(char *buf, size_t n);
 
-/* The exit status nutgraf's programs use for a status code: 0 for NG_OK,
- * 2 for NG_EUSAGE, 3 for NG_EDATA, 4 for NG_ESYSTEM, 75 for NG_EBUSY. */
-int ng_exit_status(int rc);
+/* Process-wide settings, called once before any other function of the
+ * library and before the program uses SQLite itself (it turns SQLite's
+ * allocation statistics off, which nutgraf never reads).  Optional: the
+ * library works without it. */
+void ng_init(void);
 
 /* A copy of s that is safe to show on one line of a terminal: control
  * characters and bytes that are not UTF-8 are written as \n, \t, \xHH.

@@ -5,9 +5,7 @@
 #ifndef NG_INDEXER_H
 #define NG_INDEXER_H
 
-#include "nutgraf.h"
-
-#define EXIT_BUSY 75 /* sysexits' EX_TEMPFAIL: another indexer holds the index */
+#include "cli.h"
 
 typedef struct index_options {
   char *index_path;   /* malloc'd */

@@ -2,7 +2,6 @@
  * options.c -- nutgraf-index's command line (getopt_long).
  */
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,17 +78,6 @@ static long long parse_size(const char *s) {
   return *end ? -1 : v;
 }
 
-static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad_usage(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "nutgraf-index: error: ");
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fprintf(stderr, "\nTry 'nutgraf-index --help'.\n");
-  return 2;
-}
-
 int parse_index_options(int argc, char **argv, index_options *o) {
   memset(o, 0, sizeof *o);
   const char *index = NULL;
@@ -99,17 +87,17 @@ int parse_index_options(int argc, char **argv, index_options *o) {
     switch (c) {
       case 'i': index = optarg; break;
       case OPT_JSONL:
-        if (push(&o->feeds, &o->nfeeds, optarg) != 0) return 4;
+        if (push(&o->feeds, &o->nfeeds, optarg) != 0) return cli_out_of_memory();
         break;
       case 'f': o->full = 1; break;
       case 'l': o->language = optarg; break;
       case 'e': o->encoding = optarg; break;
       case 'x':
-        if (push(&o->exclude, &o->nexclude, optarg) != 0) return 4;
+        if (push(&o->exclude, &o->nexclude, optarg) != 0) return cli_out_of_memory();
         break;
       case OPT_MAX_SIZE:
         o->max_size = parse_size(optarg);
-        if (o->max_size <= 0) return bad_usage("--max-size wants a size such as 64M, not '%s'", optarg);
+        if (o->max_size <= 0) return cli_usage_error("--max-size wants a size such as 64M, not '%s'", optarg);
         break;
       case 'n': o->no_wait = 1; break;
       case 'q': o->quiet = 1; break;
@@ -119,30 +107,27 @@ int parse_index_options(int argc, char **argv, index_options *o) {
       case 'h': fputs(usage, stdout); return -1;
       case 'V': printf("nutgraf-index: %s\n", ng_version_info()); return -1;
       case ':':
-        if (optopt && optopt < 256) return bad_usage("option '-%c' needs a value", optopt);
-        return bad_usage("option '%s' needs a value", argv[optind - 1]);
+        if (optopt && optopt < 256) return cli_usage_error("option '-%c' needs a value", optopt);
+        return cli_usage_error("option '%s' needs a value", argv[optind - 1]);
       default:
-        if (optopt) return bad_usage("unknown option '-%c'", optopt);
-        return bad_usage("unknown option '%s'", argv[optind - 1]);
+        if (optopt) return cli_usage_error("unknown option '-%c'", optopt);
+        return cli_usage_error("unknown option '%s'", argv[optind - 1]);
     }
   }
   for (int i = optind; i < argc; i++) {
-    if (push(&o->paths, &o->npaths, argv[i]) != 0) return 4;
+    if (push(&o->paths, &o->npaths, argv[i]) != 0) return cli_out_of_memory();
   }
-  if (o->quiet && o->verbose) return bad_usage("%s", "--quiet and --verbose contradict each other");
+  if (o->quiet && o->verbose) return cli_usage_error("%s", "--quiet and --verbose contradict each other");
   if (o->encoding && ng_check_encoding(o->encoding) != NG_OK)
-    return bad_usage("unknown encoding '%s' (see iconv --list)", o->encoding);
+    return cli_usage_error("unknown encoding '%s' (see iconv --list)", o->encoding);
   if (o->language && ng_check_language(o->language) != NG_OK) {
     char list[1024];
     ng_languages(list, sizeof list);
-    return bad_usage("unknown language '%s' (known: %s)", o->language, list);
+    return cli_usage_error("unknown language '%s' (known: %s)", o->language, list);
   }
   if (!o->npaths && !o->nfeeds && !o->check && !o->optimize)
-    return bad_usage("%s", "nothing to index: give files, directories or --jsonl FILE");
-  o->index_path = index ? strdup(index) : ng_default_index_path();
-  if (!o->index_path)
-    return bad_usage("%s", "no index path: set $NUTGRAF_INDEX, $XDG_DATA_HOME or $HOME, or give --index");
-  return 0;
+    return cli_usage_error("%s", "nothing to index: give files, directories or --jsonl FILE");
+  return cli_index_path(index, &o->index_path);
 }
 
 void free_index_options(index_options *o) {

@@ -59,7 +59,7 @@ static void on_item(void *ctx, const ng_item_report *rep) {
     clear_progress(r);
     char *path = ng_display_string(rep->path);
     if (what) {
-      fprintf(stderr, "nutgraf-index: %s: %s: %s%s\n", what, path ? path : "?", rep->message ? rep->message : "",
+      fprintf(stderr, "%s: %s: %s: %s%s\n", cli_program(), what, path ? path : "?", rep->message ? rep->message : "",
               rep->status == NG_ITEM_SKIPPED ? ", skipped" : "");
     } else {
       static const char *const names[] = {"new", "changed", "unchanged", "removed", "skipped"};
@@ -71,11 +71,6 @@ static void on_item(void *ctx, const ng_item_report *rep) {
     free(path);
   }
   show_progress(r);
-}
-
-static int fail(ng_index *idx, int rc) {
-  fprintf(stderr, "nutgraf-index: error: %s\n", ng_index_errmsg(idx));
-  return ng_exit_status(rc);
 }
 
 static int worse(int a, int b) {
@@ -92,7 +87,7 @@ int run_indexer(const index_options *o) {
   ng_index *idx = NULL;
   int rc = ng_index_open(&idx, o->index_path, &oo);
   if (rc != NG_OK) {
-    int status = fail(idx, rc);
+    int status = cli_fail_index(idx, rc);
     ng_index_close(idx);
     return status;
   }
@@ -107,7 +102,7 @@ int run_indexer(const index_options *o) {
     ng_run *run = NULL;
     rc = ng_run_begin(&run, idx, &ro, on_item, &r);
     if (rc != NG_OK) {
-      status = fail(idx, rc);
+      status = cli_fail_index(idx, rc);
       ng_index_close(idx);
       return status;
     }
@@ -121,11 +116,10 @@ int run_indexer(const index_options *o) {
       ng_run_progress(run, &s);
     clear_progress(&r);
     if (rc == NG_ESYSTEM) {
-      fprintf(stderr, "nutgraf-index: error: %s; the changes of this run that were not committed are rolled back\n",
-              ng_index_errmsg(idx));
-      status = 4;
+      status = cli_fail(CLI_EXIT_SYSTEM, "%s; the changes of this run that were not committed are rolled back",
+                        ng_index_errmsg(idx));
     } else {
-      status = ng_exit_status(s.worst);
+      status = cli_exit_status(s.worst);
       if (!o->quiet) {
         ng_index_stats is;
         int have = ng_index_get_stats(idx, &is) == NG_OK;
@@ -139,15 +133,15 @@ int run_indexer(const index_options *o) {
     }
     ng_run_free(run);
   }
-  if (status != 4 && o->optimize) {
+  if (status != CLI_EXIT_SYSTEM && o->optimize) {
     rc = ng_index_optimize(idx);
-    if (rc != NG_OK) status = worse(status, fail(idx, rc));
+    if (rc != NG_OK) status = worse(status, cli_fail_index(idx, rc));
   }
-  if (status != 4 && o->check) {
+  if (status != CLI_EXIT_SYSTEM && o->check) {
     ng_index_stats is;
     rc = ng_index_check(idx, &is);
     if (rc != NG_OK) {
-      status = worse(status, fail(idx, rc));
+      status = worse(status, cli_fail_index(idx, rc));
     } else {
       char *path = ng_display_string(o->index_path);
       printf("%s: ok: %lld documents, %lld passages, %lld words, %lld bytes\n", path ? path : "index", is.documents,

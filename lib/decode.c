@@ -1,7 +1,8 @@
 /*
  * decode.c -- bytes as they come off disk -> the clean UTF-8 the index stores.
  *
- * The rules, in order: a UTF-32 or UTF-16 byte-order mark selects that
+ * Reading: a file is read whole, within a size limit that also holds for a
+ * file growing while it is read.  Decoding rules, in order: a UTF-32 or UTF-16 byte-order mark selects that
  * encoding (converted with iconv, so lone surrogates are refused); a UTF-8
  * BOM is dropped; any other NUL byte makes the input binary; valid UTF-8 is
  * taken as it is; anything else is converted from the fallback encoding
@@ -12,16 +13,72 @@
  * and the snippet markers (\x01, \x02) never occur in it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
-int ng_check_encoding(const char *name) { return name && decode_check_encoding(name) == 0 ? NG_OK : NG_EUSAGE; }
+int ngi_read_file(const char *path, long long limit, char **data, size_t *len, struct stat *st) {
+  *data = NULL;
+  *len = 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return errno;
+  int err = 0;
+  if (fstat(fd, st) != 0) {
+    err = errno;
+  } else if (!S_ISREG(st->st_mode)) {
+    err = EINVAL;
+  } else if (st->st_size > limit) {
+    err = EFBIG;
+  } else {
+    size_t cap = (size_t)st->st_size + 1, n = 0;
+    char *p = malloc(cap);
+    if (!p) err = ENOMEM;
+    while (!err) {
+      if (n + 1 >= cap) {
+        /* The file grew while we read it. */
+        if ((long long)cap > limit + 1) {
+          err = EFBIG;
+          break;
+        }
+        char *q = realloc(p, cap * 2);
+        if (!q) {
+          err = ENOMEM;
+          break;
+        }
+        p = q;
+        cap *= 2;
+      }
+      ssize_t r = read(fd, p + n, cap - n - 1);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        err = errno;
+      } else if (r == 0) {
+        break;
+      } else {
+        n += (size_t)r;
+      }
+    }
+    if (err) {
+      free(p);
+    } else {
+      p[n] = '\0';
+      *data = p;
+      *len = n;
+    }
+  }
+  close(fd);
+  return err;
+}
 
-int decode_check_encoding(const char *name) {
+int ng_check_encoding(const char *name) { return name && ngi_decode_check_encoding(name) == 0 ? NG_OK : NG_EUSAGE; }
+
+int ngi_decode_check_encoding(const char *name) {
   iconv_t cd = iconv_open("UTF-8", name);
   if (cd == (iconv_t)-1) return -1;
   iconv_close(cd);
@@ -36,7 +93,7 @@ static int convert(const char *from, const char *in, size_t n, buf *out, size_t 
   char *src = (char *)(uintptr_t)in;
   size_t left = n;
   while (left > 0) {
-    if (buf_reserve(out, left * 2 + 16) != 0) {
+    if (ngi_buf_reserve(out, left * 2 + 16) != 0) {
       rc = -2;
       break;
     }
@@ -55,7 +112,7 @@ static int convert(const char *from, const char *in, size_t n, buf *out, size_t 
   return rc;
 }
 
-size_t decode_clean(char *s, size_t n) {
+size_t ngi_decode_clean(char *s, size_t n) {
   /* Skip ahead to the first byte that may need work: CR, a control
    * character, DEL, or 0xC2 (which leads the C1 controls). */
   static unsigned char attention[256];
@@ -84,11 +141,11 @@ size_t decode_clean(char *s, size_t n) {
   return w;
 }
 
-int decode_bytes(const char *bytes, size_t n, const char *fallback, decoded *out, char *err, size_t errlen) {
+int ngi_decode(const char *bytes, size_t n, const char *fallback, decoded *out, char *err, size_t errlen) {
   const unsigned char *u = (const unsigned char *)bytes;
   buf b = {0};
   const char *enc = NULL;
-  int rc = DECODE_OK;
+  int rc = NGI_DECODE_OK;
   size_t bad = 0;
   out->text = NULL;
   out->len = 0;
@@ -108,44 +165,44 @@ int decode_bytes(const char *bytes, size_t n, const char *fallback, decoded *out
   if (from) {
     int c = convert(from, bytes + skip, n - skip, &b, &bad);
     if (c == -2) {
-      rc = DECODE_NOMEM;
+      rc = NGI_DECODE_NOMEM;
     } else if (c == -1) {
       snprintf(err, errlen, "invalid %s at byte %zu", from, bad + skip);
-      rc = DECODE_BAD;
+      rc = NGI_DECODE_BAD;
     } else if (memchr(b.data ? b.data : "", '\0', b.len)) {
       snprintf(err, errlen, "binary file (NUL character in %s text)", from);
-      rc = DECODE_BINARY;
+      rc = NGI_DECODE_BINARY;
     }
     enc = from;
   } else {
     if (n >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) skip = 3;
     if (memchr(bytes, '\0', n)) {
       snprintf(err, errlen, "binary file (contains NUL bytes)");
-      rc = DECODE_BINARY;
-    } else if (utf8_valid_prefix(bytes + skip, n - skip) == n - skip) {
-      if (buf_add(&b, bytes + skip, n - skip) != 0) rc = DECODE_NOMEM;
+      rc = NGI_DECODE_BINARY;
+    } else if (ngi_utf8_valid_prefix(bytes + skip, n - skip) == n - skip) {
+      if (ngi_buf_add(&b, bytes + skip, n - skip) != 0) rc = NGI_DECODE_NOMEM;
       enc = "UTF-8";
     } else {
       const char *fb = fallback ? fallback : "WINDOWS-1252";
       int c = convert(fb, bytes + skip, n - skip, &b, &bad);
       enc = fb;
       if (c == -1) {
-        buf_reset(&b);
+        ngi_buf_reset(&b);
         c = convert("ISO-8859-1", bytes + skip, n - skip, &b, &bad);
         enc = "ISO-8859-1";
       }
       if (c == -2) {
-        rc = DECODE_NOMEM;
+        rc = NGI_DECODE_NOMEM;
       } else if (c == -1) {
         snprintf(err, errlen, "cannot convert from %s at byte %zu", fb, bad);
-        rc = DECODE_BAD;
+        rc = NGI_DECODE_BAD;
       }
     }
   }
-  if (rc == DECODE_OK && b.oom) rc = DECODE_NOMEM;
-  if (rc != DECODE_OK) {
-    buf_free(&b);
-    if (rc == DECODE_NOMEM) snprintf(err, errlen, "out of memory");
+  if (rc == NGI_DECODE_OK && b.oom) rc = NGI_DECODE_NOMEM;
+  if (rc != NGI_DECODE_OK) {
+    ngi_buf_free(&b);
+    if (rc == NGI_DECODE_NOMEM) snprintf(err, errlen, "out of memory");
     return rc;
   }
   /* Converted text can still carry a BOM (U+FEFF) at its start. */
@@ -155,13 +212,13 @@ int decode_bytes(const char *bytes, size_t n, const char *fallback, decoded *out
     memmove(b.data, b.data + start, b.len - start);
     b.len -= start;
   }
-  if (!b.data && buf_reserve(&b, 0) != 0) {
+  if (!b.data && ngi_buf_reserve(&b, 0) != 0) {
     snprintf(err, errlen, "out of memory");
-    return DECODE_NOMEM;
+    return NGI_DECODE_NOMEM;
   }
-  b.len = decode_clean(b.data, b.len);
+  b.len = ngi_decode_clean(b.data, b.len);
   out->text = b.data;
   out->len = b.len;
   out->encoding = enc;
-  return DECODE_OK;
+  return NGI_DECODE_OK;
 }

@@ -13,7 +13,7 @@
 
 #include "internal.h"
 
-void feed_record_free(feed_record *r) {
+void ngi_feed_record_free(feed_record *r) {
   free(r->id);
   free(r->title);
   free(r->body);
@@ -36,7 +36,7 @@ static int take_string(json_t *obj, const char *key, char **out) {
   s[n] = '\0';
   /* A NUL inside a JSON string ("\u0000") becomes a space, as other
    * control characters do. */
-  decode_clean(s, n);
+  ngi_decode_clean(s, n);
   *out = s;
   return 0;
 }
@@ -51,7 +51,7 @@ static int has_control(const char *s) {
   return 0;
 }
 
-int feed_parse_line(const char *line, size_t n, feed_record *rec, char *err, size_t errlen) {
+int ngi_feed_parse(const char *line, size_t n, feed_record *rec, char *err, size_t errlen) {
   memset(rec, 0, sizeof *rec);
   size_t i = 0;
   while (i < n && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n')) i++;
@@ -75,7 +75,7 @@ int feed_parse_line(const char *line, size_t n, feed_record *rec, char *err, siz
     rec->id = strdup(num);
   } else if (json_is_string(id) && json_string_length(id) > 0 && json_string_length(id) <= 512 &&
              strlen(json_string_value(id)) == json_string_length(id) &&
-             utf8_valid_prefix(json_string_value(id), json_string_length(id)) == json_string_length(id) &&
+             ngi_utf8_valid_prefix(json_string_value(id), json_string_length(id)) == json_string_length(id) &&
              !has_control(json_string_value(id))) {
     rec->id = strdup(json_string_value(id));
   } else {
@@ -110,7 +110,7 @@ done:
   json_decref(obj);
   if (rc != NG_OK) {
     if (rc == NG_ESYSTEM) snprintf(err, errlen, "out of memory");
-    feed_record_free(rec);
+    ngi_feed_record_free(rec);
   }
   return rc;
 }

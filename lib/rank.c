@@ -54,7 +54,7 @@ static void rank_data_free(void *p) {
 
 static doc_sum *sum_slot(rank_data *d, long long doc) {
   size_t mask = d->cap - 1;
-  for (size_t i = (size_t)(hash_bytes(&doc, sizeof doc)) & mask;; i = (i + 1) & mask) {
+  for (size_t i = (size_t)(ngi_hash(&doc, sizeof doc)) & mask;; i = (i + 1) & mask) {
     if (d->sums[i].doc == doc || d->sums[i].doc == -1) return &d->sums[i];
   }
 }
@@ -119,7 +119,7 @@ static int pass_row(const Fts5ExtensionApi *api, Fts5Context *fts, void *ctx) {
     p->rows = rows;
     p->cap = cap;
   }
-  p->rows[p->n].doc = api->xRowid(fts) >> 20;
+  p->rows[p->n].doc = NGI_ROWID_DOC(api->xRowid(fts));
   p->rows[p->n].part = 1.0;
   p->n++;
   return SQLITE_OK;
@@ -198,15 +198,15 @@ static void nutgraf_rank(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_
   }
   double score = own;
   if (d->context > 0 && d->cap) {
-    doc_sum *s = sum_slot(d, api->xRowid(fts) >> 20);
+    doc_sum *s = sum_slot(d, NGI_ROWID_DOC(api->xRowid(fts)));
     /* The evidence of the document's other passages. */
     if (s->doc != -1 && s->sum > own_flat) score += d->context * (s->sum - own_flat);
   }
   sqlite3_result_double(ctx, -score);
 }
 
-int rank_register(sqlite3 *db) {
-  fts5_api *api = fts5_api_of(db);
+int ngi_rank_register(sqlite3 *db) {
+  fts5_api *api = ngi_fts5_api(db);
   if (!api) return SQLITE_ERROR;
   return api->xCreateFunction(api, "nutgraf_rank", NULL, nutgraf_rank, NULL);
 }

@@ -56,7 +56,7 @@ static line *split_lines(const char *text, size_t len, int first, size_t *count)
     lines[k].s = t;
     lines[k].len = (size_t)(e - t);
     /* Widths only matter up to a few hundred characters. */
-    lines[k].width = lines[k].len > 1200 ? lines[k].len : utf8_length(t, lines[k].len);
+    lines[k].width = lines[k].len > 1200 ? lines[k].len : ngi_utf8_length(t, lines[k].len);
     lines[k].indent = t > s && lines[k].len > 0;
     lines[k].number = first + (int)k;
     k++;
@@ -107,7 +107,7 @@ static int starts_upper(const char *s, size_t n) {
   unsigned char c = (unsigned char)s[0];
   if (c < 0x80) return isupper(c) || isdigit(c);
   uint32_t cp;
-  if (!utf8_decode((const unsigned char *)s, n, &cp)) return 0;
+  if (!ngi_utf8_decode((const unsigned char *)s, n, &cp)) return 0;
   if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) return 1; /* Latin-1 capitals */
   if (cp >= 0x391 && cp <= 0x3A9) return 1;             /* Greek capitals */
   if (cp >= 0x400 && cp <= 0x42F) return 1;             /* Cyrillic capitals */
@@ -196,25 +196,25 @@ static char *dup_n(const char *s, size_t n) {
 }
 
 /* Appends one passage made of lines [a, b], joined with single spaces,
- * cutting texts longer than NG_MAX_PASSAGE_BYTES at spaces (the pieces
+ * cutting texts longer than NGI_MAX_PASSAGE_BYTES at spaces (the pieces
  * after the first are paragraphs). */
 static int add_passage(article *art, const line *lines, size_t a, size_t b, int kind) {
   buf text = {0};
   for (size_t i = a; i <= b; i++) {
     if (lines[i].len == 0) continue;
-    if (text.len) buf_addc(&text, ' ');
-    buf_add(&text, lines[i].s, lines[i].len);
+    if (text.len) ngi_buf_addc(&text, ' ');
+    ngi_buf_add(&text, lines[i].s, lines[i].len);
   }
   if (text.oom) {
-    buf_free(&text);
+    ngi_buf_free(&text);
     return NG_ESYSTEM;
   }
   size_t off = 0;
   int rc = NG_OK;
   while (off < text.len) {
     size_t n = text.len - off;
-    if (n > NG_MAX_PASSAGE_BYTES) {
-      n = NG_MAX_PASSAGE_BYTES;
+    if (n > NGI_MAX_PASSAGE_BYTES) {
+      n = NGI_MAX_PASSAGE_BYTES;
       size_t cut = n;
       while (cut > n / 2 && text.data[off + cut] != ' ') cut--;
       if (text.data[off + cut] == ' ') {
@@ -223,7 +223,7 @@ static int add_passage(article *art, const line *lines, size_t a, size_t b, int 
         while (n > 0 && ((unsigned char)text.data[off + n] & 0xC0) == 0x80) n--;
       }
     }
-    if (art->npassages >= NG_MAX_PASSAGES) {
+    if (art->npassages >= NGI_MAX_PASSAGES) {
       rc = NG_EDATA;
       break;
     }
@@ -245,12 +245,12 @@ static int add_passage(article *art, const line *lines, size_t a, size_t b, int 
     p->kind = kind == NG_KIND_HEADLINE && off > 0 ? NG_KIND_PARAGRAPH : kind;
     p->first_line = lines[a].number;
     p->last_line = lines[b].number;
-    buf_add(&art->texts, text.data + off, n);
-    buf_addc(&art->texts, '\0');
+    ngi_buf_add(&art->texts, text.data + off, n);
+    ngi_buf_addc(&art->texts, '\0');
     off += n;
     while (off < text.len && text.data[off] == ' ') off++;
   }
-  buf_free(&text);
+  ngi_buf_free(&text);
   if (rc == NG_OK && art->texts.oom) rc = NG_ESYSTEM;
   return rc;
 }
@@ -368,7 +368,7 @@ static size_t wrap_width(const line *lines, size_t a, size_t n) {
   return width < 20 ? 20 : width;
 }
 
-int segment_article(const char *text, size_t len, const char *title, article *out) {
+int ngi_segment(const char *text, size_t len, const char *title, article *out) {
   memset(out, 0, sizeof *out);
   size_t n = 0;
   line *lines = split_lines(text, len, title ? 3 : 1, &n);
@@ -383,19 +383,19 @@ int segment_article(const char *text, size_t len, const char *title, article *ou
     size_t tn = strlen(title);
     for (size_t i = 0; i < tn;) {
       uint32_t cp;
-      size_t k = utf8_decode((const unsigned char *)title + i, tn - i, &cp);
+      size_t k = ngi_utf8_decode((const unsigned char *)title + i, tn - i, &cp);
       if (!k) {
-        buf_addc(&b, '?');
+        ngi_buf_addc(&b, '?');
         i++;
       } else {
         if (k == 1 && (cp < 0x20 || cp == 0x7F))
-          buf_addc(&b, ' ');
+          ngi_buf_addc(&b, ' ');
         else
-          buf_add(&b, title + i, k);
+          ngi_buf_add(&b, title + i, k);
         i += k;
       }
     }
-    clean_title = buf_detach(&b);
+    clean_title = ngi_buf_detach(&b);
     title = clean_title;
     line t = {title, strlen(title), 0, 0, 1};
     while (t.len && (t.s[0] == ' ' || t.s[0] == '\t')) t.s++, t.len--;
@@ -422,7 +422,7 @@ int segment_article(const char *text, size_t len, const char *title, article *ou
         size_t e = headline_end(lines, n, h);
         rc = add_passage(out, lines, h, e, NG_KIND_HEADLINE);
         if (rc == NG_OK) {
-          out->title = strdup(article_text(out, 0));
+          out->title = strdup(ngi_article_text(out, 0));
           if (!out->title) rc = NG_ESYSTEM;
         }
         body = e + 1;
@@ -442,7 +442,7 @@ int segment_article(const char *text, size_t len, const char *title, article *ou
   }
 
   if (rc == NG_OK && out->npassages > first_paragraph) {
-    const char *lede = article_text(out, first_paragraph);
+    const char *lede = ngi_article_text(out, first_paragraph);
     size_t dl = dateline_length(lede, out->passages[first_paragraph].len);
     if (dl) {
       out->dateline = dup_n(lede, dl);
@@ -451,17 +451,17 @@ int segment_article(const char *text, size_t len, const char *title, article *ou
   }
   if (rc == NG_OK && out->date) {
     char iso[32];
-    char *d = normalize_date(out->date, iso, sizeof iso) == 0 ? strdup(iso) : NULL;
+    char *d = ngi_date_normalize(out->date, iso, sizeof iso) == 0 ? strdup(iso) : NULL;
     free(out->date); /* a date we cannot read is left out rather than mis-sorted */
     out->date = d;
   }
   free(lines);
   free(clean_title);
-  if (rc != NG_OK) article_free(out);
+  if (rc != NG_OK) ngi_article_free(out);
   return rc;
 }
 
-void article_free(article *a) {
+void ngi_article_free(article *a) {
   free(a->title);
   free(a->dateline);
   free(a->date);
@@ -469,6 +469,6 @@ void article_free(article *a) {
   free(a->url);
   free(a->author);
   free(a->passages);
-  buf_free(&a->texts);
+  ngi_buf_free(&a->texts);
   memset(a, 0, sizeof *a);
 }

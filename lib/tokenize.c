@@ -9,13 +9,16 @@
  *    and also as the parts joined (ceasefire), colocated with its first and
  *    its last part, so "ceasefire" finds "cease-fire" and phrases around the
  *    compound still line up;
- *  - tokens longer than LEX_MAX_TOKEN bytes are cut, and tokens longer than
- *    LEX_MAX_STEMMED are not stemmed, so no input makes stemming costly;
- *  - in query mode a string that starts with LEX_VERBATIM holds stems
+ *  - tokens longer than NGI_MAX_TOKEN bytes are cut, and tokens longer than
+ *    NGI_MAX_STEMMED are not stemmed, so no input makes stemming costly;
+ *  - in query mode a string that starts with NGI_VERBATIM holds stems
  *    already computed by the query parser, used as they are.
  * The lexicon caches raw word -> stem (most words repeat, so this is faster
  * than stemming every token) and, on write handles, remembers words not yet
  * in the word table, which serves prefix expansion and "did you mean".
+ * Token streams (ngi_tokens_encode) let the indexing worker tokenize a
+ * passage ahead; the tokenizer replays a stream only for the exact text it
+ * was made from, and tokenizes anything else afresh.
  */
 #include <libstemmer.h>
 #include <stdlib.h>
@@ -23,14 +26,53 @@
 
 #include "internal.h"
 
+typedef struct lex_word {
+  char *raw, *stem;
+  size_t rawlen, stemlen;
+  int stored; /* already in the word table, or queued for it */
+} lex_word;
+
+typedef struct lex_slot {
+  uint64_t hash;
+  lex_word *word;
+} lex_slot;
+
+#define LEX_FRONT_SIZE 4096
+typedef struct lex_front {
+  uint64_t k[2]; /* the word, zero-padded (words of 16 bytes at most) */
+  unsigned char rawlen, stemlen, hits;
+  char stem[13];
+} lex_front;
+
+struct ngi_lexicon {
+  char language[32];
+  struct sb_stemmer *stemmer;
+  int apostrophes;               /* keep ' inside words (English) */
+  unsigned char ascii_fold[128]; /* ASCII word bytes folded; 0 for separators */
+  fts5_tokenizer u61;            /* the parent tokenizer */
+  Fts5Tokenizer *u61_inst;
+  lex_slot *cache; /* raw word -> lex_word */
+  size_t cache_cap, cache_count;
+  lex_front *front; /* LEX_FRONT_SIZE short frequent words */
+  lex_word **fresh; /* words not yet in the word table */
+  size_t nfresh, capfresh;
+  int record; /* note fresh words (write handles, the indexing worker) */
+  /* A token stream to replay for the next document tokenizing of exactly
+   * this text (ngi_tokens_expect). */
+  const char *expect_text;
+  int expect_len;
+  const char *replay;
+  size_t replay_len;
+};
+
 #define CHAIN_MAX 8
 #define CACHE_MAX 400000
 
 int ng_check_language(const char *language) {
-  return language && lexicon_known_language(language) == 0 ? NG_OK : NG_EUSAGE;
+  return language && ngi_lexicon_known_language(language) == 0 ? NG_OK : NG_EUSAGE;
 }
 
-int lexicon_known_language(const char *language) {
+int ngi_lexicon_known_language(const char *language) {
   struct sb_stemmer *s = sb_stemmer_new(language, "UTF_8");
   if (!s) return -1;
   sb_stemmer_delete(s);
@@ -40,7 +82,7 @@ int lexicon_known_language(const char *language) {
 /* The cache is an open-addressing table of (hash, word) slots: a lookup
  * touches one slot and the word it points to, whose raw form sits right
  * after it in memory.  It is the hot path of indexing. */
-static lex_word *cache_find(const lexicon *lx, const char *raw, size_t n, uint64_t h, size_t *slot) {
+static lex_word *cache_find(const ngi_lexicon *lx, const char *raw, size_t n, uint64_t h, size_t *slot) {
   size_t mask = lx->cache_cap - 1;
   for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
     lex_word *w = lx->cache[i].word;
@@ -51,7 +93,7 @@ static lex_word *cache_find(const lexicon *lx, const char *raw, size_t n, uint64
   }
 }
 
-static int cache_grow(lexicon *lx) {
+static int cache_grow(ngi_lexicon *lx) {
   size_t cap = lx->cache_cap ? lx->cache_cap * 2 : 256; /* a query needs few words */
   lex_slot *old = lx->cache;
   size_t oldcap = lx->cache_cap;
@@ -71,7 +113,7 @@ static int cache_grow(lexicon *lx) {
   return 0;
 }
 
-static lex_word *cache_word_hashed(lexicon *lx, const char *raw, size_t n, uint64_t h, int document) {
+static lex_word *cache_word_hashed(ngi_lexicon *lx, const char *raw, size_t n, uint64_t h, int document) {
   if ((lx->cache_count + 1) * 2 > lx->cache_cap && cache_grow(lx) != 0) return NULL;
   size_t slot;
   lex_word *w = cache_find(lx, raw, n, h, &slot);
@@ -103,20 +145,20 @@ static lex_word *cache_word_hashed(lexicon *lx, const char *raw, size_t n, uint6
       lx->capfresh = cap;
     }
     lx->fresh[lx->nfresh++] = w;
-    w->stored = 1; /* queued: store_flush_words writes it */
+    w->stored = 1; /* noted: ngi_lexicon_take_fresh hands it on */
   }
   return w;
 }
 
-static lex_word *cache_word(lexicon *lx, const char *raw, size_t n, int document) {
-  return cache_word_hashed(lx, raw, n, hash_bytes(raw, n), document);
+static lex_word *cache_word(ngi_lexicon *lx, const char *raw, size_t n, int document) {
+  return cache_word_hashed(lx, raw, n, ngi_hash(raw, n), document);
 }
 
 /* The stem of a token, through the front cache: a small direct-mapped
  * table holding short frequent words and their stems inline, so that most
  * tokens cost one cache line and no pointer chase.  A word enters it only
  * once it needs no more recording. */
-static const char *stem_of(lexicon *lx, const char *raw, size_t n, int padded, int document, size_t *stemlen) {
+static const char *stem_of(ngi_lexicon *lx, const char *raw, size_t n, int padded, int document, size_t *stemlen) {
   lex_front *f = NULL;
   uint64_t k[2] = {0, 0};
   /* The front cache pays off over documents, not over a query's words. */
@@ -154,14 +196,14 @@ static const char *stem_of(lexicon *lx, const char *raw, size_t n, int padded, i
   return w->stem;
 }
 
-const char *lexicon_stem(lexicon *lx, const char *raw, size_t n, size_t *stemlen) {
+const char *ngi_lexicon_stem(ngi_lexicon *lx, const char *raw, size_t n, size_t *stemlen) {
   lex_word *w = cache_word(lx, raw, n, 0);
   if (!w) return NULL;
   *stemlen = w->stemlen;
   return w->stem;
 }
 
-static void cache_clear(lexicon *lx) {
+static void cache_clear(ngi_lexicon *lx) {
   if (lx->front) memset(lx->front, 0, LEX_FRONT_SIZE * sizeof *lx->front);
   for (size_t i = 0; i < lx->cache_cap; i++) free(lx->cache[i].word);
   free(lx->cache);
@@ -169,7 +211,7 @@ static void cache_clear(lexicon *lx) {
   lx->cache_cap = lx->cache_count = 0;
 }
 
-void lexicon_forget(lexicon *lx) {
+void ngi_lexicon_forget(ngi_lexicon *lx) {
   if (lx->cache_count < CACHE_MAX) return;
   cache_clear(lx);
   lx->nfresh = 0;
@@ -178,14 +220,14 @@ void lexicon_forget(lexicon *lx) {
 /* ------------------------------------------------------------------ */
 
 typedef struct part {
-  char stem[LEX_MAX_TOKEN + 1];
-  char raw[LEX_MAX_TOKEN + 1];
+  char stem[NGI_MAX_TOKEN + 1];
+  char raw[NGI_MAX_TOKEN + 1];
   size_t stemlen, rawlen;
   int start, end;
 } part;
 
 typedef struct tok_state {
-  lexicon *lx;
+  ngi_lexicon *lx;
   int document; /* document tokenizing: join compounds, record words */
   int aux;      /* for snippets: only positions and offsets matter */
   int prefix;   /* an FTS5 prefix query: do not stem */
@@ -226,13 +268,13 @@ static int flush_chain(tok_state *ts) {
   ts->nchain = 0;
   if (n == 0) return rc;
   if (n == 1) return emit(ts, 0, ts->chain[0].stem, ts->chain[0].stemlen, ts->chain[0].start, ts->chain[0].end);
-  char joined[LEX_MAX_TOKEN + 1];
+  char joined[NGI_MAX_TOKEN + 1];
   size_t jl = 0;
-  for (size_t i = 0; i < n && jl < LEX_MAX_TOKEN; i++) {
+  for (size_t i = 0; i < n && jl < NGI_MAX_TOKEN; i++) {
     const char *r = ts->chain[i].raw;
     size_t k = ts->chain[i].rawlen;
-    if (jl + k > LEX_MAX_TOKEN) {
-      k = LEX_MAX_TOKEN - jl;
+    if (jl + k > NGI_MAX_TOKEN) {
+      k = NGI_MAX_TOKEN - jl;
       while (k > 0 && ((unsigned char)r[k] & 0xC0) == 0x80) k--;
     }
     memcpy(joined + jl, r, k);
@@ -240,7 +282,7 @@ static int flush_chain(tok_state *ts) {
   }
   const char *js = joined;
   size_t jsl = jl;
-  if (jl <= LEX_MAX_STEMMED) {
+  if (jl <= NGI_MAX_STEMMED) {
     lex_word *w = cache_word(ts->lx, joined, jl, ts->document);
     if (!w) return SQLITE_NOMEM;
     js = w->stem;
@@ -258,14 +300,14 @@ static int flush_chain(tok_state *ts) {
  * to be short enough and free of apostrophes, and is zero-padded to 16
  * bytes (the ASCII path of run_parent makes them so). */
 static int take_token(tok_state *ts, const char *tok, int ntok, int start, int end, int clean) {
-  lexicon *lx = ts->lx;
-  char word[LEX_MAX_TOKEN + 8];
+  ngi_lexicon *lx = ts->lx;
+  char word[NGI_MAX_TOKEN + 8];
   const char *raw = tok;
   size_t rawlen = (size_t)ntok;
   /* Most tokens are short and plain: use them in place.  Others are cut at
-   * LEX_MAX_TOKEN (on a character boundary), and English apostrophes
+   * NGI_MAX_TOKEN (on a character boundary), and English apostrophes
    * (U+2018, U+2019, U+02BC) become '. */
-  int plain = clean || ntok <= LEX_MAX_TOKEN;
+  int plain = clean || ntok <= NGI_MAX_TOKEN;
   for (int i = 0; plain && !clean && i < ntok; i++) {
     unsigned char c = (unsigned char)tok[i];
     plain = c != '\'' && c != 0xE2 && c != 0xCA;
@@ -280,10 +322,10 @@ static int take_token(tok_state *ts, const char *tok, int ntok, int start, int e
                                             ((unsigned char)tok[i + 2] == 0x98 || (unsigned char)tok[i + 2] == 0x99)) ||
                                            (len == 2 && c == 0xCA && (unsigned char)tok[i + 1] == 0xBC));
       if (apostrophe) {
-        if (n + 1 > LEX_MAX_TOKEN) break;
+        if (n + 1 > NGI_MAX_TOKEN) break;
         word[n++] = '\'';
       } else {
-        if (n + (size_t)len > LEX_MAX_TOKEN) break;
+        if (n + (size_t)len > NGI_MAX_TOKEN) break;
         memcpy(word + n, tok + i, (size_t)len);
         n += (size_t)len;
       }
@@ -302,7 +344,7 @@ static int take_token(tok_state *ts, const char *tok, int ntok, int start, int e
   /* snippet() and highlight() map token positions to offsets and never
    * look at a token's text: stemming would be wasted there. */
   if (ts->aux) return emit(ts, 0, raw, rawlen, start, end);
-  if (!ts->prefix && rawlen <= LEX_MAX_STEMMED) {
+  if (!ts->prefix && rawlen <= NGI_MAX_STEMMED) {
     stem = stem_of(lx, raw, rawlen, clean, ts->document, &stemlen);
     if (!stem) return SQLITE_NOMEM;
   }
@@ -343,14 +385,14 @@ static int on_token(void *ctx, int tflags, const char *tok, int ntok, int start,
  * case and removes diacritics.  The result is what unicode61 alone would
  * give, since an ASCII separator separates for unicode61 too, at a fraction
  * of the cost on the mostly-ASCII text of English news. */
-static int run_parent(lexicon *lx, tok_state *ts, const char *text, int n) {
+static int run_parent(ngi_lexicon *lx, tok_state *ts, const char *text, int n) {
   ts->text = text;
   ts->ntext = n;
   const unsigned char *u = (const unsigned char *)text;
   const unsigned char *fold = lx->ascii_fold;
   int flags = ts->document ? FTS5_TOKENIZE_DOCUMENT : FTS5_TOKENIZE_QUERY;
   int rc = SQLITE_OK;
-  uint64_t folded64[(LEX_MAX_TOKEN + 16) / 8 + 1];
+  uint64_t folded64[(NGI_MAX_TOKEN + 16) / 8 + 1];
   char *folded = (char *)folded64;
   for (int i = 0; i < n && rc == SQLITE_OK;) {
     while (i < n && u[i] < 0x80 && !fold[u[i]]) i++;
@@ -360,7 +402,7 @@ static int run_parent(lexicon *lx, tok_state *ts, const char *text, int n) {
     for (; i < n; i++) {
       unsigned char c = u[i];
       if (c >= 0x80 || !fold[c]) break;
-      if (k < LEX_MAX_TOKEN) folded[k++] = (char)fold[c];
+      if (k < NGI_MAX_TOKEN) folded[k++] = (char)fold[c];
       apostrophe |= c == '\'';
     }
     if (i < n && u[i] >= 0x80) {
@@ -368,31 +410,62 @@ static int run_parent(lexicon *lx, tok_state *ts, const char *text, int n) {
       ts->base = start;
       rc = lx->u61.xTokenize(lx->u61_inst, ts, flags, text + start, i - start, on_token);
     } else {
-      rc = take_token(ts, folded, k, start, i, !apostrophe && i - start <= LEX_MAX_TOKEN);
+      rc = take_token(ts, folded, k, start, i, !apostrophe && i - start <= NGI_MAX_TOKEN);
     }
   }
   if (rc == SQLITE_OK && ts->document) rc = flush_chain(ts);
   return rc;
 }
 
-int lexicon_stream(lexicon *lx, const char *text, int n, void *ctx,
-                   int (*xToken)(void *, int, const char *, int, int, int)) {
+/* The stream record of one token: flags, stem length, offsets, stem. */
+static int stream_token(void *ctx, int tflags, const char *tok, int n, int start, int end) {
+  buf *b = ctx;
+  unsigned char head[2] = {(unsigned char)tflags, (unsigned char)n};
+  int32_t offsets[2] = {start, end};
+  ngi_buf_add(b, (const char *)head, 2);
+  ngi_buf_add(b, (const char *)offsets, sizeof offsets);
+  ngi_buf_add(b, tok, (size_t)n);
+  return b->oom ? SQLITE_NOMEM : SQLITE_OK;
+}
+
+#define STREAM_HEAD 10 /* flags, stem length, two 32-bit offsets */
+
+int ngi_tokens_encode(ngi_lexicon *lx, const char *text, int n, buf *out) {
   tok_state ts;
   memset(&ts, 0, sizeof ts);
   ts.lx = lx;
   ts.document = 1;
-  ts.fts_ctx = ctx;
-  ts.xToken = xToken;
+  ts.fts_ctx = out;
+  ts.xToken = stream_token;
   return run_parent(lx, &ts, text, n);
 }
 
-void lexicon_replay(lexicon *lx, const char *stream, size_t len, int text_len) {
-  lx->replay = stream;
-  lx->replay_len = len;
-  lx->replay_text_len = text_len;
+void ngi_tokens_expect(ngi_lexicon *lx, const char *text, int n, const char *stream, size_t len) {
+  lx->expect_text = text;
+  lx->expect_len = text ? n : 0;
+  lx->replay = text ? stream : NULL;
+  lx->replay_len = text ? len : 0;
 }
 
-int lexicon_tokenize(lexicon *lx, const char *text, int n, void *ctx, lex_token_fn fn) {
+/* Replays the expected stream when FTS5 asks for the very text it was made
+ * from: same length and same bytes (the pointer is usually the same, as
+ * the passage is bound without a copy).  1 when it replayed. */
+static int replay(ngi_lexicon *lx, void *ctx, const char *text, int n,
+                  int (*xToken)(void *, int, const char *, int, int, int), int *rc) {
+  if (!lx->replay || n != lx->expect_len || (text != lx->expect_text && memcmp(text, lx->expect_text, (size_t)n) != 0))
+    return 0;
+  *rc = SQLITE_OK;
+  for (size_t i = 0; i + STREAM_HEAD <= lx->replay_len && *rc == SQLITE_OK;) {
+    const unsigned char *r = (const unsigned char *)lx->replay + i;
+    int32_t offsets[2];
+    memcpy(offsets, r + 2, sizeof offsets);
+    *rc = xToken(ctx, r[0], (const char *)r + STREAM_HEAD, r[1], offsets[0], offsets[1]);
+    i += STREAM_HEAD + r[1];
+  }
+  return 1;
+}
+
+int ngi_tokenize(ngi_lexicon *lx, const char *text, int n, void *ctx, lex_token_fn fn) {
   tok_state ts;
   memset(&ts, 0, sizeof ts);
   ts.lx = lx;
@@ -405,11 +478,11 @@ int lexicon_tokenize(lexicon *lx, const char *text, int n, void *ctx, lex_token_
 /* The FTS5 module */
 
 typedef struct ng_tokenizer {
-  lexicon *lx;
+  ngi_lexicon *lx;
 } ng_tokenizer;
 
 static int tok_create(void *ctx, const char **args, int nargs, Fts5Tokenizer **out) {
-  lexicon *lx = ctx;
+  ngi_lexicon *lx = ctx;
   *out = NULL;
   if (nargs >= 1 && strcmp(args[0], lx->language) != 0) return SQLITE_ERROR;
   ng_tokenizer *t = malloc(sizeof *t);
@@ -423,21 +496,11 @@ static void tok_delete(Fts5Tokenizer *t) { free(t); }
 
 static int tok_tokenize(Fts5Tokenizer *tok, void *ctx, int flags, const char *text, int n,
                         int (*xToken)(void *, int, const char *, int, int, int)) {
-  lexicon *lx = ((ng_tokenizer *)tok)->lx;
-  if ((flags & FTS5_TOKENIZE_DOCUMENT) && lx->replay && n == lx->replay_text_len) {
-    /* Tokens a worker computed for this very text (prepare.c). */
-    int rc = SQLITE_OK;
-    for (size_t i = 0; i + 10 <= lx->replay_len && rc == SQLITE_OK;) {
-      const unsigned char *r = (const unsigned char *)lx->replay + i;
-      int32_t offsets[2];
-      memcpy(offsets, r + 2, sizeof offsets);
-      rc = xToken(ctx, r[0], (const char *)r + 10, r[1], offsets[0], offsets[1]);
-      i += 10 + r[1];
-    }
-    return rc;
-  }
-  if ((flags & FTS5_TOKENIZE_QUERY) && n > 0 && text[0] == LEX_VERBATIM) {
-    int rc = SQLITE_OK;
+  ngi_lexicon *lx = ((ng_tokenizer *)tok)->lx;
+  int rc = SQLITE_OK;
+  /* Tokens a worker computed for this very text (pipeline.c). */
+  if ((flags & FTS5_TOKENIZE_DOCUMENT) && replay(lx, ctx, text, n, xToken, &rc)) return rc;
+  if ((flags & FTS5_TOKENIZE_QUERY) && n > 0 && text[0] == NGI_VERBATIM) {
     for (int i = 1; i < n && rc == SQLITE_OK;) {
       while (i < n && text[i] == ' ') i++;
       int s = i;
@@ -460,7 +523,7 @@ static int tok_tokenize(Fts5Tokenizer *tok, void *ctx, int flags, const char *te
   return run_parent(lx, &ts, text, n);
 }
 
-fts5_api *fts5_api_of(sqlite3 *db) {
+fts5_api *ngi_fts5_api(sqlite3 *db) {
   fts5_api *api = NULL;
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK) return NULL;
@@ -470,10 +533,17 @@ fts5_api *fts5_api_of(sqlite3 *db) {
   return api;
 }
 
-int lexicon_init(lexicon *lx, sqlite3 *db, const char *language, char *err, size_t errlen) {
-  memset(lx, 0, sizeof *lx);
+int ngi_lexicon_new(ngi_lexicon **out, sqlite3 *db, const char *language, int record, char *err, size_t errlen) {
+  *out = NULL;
+  ngi_lexicon *lx = calloc(1, sizeof *lx);
+  if (!lx) {
+    snprintf(err, errlen, "out of memory");
+    return NG_ESYSTEM;
+  }
+  lx->record = record;
   if (strlen(language) >= sizeof lx->language) {
     snprintf(err, errlen, "unknown language '%.40s'", language);
+    ngi_lexicon_free(lx);
     return NG_EUSAGE;
   }
   snprintf(lx->language, sizeof lx->language, "%s", language);
@@ -482,7 +552,7 @@ int lexicon_init(lexicon *lx, sqlite3 *db, const char *language, char *err, size
     char list[1024];
     ng_languages(list, sizeof list);
     snprintf(err, errlen, "unknown language '%s' (known: %s)", language, list);
-    lexicon_free(lx);
+    ngi_lexicon_free(lx);
     return NG_EUSAGE;
   }
   lx->apostrophes = strcmp(language, "english") == 0 || strcmp(language, "en") == 0 || strcmp(language, "porter") == 0;
@@ -490,11 +560,11 @@ int lexicon_init(lexicon *lx, sqlite3 *db, const char *language, char *err, size
     int keep = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c == '\'' && lx->apostrophes);
     lx->ascii_fold[c] = (unsigned char)(keep ? c : (c >= 'A' && c <= 'Z') ? c + 32 : 0);
   }
-  fts5_api *api = fts5_api_of(db);
+  fts5_api *api = ngi_fts5_api(db);
   void *u61ctx = NULL;
   if (!api || api->xFindTokenizer(api, "unicode61", &u61ctx, &lx->u61) != SQLITE_OK) {
     snprintf(err, errlen, "this SQLite has no FTS5");
-    lexicon_free(lx);
+    ngi_lexicon_free(lx);
     return NG_ESYSTEM;
   }
   const char *args_en[] = {"remove_diacritics", "2", "tokenchars", "'\xE2\x80\x98\xE2\x80\x99"};
@@ -507,38 +577,48 @@ int lexicon_init(lexicon *lx, sqlite3 *db, const char *language, char *err, size
   }
   if (rc != SQLITE_OK) {
     snprintf(err, errlen, "cannot set up the tokenizer: %s", sqlite3_errstr(rc));
-    lexicon_free(lx);
+    ngi_lexicon_free(lx);
     return NG_ESYSTEM;
   }
+  *out = lx;
   return NG_OK;
 }
 
-void lexicon_unstore(lexicon *lx) {
+void ngi_lexicon_unstore(ngi_lexicon *lx) {
   for (size_t i = 0; i < lx->nfresh; i++) lx->fresh[i]->stored = 0;
   lx->nfresh = 0;
   if (lx->front) memset(lx->front, 0, LEX_FRONT_SIZE * sizeof *lx->front);
 }
 
-void lexicon_free(lexicon *lx) {
+void ngi_lexicon_free(ngi_lexicon *lx) {
+  if (!lx) return;
   if (lx->u61_inst) lx->u61.xDelete(lx->u61_inst);
-  lx->u61_inst = NULL;
   sb_stemmer_delete(lx->stemmer);
-  lx->stemmer = NULL;
   cache_clear(lx);
   free(lx->front);
-  lx->front = NULL;
   free(lx->fresh);
-  lx->fresh = NULL;
-  lx->nfresh = lx->capfresh = 0;
+  free(lx);
+}
+
+const char *ngi_lexicon_language(const ngi_lexicon *lx) { return lx->language; }
+
+int ngi_lexicon_take_fresh(ngi_lexicon *lx, buf *pairs) {
+  for (size_t i = 0; i < lx->nfresh; i++) {
+    ngi_buf_add(pairs, lx->fresh[i]->raw, lx->fresh[i]->rawlen + 1);
+    ngi_buf_add(pairs, lx->fresh[i]->stem, lx->fresh[i]->stemlen + 1);
+  }
+  if (pairs->oom) return NG_ESYSTEM;
+  lx->nfresh = 0; /* they stay marked stored: queued for the word table */
+  return NG_OK;
 }
 
 void ng_languages(char *out, size_t n) {
   buf b = {0};
   const char **list = sb_stemmer_list();
   for (int i = 0; list[i]; i++) {
-    if (i) buf_addc(&b, ' ');
-    buf_adds(&b, list[i]);
+    if (i) ngi_buf_addc(&b, ' ');
+    ngi_buf_adds(&b, list[i]);
   }
   snprintf(out, n, "%s", b.data ? b.data : "");
-  buf_free(&b);
+  ngi_buf_free(&b);
 }

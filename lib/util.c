@@ -7,31 +7,27 @@
  * its load under 1/2.  The UTF-8 decoder is strict (no overlongs, no
  * surrogates), because everything stored must be valid UTF-8.
  */
-#define _XOPEN_SOURCE 700
-#define _DEFAULT_SOURCE /* timegm */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
 
-void buf_free(buf *b) {
+void ngi_buf_free(buf *b) {
   free(b->data);
   b->data = NULL;
   b->len = b->cap = 0;
   b->oom = 0;
 }
 
-void buf_reset(buf *b) {
+void ngi_buf_reset(buf *b) {
   b->len = 0;
   b->oom = 0;
   if (b->data) b->data[0] = '\0';
 }
 
-int buf_reserve(buf *b, size_t extra) {
+int ngi_buf_reserve(buf *b, size_t extra) {
   if (b->oom) return -1;
   if (b->len + extra + 1 <= b->cap) return 0;
   size_t cap = b->cap ? b->cap : 64;
@@ -52,24 +48,24 @@ int buf_reserve(buf *b, size_t extra) {
   return 0;
 }
 
-int buf_add(buf *b, const char *s, size_t n) {
-  if (buf_reserve(b, n) != 0) return -1;
+int ngi_buf_add(buf *b, const char *s, size_t n) {
+  if (ngi_buf_reserve(b, n) != 0) return -1;
   if (n) memcpy(b->data + b->len, s, n);
   b->len += n;
   b->data[b->len] = '\0';
   return 0;
 }
 
-int buf_adds(buf *b, const char *s) { return buf_add(b, s, strlen(s)); }
+int ngi_buf_adds(buf *b, const char *s) { return ngi_buf_add(b, s, strlen(s)); }
 
-int buf_addc(buf *b, char c) { return buf_add(b, &c, 1); }
+int ngi_buf_addc(buf *b, char c) { return ngi_buf_add(b, &c, 1); }
 
-int buf_printf(buf *b, const char *fmt, ...) {
+int ngi_buf_printf(buf *b, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   int n = vsnprintf(NULL, 0, fmt, ap);
   va_end(ap);
-  if (n < 0 || buf_reserve(b, (size_t)n) != 0) return -1;
+  if (n < 0 || ngi_buf_reserve(b, (size_t)n) != 0) return -1;
   va_start(ap, fmt);
   vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
   va_end(ap);
@@ -77,7 +73,7 @@ int buf_printf(buf *b, const char *fmt, ...) {
   return 0;
 }
 
-char *buf_detach(buf *b) {
+char *ngi_buf_detach(buf *b) {
   char *p = b->data;
   if (!p) p = calloc(1, 1);
   b->data = NULL;
@@ -89,7 +85,7 @@ char *buf_detach(buf *b) {
 /* A 64-bit hash that reads 8 bytes a step (multiply and rotate, with a
  * final avalanche), for map keys and content hashes.  Not cryptographic:
  * it only has to notice a changed file and spread keys. */
-uint64_t hash_bytes(const void *data, size_t n) {
+uint64_t ngi_hash(const void *data, size_t n) {
   const unsigned char *p = data;
   const uint64_t m1 = 0x9E3779B97F4A7C15ULL, m2 = 0xFF51AFD7ED558CCDULL;
   uint64_t h = m1 ^ (n * m2);
@@ -124,9 +120,9 @@ static strmap_slot *find_slot(const strmap *m, const char *key, size_t klen, uin
   }
 }
 
-void *strmap_get(const strmap *m, const char *key, size_t klen) {
+void *ngi_map_get(const strmap *m, const char *key, size_t klen) {
   if (!m->cap) return NULL;
-  strmap_slot *s = find_slot(m, key, klen, hash_bytes(key, klen));
+  strmap_slot *s = find_slot(m, key, klen, ngi_hash(key, klen));
   return s->key ? s->value : NULL;
 }
 
@@ -144,9 +140,9 @@ static int grow(strmap *m) {
   return 0;
 }
 
-int strmap_put(strmap *m, const char *key, size_t klen, void *value) {
+int ngi_map_put(strmap *m, const char *key, size_t klen, void *value) {
   if ((m->count + 1) * 2 > m->cap && grow(m) != 0) return -1;
-  uint64_t h = hash_bytes(key, klen);
+  uint64_t h = ngi_hash(key, klen);
   strmap_slot *s = find_slot(m, key, klen, h);
   if (s->key) {
     s->value = value;
@@ -164,7 +160,7 @@ int strmap_put(strmap *m, const char *key, size_t klen, void *value) {
   return 0;
 }
 
-void strmap_clear(strmap *m, void (*free_value)(void *)) {
+void ngi_map_clear(strmap *m, void (*free_value)(void *)) {
   for (size_t i = 0; i < m->cap; i++) {
     if (!m->slots[i].key) continue;
     free(m->slots[i].key);
@@ -175,7 +171,7 @@ void strmap_clear(strmap *m, void (*free_value)(void *)) {
   m->cap = m->count = 0;
 }
 
-size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
+size_t ngi_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
   if (n == 0) return 0;
   unsigned c = s[0];
   if (c < 0x80) {
@@ -209,7 +205,7 @@ size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
   return len;
 }
 
-size_t utf8_valid_prefix(const char *s, size_t n) {
+size_t ngi_utf8_valid_prefix(const char *s, size_t n) {
   const unsigned char *p = (const unsigned char *)s;
   size_t i = 0;
   while (i < n) {
@@ -218,14 +214,14 @@ size_t utf8_valid_prefix(const char *s, size_t n) {
       continue;
     }
     uint32_t cp;
-    size_t k = utf8_decode(p + i, n - i, &cp);
+    size_t k = ngi_utf8_decode(p + i, n - i, &cp);
     if (!k) break;
     i += k;
   }
   return i;
 }
 
-size_t utf8_length(const char *s, size_t n) {
+size_t ngi_utf8_length(const char *s, size_t n) {
   size_t count = 0;
   for (size_t i = 0; i < n; i++) {
     if (((unsigned char)s[i] & 0xC0) != 0x80) count++;
@@ -233,7 +229,7 @@ size_t utf8_length(const char *s, size_t n) {
   return count;
 }
 
-int buf_add_utf8(buf *b, uint32_t cp) {
+int ngi_buf_add_utf8(buf *b, uint32_t cp) {
   char out[4];
   size_t n;
   if (cp < 0x80) {
@@ -255,83 +251,21 @@ int buf_add_utf8(buf *b, uint32_t cp) {
     out[3] = (char)(0x80 | (cp & 0x3F));
     n = 4;
   }
-  return buf_add(b, out, n);
+  return ngi_buf_add(b, out, n);
 }
 
-/* The date forms news feeds and header blocks use, most specific first. */
-static const char *const date_formats[] = {
-    "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d",  "%Y/%m/%d",  "%a, %d %b %Y %H:%M:%S",
-    "%d %b %Y %H:%M:%S", "%a, %d %b %Y",      "%d %B %Y",       "%B %d, %Y", "%b %d, %Y", "%d %b %Y",
-    "%A %d %B %Y",       "%A, %d %B %Y",      "%A, %B %d, %Y",  NULL};
-
-/* Reads a zone after a time: Z, UTC, GMT, +hh, +hhmm, +hh:mm (and -).
- * Returns 1 and the offset east of UTC in seconds, or 0 when there is
- * none; -1 when what follows is not a zone. */
-static int read_zone(const char *s, long *offset) {
-  while (*s == ' ') s++;
-  *offset = 0;
-  if (!*s) return 0;
-  if (!strcmp(s, "Z") || !strcmp(s, "UTC") || !strcmp(s, "GMT")) return 1;
-  if (*s != '+' && *s != '-') return -1;
-  int sign = *s++ == '-' ? -1 : 1;
-  int digits[4], nd = 0;
-  for (; *s && nd < 4; s++) {
-    if (*s == ':' && nd == 2) continue;
-    if (*s < '0' || *s > '9') return -1;
-    digits[nd++] = *s - '0';
-  }
-  if (*s || (nd != 2 && nd != 4)) return -1;
-  long h = digits[0] * 10 + digits[1], m = nd == 4 ? digits[2] * 10 + digits[3] : 0;
-  *offset = sign * (h * 3600 + m * 60);
-  return 1;
-}
-
-int normalize_date(const char *text, char *out, size_t n) {
-  while (isspace((unsigned char)*text)) text++;
-  for (int i = 0; date_formats[i]; i++) {
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *end = strptime(text, date_formats[i], &tm);
-    if (!end) continue;
-    int has_time = strchr(date_formats[i], 'H') != NULL;
-    /* A fraction of a second is dropped; a zone turns the time into UTC. */
-    if (has_time && *end == '.') {
-      end++;
-      while (*end >= '0' && *end <= '9') end++;
-    }
-    long offset = 0;
-    int zone = has_time ? read_zone(end, &offset) : (*end ? -1 : 0);
-    if (zone < 0) continue;
-    if (tm.tm_year < 1000 - 1900 || tm.tm_year > 9999 - 1900) continue;
-    if (!has_time) {
-      snprintf(out, n, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-    } else if (zone) {
-      time_t t = timegm(&tm) - offset;
-      struct tm utc;
-      gmtime_r(&t, &utc);
-      snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
-               utc.tm_min, utc.tm_sec);
-    } else {
-      snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-               tm.tm_min, tm.tm_sec);
-    }
-    return 0;
-  }
-  return -1;
-}
-
-char *clean_path(const char *path) {
+char *ngi_clean_path(const char *path) {
   buf in = {0}, out = {0};
   if (path[0] != '/') {
     char *cwd = getcwd(NULL, 0);
     if (!cwd) return NULL;
-    buf_adds(&in, cwd);
-    buf_addc(&in, '/');
+    ngi_buf_adds(&in, cwd);
+    ngi_buf_addc(&in, '/');
     free(cwd);
   }
-  buf_adds(&in, path);
+  ngi_buf_adds(&in, path);
   if (in.oom) {
-    buf_free(&in);
+    ngi_buf_free(&in);
     return NULL;
   }
   /* Walk the components, keeping a stack in out. */
@@ -348,28 +282,16 @@ char *clean_path(const char *path) {
       if (out.data) out.data[out.len] = '\0';
       continue;
     }
-    buf_addc(&out, '/');
-    buf_add(&out, start, n);
+    ngi_buf_addc(&out, '/');
+    ngi_buf_add(&out, start, n);
   }
-  buf_free(&in);
-  if (out.len == 0) buf_addc(&out, '/');
+  ngi_buf_free(&in);
+  if (out.len == 0) ngi_buf_addc(&out, '/');
   if (out.oom) {
-    buf_free(&out);
+    ngi_buf_free(&out);
     return NULL;
   }
-  return buf_detach(&out);
-}
-
-int ng_exit_status(int rc) {
-  switch (rc) {
-    case NG_OK:
-    case NG_ROW:
-    case NG_DONE: return 0;
-    case NG_EUSAGE: return 2;
-    case NG_EDATA: return 3;
-    case NG_EBUSY: return 75;
-    default: return 4;
-  }
+  return ngi_buf_detach(&out);
 }
 
 char *ng_display_string(const char *s) {
@@ -378,20 +300,30 @@ char *ng_display_string(const char *s) {
   for (size_t i = 0; i < n;) {
     unsigned char c = (unsigned char)s[i];
     uint32_t cp = 0;
-    size_t k = c < 0x80 ? 1 : utf8_decode((const unsigned char *)s + i, n - i, &cp);
+    size_t k = c < 0x80 ? 1 : ngi_utf8_decode((const unsigned char *)s + i, n - i, &cp);
     if (c == '\n')
-      buf_adds(&b, "\\n");
+      ngi_buf_adds(&b, "\\n");
     else if (c == '\t')
-      buf_adds(&b, "\\t");
+      ngi_buf_adds(&b, "\\t");
     else if (c == '\\')
-      buf_adds(&b, "\\\\");
+      ngi_buf_adds(&b, "\\\\");
     else if (c < 0x20 || c == 0x7F || k == 0 || (k == 2 && cp >= 0x80 && cp <= 0x9F)) {
-      buf_printf(&b, "\\x%02X", c);
+      ngi_buf_printf(&b, "\\x%02X", c);
       k = 1;
     } else {
-      buf_add(&b, s + i, k);
+      ngi_buf_add(&b, s + i, k);
     }
     i += k ? k : 1;
   }
-  return b.oom ? (buf_free(&b), NULL) : buf_detach(&b);
+  return b.oom ? (ngi_buf_free(&b), NULL) : ngi_buf_detach(&b);
+}
+
+char *ngi_strdup_n(const char *s, size_t n) {
+  if (!s) return NULL;
+  char *p = malloc(n + 1);
+  if (p) {
+    memcpy(p, s, n);
+    p[n] = '\0';
+  }
+  return p;
 }

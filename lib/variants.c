@@ -29,19 +29,19 @@ typedef struct pending {
   size_t nforms;
 } pending;
 
-struct variants {
+struct ngi_variants {
   strmap index; /* key -> group number + 1 */
   group *groups;
   size_t ngroups, cap;
   size_t maxlen;
-  lexicon *lx;
+  ngi_lexicon *lx;
   pending *pending;
   size_t npending, cappending;
 };
 
-variants *variants_new(void) { return calloc(1, sizeof(variants)); }
+ngi_variants *ngi_variants_new(void) { return calloc(1, sizeof(ngi_variants)); }
 
-void variants_free(variants *v) {
+void ngi_variants_free(ngi_variants *v) {
   if (!v) return;
   for (size_t g = 0; g < v->ngroups; g++) {
     for (size_t i = 0; i < v->groups[g].n; i++) {
@@ -52,7 +52,7 @@ void variants_free(variants *v) {
     free(v->groups[g].forms);
   }
   free(v->groups);
-  strmap_clear(&v->index, NULL);
+  ngi_map_clear(&v->index, NULL);
   for (size_t i = 0; i < v->npending; i++) {
     free(v->pending[i].text);
     free(v->pending[i].letters);
@@ -61,20 +61,20 @@ void variants_free(variants *v) {
   free(v);
 }
 
-static int compile_waiting(variants *v, const char *letters, size_t n);
+static int compile_waiting(ngi_variants *v, const char *letters, size_t n);
 
-int variants_lookup(variants *v, const char *key) {
+int ngi_variants_lookup(ngi_variants *v, const char *key) {
   if (!v) return -1;
   size_t first = strcspn(key, " ");
   compile_waiting(v, key, first < 3 ? first : 3);
-  void *p = strmap_get(&v->index, key, strlen(key));
+  void *p = ngi_map_get(&v->index, key, strlen(key));
   return p ? (int)((intptr_t)p - 1) : -1;
 }
 
-size_t variants_group_size(const variants *v, int g) { return v->groups[g].n; }
-const char *variants_member_key(const variants *v, int g, size_t i) { return v->groups[g].keys[i]; }
-const char *variants_member_form(const variants *v, int g, size_t i) { return v->groups[g].forms[i]; }
-size_t variants_max_len(const variants *v) { return v ? v->maxlen : 0; }
+size_t ngi_variants_group_size(const ngi_variants *v, int g) { return v->groups[g].n; }
+const char *ngi_variants_member_key(const ngi_variants *v, int g, size_t i) { return v->groups[g].keys[i]; }
+const char *ngi_variants_member_form(const ngi_variants *v, int g, size_t i) { return v->groups[g].forms[i]; }
+size_t ngi_variants_max_len(const ngi_variants *v) { return v ? v->maxlen : 0; }
 
 typedef struct key_state {
   buf key;
@@ -83,13 +83,13 @@ typedef struct key_state {
 
 static int key_token(void *ctx, const lex_token *t) {
   key_state *k = ctx;
-  if (k->key.len) buf_addc(&k->key, ' ');
-  buf_add(&k->key, t->stem, t->stemlen);
+  if (k->key.len) ngi_buf_addc(&k->key, ' ');
+  ngi_buf_add(&k->key, t->stem, t->stemlen);
   k->count++;
   return 0;
 }
 
-static int add_member(variants *v, size_t g, const char *key, const char *form, size_t formlen) {
+static int add_member(ngi_variants *v, size_t g, const char *key, const char *form, size_t formlen) {
   group *gr = &v->groups[g];
   for (size_t i = 0; i < gr->n; i++) {
     if (strcmp(gr->keys[i], key) == 0) return 0;
@@ -115,11 +115,11 @@ static int add_member(variants *v, size_t g, const char *key, const char *form, 
   gr->keys[gr->n] = kc;
   gr->forms[gr->n] = fc;
   gr->n++;
-  return strmap_put(&v->index, key, strlen(key), (void *)(intptr_t)(g + 1));
+  return ngi_map_put(&v->index, key, strlen(key), (void *)(intptr_t)(g + 1));
 }
 
 /* Moves every member of group from into group to; from is left empty. */
-static int merge(variants *v, size_t to, size_t from) {
+static int merge(ngi_variants *v, size_t to, size_t from) {
   group *f = &v->groups[from];
   for (size_t i = 0; i < f->n; i++) {
     if (add_member(v, to, f->keys[i], f->forms[i], strlen(f->forms[i])) != 0) return NG_ESYSTEM;
@@ -171,7 +171,7 @@ static int each_form(const char *line, size_t len, void *ctx, int (*fn)(void *, 
 enum { MAX_FORMS = 64 };
 
 typedef struct line_forms {
-  variants *v;
+  ngi_variants *v;
   char *keys[MAX_FORMS];
   const char *forms[MAX_FORMS];
   size_t formlens[MAX_FORMS], n;
@@ -181,17 +181,17 @@ static int collect_form(void *ctx, const char *form, size_t n) {
   line_forms *lf = ctx;
   if (lf->n == MAX_FORMS) return NG_EDATA;
   key_state ks = {{0}, 0};
-  lexicon_tokenize(lf->v->lx, form, (int)n, &ks, key_token);
+  ngi_tokenize(lf->v->lx, form, (int)n, &ks, key_token);
   if (ks.key.oom) {
-    buf_free(&ks.key);
+    ngi_buf_free(&ks.key);
     return NG_ESYSTEM;
   }
   if (ks.count == 0) {
-    buf_free(&ks.key);
+    ngi_buf_free(&ks.key);
     return 0;
   }
   if (ks.count > lf->v->maxlen) lf->v->maxlen = ks.count;
-  lf->keys[lf->n] = buf_detach(&ks.key);
+  lf->keys[lf->n] = ngi_buf_detach(&ks.key);
   lf->forms[lf->n] = form;
   lf->formlens[lf->n] = n;
   lf->n++;
@@ -200,7 +200,7 @@ static int collect_form(void *ctx, const char *form, size_t n) {
 
 /* Adds the group of one line: its forms reduced to stems, joined to the
  * group that already holds one of them. */
-static int compile_line(variants *v, const char *line, size_t len) {
+static int compile_line(ngi_variants *v, const char *line, size_t len) {
   line_forms lf;
   lf.v = v;
   lf.n = 0;
@@ -208,7 +208,7 @@ static int compile_line(variants *v, const char *line, size_t len) {
   if (rc == NG_OK && lf.n >= 2) {
     int g = -1;
     for (size_t i = 0; i < lf.n && g < 0; i++) {
-      void *p = strmap_get(&v->index, lf.keys[i], strlen(lf.keys[i]));
+      void *p = ngi_map_get(&v->index, lf.keys[i], strlen(lf.keys[i]));
       g = p ? (int)((intptr_t)p - 1) : -1;
     }
     if (g < 0) {
@@ -229,7 +229,7 @@ static int compile_line(variants *v, const char *line, size_t len) {
     }
     for (size_t i = 0; i < lf.n && rc == NG_OK; i++) {
       /* A form already in another group joins the two groups. */
-      void *p = strmap_get(&v->index, lf.keys[i], strlen(lf.keys[i]));
+      void *p = ngi_map_get(&v->index, lf.keys[i], strlen(lf.keys[i]));
       int other = p ? (int)((intptr_t)p - 1) : -1;
       if (other >= 0 && other != g) rc = merge(v, (size_t)g, (size_t)other);
       if (rc == NG_OK && add_member(v, (size_t)g, lf.keys[i], lf.forms[i], lf.formlens[i]) != 0) rc = NG_ESYSTEM;
@@ -255,7 +255,7 @@ static int note_letters(void *ctx, const char *form, size_t n) {
 }
 
 /* Compiles waiting line i, then the lines waiting under its forms' letters. */
-static int compile_pending(variants *v, size_t i) {
+static int compile_pending(ngi_variants *v, size_t i) {
   pending *pl = &v->pending[i];
   if (pl->done) return NG_OK;
   pl->done = 1;
@@ -269,7 +269,7 @@ static int compile_pending(variants *v, size_t i) {
 
 /* Compiles the waiting lines with a form under these letters.  A scan of
  * the (short) list costs less than an index of it would to build. */
-static int compile_waiting(variants *v, const char *letters, size_t n) {
+static int compile_waiting(ngi_variants *v, const char *letters, size_t n) {
   int rc = NG_OK;
   for (size_t i = 0; n && i < v->npending && rc == NG_OK; i++) {
     const pending *pl = &v->pending[i];
@@ -284,7 +284,7 @@ static int compile_waiting(variants *v, const char *letters, size_t n) {
 
 /* An upper bound of the tokens of a form, without tokenizing it. */
 static int count_words(void *ctx, const char *form, size_t n) {
-  variants *v = ctx;
+  ngi_variants *v = ctx;
   size_t words = 0;
   for (size_t i = 0; i < n;) {
     while (i < n && (unsigned char)form[i] < 0x80 && !isalnum((unsigned char)form[i])) i++;
@@ -295,8 +295,8 @@ static int count_words(void *ctx, const char *form, size_t n) {
   return 0;
 }
 
-int variants_add_text(variants *v, lexicon *lx, const char *text, size_t n, const char *origin, char *err,
-                      size_t errlen) {
+int ngi_variants_add_text(ngi_variants *v, ngi_lexicon *lx, const char *text, size_t n, const char *origin, char *err,
+                          size_t errlen) {
   v->lx = lx;
   size_t lineno = 0;
   for (size_t pos = 0; pos < n;) {
@@ -307,7 +307,7 @@ int variants_add_text(variants *v, lexicon *lx, const char *text, size_t n, cons
     lineno++;
     const char *hash = memchr(line, '#', len);
     if (hash) len = (size_t)(hash - line);
-    if (utf8_valid_prefix(line, len) != len) {
+    if (ngi_utf8_valid_prefix(line, len) != len) {
       snprintf(err, errlen, "%s:%zu: not UTF-8", origin, lineno);
       return NG_EDATA;
     }

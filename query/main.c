@@ -3,14 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "query.h"
-
-static int fail(ng_index *idx, int rc) {
-  fprintf(stderr, "nutgraf-query: error: %s\n", ng_index_errmsg(idx));
-  return ng_exit_status(rc);
-}
 
 /* The user's own variants file, when there is one. */
 static char *user_variants_path(void) {
@@ -31,20 +24,20 @@ static int search(ng_index *idx, const query_options *o) {
   if (o->explain) {
     char *text = NULL;
     int rc = ng_explain(idx, o->query, &o->search, &text);
-    if (rc != NG_OK) return fail(idx, rc);
+    if (rc != NG_OK) return cli_fail_index(idx, rc);
     fputs(text, stderr);
     free(text);
   }
   if (o->count) {
     long long n = 0;
     int rc = ng_count(idx, o->query, &o->search, &n);
-    if (rc != NG_OK) return fail(idx, rc);
+    if (rc != NG_OK) return cli_fail_index(idx, rc);
     printf("%lld\n", n);
-    return n > 0 ? 0 : 1;
+    return n > 0 ? CLI_EXIT_OK : CLI_EXIT_NO_HITS;
   }
   ng_results *res = NULL;
   int rc = ng_search(idx, o->query, &o->search, &res);
-  if (rc != NG_OK) return fail(idx, rc);
+  if (rc != NG_OK) return cli_fail_index(idx, rc);
   printer p;
   printer_init(&p, o, stdout);
   const ng_hit *hit;
@@ -60,32 +53,27 @@ static int search(ng_index *idx, const query_options *o) {
   ng_results_free(res);
   printer_free(&p);
   if (fflush(stdout) != 0) out_failed = 1;
-  if (rc < 0) return fail(idx, rc);
-  if (out_failed) {
-    fprintf(stderr, "nutgraf-query: error: cannot write the results\n");
-    return 4;
-  }
-  if (hits) return 0;
-  if (o->search.all) return 1; /* an empty index */
+  if (rc < 0) return cli_fail_index(idx, rc);
+  if (out_failed) return cli_fail(CLI_EXIT_SYSTEM, "cannot write the results");
+  if (hits) return CLI_EXIT_OK;
+  if (o->search.all) return CLI_EXIT_NO_HITS; /* an empty index */
   char *better = NULL;
   ng_suggest(idx, o->query, &o->search, &better);
   char *shown = ng_display_string(o->query);
-  if (o->format == FORMAT_TEXT) fprintf(stderr, "nutgraf-query: no passages match '%s'\n", shown ? shown : "");
-  if (better) fprintf(stderr, "nutgraf-query: did you mean: %s\n", better);
+  if (o->format == FORMAT_TEXT) fprintf(stderr, "%s: no passages match '%s'\n", cli_program(), shown ? shown : "");
+  if (better) fprintf(stderr, "%s: did you mean: %s\n", cli_program(), better);
   free(shown);
   free(better);
-  return 1;
+  return CLI_EXIT_NO_HITS;
 }
 
 int main(int argc, char **argv) {
-  /* Before SQLite starts: no allocation statistics (nutgraf reads none),
-   * which spares a global mutex on every allocation. */
-  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  cli_init("nutgraf-query");
   query_options o;
   int status = parse_query_options(argc, argv, &o);
   if (status != 0) {
     free_query_options(&o);
-    return status < 0 ? 0 : status;
+    return status < 0 ? CLI_EXIT_OK : status;
   }
   ng_open_options oo = NG_OPEN_OPTIONS_INIT;
   ng_index *idx = NULL;
@@ -96,7 +84,7 @@ int main(int argc, char **argv) {
     free(mine);
     for (size_t i = 0; rc == NG_OK && i < o.nvariants; i++) rc = ng_index_add_variants(idx, o.variants[i]);
   }
-  status = rc == NG_OK ? search(idx, &o) : fail(idx, rc);
+  status = rc == NG_OK ? search(idx, &o) : cli_fail_index(idx, rc);
   ng_index_close(idx);
   free_query_options(&o);
   return status;

@@ -4,7 +4,6 @@
  * "nutgraf-query sanctions -oil" searches for sanctions without oil.
  */
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,17 +77,6 @@ static const struct option longopts[] = {{"index", required_argument, NULL, 'i'}
                                          {"version", no_argument, NULL, 'V'},
                                          {NULL, 0, NULL, 0}};
 
-static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad_usage(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "nutgraf-query: error: ");
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fprintf(stderr, "\nTry 'nutgraf-query --help'.\n");
-  return 2;
-}
-
 static int parse_count(const char *s, long *out) {
   char *end;
   long v = strtol(s, &end, 10);
@@ -109,11 +97,13 @@ int parse_query_options(int argc, char **argv, query_options *o) {
       case 'i': index = optarg; break;
       case 'a': o->search.any = 1; break;
       case 'n':
-        if (parse_count(optarg, &o->search.limit) != 0) return bad_usage("--limit wants a number, not '%s'", optarg);
+        if (parse_count(optarg, &o->search.limit) != 0)
+          return cli_usage_error("--limit wants a number, not '%s'", optarg);
         if (o->search.limit == 0) o->search.limit = -1;
         break;
       case OPT_OFFSET:
-        if (parse_count(optarg, &o->search.offset) != 0) return bad_usage("--offset wants a number, not '%s'", optarg);
+        if (parse_count(optarg, &o->search.offset) != 0)
+          return cli_usage_error("--offset wants a number, not '%s'", optarg);
         break;
       case 'c': o->count = 1; break;
       case 'l': o->files = 1; break;
@@ -125,7 +115,7 @@ int parse_query_options(int argc, char **argv, query_options *o) {
         else if (strcmp(optarg, "json") == 0)
           o->format = FORMAT_JSON;
         else
-          return bad_usage("--format is text, grep or json, not '%s'", optarg);
+          return cli_usage_error("--format is text, grep or json, not '%s'", optarg);
         break;
       case 's':
         if (strcmp(optarg, "rank") == 0)
@@ -133,13 +123,13 @@ int parse_query_options(int argc, char **argv, query_options *o) {
         else if (strcmp(optarg, "date") == 0)
           o->search.sort = NG_SORT_DATE;
         else
-          return bad_usage("--sort is rank or date, not '%s'", optarg);
+          return cli_usage_error("--sort is rank or date, not '%s'", optarg);
         break;
       case OPT_SINCE: o->search.since = optarg; break;
       case OPT_UNTIL: o->search.until = optarg; break;
       case OPT_VARIANTS: {
         const char **v = realloc(o->variants, (o->nvariants + 1) * sizeof *v);
-        if (!v) return 4;
+        if (!v) return cli_out_of_memory();
         v[o->nvariants++] = optarg;
         o->variants = v;
         break;
@@ -152,11 +142,11 @@ int parse_query_options(int argc, char **argv, query_options *o) {
       case 'h': fputs(usage, stdout); return -1;
       case 'V': printf("nutgraf-query: %s\n", ng_version_info()); return -1;
       case ':':
-        if (optopt && optopt < 256) return bad_usage("option '-%c' needs a value", optopt);
-        return bad_usage("option '%s' needs a value", argv[optind - 1]);
+        if (optopt && optopt < 256) return cli_usage_error("option '-%c' needs a value", optopt);
+        return cli_usage_error("option '%s' needs a value", argv[optind - 1]);
       default:
-        if (optopt) return bad_usage("unknown option '-%c'", optopt);
-        return bad_usage("unknown option '%s'", argv[optind - 1]);
+        if (optopt) return cli_usage_error("unknown option '-%c'", optopt);
+        return cli_usage_error("unknown option '%s'", argv[optind - 1]);
     }
   }
   if (strcmp(color, "always") == 0) {
@@ -165,26 +155,23 @@ int parse_query_options(int argc, char **argv, query_options *o) {
     const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
     o->color = isatty(1) && !(no && *no) && !(term && strcmp(term, "dumb") == 0);
   } else if (strcmp(color, "never") != 0) {
-    return bad_usage("--color is auto, always or never, not '%s'", color);
+    return cli_usage_error("--color is auto, always or never, not '%s'", color);
   }
   if (o->files) o->search.per_document = 1;
   if (o->search.all && (optind < argc || o->count || o->explain || o->files || o->search.sort != NG_SORT_RANK))
-    return bad_usage(
+    return cli_usage_error(
         "%s", "--all lists every passage in document order: it takes no query, --count, --explain, --files or --sort");
-  if (optind >= argc && !o->search.all) return bad_usage("%s", "no query given");
+  if (optind >= argc && !o->search.all) return cli_usage_error("%s", "no query given");
   size_t n = 1;
   for (int i = optind; i < argc; i++) n += strlen(argv[i]) + 1;
   o->query = malloc(n);
-  if (!o->query) return 4;
+  if (!o->query) return cli_out_of_memory();
   o->query[0] = '\0';
   for (int i = optind; i < argc; i++) {
     if (i > optind) strcat(o->query, " ");
     strcat(o->query, argv[i]);
   }
-  o->index_path = index ? strdup(index) : ng_default_index_path();
-  if (!o->index_path)
-    return bad_usage("%s", "no index path: set $NUTGRAF_INDEX, $XDG_DATA_HOME or $HOME, or give --index");
-  return 0;
+  return cli_index_path(index, &o->index_path);
 }
 
 void free_query_options(query_options *o) {

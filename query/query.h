@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "nutgraf.h"
+#include "cli.h"
 
 enum format { FORMAT_TEXT, FORMAT_GREP, FORMAT_JSON };
 

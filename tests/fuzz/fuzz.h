@@ -27,7 +27,7 @@
 #include "internal.h"
 
 /* Prints "fuzz invariant broken: ..." and aborts. */
-static inline void fuzz_fail(const char *fmt, ...) NG_PRINTF(1, 2);
+static inline void fuzz_fail(const char *fmt, ...) NGI_PRINTF(1, 2);
 static inline void fuzz_fail(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -39,7 +39,7 @@ static inline void fuzz_fail(const char *fmt, ...) {
 }
 
 /* Is s[0..n) entirely valid UTF-8? */
-static inline int fuzz_utf8(const char *s, size_t n) { return utf8_valid_prefix(s, n) == n; }
+static inline int fuzz_utf8(const char *s, size_t n) { return ngi_utf8_valid_prefix(s, n) == n; }
 
 /* The offset of the first character in s[0..n) (valid UTF-8) that stored
  * text may not hold -- a C0 control other than tab and LF (CR included),
@@ -131,13 +131,13 @@ static inline void fuzz_copy_dir(const char *from, const char *to) {
       buf b = {0};
       char chunk[8192];
       size_t k;
-      while (f && (k = fread(chunk, 1, sizeof chunk, f)) > 0) buf_add(&b, chunk, k);
+      while (f && (k = fread(chunk, 1, sizeof chunk, f)) > 0) ngi_buf_add(&b, chunk, k);
       if (!f || b.oom) abort();
       fclose(f);
       char *dst = fuzz_path(to, e->d_name);
       fuzz_write_file(dst, b.data ? b.data : "", b.len);
       free(dst);
-      buf_free(&b);
+      ngi_buf_free(&b);
     }
     free(src);
   }
@@ -148,23 +148,23 @@ static inline void fuzz_check_string(const char *what, const char *s) {
   if (s && !fuzz_utf8(s, strlen(s))) fuzz_fail("%s is not valid UTF-8", what);
 }
 
-/* Checks what segment_article made: passages are non-empty NUL-terminated
- * valid UTF-8 without LF, at most NG_MAX_PASSAGE_BYTES, a headline only
+/* Checks what ngi_segment made: passages are non-empty NUL-terminated
+ * valid UTF-8 without LF, at most NGI_MAX_PASSAGE_BYTES, a headline only
  * first, line numbers in order; metadata valid UTF-8.  how names the call
  * in messages. */
 static inline void fuzz_check_article(const article *a, const char *how) {
   int prev_first = 0, prev_last = 0;
-  if (a->npassages > NG_MAX_PASSAGES) fuzz_fail("%s: %zu passages", how, a->npassages);
+  if (a->npassages > NGI_MAX_PASSAGES) fuzz_fail("%s: %zu passages", how, a->npassages);
   for (size_t i = 0; i < a->npassages; i++) {
     const passage *p = &a->passages[i];
     if (p->offset + p->len >= a->texts.len || a->texts.data[p->offset + p->len] != '\0')
       fuzz_fail("%s: passage %zu [%zu, +%zu) is not a NUL-terminated string of texts (%zu bytes)", how, i, p->offset,
                 p->len, a->texts.len);
-    const char *t = article_text(a, i);
+    const char *t = ngi_article_text(a, i);
     if (p->len == 0) fuzz_fail("%s: passage %zu is empty", how, i);
     if (strlen(t) != p->len) fuzz_fail("%s: passage %zu holds a NUL", how, i);
     if (!fuzz_utf8(t, p->len)) fuzz_fail("%s: passage %zu is not valid UTF-8", how, i);
-    if (p->len > NG_MAX_PASSAGE_BYTES) fuzz_fail("%s: passage %zu has %zu bytes", how, i, p->len);
+    if (p->len > NGI_MAX_PASSAGE_BYTES) fuzz_fail("%s: passage %zu has %zu bytes", how, i, p->len);
     const char *nl = memchr(t, '\n', p->len);
     if (nl) fuzz_fail("%s: passage %zu holds LF at byte %td", how, i, nl - t);
     if (p->kind != NG_KIND_HEADLINE && p->kind != NG_KIND_PARAGRAPH)

@@ -1,5 +1,5 @@
 /*
- * fuzz_decode_segment.c -- bytes -> decode_bytes() -> segment_article().
+ * fuzz_decode_segment.c -- bytes -> ngi_decode() -> ngi_segment().
  *
  * The input is a file as it comes off disk.  Its first byte also picks the
  * fallback encoding (mostly Windows-1252, the default; sometimes another
@@ -10,7 +10,7 @@
  *  - segmenting it (once as a file, once as a body under a title taken
  *    from the text, as feed records are) succeeds or reports too many
  *    paragraphs, and every passage is non-empty valid UTF-8 with no LF, at
- *    most NG_MAX_PASSAGE_BYTES, first_line <= last_line, and line numbers
+ *    most NGI_MAX_PASSAGE_BYTES, first_line <= last_line, and line numbers
  *    never go down from one passage to the next;
  *  - metadata strings are valid UTF-8; nothing leaks (ASan).
  * An input that starts with the byte 0xFB stands for the rest of it
@@ -30,12 +30,12 @@ static const char *pick_fallback(const uint8_t *data, size_t size) {
 
 static void segment_and_check(const char *text, size_t len, const char *title, const char *how) {
   article a;
-  int rc = segment_article(text, len, title, &a);
+  int rc = ngi_segment(text, len, title, &a);
   if (rc == NG_OK)
     fuzz_check_article(&a, how);
   else if (rc != NG_EDATA)
-    fuzz_fail("%s: segment_article returned %d", how, rc);
-  article_free(&a);
+    fuzz_fail("%s: ngi_segment returned %d", how, rc);
+  ngi_article_free(&a);
 }
 
 /* Decodes and segments one file's bytes. */
@@ -43,14 +43,14 @@ static void decode_and_segment(const uint8_t *data, size_t size) {
   decoded d;
   char err[300];
   const char *fallback = pick_fallback(data, size);
-  int rc = decode_bytes((const char *)data, size, fallback, &d, err, sizeof err);
-  if (rc == DECODE_NOMEM) fuzz_fail("decode_bytes: out of memory on %zu bytes", size);
-  if (rc != DECODE_OK) {
-    if (d.text) fuzz_fail("decode_bytes failed (%d: %s) but left text", rc, err);
+  int rc = ngi_decode((const char *)data, size, fallback, &d, err, sizeof err);
+  if (rc == NGI_DECODE_NOMEM) fuzz_fail("ngi_decode: out of memory on %zu bytes", size);
+  if (rc != NGI_DECODE_OK) {
+    if (d.text) fuzz_fail("ngi_decode failed (%d: %s) but left text", rc, err);
     return;
   }
-  if (!d.text) fuzz_fail("decode_bytes: DECODE_OK without text");
-  if (!d.encoding) fuzz_fail("decode_bytes: DECODE_OK without an encoding name");
+  if (!d.text) fuzz_fail("ngi_decode: NGI_DECODE_OK without text");
+  if (!d.encoding) fuzz_fail("ngi_decode: NGI_DECODE_OK without an encoding name");
   if (!fuzz_utf8(d.text, d.len)) fuzz_fail("decoded text (from %s) is not valid UTF-8", d.encoding);
   if (strlen(d.text) != d.len) fuzz_fail("decoded text (from %s) holds a NUL", d.encoding);
   long bad = fuzz_bad_control(d.text, d.len, 1);
@@ -80,11 +80,11 @@ static void decode_and_segment(const uint8_t *data, size_t size) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  /* Passages longer than NG_MAX_PASSAGE_BYTES are cut, but libFuzzer's
+  /* Passages longer than NGI_MAX_PASSAGE_BYTES are cut, but libFuzzer's
    * inputs are a few KiB: an input that starts with 0xFB is the rest of
    * it repeated to past 64 KiB. */
   if (size >= 2 && data[0] == 0xFB) {
-    size_t unit = size - 1, total = 0, want = NG_MAX_PASSAGE_BYTES + 512 + (size_t)data[1] * 64;
+    size_t unit = size - 1, total = 0, want = NGI_MAX_PASSAGE_BYTES + 512 + (size_t)data[1] * 64;
     uint8_t *big = malloc(want + unit);
     if (!big) abort();
     while (total < want) {

@@ -1,7 +1,7 @@
 /*
- * fuzz_feed.c -- the JSON Lines reader: feed_parse_line() and feed runs.
+ * fuzz_feed.c -- the JSON Lines reader: ngi_feed_parse() and feed runs.
  *
- * Per input: feed_parse_line() on the whole input and on each of its
+ * Per input: ngi_feed_parse() on the whole input and on each of its
  * lines.  On NG_OK the record has a non-empty id, a title and a body, and
  * every field is valid UTF-8 holding no control character but tab and LF;
  * on NG_EDATA the record is empty and the message says why; NG_DONE only
@@ -58,7 +58,7 @@ static int is_blank(const char *s, size_t n) {
 static void parse_and_check(const char *line, size_t n) {
   feed_record r;
   char err[300] = "";
-  int rc = feed_parse_line(line, n, &r, err, sizeof err);
+  int rc = ngi_feed_parse(line, n, &r, err, sizeof err);
   if (rc == NG_OK) {
     if (!r.id || !r.id[0]) fuzz_fail("record with an empty id");
     if (!r.title || !r.body) fuzz_fail("record %s without title or body", r.id);
@@ -74,21 +74,21 @@ static void parse_and_check(const char *line, size_t n) {
     check_field("author", r.author);
     /* As ingest.c stores it: the body under the title. */
     article a;
-    int src = segment_article(r.body, strlen(r.body), r.title, &a);
+    int src = ngi_segment(r.body, strlen(r.body), r.title, &a);
     if (src == NG_OK)
       fuzz_check_article(&a, "feed record");
     else if (src != NG_EDATA)
-      fuzz_fail("segment_article returned %d for a record", src);
-    article_free(&a);
+      fuzz_fail("ngi_segment returned %d for a record", src);
+    ngi_article_free(&a);
   } else if (rc == NG_EDATA || rc == NG_DONE) {
     if (r.id || r.title || r.body || r.date || r.source || r.url || r.author)
-      fuzz_fail("feed_parse_line returned %d and left fields set", rc);
-    if (rc == NG_EDATA && !err[0]) fuzz_fail("feed_parse_line: NG_EDATA without a message");
-    if (rc == NG_DONE && !is_blank(line, n)) fuzz_fail("feed_parse_line: NG_DONE for a line that is not blank");
+      fuzz_fail("ngi_feed_parse returned %d and left fields set", rc);
+    if (rc == NG_EDATA && !err[0]) fuzz_fail("ngi_feed_parse: NG_EDATA without a message");
+    if (rc == NG_DONE && !is_blank(line, n)) fuzz_fail("ngi_feed_parse: NG_DONE for a line that is not blank");
   } else {
-    fuzz_fail("feed_parse_line returned %d", rc);
+    fuzz_fail("ngi_feed_parse returned %d", rc);
   }
-  feed_record_free(&r);
+  ngi_feed_record_free(&r);
 }
 
 static void on_report(void *ctx, const ng_item_report *r) {

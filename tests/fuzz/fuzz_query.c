@@ -144,7 +144,7 @@ static void suggest(ng_index *h, const char *q, const ng_search_options *o) {
  * the same way. */
 static ng_search_options mixed_options(const uint8_t *data, size_t size) {
   ng_search_options o = NG_SEARCH_OPTIONS_INIT;
-  uint64_t h = hash_bytes(data, size);
+  uint64_t h = ngi_hash(data, size);
   o.any = (int)(h & 1);
   o.no_variants = (int)((h >> 1) & 1);
   o.per_document = (int)((h >> 2) & 1);

@@ -3,14 +3,14 @@
  *
  * Once: an in-memory database with the tokenizer registered (english) and
  * a table t(body, head) using it.  Per input: the text (the input when it
- * is valid UTF-8, else what decode_bytes makes of it, else its valid
+ * is valid UTF-8, else what ngi_decode makes of it, else its valid
  * prefix) is inserted as body, its first line as head; FTS5's
  * integrity-check must then pass (it tokenizes the row again and compares
  * with what was indexed, so a tokenizer that is not deterministic, or
  * whose caches disagree, is caught); a word of the text is searched with
  * snippet() and highlight() (the aux tokenizing, whose offsets must fall
  * on character boundaries); the row is deleted.  Every 1000 inputs the
- * table is emptied and checked.  lexicon_tokenize() (the query parser's
+ * table is emptied and checked.  ngi_tokenize() (the query parser's
  * way in) runs on the text too: each token's stem and raw form must be
  * non-empty valid UTF-8 and its offsets inside the text, in order.
  */
@@ -70,7 +70,7 @@ static void step_done(sqlite3_stmt *st, const char *what) {
 }
 
 /* ------------------------------------------------------------------ */
-/* lexicon_tokenize */
+/* ngi_tokenize */
 
 typedef struct token_check {
   int n;
@@ -79,7 +79,7 @@ typedef struct token_check {
   const char *pick; /* the raw form of the token chosen for the MATCH (in pickbuf) */
   size_t picklen;
   size_t want;                 /* choose the want-th token */
-  char pickbuf[LEX_MAX_TOKEN]; /* a token's raw form lives only as long as its callback */
+  char pickbuf[NGI_MAX_TOKEN]; /* a token's raw form lives only as long as its callback */
 } token_check;
 
 static int on_token(void *ctx, const lex_token *t) {
@@ -87,7 +87,7 @@ static int on_token(void *ctx, const lex_token *t) {
   if (t->start < 0 || t->start > t->end || t->end > c->n)
     fuzz_fail("token [%d, %d) outside the text of %d bytes", t->start, t->end, c->n);
   if (t->start < c->last_start) fuzz_fail("token at %d after one at %d", t->start, c->last_start);
-  if (t->rawlen == 0 || t->rawlen > LEX_MAX_TOKEN) fuzz_fail("token at %d: raw length %zu", t->start, t->rawlen);
+  if (t->rawlen == 0 || t->rawlen > NGI_MAX_TOKEN) fuzz_fail("token at %d: raw length %zu", t->start, t->rawlen);
   if (t->stemlen == 0) fuzz_fail("token at %d: empty stem of '%.*s'", t->start, (int)t->rawlen, t->raw);
   if (!fuzz_utf8(t->raw, t->rawlen)) fuzz_fail("token at %d: raw form is not valid UTF-8", t->start);
   if (!fuzz_utf8(t->stem, t->stemlen)) fuzz_fail("token at %d: stem is not valid UTF-8", t->start);
@@ -141,15 +141,15 @@ static void run_match(const char *expr, size_t n, const char *body, size_t nbody
 /* The word as an FTS5 string: "w" with quotes doubled. */
 static void match_word(const char *w, size_t n, const char *body, size_t nbody, const char *head, size_t nhead) {
   buf q = {0};
-  buf_addc(&q, '"');
+  ngi_buf_addc(&q, '"');
   for (size_t i = 0; i < n; i++) {
-    if (w[i] == '"') buf_addc(&q, '"');
-    buf_addc(&q, w[i]);
+    if (w[i] == '"') ngi_buf_addc(&q, '"');
+    ngi_buf_addc(&q, w[i]);
   }
-  buf_addc(&q, '"');
+  ngi_buf_addc(&q, '"');
   if (q.oom) abort();
   run_match(q.data, q.len, body, nbody, head, nhead);
-  buf_free(&q);
+  ngi_buf_free(&q);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -164,11 +164,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   } else {
     decoded d;
     char err[300];
-    if (decode_bytes((const char *)data, size, NULL, &d, err, sizeof err) == DECODE_OK) {
+    if (ngi_decode((const char *)data, size, NULL, &d, err, sizeof err) == NGI_DECODE_OK) {
       text = d.text;
       n = d.len;
     } else {
-      n = utf8_valid_prefix((const char *)data, size);
+      n = ngi_utf8_valid_prefix((const char *)data, size);
       text = fuzz_cstring(data, n);
     }
   }
@@ -178,8 +178,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   while (nhead > 0 && nhead < n && ((unsigned char)text[nhead] & 0xC0) == 0x80) nhead--;
 
   token_check c = {(int)n, 0, 0, NULL, 0, size > 0 ? data[size - 1] % 16 : 0, ""};
-  int rc = lexicon_tokenize(&lx, text, (int)n, &c, on_token);
-  if (rc != SQLITE_OK) fuzz_fail("lexicon_tokenize returned %d", rc);
+  int rc = ngi_tokenize(&lx, text, (int)n, &c, on_token);
+  if (rc != SQLITE_OK) fuzz_fail("ngi_tokenize returned %d", rc);
 
   sqlite3_bind_text(insert_row, 1, text, (int)n, SQLITE_STATIC);
   sqlite3_bind_text(insert_row, 2, text, (int)nhead, SQLITE_STATIC);
@@ -198,16 +198,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t k = c.picklen / 2;
     while (k > 0 && ((unsigned char)c.pick[k] & 0xC0) == 0x80) k--;
     if (k > 0) {
-      buf_addc(&q, '"');
+      ngi_buf_addc(&q, '"');
       for (size_t i = 0; i < k; i++) {
-        if (c.pick[i] == '"') buf_addc(&q, '"');
-        buf_addc(&q, c.pick[i]);
+        if (c.pick[i] == '"') ngi_buf_addc(&q, '"');
+        ngi_buf_addc(&q, c.pick[i]);
       }
-      buf_adds(&q, "\"*");
+      ngi_buf_adds(&q, "\"*");
       if (q.oom) abort();
       run_match(q.data, q.len, text, n, text, nhead);
     }
-    buf_free(&q);
+    ngi_buf_free(&q);
   }
 
   step_done(delete_row, "delete");
@@ -215,7 +215,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     step_done(delete_all, "delete all");
     step_done(check, "integrity-check after delete all");
   }
-  lexicon_forget(&lx);
+  ngi_lexicon_forget(&lx);
   free(text);
   return 0;
 }

@@ -4,15 +4,15 @@
 #define _GNU_SOURCE
 #include "unit.h"
 
-/* Decodes n bytes; on DECODE_OK the text is checked to be clean UTF-8. */
+/* Decodes n bytes; on NGI_DECODE_OK the text is checked to be clean UTF-8. */
 static int decode(const char *bytes, size_t n, const char *fallback, decoded *out, char *err, size_t errlen) {
   err[0] = '\0';
-  int rc = decode_bytes(bytes, n, fallback, out, err, errlen);
-  if (rc == DECODE_OK) {
+  int rc = ngi_decode(bytes, n, fallback, out, err, errlen);
+  if (rc == NGI_DECODE_OK) {
     ck_assert_ptr_nonnull(out->text);
     ck_assert_ptr_nonnull(out->encoding);
     ck_assert_uint_eq(strlen(out->text), out->len);
-    ck_assert_uint_eq(utf8_valid_prefix(out->text, out->len), out->len);
+    ck_assert_uint_eq(ngi_utf8_valid_prefix(out->text, out->len), out->len);
     for (size_t i = 0; i < out->len; i++) {
       unsigned char c = (unsigned char)out->text[i];
       ck_assert_msg(c >= 0x20 ? c != 0x7F : (c == '\n' || c == '\t'), "control byte 0x%02X at %zu", c, i);
@@ -25,7 +25,7 @@ START_TEST(utf8_passes_through) {
   const char *in = "Z\xC3\xBCrich \xE2\x80\x94 caf\xC3\xA9 \xF0\x9F\x98\x80\tend\n";
   decoded d;
   char err[200];
-  ck_assert_int_eq(decode(in, strlen(in), NULL, &d, err, sizeof err), DECODE_OK);
+  ck_assert_int_eq(decode(in, strlen(in), NULL, &d, err, sizeof err), NGI_DECODE_OK);
   ck_assert_str_eq(d.text, in);
   ck_assert_uint_eq(d.len, strlen(in));
   ck_assert_str_eq(d.encoding, "UTF-8");
@@ -37,12 +37,12 @@ START_TEST(utf8_bom_dropped) {
   const char in[] = "\xEF\xBB\xBFhello\n";
   decoded d;
   char err[200];
-  ck_assert_int_eq(decode(in, sizeof in - 1, NULL, &d, err, sizeof err), DECODE_OK);
+  ck_assert_int_eq(decode(in, sizeof in - 1, NULL, &d, err, sizeof err), NGI_DECODE_OK);
   ck_assert_str_eq(d.text, "hello\n");
   ck_assert_str_eq(d.encoding, "UTF-8");
   free(d.text);
   /* A BOM alone is an empty text. */
-  ck_assert_int_eq(decode(in, 3, NULL, &d, err, sizeof err), DECODE_OK);
+  ck_assert_int_eq(decode(in, 3, NULL, &d, err, sizeof err), NGI_DECODE_OK);
   ck_assert_uint_eq(d.len, 0);
   free(d.text);
 }
@@ -86,11 +86,11 @@ START_TEST(utf8_bom_dropped_before_fallback) {
   char err[200];
   int rc = decode(in, sizeof in - 1, NULL, &d, err, sizeof err);
   char got[32] = "";
-  if (rc == DECODE_OK) {
+  if (rc == NGI_DECODE_OK) {
     snprintf(got, sizeof got, "%s", d.text);
     free(d.text);
   }
-  ck_assert_int_eq(rc, DECODE_OK);
+  ck_assert_int_eq(rc, NGI_DECODE_OK);
   ck_assert_str_eq(got, "caf\xC3\xA9");
 }
 END_TEST
@@ -105,7 +105,7 @@ START_TEST(utf16_le_and_be) {
     ck_assert_uint_eq((unsigned char)bytes[0], be ? 0xFE : 0xFF);
     decoded d;
     char err[200];
-    ck_assert_int_eq(decode(bytes, n, NULL, &d, err, sizeof err), DECODE_OK);
+    ck_assert_int_eq(decode(bytes, n, NULL, &d, err, sizeof err), NGI_DECODE_OK);
     ck_assert_str_eq(d.text, want);
     ck_assert_str_eq(d.encoding, be ? "UTF-16BE" : "UTF-16LE");
     free(d.text);
@@ -119,7 +119,7 @@ START_TEST(utf16_crlf_becomes_lf) {
   size_t n = utf16(cps, 6, 0, bytes);
   decoded d;
   char err[200];
-  ck_assert_int_eq(decode(bytes, n, NULL, &d, err, sizeof err), DECODE_OK);
+  ck_assert_int_eq(decode(bytes, n, NULL, &d, err, sizeof err), NGI_DECODE_OK);
   ck_assert_str_eq(d.text, "a\nb\nc");
   free(d.text);
 }
@@ -134,7 +134,7 @@ START_TEST(utf16_lone_surrogate_is_bad) {
       "b\0";
   decoded d;
   char err[200];
-  ck_assert_int_eq(decode(le, sizeof le - 1, NULL, &d, err, sizeof err), DECODE_BAD);
+  ck_assert_int_eq(decode(le, sizeof le - 1, NULL, &d, err, sizeof err), NGI_DECODE_BAD);
   ck_assert_msg(err[0] != '\0', "no message");
   ck_assert_msg(contains(err, "UTF-16LE"), "message does not name the encoding: %s", err);
   ck_assert_ptr_null(d.text);
@@ -144,7 +144,7 @@ START_TEST(utf16_lone_surrogate_is_bad) {
       "\0a"
       "\xDC\x00"
       "\0b";
-  ck_assert_int_eq(decode(be, sizeof be - 1, NULL, &d, err, sizeof err), DECODE_BAD);
+  ck_assert_int_eq(decode(be, sizeof be - 1, NULL, &d, err, sizeof err), NGI_DECODE_BAD);
   ck_assert_msg(err[0] != '\0', "no message");
   ck_assert_ptr_null(d.text);
 }
@@ -157,7 +157,7 @@ START_TEST(utf16_odd_length_is_bad) {
       "b";
   decoded d;
   char err[200];
-  ck_assert_int_eq(decode(le, sizeof le - 1, NULL, &d, err, sizeof err), DECODE_BAD);
+  ck_assert_int_eq(decode(le, sizeof le - 1, NULL, &d, err, sizeof err), NGI_DECODE_BAD);
   ck_assert_msg(err[0] != '\0', "no message");
 }
 END_TEST
@@ -170,7 +170,7 @@ START_TEST(utf16_nul_character_is_binary) {
       "b\0";
   decoded d;
   char err[200];
-  ck_assert_int_eq(decode(le, sizeof le - 1, NULL, &d, err, sizeof err), DECODE_BINARY);
+  ck_assert_int_eq(decode(le, sizeof le - 1, NULL, &d, err, sizeof err), NGI_DECODE_BINARY);
   ck_assert_ptr_null(d.text);
 }
 END_TEST
@@ -179,14 +179,14 @@ START_TEST(nul_bytes_are_binary) {
   const char in[] = "text\0more text";
   decoded d;
   char err[200];
-  ck_assert_int_eq(decode(in, sizeof in - 1, NULL, &d, err, sizeof err), DECODE_BINARY);
+  ck_assert_int_eq(decode(in, sizeof in - 1, NULL, &d, err, sizeof err), NGI_DECODE_BINARY);
   ck_assert_ptr_null(d.text);
   ck_assert_msg(contains(err, "binary"), "message: %s", err);
   /* Even invalid UTF-8 with a NUL is binary, not converted. */
   const char in2[] = "\xA3\x00\xA3";
-  ck_assert_int_eq(decode(in2, 3, NULL, &d, err, sizeof err), DECODE_BINARY);
+  ck_assert_int_eq(decode(in2, 3, NULL, &d, err, sizeof err), NGI_DECODE_BINARY);
   /* A lone NUL too. */
-  ck_assert_int_eq(decode("\0", 1, NULL, &d, err, sizeof err), DECODE_BINARY);
+  ck_assert_int_eq(decode("\0", 1, NULL, &d, err, sizeof err), NGI_DECODE_BINARY);
 }
 END_TEST
 
@@ -194,12 +194,12 @@ START_TEST(invalid_utf8_is_cp1252) {
   const char in[] = "a \xA3 \x80 \x93quoted\x94 it\x92s";
   decoded d;
   char err[200];
-  ck_assert_int_eq(decode(in, sizeof in - 1, NULL, &d, err, sizeof err), DECODE_OK);
+  ck_assert_int_eq(decode(in, sizeof in - 1, NULL, &d, err, sizeof err), NGI_DECODE_OK);
   ck_assert_str_eq(d.text, "a \xC2\xA3 \xE2\x82\xAC \xE2\x80\x9Cquoted\xE2\x80\x9D it\xE2\x80\x99s");
   ck_assert_str_eq(d.encoding, "WINDOWS-1252");
   free(d.text);
   const char pound[] = "a \xA3";
-  ck_assert_int_eq(decode(pound, 3, NULL, &d, err, sizeof err), DECODE_OK);
+  ck_assert_int_eq(decode(pound, 3, NULL, &d, err, sizeof err), NGI_DECODE_OK);
   ck_assert_str_eq(d.text, "a \xC2\xA3");
   ck_assert_str_eq(d.encoding, "WINDOWS-1252");
   free(d.text);
@@ -212,7 +212,7 @@ START_TEST(cp1252_undefined_falls_back_to_latin1) {
   const char in[] = "caf\xE9 \x81 ok";
   decoded d;
   char err[200];
-  ck_assert_int_eq(decode(in, sizeof in - 1, NULL, &d, err, sizeof err), DECODE_OK);
+  ck_assert_int_eq(decode(in, sizeof in - 1, NULL, &d, err, sizeof err), NGI_DECODE_OK);
   ck_assert_str_eq(d.encoding, "ISO-8859-1");
   ck_assert_str_eq(d.text, "caf\xC3\xA9   ok");
   free(d.text);
@@ -226,14 +226,14 @@ START_TEST(explicit_fallback_used) {
       "5 \xBD";
   decoded d;
   char err[200];
-  ck_assert_int_eq(decode(in, sizeof in - 1, "ISO-8859-15", &d, err, sizeof err), DECODE_OK);
+  ck_assert_int_eq(decode(in, sizeof in - 1, "ISO-8859-15", &d, err, sizeof err), NGI_DECODE_OK);
   ck_assert_str_eq(d.encoding, "ISO-8859-15");
   ck_assert_str_eq(d.text,
                    "\xE2\x82\xAC"
                    "5 \xC5\x93");
   free(d.text);
   /* Valid UTF-8 ignores the fallback. */
-  ck_assert_int_eq(decode("\xC3\xA9", 2, "ISO-8859-15", &d, err, sizeof err), DECODE_OK);
+  ck_assert_int_eq(decode("\xC3\xA9", 2, "ISO-8859-15", &d, err, sizeof err), NGI_DECODE_OK);
   ck_assert_str_eq(d.encoding, "UTF-8");
   ck_assert_str_eq(d.text, "\xC3\xA9");
   free(d.text);
@@ -244,12 +244,12 @@ START_TEST(line_ends_normalized) {
   const char in[] = "a\r\nb\rc\nd\r\n\r\ne\r";
   decoded d;
   char err[200];
-  ck_assert_int_eq(decode(in, sizeof in - 1, NULL, &d, err, sizeof err), DECODE_OK);
+  ck_assert_int_eq(decode(in, sizeof in - 1, NULL, &d, err, sizeof err), NGI_DECODE_OK);
   ck_assert_str_eq(d.text, "a\nb\nc\nd\n\ne\n");
   ck_assert_uint_eq(d.len, 11);
   free(d.text);
   /* CR CR LF is two line ends. */
-  ck_assert_int_eq(decode("x\r\r\ny", 5, NULL, &d, err, sizeof err), DECODE_OK);
+  ck_assert_int_eq(decode("x\r\r\ny", 5, NULL, &d, err, sizeof err), NGI_DECODE_OK);
   ck_assert_str_eq(d.text, "x\n\ny");
   free(d.text);
 }
@@ -262,7 +262,7 @@ START_TEST(controls_become_spaces) {
       "c\td\fe\vf\x02";
   decoded d;
   char err[200];
-  ck_assert_int_eq(decode(in, sizeof in - 1, NULL, &d, err, sizeof err), DECODE_OK);
+  ck_assert_int_eq(decode(in, sizeof in - 1, NULL, &d, err, sizeof err), NGI_DECODE_OK);
   ck_assert_str_eq(d.text, "a b [0m c\td e f ");
   free(d.text);
 }
@@ -274,7 +274,7 @@ START_TEST(c1_controls_become_spaces) {
       "four";
   decoded d;
   char err[200];
-  ck_assert_int_eq(decode(in, sizeof in - 1, NULL, &d, err, sizeof err), DECODE_OK);
+  ck_assert_int_eq(decode(in, sizeof in - 1, NULL, &d, err, sizeof err), NGI_DECODE_OK);
   /* U+0085 and U+009F go; U+00A0 (no-break space) is not a control. */
   ck_assert_str_eq(d.text,
                    "one two three\xC2\xA0"
@@ -286,7 +286,7 @@ END_TEST
 START_TEST(empty_input) {
   decoded d;
   char err[200];
-  ck_assert_int_eq(decode("", 0, NULL, &d, err, sizeof err), DECODE_OK);
+  ck_assert_int_eq(decode("", 0, NULL, &d, err, sizeof err), NGI_DECODE_OK);
   ck_assert_uint_eq(d.len, 0);
   ck_assert_str_eq(d.text, "");
   free(d.text);
@@ -294,11 +294,11 @@ START_TEST(empty_input) {
 END_TEST
 
 START_TEST(check_encoding_names) {
-  ck_assert_int_eq(decode_check_encoding("NOPE"), -1);
-  ck_assert_int_eq(decode_check_encoding("not an encoding at all"), -1);
-  ck_assert_int_eq(decode_check_encoding("UTF-8"), 0);
-  ck_assert_int_eq(decode_check_encoding("WINDOWS-1252"), 0);
-  ck_assert_int_eq(decode_check_encoding("ISO-8859-15"), 0);
+  ck_assert_int_eq(ngi_decode_check_encoding("NOPE"), -1);
+  ck_assert_int_eq(ngi_decode_check_encoding("not an encoding at all"), -1);
+  ck_assert_int_eq(ngi_decode_check_encoding("UTF-8"), 0);
+  ck_assert_int_eq(ngi_decode_check_encoding("WINDOWS-1252"), 0);
+  ck_assert_int_eq(ngi_decode_check_encoding("ISO-8859-15"), 0);
   ck_assert_int_eq(ng_check_encoding("NOPE"), NG_EUSAGE);
   ck_assert_int_eq(ng_check_encoding(NULL), NG_EUSAGE);
   ck_assert_int_eq(ng_check_encoding("windows-1252"), NG_OK);
@@ -309,15 +309,15 @@ START_TEST(clean_in_place) {
   char s[] =
       "a\r\nb\x01\xC2\x85"
       "c\r";
-  size_t n = decode_clean(s, strlen(s));
+  size_t n = ngi_decode_clean(s, strlen(s));
   ck_assert_uint_eq(n, 7);
   ck_assert_str_eq(s, "a\nb  c\n");
   char t[] = "nothing to do";
-  ck_assert_uint_eq(decode_clean(t, strlen(t)), strlen("nothing to do"));
+  ck_assert_uint_eq(ngi_decode_clean(t, strlen(t)), strlen("nothing to do"));
   ck_assert_str_eq(t, "nothing to do");
   /* A lone 0xC2 at the end (caller's bytes cut short) is kept. */
   char u[] = "x\xC2";
-  ck_assert_uint_eq(decode_clean(u, 2), 2);
+  ck_assert_uint_eq(ngi_decode_clean(u, 2), 2);
 }
 END_TEST
 
@@ -328,7 +328,7 @@ START_TEST(fixture_encodings) {
   char err[200];
 
   char *raw = read_fixture("articles/latin1-cp1252.txt", &n);
-  ck_assert_int_eq(decode(raw, n, NULL, &d, err, sizeof err), DECODE_OK);
+  ck_assert_int_eq(decode(raw, n, NULL, &d, err, sizeof err), NGI_DECODE_OK);
   ck_assert_str_eq(d.encoding, "WINDOWS-1252");
   ck_assert(contains(d.text, "Citro\xC3\xABn\xE2\x80\x99s"));
   ck_assert(contains(d.text,
@@ -343,7 +343,7 @@ START_TEST(fixture_encodings) {
   free(raw);
 
   raw = read_fixture("articles/utf16-bom.txt", &n);
-  ck_assert_int_eq(decode(raw, n, NULL, &d, err, sizeof err), DECODE_OK);
+  ck_assert_int_eq(decode(raw, n, NULL, &d, err, sizeof err), NGI_DECODE_OK);
   ck_assert_str_eq(d.encoding, "UTF-16LE");
   ck_assert(contains(d.text, "Z\xC3\xBCrich"));
   ck_assert(contains(d.text, "Kyiv"));
@@ -355,7 +355,7 @@ START_TEST(fixture_encodings) {
   free(raw);
 
   raw = read_fixture("articles/crlf.txt", &n);
-  ck_assert_int_eq(decode(raw, n, NULL, &d, err, sizeof err), DECODE_OK);
+  ck_assert_int_eq(decode(raw, n, NULL, &d, err, sizeof err), NGI_DECODE_OK);
   ck_assert_ptr_null(strchr(d.text, '\r'));
   lines = 0;
   for (size_t i = 0; i < d.len; i++) lines += d.text[i] == '\n';
@@ -364,11 +364,11 @@ START_TEST(fixture_encodings) {
   free(raw);
 
   raw = read_fixture("articles/binary.dat", &n);
-  ck_assert_int_eq(decode(raw, n, NULL, &d, err, sizeof err), DECODE_BINARY);
+  ck_assert_int_eq(decode(raw, n, NULL, &d, err, sizeof err), NGI_DECODE_BINARY);
   free(raw);
 
   raw = read_fixture("articles/summit-geneva.txt", &n);
-  ck_assert_int_eq(decode(raw, n, NULL, &d, err, sizeof err), DECODE_OK);
+  ck_assert_int_eq(decode(raw, n, NULL, &d, err, sizeof err), NGI_DECODE_OK);
   ck_assert_str_eq(d.encoding, "UTF-8");
   ck_assert_uint_eq(d.len, n);
   ck_assert_mem_eq(d.text, raw, n);

@@ -6,7 +6,7 @@
 
 static int parse(const char *line, feed_record *r, char *err, size_t errlen) {
   err[0] = '\0';
-  return feed_parse_line(line, strlen(line), r, err, errlen);
+  return ngi_feed_parse(line, strlen(line), r, err, errlen);
 }
 
 /* The line must be refused; err must then mention want (may be NULL). */
@@ -37,7 +37,7 @@ START_TEST(valid_record) {
   ck_assert_pstr_eq(r.source, "Nutgraf Wire");
   ck_assert_pstr_eq(r.url, "https://example.org/1");
   ck_assert_pstr_eq(r.author, "A. Writer");
-  feed_record_free(&r);
+  ngi_feed_record_free(&r);
   ck_assert_ptr_null(r.id);
   ck_assert_ptr_null(r.body);
 }
@@ -51,7 +51,7 @@ START_TEST(optional_fields_absent_or_null) {
   ck_assert_ptr_null(r.source);
   ck_assert_ptr_null(r.url);
   ck_assert_ptr_null(r.author);
-  feed_record_free(&r);
+  ngi_feed_record_free(&r);
 }
 END_TEST
 
@@ -60,13 +60,13 @@ START_TEST(integer_id) {
   char err[300];
   ck_assert_int_eq(parse("{\"id\": 42, \"title\": \"T\", \"body\": \"B\"}", &r, err, sizeof err), NG_OK);
   ck_assert_pstr_eq(r.id, "42");
-  feed_record_free(&r);
+  ngi_feed_record_free(&r);
   ck_assert_int_eq(parse("{\"id\": -7, \"title\": \"T\", \"body\": \"B\"}", &r, err, sizeof err), NG_OK);
   ck_assert_pstr_eq(r.id, "-7");
-  feed_record_free(&r);
+  ngi_feed_record_free(&r);
   ck_assert_int_eq(parse("{\"id\": 9007199254740993, \"title\": \"T\", \"body\": \"B\"}", &r, err, sizeof err), NG_OK);
   ck_assert_pstr_eq(r.id, "9007199254740993");
-  feed_record_free(&r);
+  ngi_feed_record_free(&r);
 }
 END_TEST
 
@@ -95,11 +95,11 @@ START_TEST(wrong_types) {
   check_refused("{\"id\": \"x\", \"title\": \"T\", \"body\": \"B\", \"author\": [\"A\"]}", "field author");
   /* An id too long to be a key. */
   buf line = {0};
-  buf_adds(&line, "{\"id\": \"");
-  for (int i = 0; i < 600; i++) buf_addc(&line, 'k');
-  buf_adds(&line, "\", \"title\": \"T\", \"body\": \"B\"}");
+  ngi_buf_adds(&line, "{\"id\": \"");
+  for (int i = 0; i < 600; i++) ngi_buf_addc(&line, 'k');
+  ngi_buf_adds(&line, "\", \"title\": \"T\", \"body\": \"B\"}");
   check_refused(line.data, "id");
-  buf_free(&line);
+  ngi_buf_free(&line);
 }
 END_TEST
 
@@ -136,9 +136,9 @@ START_TEST(length_bounds_the_line) {
   const char *two = "{\"id\": \"a\", \"title\": \"T\", \"body\": \"B\"}{\"garbage";
   feed_record r;
   char err[300];
-  ck_assert_int_eq(feed_parse_line(two, 38, &r, err, sizeof err), NG_OK);
+  ck_assert_int_eq(ngi_feed_parse(two, 38, &r, err, sizeof err), NG_OK);
   ck_assert_pstr_eq(r.id, "a");
-  feed_record_free(&r);
+  ngi_feed_record_free(&r);
 }
 END_TEST
 
@@ -152,7 +152,7 @@ START_TEST(nul_escape_becomes_space) {
   if (rc == NG_OK) {
     snprintf(title, sizeof title, "%s", r.title);
     snprintf(body, sizeof body, "%s", r.body);
-    feed_record_free(&r);
+    ngi_feed_record_free(&r);
   }
   ck_assert_msg(rc == NG_OK, "refused: %s", err);
   ck_assert_str_eq(title, "ab cd");
@@ -165,7 +165,7 @@ START_TEST(nul_escape_in_id_refused) {
   feed_record r;
   char err[300];
   int rc = parse("{\"id\": \"a\\u0000b\", \"title\": \"T\", \"body\": \"B\"}", &r, err, sizeof err);
-  if (rc == NG_OK) feed_record_free(&r);
+  if (rc == NG_OK) ngi_feed_record_free(&r);
   ck_assert_int_eq(rc, NG_EDATA);
   ck_assert(err[0] != '\0');
 }
@@ -183,11 +183,11 @@ START_TEST(controls_cleaned) {
   ck_assert_pstr_eq(r.author, "A B");
   /* The marker bytes of snippets can never come from a feed. */
   ck_assert_ptr_null(strchr(r.body, NG_MARK_OPEN));
-  feed_record_free(&r);
+  ngi_feed_record_free(&r);
   ck_assert_int_eq(parse("{\"id\": \"x\", \"title\": \"\\u0001\\u0002\", \"body\": \"B\"}", &r, err, sizeof err),
                    NG_OK);
   ck_assert_pstr_eq(r.title, "  ");
-  feed_record_free(&r);
+  ngi_feed_record_free(&r);
 }
 END_TEST
 
@@ -199,7 +199,7 @@ START_TEST(unicode_escapes_decoded) {
                    NG_OK);
   ck_assert_pstr_eq(r.title, "Z\xC3\xBCrich \xF0\x9F\x98\x80");
   ck_assert_pstr_eq(r.body, "Kyiv\xE2\x80\x99s");
-  feed_record_free(&r);
+  ngi_feed_record_free(&r);
   /* A lone surrogate escape is not a character. */
   check_refused("{\"id\": \"x\", \"title\": \"\\ud800\", \"body\": \"B\"}", NULL);
 }
@@ -215,7 +215,7 @@ START_TEST(fixture_lines) {
     size_t len = nl ? (size_t)(nl - (data + i)) : n - i;
     feed_record r;
     char err[300];
-    int rc = feed_parse_line(data + i, len, &r, err, sizeof err);
+    int rc = ngi_feed_parse(data + i, len, &r, err, sizeof err);
     ck_assert_msg(rc == NG_OK, "line %zu: %s", line + 1, err);
     ck_assert_uint_lt(line, 4);
     ck_assert_pstr_eq(r.id, ids[line]);
@@ -223,7 +223,7 @@ START_TEST(fixture_lines) {
       ck_assert(r.date == NULL && r.source == NULL && r.url == NULL && r.author == NULL);
     else
       ck_assert_pstr_eq(r.source, "Nutgraf Wire");
-    feed_record_free(&r);
+    ngi_feed_record_free(&r);
     i += len + 1;
   }
   ck_assert_uint_eq(line, 4);

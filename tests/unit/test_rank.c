@@ -8,13 +8,13 @@
 #include "unit.h"
 
 static sqlite3 *db;
-static lexicon lx;
+static ngi_lexicon *lx;
 
 static void setup(void) {
   char err[512];
   ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
-  ck_assert_int_eq(lexicon_init(&lx, db, "english", err, sizeof err), NG_OK);
-  ck_assert_int_eq(rank_register(db), SQLITE_OK);
+  ck_assert_int_eq(ngi_lexicon_new(&lx, db, "english", 0, err, sizeof err), NG_OK);
+  ck_assert_int_eq(ngi_rank_register(db), SQLITE_OK);
   ck_assert_int_eq(
       sqlite3_exec(db, "CREATE VIRTUAL TABLE t USING fts5(body, head, tokenize = 'nutgraf english')", NULL, NULL, NULL),
       SQLITE_OK);
@@ -22,7 +22,8 @@ static void setup(void) {
 
 static void teardown(void) {
   sqlite3_close(db);
-  lexicon_free(&lx);
+  ngi_lexicon_free(lx);
+  lx = NULL;
 }
 
 static void add(long long doc, int ord, const char *body, const char *head) {

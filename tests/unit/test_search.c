@@ -153,17 +153,17 @@ static char *where(const hits *hs) {
   ck_assert_ptr_nonnull(items);
   for (size_t i = 0; i < hs->n; i++) {
     buf b = {0};
-    buf_printf(&b, "%s:%d", hs->h[i].name, hs->h[i].first_line);
-    items[i] = buf_detach(&b);
+    ngi_buf_printf(&b, "%s:%d", hs->h[i].name, hs->h[i].first_line);
+    items[i] = ngi_buf_detach(&b);
   }
   qsort(items, hs->n, sizeof *items, cmp_str);
   buf out = {0};
   for (size_t i = 0; i < hs->n; i++) {
-    buf_printf(&out, "%s%s", i ? " " : "", items[i]);
+    ngi_buf_printf(&out, "%s%s", i ? " " : "", items[i]);
     free(items[i]);
   }
   free(items);
-  return buf_detach(&out);
+  return ngi_buf_detach(&out);
 }
 
 /* The hits' places must be exactly want (sorted "name:line" list). */
@@ -472,7 +472,7 @@ START_TEST(explain_describes) {
   ck_assert_msg(contains(out, "ceasefir"), "no stem: %s", out);
   ck_assert_msg(contains(out, "variants"), "no variants: %s", out);
   ck_assert_msg(contains(out, "fts5:"), "no expression: %s", out);
-  ck_assert_msg(strchr(out, LEX_VERBATIM) == NULL, "marker bytes in the explanation");
+  ck_assert_msg(strchr(out, NGI_VERBATIM) == NULL, "marker bytes in the explanation");
   free(out);
   ng_search_options o = no_variants();
   ck_assert_int_eq(ng_explain(idx, "Zelensky", &o, &out), NG_OK);
@@ -580,10 +580,10 @@ START_TEST(snippets_mark_matches) {
     ck_assert(strchr(hs.h[i].text, NG_MARK_OPEN) == NULL);
     /* The marked word is one of the forms searched. */
     buf word = {0};
-    for (const char *c = open + 1; c < close; c++) buf_addc(&word, (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c));
+    for (const char *c = open + 1; c < close; c++) ngi_buf_addc(&word, (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c));
     ck_assert_msg(strstr("ceasefire cease-fire cease fire truce armistice", word.data) != NULL, "marked \"%s\"",
                   word.data);
-    buf_free(&word);
+    ngi_buf_free(&word);
   }
   hits_free(&hs);
   /* A short snippet is shorter than its passage. */

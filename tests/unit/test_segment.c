@@ -20,7 +20,7 @@ typedef struct want {
 #define P NG_KIND_PARAGRAPH
 
 static void segment(const char *text, const char *title, article *a) {
-  ck_assert_int_eq(segment_article(text, strlen(text), title, a), NG_OK);
+  ck_assert_int_eq(ngi_segment(text, strlen(text), title, a), NG_OK);
 }
 
 static void check_passages(const article *a, const want *w, size_t n) {
@@ -30,8 +30,8 @@ static void check_passages(const article *a, const want *w, size_t n) {
     ck_assert_msg(p->kind == w[i].kind, "passage %zu: kind %d, wanted %d", i, p->kind, w[i].kind);
     ck_assert_msg(p->first_line == w[i].first && p->last_line == w[i].last, "passage %zu: lines %d-%d, wanted %d-%d", i,
                   p->first_line, p->last_line, w[i].first, w[i].last);
-    ck_assert_uint_eq(strlen(article_text(a, i)), p->len);
-    if (w[i].text) ck_assert_str_eq(article_text(a, i), w[i].text);
+    ck_assert_uint_eq(strlen(ngi_article_text(a, i)), p->len);
+    if (w[i].text) ck_assert_str_eq(ngi_article_text(a, i), w[i].text);
   }
 }
 
@@ -71,21 +71,21 @@ START_TEST(seed_layout) {
   ck_assert_pstr_eq(
       a.title, "Talks in Geneva end without a deal as the envoys agree to meet again, allies urge security pledges");
   ck_assert_ptr_null(a.date);
-  article_free(&a);
+  ngi_article_free(&a);
 }
 END_TEST
 
 START_TEST(seed_layout_with_final_newline) {
   /* A final newline adds no line and no passage. */
   buf t = {0};
-  buf_adds(&t, seed_text);
-  buf_adds(&t, "\n");
+  ngi_buf_adds(&t, seed_text);
+  ngi_buf_adds(&t, "\n");
   article a;
   segment(t.data, NULL, &a);
   ck_assert_uint_eq(a.npassages, 4);
   ck_assert_int_eq(a.passages[3].last_line, 11);
-  article_free(&a);
-  buf_free(&t);
+  ngi_article_free(&a);
+  ngi_buf_free(&t);
 }
 END_TEST
 
@@ -114,7 +114,7 @@ START_TEST(bbc_layout) {
   check_passages(&a, w, 4);
   ck_assert_ptr_null(a.dateline);
   ck_assert_pstr_eq(a.title, "Pound slips as Bank of England holds rates");
-  article_free(&a);
+  ngi_article_free(&a);
 }
 END_TEST
 
@@ -131,8 +131,8 @@ START_TEST(bbc_lede_with_dash_is_no_dateline) {
   ck_assert_uint_eq(a.npassages, 3);
   ck_assert_msg(a.dateline == NULL, "dateline \"%s\" recorded", a.dateline);
   /* The text is left as it was. */
-  ck_assert(strncmp(article_text(&a, 1), "US President George W Bush - who", 32) == 0);
-  article_free(&a);
+  ck_assert(strncmp(ngi_article_text(&a, 1), "US President George W Bush - who", 32) == 0);
+  ngi_article_free(&a);
 }
 END_TEST
 
@@ -152,7 +152,7 @@ START_TEST(em_dash_aside_is_no_dateline) {
   char got[100];
   snprintf(got, sizeof got, "%s", a.dateline ? a.dateline : "(none)");
   size_t n = a.npassages;
-  article_free(&a);
+  ngi_article_free(&a);
   ck_assert_uint_eq(n, 2);
   ck_assert_msg(strcmp(got, "(none)") == 0, "dateline \"%s\" recorded", got);
 }
@@ -168,13 +168,13 @@ START_TEST(em_dash_datelines) {
                {"PARIS -- The talks resumed on Monday.", "PARIS"}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     buf t = {0};
-    buf_printf(&t, "A headline\n\n%s\n", cases[i].lede);
+    ngi_buf_printf(&t, "A headline\n\n%s\n", cases[i].lede);
     article a;
     segment(t.data, NULL, &a);
-    buf_free(&t);
+    ngi_buf_free(&t);
     ck_assert_msg(a.dateline && strcmp(a.dateline, cases[i].dateline) == 0, "\"%s\": dateline %s", cases[i].lede,
                   a.dateline ? a.dateline : "(none)");
-    article_free(&a);
+    ngi_article_free(&a);
   }
 }
 END_TEST
@@ -191,9 +191,9 @@ START_TEST(wire_dateline) {
   ck_assert_uint_eq(a.npassages, 3);
   ck_assert_pstr_eq(a.dateline, "LONDON (Reuters)");
   /* The dateline stays in the lede's text. */
-  ck_assert_str_eq(article_text(&a, 1),
+  ck_assert_str_eq(ngi_article_text(&a, 1),
                    "LONDON (Reuters) - Oil prices rose on Monday as traders weighed the risk of supply disruptions.");
-  article_free(&a);
+  ngi_article_free(&a);
 }
 END_TEST
 
@@ -208,7 +208,7 @@ START_TEST(only_the_lede_has_a_dateline) {
   segment(text, NULL, &a);
   ck_assert_uint_eq(a.npassages, 3);
   ck_assert_ptr_null(a.dateline);
-  article_free(&a);
+  ngi_article_free(&a);
 }
 END_TEST
 
@@ -238,7 +238,7 @@ START_TEST(indented_paragraphs) {
   };
   check_passages(&a, w, 4);
   ck_assert_ptr_null(a.dateline);
-  article_free(&a);
+  ngi_article_free(&a);
 }
 END_TEST
 
@@ -258,8 +258,8 @@ START_TEST(one_paragraph_per_line) {
   segment(text, NULL, &a);
   const want w[] = {{H, 1, 1, "Storm floods the coast road"}, {P, 2, 2, NULL}, {P, 3, 3, NULL}, {P, 4, 4, NULL}};
   check_passages(&a, w, 4);
-  ck_assert(strncmp(article_text(&a, 2), "Residents of the lower streets", 30) == 0);
-  article_free(&a);
+  ck_assert(strncmp(ngi_article_text(&a, 2), "Residents of the lower streets", 30) == 0);
+  ngi_article_free(&a);
 }
 END_TEST
 
@@ -290,7 +290,7 @@ START_TEST(header_block) {
   ck_assert_pstr_eq(a.source, "Nutgraf Wire");
   ck_assert_pstr_eq(a.url, "https://example.org/news/1");
   ck_assert_pstr_eq(a.author, "Priya Natarajan");
-  article_free(&a);
+  ngi_article_free(&a);
 }
 END_TEST
 
@@ -301,7 +301,7 @@ START_TEST(header_block_bad_date_left_out) {
   ck_assert_ptr_null(a.date);
   ck_assert_pstr_eq(a.title, "A headline");
   ck_assert_uint_eq(a.npassages, 2);
-  article_free(&a);
+  ngi_article_free(&a);
 }
 END_TEST
 
@@ -313,7 +313,7 @@ START_TEST(not_a_header_block) {
   const want w[] = {{H, 1, 1, "Note: markets are closed on Monday"}, {P, 3, 3, "Trading resumes on Tuesday."}};
   check_passages(&a, w, 2);
   ck_assert_ptr_null(a.source);
-  article_free(&a);
+  ngi_article_free(&a);
 }
 END_TEST
 
@@ -335,7 +335,7 @@ START_TEST(title_passed_in) {
   };
   check_passages(&a, w, 3);
   ck_assert_pstr_eq(a.title, "Record headline");
-  article_free(&a);
+  ngi_article_free(&a);
 }
 END_TEST
 
@@ -347,8 +347,8 @@ START_TEST(title_passed_in_body_first_line_is_paragraph) {
   ck_assert_int_eq(a.passages[0].kind, H);
   ck_assert_int_eq(a.passages[1].kind, P);
   ck_assert_int_eq(a.passages[1].first_line, 3);
-  ck_assert_str_eq(article_text(&a, 1), "Short line");
-  article_free(&a);
+  ck_assert_str_eq(ngi_article_text(&a, 1), "Short line");
+  ngi_article_free(&a);
 }
 END_TEST
 
@@ -361,42 +361,42 @@ START_TEST(empty_text) {
   ck_assert_uint_eq(a.npassages, 0);
   ck_assert_ptr_null(a.title);
   ck_assert_ptr_null(a.dateline);
-  article_free(&a);
+  ngi_article_free(&a);
   segment("\n\n   \n\t\n", NULL, &a);
   ck_assert_uint_eq(a.npassages, 0);
   ck_assert_ptr_null(a.title);
-  article_free(&a);
+  ngi_article_free(&a);
 }
 END_TEST
 
 START_TEST(single_long_line) {
   buf t = {0};
-  for (int i = 0; i < 50; i++) buf_adds(&t, "many words ");
-  buf_adds(&t, "end");
+  for (int i = 0; i < 50; i++) ngi_buf_adds(&t, "many words ");
+  ngi_buf_adds(&t, "end");
   article a;
   segment(t.data, NULL, &a);
   const want w[] = {{P, 1, 1, NULL}};
   check_passages(&a, w, 1);
-  ck_assert_str_eq(article_text(&a, 0), t.data);
+  ck_assert_str_eq(ngi_article_text(&a, 0), t.data);
   ck_assert_ptr_null(a.title);
-  article_free(&a);
-  buf_free(&t);
+  ngi_article_free(&a);
+  ngi_buf_free(&t);
 }
 END_TEST
 
 START_TEST(long_paragraph_is_cut) {
   buf t = {0};
-  buf_adds(&t, "A headline over a very long paragraph\n\n");
+  ngi_buf_adds(&t, "A headline over a very long paragraph\n\n");
   buf joined = {0};
   for (int i = 0; i < 2000; i++) {
     const char *line = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor in";
-    buf_adds(&t, line);
-    buf_addc(&t, '\n');
-    if (i) buf_addc(&joined, ' ');
-    buf_adds(&joined, line);
+    ngi_buf_adds(&t, line);
+    ngi_buf_addc(&t, '\n');
+    if (i) ngi_buf_addc(&joined, ' ');
+    ngi_buf_adds(&joined, line);
   }
   ck_assert(!t.oom && !joined.oom);
-  ck_assert_uint_gt(joined.len, 2 * NG_MAX_PASSAGE_BYTES);
+  ck_assert_uint_gt(joined.len, 2 * NGI_MAX_PASSAGE_BYTES);
   article a;
   segment(t.data, NULL, &a);
   ck_assert_uint_ge(a.npassages, 4); /* the headline and at least 3 pieces */
@@ -407,26 +407,26 @@ START_TEST(long_paragraph_is_cut) {
     ck_assert_int_eq(p->kind, P);
     ck_assert_int_eq(p->first_line, 3);
     ck_assert_int_eq(p->last_line, 2002);
-    ck_assert_uint_le(p->len, NG_MAX_PASSAGE_BYTES);
+    ck_assert_uint_le(p->len, NGI_MAX_PASSAGE_BYTES);
     ck_assert_uint_gt(p->len, 0);
-    const char *s = article_text(&a, i);
+    const char *s = ngi_article_text(&a, i);
     ck_assert_msg(s[0] != ' ' && s[p->len - 1] != ' ', "piece %zu has an edge space", i);
-    if (again.len) buf_addc(&again, ' ');
-    buf_add(&again, s, p->len);
+    if (again.len) ngi_buf_addc(&again, ' ');
+    ngi_buf_add(&again, s, p->len);
   }
   /* Cut at spaces: the pieces put back together are the paragraph. */
   ck_assert_uint_eq(again.len, joined.len);
   ck_assert(memcmp(again.data, joined.data, joined.len) == 0);
-  article_free(&a);
-  buf_free(&t);
-  buf_free(&joined);
-  buf_free(&again);
+  ngi_article_free(&a);
+  ngi_buf_free(&t);
+  ngi_buf_free(&joined);
+  ngi_buf_free(&again);
 }
 END_TEST
 
 START_TEST(long_paragraph_without_spaces_is_cut_on_characters) {
   buf t = {0};
-  for (int i = 0; i < 30000; i++) buf_adds(&t, "\xE2\x82\xAC"); /* 90,000 bytes, 3 per character */
+  for (int i = 0; i < 30000; i++) ngi_buf_adds(&t, "\xE2\x82\xAC"); /* 90,000 bytes, 3 per character */
   article a;
   segment(t.data, NULL, &a);
   ck_assert_uint_ge(a.npassages, 2);
@@ -436,13 +436,14 @@ START_TEST(long_paragraph_without_spaces_is_cut_on_characters) {
     ck_assert_int_eq(p->kind, P);
     ck_assert_int_eq(p->first_line, 1);
     ck_assert_int_eq(p->last_line, 1);
-    ck_assert_uint_le(p->len, NG_MAX_PASSAGE_BYTES);
-    ck_assert_msg(utf8_valid_prefix(article_text(&a, i), p->len) == p->len, "piece %zu cut inside a character", i);
+    ck_assert_uint_le(p->len, NGI_MAX_PASSAGE_BYTES);
+    ck_assert_msg(ngi_utf8_valid_prefix(ngi_article_text(&a, i), p->len) == p->len, "piece %zu cut inside a character",
+                  i);
     total += p->len;
   }
   ck_assert_uint_eq(total, t.len);
-  article_free(&a);
-  buf_free(&t);
+  ngi_article_free(&a);
+  ngi_buf_free(&t);
 }
 END_TEST
 
@@ -450,16 +451,16 @@ START_TEST(overlong_title_has_one_headline) {
   /* A title longer than a passage may hold is cut like a paragraph, and
    * only its first piece is the headline (found by fuzz_decode_segment). */
   buf t = {0};
-  for (int i = 0; i < 20000; i++) buf_adds(&t, "word "); /* 100,000 bytes */
+  for (int i = 0; i < 20000; i++) ngi_buf_adds(&t, "word "); /* 100,000 bytes */
   ck_assert(!t.oom);
   article a;
   segment("Body text.", t.data, &a);
   ck_assert_uint_ge(a.npassages, 3);
   ck_assert_int_eq(a.passages[0].kind, H);
   for (size_t i = 1; i < a.npassages; i++) ck_assert_int_eq(a.passages[i].kind, P);
-  ck_assert_str_eq(article_text(&a, a.npassages - 1), "Body text.");
-  article_free(&a);
-  buf_free(&t);
+  ck_assert_str_eq(ngi_article_text(&a, a.npassages - 1), "Body text.");
+  ngi_article_free(&a);
+  ngi_buf_free(&t);
 }
 END_TEST
 
@@ -496,10 +497,10 @@ START_TEST(fixtures_as_documented) {
     char *raw = read_fixture(fc->file, &n);
     decoded d;
     char err[200];
-    ck_assert_msg(decode_bytes(raw, n, NULL, &d, err, sizeof err) == DECODE_OK, "%s: %s", fc->file, err);
+    ck_assert_msg(ngi_decode(raw, n, NULL, &d, err, sizeof err) == NGI_DECODE_OK, "%s: %s", fc->file, err);
     free(raw);
     article a;
-    ck_assert_int_eq(segment_article(d.text, d.len, NULL, &a), NG_OK);
+    ck_assert_int_eq(ngi_segment(d.text, d.len, NULL, &a), NG_OK);
     free(d.text);
     size_t k = 0;
     if (fc->head_first) {
@@ -522,7 +523,7 @@ START_TEST(fixtures_as_documented) {
                     a.dateline ? a.dateline : "(none)");
     else
       ck_assert_msg(a.dateline == NULL, "%s: unexpected dateline %s", fc->file, a.dateline);
-    article_free(&a);
+    ngi_article_free(&a);
   }
 }
 END_TEST
@@ -531,27 +532,27 @@ START_TEST(fixture_details) {
   size_t n;
   char *raw = read_fixture("articles/summit-geneva.txt", &n);
   article a;
-  ck_assert_int_eq(segment_article(raw, n, NULL, &a), NG_OK);
+  ck_assert_int_eq(ngi_segment(raw, n, NULL, &a), NG_OK);
   free(raw);
   ck_assert_pstr_eq(a.title,
                     "Geneva talks close without a ceasefire as envoys agree to return, NATO allies urge "
                     "security pledges");
   /* The lede begins with its dateline, then the text. */
   const char *lede = "Geneva, Switzerland \xE2\x80\x94 Envoys from Russia and Ukraine walked";
-  ck_assert(strncmp(article_text(&a, 1), lede, strlen(lede)) == 0);
+  ck_assert(strncmp(ngi_article_text(&a, 1), lede, strlen(lede)) == 0);
   /* A phrase across a line break is joined by one space. */
-  ck_assert(contains(article_text(&a, 8), "North Atlantic Treaty Organization"));
-  article_free(&a);
+  ck_assert(contains(ngi_article_text(&a, 8), "North Atlantic Treaty Organization"));
+  ngi_article_free(&a);
 
   raw = read_fixture("articles/header-block.txt", &n);
-  ck_assert_int_eq(segment_article(raw, n, NULL, &a), NG_OK);
+  ck_assert_int_eq(ngi_segment(raw, n, NULL, &a), NG_OK);
   free(raw);
-  ck_assert_str_eq(article_text(&a, 0), "Centrist bloc edges ahead as regional election count nears its end");
+  ck_assert_str_eq(ngi_article_text(&a, 0), "Centrist bloc edges ahead as regional election count nears its end");
   ck_assert_pstr_eq(a.date, "2025-03-14");
   ck_assert_pstr_eq(a.source, "Nutgraf Wire");
   ck_assert_pstr_eq(a.url, "https://example.org/news/2025/03/14/regional-election-count");
   ck_assert_pstr_eq(a.author, "Priya Natarajan");
-  article_free(&a);
+  ngi_article_free(&a);
 }
 END_TEST
 

@@ -78,10 +78,10 @@ START_TEST(create_then_reopen) {
   ck_assert(S_ISREG(st.st_mode));
   ck_assert_msg((st.st_mode & 002) == 0, "index mode %o is world-writable", (unsigned)st.st_mode & 0777);
   buf lock = {0};
-  buf_printf(&lock, "%s.lock", path);
+  ngi_buf_printf(&lock, "%s.lock", path);
   ck_assert_int_eq(stat(lock.data, &st), 0);
   ck_assert_msg((st.st_mode & 002) == 0, "lock mode %o is world-writable", (unsigned)st.st_mode & 0777);
-  buf_free(&lock);
+  ngi_buf_free(&lock);
   /* No temporary file is left beside it. */
   char *sub = path_join(dir, "sub/deeper");
   buf names = {0};
@@ -89,11 +89,11 @@ START_TEST(create_then_reopen) {
   ck_assert_ptr_nonnull(d);
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
-    if (strstr(e->d_name, ".new-")) buf_printf(&names, "%s ", e->d_name);
+    if (strstr(e->d_name, ".new-")) ngi_buf_printf(&names, "%s ", e->d_name);
   }
   closedir(d);
   ck_assert_msg(names.len == 0, "left behind: %s", names.data);
-  buf_free(&names);
+  ngi_buf_free(&names);
   free(sub);
 
   rc = ng_index_open(&idx, path, NULL);
@@ -194,9 +194,9 @@ END_TEST
 
 START_TEST(not_sqlite) {
   buf junk = {0};
-  for (int i = 0; i < 100; i++) buf_adds(&junk, "This is a text file, not a database at all.\n");
+  for (int i = 0; i < 100; i++) ngi_buf_adds(&junk, "This is a text file, not a database at all.\n");
   write_file(dir, "notes.db", junk.data, junk.len);
-  buf_free(&junk);
+  ngi_buf_free(&junk);
   char *path = path_join(dir, "notes.db");
   ng_index *idx;
   ck_assert_int_eq(open_index(&idx, path, NG_OPEN_READONLY, NULL), NG_EDATA);

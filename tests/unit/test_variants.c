@@ -6,49 +6,50 @@
 #include "unit.h"
 
 static sqlite3 *db;
-static lexicon lx;
-static variants *v;
+static ngi_lexicon *lx;
+static ngi_variants *v;
 
 static void setup(void) {
   ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
   char err[1200] = "";
-  ck_assert_msg(lexicon_init(&lx, db, "english", err, sizeof err) == NG_OK, "%s", err);
-  v = variants_new();
+  ck_assert_msg(ngi_lexicon_new(&lx, db, "english", 0, err, sizeof err) == NG_OK, "%s", err);
+  v = ngi_variants_new();
   ck_assert_ptr_nonnull(v);
 }
 
 static void teardown(void) {
-  variants_free(v);
+  ngi_variants_free(v);
   v = NULL;
   sqlite3_close(db);
   db = NULL;
-  lexicon_free(&lx);
+  ngi_lexicon_free(lx);
+  lx = NULL;
 }
 
 static int add(const char *text, char *err, size_t errlen) {
   err[0] = '\0';
-  return variants_add_text(v, &lx, text, strlen(text), "test.txt", err, errlen);
+  return ngi_variants_add_text(v, lx, text, strlen(text), "test.txt", err, errlen);
 }
 
 static void add_ok(const char *text) {
   char err[300];
   int rc = add(text, err, sizeof err);
-  ck_assert_msg(rc == NG_OK, "variants_add_text: %s", err);
+  ck_assert_msg(rc == NG_OK, "ngi_variants_add_text: %s", err);
 }
 
 static int keyfn(void *ctx, const lex_token *t) {
   buf *b = ctx;
-  if (b->len) buf_addc(b, ' ');
-  buf_add(b, t->stem, t->stemlen);
+  if (b->len) ngi_buf_addc(b, ' ');
+  ngi_buf_add(b, t->stem, t->stemlen);
   return 0;
 }
 
 /* The lookup key of a form as a query term would make it. */
 static int group_of(const char *form) {
   buf key = {0};
-  lexicon_tokenize(&lx, form, (int)strlen(form), &key, keyfn);
-  int g = variants_lookup(v, key.data ? key.data : "");
-  buf_free(&key);
+  ngi_tokenize(lx, form, (int)strlen(form), &key, keyfn);
+  int g = ngi_variants_lookup(v, key.data ? key.data : "");
+  ngi_buf_free(&key);
   return g;
 }
 
@@ -61,15 +62,15 @@ START_TEST(lookup_by_stem) {
   ck_assert_int_eq(group_of("Zelenskiy\xE2\x80\x99s"), g); /* possessive */
   ck_assert_int_eq(group_of("Zelenskyi"), -1);
   ck_assert_int_eq(group_of("Putin"), -1);
-  ck_assert_uint_eq(variants_group_size(v, g), 3);
+  ck_assert_uint_eq(ngi_variants_group_size(v, g), 3);
   /* Members keep their forms as written, and their keys. */
   int found = 0;
-  for (size_t i = 0; i < variants_group_size(v, g); i++) {
-    if (strcmp(variants_member_form(v, g, i), "Zelensky") == 0) found = 1;
-    ck_assert_ptr_nonnull(variants_member_key(v, g, i));
+  for (size_t i = 0; i < ngi_variants_group_size(v, g); i++) {
+    if (strcmp(ngi_variants_member_form(v, g, i), "Zelensky") == 0) found = 1;
+    ck_assert_ptr_nonnull(ngi_variants_member_key(v, g, i));
   }
   ck_assert(found);
-  ck_assert_uint_eq(variants_max_len(v), 1);
+  ck_assert_uint_eq(ngi_variants_max_len(v), 1);
 }
 END_TEST
 
@@ -91,8 +92,8 @@ START_TEST(multi_word_forms) {
   ck_assert_int_eq(group_of("North  Atlantic\tTreaty Organizations"), g);
   ck_assert_int_eq(group_of("north atlantic alliance"), g);
   ck_assert_int_eq(group_of("north atlantic"), -1);
-  ck_assert_uint_eq(variants_max_len(v), 4);
-  ck_assert_uint_eq(variants_group_size(v, g), 3);
+  ck_assert_uint_eq(ngi_variants_max_len(v), 4);
+  ck_assert_uint_eq(ngi_variants_group_size(v, g), 3);
 }
 END_TEST
 
@@ -103,11 +104,11 @@ START_TEST(shared_form_merges_groups) {
   ck_assert_int_ge(g, 0);
   ck_assert_int_eq(group_of("Kyjiw"), g);
   ck_assert_int_eq(group_of("Kiev"), g);
-  ck_assert_uint_eq(variants_group_size(v, g), 3); /* Kiev once */
+  ck_assert_uint_eq(ngi_variants_group_size(v, g), 3); /* Kiev once */
   ck_assert_int_ne(group_of("odessa"), g);
   /* A repeated line adds nothing. */
   add_ok("Kyiv, Kiev\n");
-  ck_assert_uint_eq(variants_group_size(v, g), 3);
+  ck_assert_uint_eq(ngi_variants_group_size(v, g), 3);
 }
 END_TEST
 
@@ -146,7 +147,7 @@ START_TEST(comments_and_blank_lines) {
   ck_assert_int_eq(group_of("mumbai"), group_of("bombay"));
   ck_assert_int_eq(group_of("lonely"), -1); /* one form is no group */
   ck_assert_int_ge(group_of("peking"), 0);
-  ck_assert_uint_eq(variants_group_size(v, group_of("peking")), 2);
+  ck_assert_uint_eq(ngi_variants_group_size(v, group_of("peking")), 2);
   /* Text without a final newline, and empty text. */
   add_ok("Chennai, Madras");
   ck_assert_int_ge(group_of("madras"), 0);
@@ -164,28 +165,29 @@ END_TEST
 
 START_TEST(too_many_forms) {
   buf line = {0};
-  for (int i = 0; i < 100; i++) buf_printf(&line, "%sform%c%c", i ? ", " : "", 'a' + i % 26, 'a' + i / 26);
-  buf_addc(&line, '\n');
+  for (int i = 0; i < 100; i++) ngi_buf_printf(&line, "%sform%c%c", i ? ", " : "", 'a' + i % 26, 'a' + i / 26);
+  ngi_buf_addc(&line, '\n');
   char err[300];
   int rc = add(line.data, err, sizeof err);
-  buf_free(&line);
+  ngi_buf_free(&line);
   ck_assert_int_eq(rc, NG_EDATA);
   ck_assert_msg(contains(err, "test.txt:1"), "message: %s", err);
 }
 END_TEST
 
 START_TEST(empty_lookups) {
-  ck_assert_int_eq(variants_lookup(v, "anything"), -1);
-  ck_assert_int_eq(variants_lookup(NULL, "anything"), -1);
-  ck_assert_uint_eq(variants_max_len(NULL), 0);
-  ck_assert_uint_eq(variants_max_len(v), 0);
-  variants_free(NULL);
+  ck_assert_int_eq(ngi_variants_lookup(v, "anything"), -1);
+  ck_assert_int_eq(ngi_variants_lookup(NULL, "anything"), -1);
+  ck_assert_uint_eq(ngi_variants_max_len(NULL), 0);
+  ck_assert_uint_eq(ngi_variants_max_len(v), 0);
+  ngi_variants_free(NULL);
 }
 END_TEST
 
 START_TEST(builtin_list_loads) {
   char err[300] = "";
-  int rc = variants_add_text(v, &lx, ng_builtin_variants, strlen(ng_builtin_variants), "built-in", err, sizeof err);
+  int rc =
+      ngi_variants_add_text(v, lx, ngi_builtin_variants, strlen(ngi_builtin_variants), "built-in", err, sizeof err);
   ck_assert_msg(rc == NG_OK, "%s", err);
   ck_assert_int_ge(group_of("Zelensky"), 0);
   ck_assert_int_eq(group_of("Zelenskyy"), group_of("zelensky"));
@@ -195,7 +197,7 @@ START_TEST(builtin_list_loads) {
   ck_assert_int_eq(group_of("ceasefire"), group_of("truce"));
   ck_assert_int_ge(group_of("North Atlantic Treaty Organization"), 0);
   ck_assert_int_eq(group_of("NATO"), group_of("North Atlantic Treaty Organization"));
-  ck_assert_uint_ge(variants_max_len(v), 4);
+  ck_assert_uint_ge(ngi_variants_max_len(v), 4);
   /* Forms that are common words stay out (see data/variants.txt). */
   ck_assert_int_eq(group_of("us"), -1);
   ck_assert_int_eq(group_of("who"), -1);
@@ -218,13 +220,13 @@ START_TEST(index_add_variants_file) {
   ck_assert_ptr_nonnull(idx->vars);
   size_t sl;
   char kyjiw[64], kyiv[64], gotham[64];
-  snprintf(kyjiw, sizeof kyjiw, "%s", lexicon_stem(&idx->lx, "kyjiw", 5, &sl));
-  snprintf(kyiv, sizeof kyiv, "%s", lexicon_stem(&idx->lx, "kyiv", 4, &sl));
-  snprintf(gotham, sizeof gotham, "%s", lexicon_stem(&idx->lx, "gotham", 6, &sl));
-  int g = variants_lookup(idx->vars, kyjiw);
+  snprintf(kyjiw, sizeof kyjiw, "%s", ngi_lexicon_stem(idx->lx, "kyjiw", 5, &sl));
+  snprintf(kyiv, sizeof kyiv, "%s", ngi_lexicon_stem(idx->lx, "kyiv", 4, &sl));
+  snprintf(gotham, sizeof gotham, "%s", ngi_lexicon_stem(idx->lx, "gotham", 6, &sl));
+  int g = ngi_variants_lookup(idx->vars, kyjiw);
   ck_assert_int_ge(g, 0);
-  ck_assert_int_eq(variants_lookup(idx->vars, kyiv), g);
-  ck_assert_int_ge(variants_lookup(idx->vars, gotham), 0);
+  ck_assert_int_eq(ngi_variants_lookup(idx->vars, kyiv), g);
+  ck_assert_int_ge(ngi_variants_lookup(idx->vars, gotham), 0);
 
   /* A bad file is refused with its name and line. */
   write_file(dir, "bad.txt", "Fine, Good\n\nBad\xC3, Worse\n", (size_t)-1);

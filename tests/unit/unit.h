@@ -34,9 +34,9 @@ static inline char *tmpdir_make(void) {
   const char *base = unit_base ? unit_base : getenv("TMPDIR");
   if (!base || !*base) base = "/tmp";
   buf b = {0};
-  buf_printf(&b, "%s/nutgraf-unit-XXXXXX", base);
+  ngi_buf_printf(&b, "%s/nutgraf-unit-XXXXXX", base);
   ck_assert_ptr_nonnull(b.data);
-  char *dir = buf_detach(&b);
+  char *dir = ngi_buf_detach(&b);
   ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
   return dir;
 }
@@ -71,9 +71,9 @@ static inline void unit_base_remove(void) {
 /* dir + "/" + name, malloc'd. */
 static inline char *path_join(const char *dir, const char *name) {
   buf b = {0};
-  buf_printf(&b, "%s/%s", dir, name);
+  ngi_buf_printf(&b, "%s/%s", dir, name);
   ck_assert_ptr_nonnull(b.data);
-  return buf_detach(&b);
+  return ngi_buf_detach(&b);
 }
 
 /* Writes n bytes (n == (size_t)-1: strlen) to dir/name, replacing it. */
@@ -94,11 +94,11 @@ static inline char *read_whole(const char *path, size_t *n) {
   buf b = {0};
   char chunk[8192];
   size_t k;
-  while ((k = fread(chunk, 1, sizeof chunk, f)) > 0) buf_add(&b, chunk, k);
+  while ((k = fread(chunk, 1, sizeof chunk, f)) > 0) ngi_buf_add(&b, chunk, k);
   fclose(f);
   ck_assert(!b.oom);
   *n = b.len;
-  return buf_detach(&b);
+  return ngi_buf_detach(&b);
 }
 
 /* A fixture file's bytes (fixtures/<rel> under the source tree). */

@@ -1,0 +1,61 @@
+/*
+ * cli.c -- exit codes, messages and start-up shared by nutgraf's programs.
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *program = "nutgraf";
+
+void cli_init(const char *name) {
+  program = name;
+  ng_init();
+}
+
+const char *cli_program(void) { return program; }
+
+int cli_exit_status(int rc) {
+  switch (rc) {
+    case NG_OK:
+    case NG_ROW:
+    case NG_DONE: return CLI_EXIT_OK;
+    case NG_EUSAGE: return CLI_EXIT_USAGE;
+    case NG_EDATA: return CLI_EXIT_DATA;
+    case NG_EBUSY: return CLI_EXIT_BUSY;
+    default: return CLI_EXIT_SYSTEM;
+  }
+}
+
+int cli_usage_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "%s: error: ", program);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\nTry '%s --help'.\n", program);
+  return CLI_EXIT_USAGE;
+}
+
+int cli_fail(int status, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "%s: error: ", program);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  return status;
+}
+
+int cli_fail_index(const ng_index *idx, int rc) { return cli_fail(cli_exit_status(rc), "%s", ng_index_errmsg(idx)); }
+
+int cli_out_of_memory(void) { return cli_fail(CLI_EXIT_SYSTEM, "out of memory"); }
+
+int cli_index_path(const char *given, char **out) {
+  *out = given ? strdup(given) : ng_default_index_path();
+  if (*out) return 0;
+  if (given) return cli_out_of_memory();
+  return cli_usage_error("%s", "no index path: set $NUTGRAF_INDEX, $XDG_DATA_HOME or $HOME, or give --index");
+}

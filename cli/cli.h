@@ -1,0 +1,48 @@
+/*
+ * cli.h -- what nutgraf's programs share: exit codes, one-line errors,
+ * usage errors, the index path, process start-up.
+ *
+ * The programs never touch SQLite or the library's internals: they call
+ * include/nutgraf.h and this.  Messages go to stderr as "PROGRAM: error:
+ * ...", one line each.
+ */
+#ifndef NG_CLI_H
+#define NG_CLI_H
+
+#include "nutgraf.h"
+
+/* Exit status of every nutgraf program (the house style; nutgraf-index(1),
+ * nutgraf-query(1)).  The most severe problem met wins; 75 is not a
+ * problem class but "try again later", sysexits' EX_TEMPFAIL. */
+enum cli_exit {
+  CLI_EXIT_OK = 0,      /* success (a query: at least one hit) */
+  CLI_EXIT_NO_HITS = 1, /* a query found nothing (grep's convention) */
+  CLI_EXIT_USAGE = 2,   /* bad usage or query */
+  CLI_EXIT_DATA = 3,    /* undecodable input; missing, damaged or incompatible index */
+  CLI_EXIT_SYSTEM = 4,  /* I/O, SQLite, memory */
+  CLI_EXIT_BUSY = 75    /* another indexer holds the index (--no-wait) */
+};
+
+/* Names the program for messages and makes the library's process-wide
+ * settings (ng_init); called first thing in main(). */
+void cli_init(const char *program);
+const char *cli_program(void);
+
+/* The exit status for a library status code. */
+int cli_exit_status(int rc);
+
+/* "PROGRAM: error: MESSAGE" and "Try 'PROGRAM --help'."; returns 2. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "PROGRAM: error: MESSAGE"; returns status. */
+int cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The handle's last error as one line; returns the status for rc. */
+int cli_fail_index(const ng_index *idx, int rc);
+/* "PROGRAM: error: out of memory"; returns 4. */
+int cli_out_of_memory(void);
+
+/* The index to use: given (--index), else the default path (ng_default_
+ * index_path).  Returns 0 with *out malloc'd, or prints the error and
+ * returns its exit status. */
+int cli_index_path(const char *given, char **out);
+
+#endif

@@ -1,0 +1,582 @@
+/*
+ * expand.c -- a query tree (parse.c) -> an FTS5 expression over stems.
+ *
+ * Every term is reduced to stems here, with the index's own tokenizer, and
+ * written into the expression after NGI_VERBATIM, so FTS5 uses exactly these
+ * stems.  That is what lets a term grow alternatives: the variants of
+ * variants.c (Zelensky -> Zelenskyy, ceasefire -> cease fire), compounds
+ * (cease-fire -> ceasefire; cease fire -> ceasefire when the index has that
+ * word), and prefixes matched against the words as written (negotiat* ->
+ * every stem of a word starting so).  A word is not split on a guess
+ * ("relationship" -> "relation ship"): that is the variants list's job.
+ * The index is asked through store.c's word lookups; the explanation of
+ * what was understood is written as the expression is.  It fails only
+ * when nothing searchable is left (punctuation, emoji, only excluded
+ * words).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define MAX_PREFIX_STEMS 200
+
+typedef struct expander {
+  ng_index *idx;
+  const ng_search_options *opts;
+  size_t terms; /* alternatives rendered so far */
+  parsed_query *out;
+} expander;
+
+/* ------------------------------------------------------------------ */
+/* Analysis: terms -> stems and alternatives */
+
+typedef struct stems {
+  buf key; /* stems separated by spaces */
+  buf raw; /* words as written (folded), separated by spaces */
+  size_t count;
+  int all_hyphen; /* every token joined to the next by a hyphen */
+  size_t hyphens;
+} stems;
+
+static int collect(void *ctx, const lex_token *t) {
+  stems *s = ctx;
+  if (s->key.len) {
+    ngi_buf_addc(&s->key, ' ');
+    ngi_buf_addc(&s->raw, ' ');
+  }
+  ngi_buf_add(&s->key, t->stem, t->stemlen);
+  ngi_buf_add(&s->raw, t->raw, t->rawlen);
+  s->count++;
+  s->hyphens += (size_t)t->hyphen_after;
+  return 0;
+}
+
+static void analyse(expander *p, const char *text, stems *out) {
+  memset(out, 0, sizeof *out);
+  ngi_tokenize(p->idx->lx, text, (int)strlen(text), out, collect);
+  out->all_hyphen = out->count > 1 && out->hyphens + 1 >= out->count;
+}
+
+static void stems_free(stems *s) {
+  ngi_buf_free(&s->key);
+  ngi_buf_free(&s->raw);
+}
+
+/* A term's alternatives: FTS5 phrases of stems, some of them prefixes. */
+typedef struct alts {
+  char **items;
+  size_t n, cap;
+  size_t total; /* items allocated (n may be lowered to use fewer) */
+} alts;
+
+static void alts_free(alts *a) {
+  for (size_t i = 0; i < a->total; i++) free(a->items[i]);
+  free(a->items);
+  memset(a, 0, sizeof *a);
+}
+
+static void fts_phrase(buf *b, const char *key, int prefix) {
+  ngi_buf_addc(b, '"');
+  ngi_buf_addc(b, NGI_VERBATIM);
+  ngi_buf_adds(b, key); /* stems never hold '"': unicode61 splits on it */
+  ngi_buf_addc(b, '"');
+  if (prefix) ngi_buf_adds(b, " *");
+}
+
+static void alt_add(expander *p, alts *a, const char *key, int prefix) {
+  if (!key || !*key) return;
+  buf one = {0};
+  fts_phrase(&one, key, prefix);
+  for (size_t i = 0; one.data && i < a->n; i++) {
+    if (strcmp(a->items[i], one.data) == 0) {
+      ngi_buf_free(&one);
+      return;
+    }
+  }
+  if (p->terms >= NGI_MAX_QUERY_TERMS) {
+    p->out->truncated = 1;
+    ngi_buf_free(&one);
+    return;
+  }
+  if (a->n == a->cap) {
+    size_t cap = a->cap ? a->cap * 2 : 4;
+    char **items = realloc(a->items, cap * sizeof *items);
+    if (!items) {
+      ngi_buf_free(&one);
+      return;
+    }
+    a->items = items;
+    a->cap = cap;
+  }
+  a->items[a->n++] = ngi_buf_detach(&one);
+  a->total = a->n;
+  p->terms++;
+}
+
+/* The alternatives OR-ed: "x", "(x OR y)", or NULL when there are none. */
+static char *alts_join(const alts *a) {
+  if (a->n == 0) return NULL;
+  buf out = {0};
+  if (a->n > 1) ngi_buf_addc(&out, '(');
+  for (size_t i = 0; i < a->n; i++) {
+    if (i) ngi_buf_adds(&out, " OR ");
+    ngi_buf_adds(&out, a->items[i]);
+  }
+  if (a->n > 1) ngi_buf_addc(&out, ')');
+  return out.oom ? (ngi_buf_free(&out), NULL) : ngi_buf_detach(&out);
+}
+
+static void explain(expander *p, const char *fmt, ...) NGI_PRINTF(2, 3);
+static void explain(expander *p, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char line[1024];
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  ngi_buf_adds(&p->out->explain, line);
+}
+
+/* The stem the word table has for raw, into out; 1 when found. */
+static int word_stem(expander *p, const char *raw, size_t n, buf *out) {
+  return ngi_store_word_stem(p->idx, raw, n, out) == 1;
+}
+
+static void add_variants(expander *p, alts *a, const char *key) {
+  if (p->opts->no_variants) return;
+  int g = ngi_variants_lookup(p->idx->vars, key);
+  if (g < 0) return;
+  size_t before = a->n;
+  buf names = {0};
+  for (size_t i = 0; i < ngi_variants_group_size(p->idx->vars, g); i++) {
+    const char *k = ngi_variants_member_key(p->idx->vars, g, i);
+    if (strcmp(k, key) == 0) continue;
+    alt_add(p, a, k, 0);
+    if (names.len) ngi_buf_adds(&names, ", ");
+    ngi_buf_adds(&names, ngi_variants_member_form(p->idx->vars, g, i));
+  }
+  if (a->n > before) explain(p, "; variants: %s", names.data ? names.data : "");
+  ngi_buf_free(&names);
+}
+
+typedef struct prefix_walk {
+  expander *p;
+  alts *a;
+  const char *pre;
+  size_t plen, count;
+} prefix_walk;
+
+/* Stems that start with the prefix are matched by the prefix itself. */
+static void add_stem(void *ctx, const char *stem) {
+  prefix_walk *w = ctx;
+  if (strncmp(stem, w->pre, w->plen) == 0) return;
+  alt_add(w->p, w->a, stem, 0);
+  w->count++;
+}
+
+/* negotiat* -> the stems of every indexed word that starts so. */
+static void add_prefix(expander *p, alts *a, const stems *s) {
+  const char *last = strrchr(s->raw.data, ' ');
+  const char *pre = last ? last + 1 : s->raw.data;
+  if (s->count > 1) {
+    /* "12-hou*": the phrase with its last word a prefix. */
+    buf key = {0};
+    const char *lastkey = strrchr(s->key.data, ' ');
+    ngi_buf_add(&key, s->key.data, (size_t)(lastkey - s->key.data));
+    ngi_buf_addc(&key, ' ');
+    ngi_buf_adds(&key, pre);
+    alt_add(p, a, key.data, 1);
+    ngi_buf_free(&key);
+    return;
+  }
+  alt_add(p, a, pre, 1);
+  prefix_walk w = {p, a, pre, strlen(pre), 0};
+  ngi_store_prefix_stems(p->idx, pre, MAX_PREFIX_STEMS, add_stem, &w);
+  size_t count = w.count;
+  explain(p, "; prefix %s* (%zu more stems from the words as written)", pre, count);
+}
+
+/* Fills a with the alternatives of a word or phrase node. */
+static void term_alts(expander *p, qnode *x, alts *a) {
+  stems s;
+  analyse(p, x->text, &s);
+  if (s.count == 0) {
+    explain(p, "  %s \"%s\": nothing searchable, ignored\n", x->type == NGI_PHRASE ? "phrase" : "word", x->text);
+    stems_free(&s);
+    return;
+  }
+  explain(p, "  %s%s%s \"%s\" -> %s", x->negated ? "excluded " : "", x->required ? "required " : "",
+          x->type == NGI_PHRASE ? "phrase" : "word", x->text, s.key.data);
+  if (x->prefix) {
+    add_prefix(p, a, &s);
+  } else {
+    alt_add(p, a, s.key.data, 0);
+    add_variants(p, a, s.key.data);
+    /* Compounds widen what matches; in ranked --any mode they would only
+     * count the same words twice, so they are left out there. */
+    if (s.count > 1 && s.all_hyphen && !p->opts->any) {
+      /* The compound joined: cease-fire -> ceasefire. */
+      buf joined = {0};
+      for (const char *r = s.raw.data; *r; r++) {
+        if (*r != ' ') ngi_buf_addc(&joined, *r);
+      }
+      size_t sl;
+      const char *stem = joined.data ? ngi_lexicon_stem(p->idx->lx, joined.data, joined.len, &sl) : NULL;
+      char *copy = stem ? ngi_strdup_n(stem, sl) : NULL;
+      if (copy) {
+        alt_add(p, a, copy, 0);
+        add_variants(p, a, copy);
+        explain(p, "; joined: %s", joined.data);
+        free(copy);
+      }
+      ngi_buf_free(&joined);
+    }
+  }
+  explain(p, "\n");
+  stems_free(&s);
+}
+
+/* Renders a word or phrase node: its alternatives OR-ed, or NULL when it
+ * has nothing searchable. */
+static char *render_term(expander *p, qnode *x) {
+  alts a = {0};
+  term_alts(p, x, &a);
+  char *r = alts_join(&a);
+  alts_free(&a);
+  return r;
+}
+
+static char *render(expander *p, qnode *x);
+
+/* Adjacent plain words that the index knows joined ("cease fire" ->
+ * ceasefire) or that form a multi-word variant ("north atlantic treaty
+ * organization" -> NATO) become one alternative node. */
+static void group_sequences(expander *p, qnode *list) {
+  for (size_t i = 0; i < list->nkids; i++) {
+    size_t maxlen = ngi_variants_max_len(p->idx->vars);
+    if (maxlen < 2) maxlen = 2;
+    for (size_t len = maxlen; len >= 2; len--) {
+      if (i + len > list->nkids) continue;
+      int plain = 1;
+      for (size_t k = i; k < i + len; k++) {
+        qnode *w = list->kids[k];
+        plain &= w->type == NGI_WORD && !w->prefix && !w->negated && !(k > i && w->explicit_and);
+      }
+      if (!plain) continue;
+      stems all = {{0}, {0}, 0, 0, 0};
+      for (size_t k = i; k < i + len; k++) {
+        stems one;
+        analyse(p, list->kids[k]->text, &one);
+        if (one.count) {
+          if (all.key.len) {
+            ngi_buf_addc(&all.key, ' ');
+            ngi_buf_addc(&all.raw, ' ');
+          }
+          ngi_buf_adds(&all.key, one.key.data);
+          ngi_buf_adds(&all.raw, one.raw.data);
+          all.count += one.count;
+        }
+        stems_free(&one);
+      }
+      alts a = {0};
+      int g = p->opts->no_variants || all.count < 2 ? -1 : ngi_variants_lookup(p->idx->vars, all.key.data);
+      buf joined = {0}, stem = {0};
+      int join = 0;
+      if (g < 0 && len == 2 && all.count == 2 && !p->opts->any) {
+        for (const char *r = all.raw.data; *r; r++) {
+          if (*r != ' ') ngi_buf_addc(&joined, *r);
+        }
+        join = word_stem(p, joined.data, joined.len, &stem);
+      }
+      if (g >= 0 || join) {
+        /* (w1 AND w2 ...) OR alternatives */
+        buf words = {0};
+        size_t before = p->terms;
+        for (size_t k = i; k < i + len; k++) {
+          char *r = render(p, list->kids[k]);
+          if (r) {
+            if (words.len) ngi_buf_adds(&words, p->opts->any ? " OR " : " AND ");
+            ngi_buf_adds(&words, r);
+            free(r);
+          }
+        }
+        (void)before;
+        explain(p, "  words \"%s\" also as", all.raw.data);
+        if (g >= 0) {
+          add_variants(p, &a, all.key.data);
+          alt_add(p, &a, all.key.data, 0);
+        } else {
+          alt_add(p, &a, stem.data, 0);
+          explain(p, "; compound: %s", joined.data);
+        }
+        explain(p, "\n");
+        qnode *e = ngi_qnode_new(NGI_EXPR);
+        char *others = alts_join(&a);
+        if (e) {
+          buf t = {0};
+          ngi_buf_printf(&t, "((%s) OR %s)", words.data ? words.data : "", others ? others : "");
+          e->text = ngi_buf_detach(&t);
+          e->explicit_and = list->kids[i]->explicit_and;
+          for (size_t k = i; k < i + len; k++) ngi_qnode_free(list->kids[k]);
+          list->kids[i] = e;
+          memmove(list->kids + i + 1, list->kids + i + len, (list->nkids - i - len) * sizeof *list->kids);
+          list->nkids -= len - 1;
+        }
+        ngi_buf_free(&words);
+        free(others);
+      }
+      alts_free(&a);
+      ngi_buf_free(&joined);
+      ngi_buf_free(&stem);
+      stems_free(&all);
+      if (g >= 0 || join) break;
+    }
+  }
+}
+
+/* An AND group: its words all required, or with --any any of them
+ * (+word still required), minus its excluded words.  With --any and
+ * required words the expression is R AND (O OR R): it matches what R
+ * matches, and BM25 still counts the optional words where they occur. */
+static char *render_list(expander *p, qnode *x) {
+  group_sequences(p, x);
+  buf req = {0}, opt = {0}, neg = {0};
+  size_t nreq = 0, nopt = 0, nneg = 0;
+  for (size_t i = 0; i < x->nkids; i++) {
+    qnode *k = x->kids[i];
+    if (k->type == NGI_FILTER) continue;
+    char *r = render(p, k);
+    if (!r) continue;
+    if (k->negated) {
+      if (nneg++) ngi_buf_adds(&neg, " OR ");
+      ngi_buf_adds(&neg, r);
+    } else if (!p->opts->any || k->required || k->explicit_and || (i + 1 < x->nkids && x->kids[i + 1]->explicit_and)) {
+      if (nreq++) ngi_buf_adds(&req, " AND ");
+      ngi_buf_adds(&req, r);
+    } else {
+      if (nopt++) ngi_buf_adds(&opt, " OR ");
+      ngi_buf_adds(&opt, r);
+    }
+    free(r);
+  }
+  buf pos = {0};
+  if (nreq && nopt) {
+    ngi_buf_printf(&pos, "(%s) AND (%s OR %s)", req.data, opt.data, req.data);
+  } else if (nreq) {
+    ngi_buf_printf(&pos, nreq > 1 ? "(%s)" : "%s", req.data);
+  } else if (nopt) {
+    ngi_buf_printf(&pos, nopt > 1 ? "(%s)" : "%s", opt.data);
+  }
+  char *result = NULL;
+  if (pos.len) {
+    buf out = {0};
+    if (nneg) {
+      ngi_buf_printf(&out, "(%s NOT (%s))", pos.data, neg.data);
+      p->out->has_not = 1;
+    } else
+      ngi_buf_adds(&out, pos.data);
+    result = out.oom ? (ngi_buf_free(&out), NULL) : ngi_buf_detach(&out);
+  } else if (nneg) {
+    explain(p, "  only excluded words: nothing to search for\n");
+  }
+  ngi_buf_free(&req);
+  ngi_buf_free(&opt);
+  ngi_buf_free(&neg);
+  ngi_buf_free(&pos);
+  return result;
+}
+
+#define MAX_NEAR_COMBINATIONS 32
+
+/* NEAR takes phrases only, so terms with alternatives (variants, prefix
+ * expansions) become an OR of NEAR groups, one per combination, as long as
+ * there are few; past that each term keeps its first alternative. */
+static char *render_near(expander *p, qnode *x) {
+  alts *terms = calloc(x->nkids ? x->nkids : 1, sizeof *terms);
+  if (!terms) return NULL;
+  size_t n = 0, combos = 1;
+  for (size_t i = 0; i < x->nkids; i++) {
+    qnode *k = x->kids[i];
+    if (k->type != NGI_WORD && k->type != NGI_PHRASE) continue;
+    term_alts(p, k, &terms[n]);
+    if (terms[n].n == 0) continue;
+    combos = combos > MAX_NEAR_COMBINATIONS ? combos : combos * terms[n].n;
+    n++;
+  }
+  explain(p, "  NEAR/%d over %zu terms\n", x->distance, n);
+  char *result = NULL;
+  if (n == 1) {
+    result = alts_join(&terms[0]); /* too little left for NEAR */
+  } else if (n > 1) {
+    if (combos > MAX_NEAR_COMBINATIONS) {
+      for (size_t i = 0; i < n; i++) terms[i].n = 1; /* alts_free frees them all */
+      combos = 1;
+    }
+    buf out = {0};
+    size_t *pick = calloc(n, sizeof *pick);
+    for (size_t c = 0; pick && c < combos; c++) {
+      ngi_buf_adds(&out, c ? " OR NEAR(" : "NEAR(");
+      for (size_t i = 0; i < n; i++) {
+        if (i) ngi_buf_addc(&out, ' ');
+        ngi_buf_adds(&out, terms[i].items[pick[i]]);
+      }
+      ngi_buf_printf(&out, ", %d)", x->distance);
+      for (size_t i = 0; i < n && ++pick[i] == terms[i].n; i++) pick[i] = 0;
+    }
+    free(pick);
+    if (combos > 1) {
+      buf wrapped = {0};
+      ngi_buf_printf(&wrapped, "(%s)", out.data ? out.data : "");
+      ngi_buf_free(&out);
+      out = wrapped;
+    }
+    result = out.oom ? (ngi_buf_free(&out), NULL) : ngi_buf_detach(&out);
+  }
+  for (size_t i = 0; i < x->nkids; i++) alts_free(&terms[i]);
+  free(terms);
+  return result;
+}
+
+static char *render(expander *p, qnode *x) {
+  if (p->terms >= NGI_MAX_QUERY_TERMS) {
+    p->out->truncated = 1;
+    return NULL;
+  }
+  switch (x->type) {
+    case NGI_WORD:
+    case NGI_PHRASE: return render_term(p, x);
+    case NGI_EXPR: return x->text ? strdup(x->text) : NULL;
+    case NGI_AND: return render_list(p, x);
+    case NGI_NEAR: return render_near(p, x);
+    case NGI_OR: {
+      buf out = {0};
+      size_t n = 0;
+      for (size_t i = 0; i < x->nkids; i++) {
+        if (x->kids[i]->negated) {
+          explain(p, "  an excluded word inside OR means nothing; ignored\n");
+          continue;
+        }
+        char *r = render(p, x->kids[i]);
+        if (!r) continue;
+        ngi_buf_adds(&out, n++ ? " OR " : "(");
+        ngi_buf_adds(&out, r);
+        free(r);
+      }
+      if (!n) {
+        ngi_buf_free(&out);
+        return NULL;
+      }
+      ngi_buf_addc(&out, ')');
+      return ngi_buf_detach(&out);
+    }
+    default: return NULL;
+  }
+}
+
+/* Moves filters out of the tree into out->filters. */
+static int take_filters(expander *p, qnode *x) {
+  for (size_t i = 0; i < x->nkids; i++) {
+    qnode *k = x->kids[i];
+    if (k->type == NGI_FILTER) {
+      ngi_filter f = {k->field, k->negated, NULL};
+      qnode *v = k->nkids ? k->kids[0] : NULL;
+      if (!v) continue;
+      if (f.field == NGI_FIELD_TITLE) {
+        explain(p, "  filter: headline%s matches\n", f.negated ? " never" : "");
+        f.value = render(p, v);
+      } else {
+        f.value = v->text ? strdup(v->text) : NULL;
+        int glob = f.field == NGI_FIELD_PATH && f.value && strpbrk(f.value, "*?[");
+        explain(p, "  filter: %s %s%s \"%s\"\n", f.field == NGI_FIELD_SOURCE ? "source" : "path",
+                f.negated ? "does not " : "",
+                glob ? (f.negated ? "match the glob" : "matches the glob") : (f.negated ? "contain" : "contains"),
+                f.value ? f.value : "");
+      }
+      if (!f.value) continue;
+      ngi_filter *fs = realloc(p->out->filters, (p->out->nfilters + 1) * sizeof *fs);
+      if (!fs) {
+        free(f.value);
+        return -1;
+      }
+      p->out->filters = fs;
+      fs[p->out->nfilters++] = f;
+    } else if (k->type == NGI_AND || k->type == NGI_OR) {
+      if (take_filters(p, k) != 0) return -1;
+    }
+  }
+  return 0;
+}
+
+/* Control characters and bytes that are not UTF-8 become spaces. */
+
+/* Loads the variants (built-in, then the user's files) on first use. */
+int ngi_expand_variants(ng_index *idx) {
+  if (idx->vars) return NG_OK;
+  idx->vars = ngi_variants_new();
+  if (!idx->vars) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  char err[300];
+  int rc = ngi_variants_add_text(idx->vars, idx->lx, ngi_builtin_variants, strlen(ngi_builtin_variants),
+                                 "built-in variants", err, sizeof err);
+  if (rc != NG_OK) return ngi_fail(idx, rc, "%s", err);
+  return NG_OK;
+}
+
+int ng_index_add_variants(ng_index *idx, const char *path) {
+  int rc = ngi_expand_variants(idx);
+  if (rc != NG_OK) return rc;
+  FILE *f = fopen(path, "rb");
+  if (!f) return ngi_fail(idx, NG_EDATA, "cannot read variants file %s: %s", path, strerror(errno));
+  buf text = {0};
+  char chunk[8192];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) ngi_buf_add(&text, chunk, n);
+  int bad = ferror(f);
+  fclose(f);
+  if (bad) {
+    ngi_buf_free(&text);
+    return ngi_fail(idx, NG_EDATA, "cannot read variants file %s", path);
+  }
+  if (text.oom) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  char err[600];
+  rc = ngi_variants_add_text(idx->vars, idx->lx, text.data ? text.data : "", text.len, path, err, sizeof err);
+  ngi_buf_free(&text);
+  if (rc != NG_OK) return ngi_fail(idx, rc, "%s", err);
+  return NG_OK;
+}
+
+int ngi_query_expand(ng_index *idx, const char *query, const ng_search_options *opts, parsed_query *out) {
+  memset(out, 0, sizeof *out);
+  int rc = ngi_expand_variants(idx);
+  if (rc != NG_OK) return rc;
+  query_tree tree;
+  if (ngi_query_parse(query, &tree) != NG_OK) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  expander p = {idx, opts, 0, out};
+  out->fallback = tree.fallback;
+  explain(&p, "query: %s%s\n", tree.text, tree.fallback ? "  (read as plain words: the syntax did not parse)" : "");
+  if (opts->any) explain(&p, "  mode: any word (ranked)\n");
+  if (take_filters(&p, tree.root) != 0) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  if (rc == NG_OK) out->fts = render(&p, tree.root);
+  if (tree.truncated) explain(&p, "  the query was too long: only its first %d bytes were read\n", NGI_MAX_QUERY_BYTES);
+  if (out->truncated) explain(&p, "  the query was too long: only its first %d terms were used\n", NGI_MAX_QUERY_TERMS);
+  out->truncated |= tree.truncated;
+  if (rc == NG_OK && !out->fts) {
+    int has_title = 0;
+    for (size_t i = 0; i < out->nfilters; i++)
+      has_title |= out->filters[i].field == NGI_FIELD_TITLE && !out->filters[i].negated;
+    if (!has_title) rc = ngi_fail(idx, NG_EUSAGE, "query '%.200s' has no words to search for", tree.text);
+  }
+  if (rc == NG_OK && out->explain.oom) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  ngi_query_tree_free(&tree);
+  if (rc != NG_OK) ngi_parsed_query_free(out);
+  return rc;
+}
+
+void ngi_parsed_query_free(parsed_query *q) {
+  free(q->fts);
+  for (size_t i = 0; i < q->nfilters; i++) free(q->filters[i].value);
+  free(q->filters);
+  ngi_buf_free(&q->explain);
+  memset(q, 0, sizeof *q);
+}
