@@ -249,13 +249,11 @@ void ngi_feed_record_free(feed_record *rec);
 
 /* Checks that Snowball knows the language: 0 or -1. */
 int ngi_lexicon_known_language(const char *language);
-/* The connection's FTS5 API, or NULL. */
-fts5_api *ngi_fts5_api(sqlite3 *db);
 /* Creates a lexicon for language and registers the "nutgraf" tokenizer on
- * db with it.  record: note the words met while tokenizing documents that
+ * a connection's FTS5 API (ngi_fts5_api) with it.  record: note the words met while tokenizing documents that
  * are not in the word table yet (write handles, the indexing worker).
  * NG_OK, NG_EUSAGE (unknown language) or NG_ESYSTEM, message in err. */
-int ngi_lexicon_new(ngi_lexicon **out, sqlite3 *db, const char *language, int record, char *err, size_t errlen);
+int ngi_lexicon_new(ngi_lexicon **out, fts5_api *api, const char *language, int record, char *err, size_t errlen);
 void ngi_lexicon_free(ngi_lexicon *lx); /* accepts NULL */
 const char *ngi_lexicon_language(const ngi_lexicon *lx);
 /* The stem of a folded word; owned by the lexicon until ngi_lexicon_forget. */
@@ -285,13 +283,15 @@ int ngi_tokenize(ngi_lexicon *lx, const char *text, int n, void *ctx, lex_token_
 
 /* Token streams: the tokens a document's text yields, worked out ahead (on
  * the indexing worker) and replayed when FTS5 asks the tokenizer for that
- * very text.  ngi_tokens_encode appends the stream of text to out (SQLITE_OK
- * or SQLITE_NOMEM).  ngi_tokens_expect makes the next document
- * tokenizing of exactly text[0..n) replay stream; any other text is
- * tokenized afresh.  NULL text stops expecting.  The pointers must live
- * until the expectation is dropped. */
+ * text.  ngi_tokens_encode appends the stream of text to out, opening with
+ * the text's length and hash (SQLITE_OK or SQLITE_NOMEM).  While a stream
+ * is expected (ngi_tokens_expect; NULL stops), a document tokenizing of
+ * the text it was made from replays it, and any other text is tokenized
+ * afresh.  The stream must live until the expectation is dropped. */
 int ngi_tokens_encode(ngi_lexicon *lx, const char *text, int n, buf *out);
-void ngi_tokens_expect(ngi_lexicon *lx, const char *text, int n, const char *stream, size_t len);
+void ngi_tokens_expect(ngi_lexicon *lx, const char *stream, size_t len);
+/* How many streams the lexicon's tokenizer replayed (for tests). */
+long long ngi_tokens_replayed(const ngi_lexicon *lx);
 
 /* End of tokenize.c */
 
@@ -446,6 +446,10 @@ int ngi_index_commit(ng_index *idx);
 ** handle's message set.
 */
 
+/* The FTS5 API of a connection (any connection: the indexing worker's
+ * in-memory one too), or NULL. */
+fts5_api *ngi_fts5_api(sqlite3 *db);
+
 /* Files: creating the schema in a new file, connecting the handle. */
 int ngi_store_create(ng_index *idx, const char *file, const char *language);
 /* Opens file for the handle (idx->store, idx->lx) and checks that it is a
@@ -570,8 +574,8 @@ int ngi_store_fail(ng_index *idx, const char *context);
 ** Interface to rank.c: the nutgraf_rank() FTS5 auxiliary function.
 */
 
-/* Registers nutgraf_rank on db. */
-int ngi_rank_register(sqlite3 *db);
+/* Registers nutgraf_rank with a connection's FTS5 API. */
+int ngi_rank_register(fts5_api *api);
 
 /* End of rank.c */
 

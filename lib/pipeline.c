@@ -282,7 +282,7 @@ int ngi_pipeline_start(ngi_pipeline **out, const char *language, const char *fal
   int rc = NG_OK;
   if (fallback && !(p->fallback = strdup(fallback))) rc = NG_ESYSTEM;
   if (rc == NG_OK && sqlite3_open_v2(":memory:", &p->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) rc = NG_ESYSTEM;
-  if (rc == NG_OK) rc = ngi_lexicon_new(&p->lx, p->db, language, 1, err, errlen);
+  if (rc == NG_OK) rc = ngi_lexicon_new(&p->lx, ngi_fts5_api(p->db), language, 1, err, errlen);
   if (rc == NG_OK) {
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->work, NULL);

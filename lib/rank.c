@@ -205,8 +205,7 @@ static void nutgraf_rank(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_
   sqlite3_result_double(ctx, -score);
 }
 
-int ngi_rank_register(sqlite3 *db) {
-  fts5_api *api = ngi_fts5_api(db);
+int ngi_rank_register(fts5_api *api) {
   if (!api) return SQLITE_ERROR;
   return api->xCreateFunction(api, "nutgraf_rank", NULL, nutgraf_rank, NULL);
 }

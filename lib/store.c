@@ -188,6 +188,18 @@ static int pragma_int(sqlite3 *db, const char *sql, int *out) {
   return rc;
 }
 
+/* The FTS5 API of a connection, through FTS5's documented "SELECT fts5(?)"
+ * handshake. */
+fts5_api *ngi_fts5_api(sqlite3 *db) {
+  fts5_api *api = NULL;
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK) return NULL;
+  sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
+  sqlite3_step(st);
+  sqlite3_finalize(st);
+  return api;
+}
+
 /* ------------------------------------------------------------------ */
 /* Files and connections */
 
@@ -229,7 +241,7 @@ int ngi_store_create(ng_index *idx, const char *file, const char *language) {
   ngi_lexicon *lx = NULL;
   if (sqlite3_open_v2(file, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
     rc = ngi_fail(idx, NG_ESYSTEM, "cannot create index %s: %s", idx->path, db ? sqlite3_errmsg(db) : "out of memory");
-  } else if ((rc = ngi_lexicon_new(&lx, db, language, 0, err, sizeof err)) != NG_OK) {
+  } else if ((rc = ngi_lexicon_new(&lx, ngi_fts5_api(db), language, 0, err, sizeof err)) != NG_OK) {
     ngi_fail(idx, rc, "%s", err);
   } else if (sqlite3_exec(db, sql.data, NULL, NULL, NULL) != SQLITE_OK) {
     rc = ngi_fail(idx, NG_ESYSTEM, "cannot create index %s: %s", idx->path, sqlite3_errmsg(db));
@@ -275,9 +287,10 @@ int ngi_store_connect(ng_index *idx, const char *file, const char *want_language
     return ngi_fail(idx, NG_EUSAGE, "index %s is in %s, not %s; a new language needs a new index", path, language,
                     want_language);
   char err[1200];
-  rc = ngi_lexicon_new(&idx->lx, s->db, language, idx->writable, err, sizeof err);
+  rc = ngi_lexicon_new(&idx->lx, ngi_fts5_api(s->db), language, idx->writable, err, sizeof err);
   if (rc != NG_OK) return ngi_fail(idx, NG_EDATA, "index %s: %s", path, err);
-  if (ngi_rank_register(s->db) != SQLITE_OK) return ngi_fail(idx, NG_ESYSTEM, "cannot register the rank function");
+  if (ngi_rank_register(ngi_fts5_api(s->db)) != SQLITE_OK)
+    return ngi_fail(idx, NG_ESYSTEM, "cannot register the rank function");
   if (idx->writable) {
     /* A file no one knows yet needs no sync (it is synced when published)
      * and, in rollback mode, no more than SQLite's default cache: a bigger
@@ -610,9 +623,9 @@ int ngi_store_put_passage(ng_index *idx, long long doc, int ordinal, const passa
   sqlite3_bind_text(st, p->kind == NG_KIND_HEADLINE ? 3 : 2, text, (int)p->len, SQLITE_STATIC);
   sqlite3_bind_int(st, 4, p->first_line);
   sqlite3_bind_int(st, 5, p->last_line);
-  if (stream) ngi_tokens_expect(idx->lx, text, (int)p->len, stream, streamlen);
+  if (stream) ngi_tokens_expect(idx->lx, stream, streamlen);
   int rc = run_stmt(idx, st, "storing a passage");
-  ngi_tokens_expect(idx->lx, NULL, 0, NULL, 0);
+  ngi_tokens_expect(idx->lx, NULL, 0);
   return rc;
 }
 

@@ -17,8 +17,10 @@
  * than stemming every token) and, on write handles, remembers words not yet
  * in the word table, which serves prefix expansion and "did you mean".
  * Token streams (ngi_tokens_encode) let the indexing worker tokenize a
- * passage ahead; the tokenizer replays a stream only for the exact text it
- * was made from, and tokenizes anything else afresh.
+ * passage ahead.  A stream opens with the length and hash of the text it
+ * was made from, and the tokenizer replays it only for that text: any
+ * other text, a stream given with the wrong passage included, is
+ * tokenized afresh.
  */
 #include <libstemmer.h>
 #include <stdlib.h>
@@ -57,12 +59,11 @@ struct ngi_lexicon {
   lex_word **fresh; /* words not yet in the word table */
   size_t nfresh, capfresh;
   int record; /* note fresh words (write handles, the indexing worker) */
-  /* A token stream to replay for the next document tokenizing of exactly
-   * this text (ngi_tokens_expect). */
-  const char *expect_text;
-  int expect_len;
+  /* A token stream to replay for a document tokenizing of the text it was
+   * made from (ngi_tokens_expect). */
   const char *replay;
   size_t replay_len;
+  long long replayed; /* streams replayed, for tests */
 };
 
 #define CHAIN_MAX 8
@@ -428,34 +429,45 @@ static int stream_token(void *ctx, int tflags, const char *tok, int n, int start
   return b->oom ? SQLITE_NOMEM : SQLITE_OK;
 }
 
-#define STREAM_HEAD 10 /* flags, stem length, two 32-bit offsets */
+#define STREAM_HEAD 10   /* a token: flags, stem length, two 32-bit offsets */
+#define STREAM_SOURCE 12 /* a stream opens with its text's length and hash */
 
 int ngi_tokens_encode(ngi_lexicon *lx, const char *text, int n, buf *out) {
+  int32_t len = n;
+  uint64_t h = ngi_hash(text, (size_t)n);
+  ngi_buf_add(out, (const char *)&len, sizeof len);
+  ngi_buf_add(out, (const char *)&h, sizeof h);
   tok_state ts;
   memset(&ts, 0, sizeof ts);
   ts.lx = lx;
   ts.document = 1;
   ts.fts_ctx = out;
   ts.xToken = stream_token;
-  return run_parent(lx, &ts, text, n);
+  int rc = run_parent(lx, &ts, text, n);
+  return rc == SQLITE_OK && out->oom ? SQLITE_NOMEM : rc;
 }
 
-void ngi_tokens_expect(ngi_lexicon *lx, const char *text, int n, const char *stream, size_t len) {
-  lx->expect_text = text;
-  lx->expect_len = text ? n : 0;
-  lx->replay = text ? stream : NULL;
-  lx->replay_len = text ? len : 0;
+long long ngi_tokens_replayed(const ngi_lexicon *lx) { return lx->replayed; }
+
+void ngi_tokens_expect(ngi_lexicon *lx, const char *stream, size_t len) {
+  lx->replay = stream;
+  lx->replay_len = stream ? len : 0;
 }
 
 /* Replays the expected stream when FTS5 asks for the very text it was made
- * from: same length and same bytes (the pointer is usually the same, as
- * the passage is bound without a copy).  1 when it replayed. */
+ * from (the same length and hash; any other text is tokenized afresh).
+ * 1 when it replayed. */
 static int replay(ngi_lexicon *lx, void *ctx, const char *text, int n,
                   int (*xToken)(void *, int, const char *, int, int, int), int *rc) {
-  if (!lx->replay || n != lx->expect_len || (text != lx->expect_text && memcmp(text, lx->expect_text, (size_t)n) != 0))
-    return 0;
+  if (!lx->replay || lx->replay_len < STREAM_SOURCE) return 0;
+  int32_t len;
+  uint64_t h;
+  memcpy(&len, lx->replay, sizeof len);
+  memcpy(&h, lx->replay + sizeof len, sizeof h);
+  if (len != n || h != ngi_hash(text, (size_t)n)) return 0;
+  lx->replayed++;
   *rc = SQLITE_OK;
-  for (size_t i = 0; i + STREAM_HEAD <= lx->replay_len && *rc == SQLITE_OK;) {
+  for (size_t i = STREAM_SOURCE; i + STREAM_HEAD <= lx->replay_len && *rc == SQLITE_OK;) {
     const unsigned char *r = (const unsigned char *)lx->replay + i;
     int32_t offsets[2];
     memcpy(offsets, r + 2, sizeof offsets);
@@ -523,17 +535,7 @@ static int tok_tokenize(Fts5Tokenizer *tok, void *ctx, int flags, const char *te
   return run_parent(lx, &ts, text, n);
 }
 
-fts5_api *ngi_fts5_api(sqlite3 *db) {
-  fts5_api *api = NULL;
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK) return NULL;
-  sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
-  sqlite3_step(st);
-  sqlite3_finalize(st);
-  return api;
-}
-
-int ngi_lexicon_new(ngi_lexicon **out, sqlite3 *db, const char *language, int record, char *err, size_t errlen) {
+int ngi_lexicon_new(ngi_lexicon **out, fts5_api *api, const char *language, int record, char *err, size_t errlen) {
   *out = NULL;
   ngi_lexicon *lx = calloc(1, sizeof *lx);
   if (!lx) {
@@ -560,7 +562,6 @@ int ngi_lexicon_new(ngi_lexicon **out, sqlite3 *db, const char *language, int re
     int keep = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c == '\'' && lx->apostrophes);
     lx->ascii_fold[c] = (unsigned char)(keep ? c : (c >= 'A' && c <= 'Z') ? c + 32 : 0);
   }
-  fts5_api *api = ngi_fts5_api(db);
   void *u61ctx = NULL;
   if (!api || api->xFindTokenizer(api, "unicode61", &u61ctx, &lx->u61) != SQLITE_OK) {
     snprintf(err, errlen, "this SQLite has no FTS5");

@@ -58,14 +58,16 @@ print(" ".join(str(json.loads(l)["first_line"]) for l in sys.stdin))'
 }
 
 # expect_snapshot NAME CMD...: stdout, stderr and status of CMD, with the
-# temporary directory written as $T, compared with expected/CASE.NAME;
-# UPDATE=1 writes the file instead, for a reviewer to read in the diff.
+# temporary directory written as $T (and the sed expression in
+# $SNAPSHOT_FILTER applied, for what changes from run to run, such as a
+# time), compared byte for byte with expected/CASE.NAME; UPDATE=1 writes the
+# file instead, for a reviewer to read in the diff.
 expect_snapshot() {
   local name=$1
   shift
   local file="$NG_SRC/tests/cli/expected/$CASE_NAME.$name"
   local got
-  got=$({ "$@" 2>&1; echo "[exit $?]"; } | sed "s#$T#\$T#g")
+  got=$({ "$@" 2>&1; echo "[exit $?]"; } | sed -e "s#$T#\$T#g" ${SNAPSHOT_FILTER:+-e "$SNAPSHOT_FILTER"})
   if [ "${UPDATE:-0}" = 1 ]; then
     mkdir -p "$(dirname "$file")"
     printf '%s\n' "$got" >"$file"

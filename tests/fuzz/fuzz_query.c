@@ -2,9 +2,13 @@
  * fuzz_query.c -- the query parser, variant expansion and search, against
  * a small real index.
  *
- * Once: an index of copies of fixtures/articles and fixtures/feeds, built
- * in a temporary directory and reopened read-only.  Per input (a query: the
- * bytes up to the first NUL, any bytes at all): ng_search with several
+ * Per input (a query: the bytes up to the first NUL, any bytes at all),
+ * first the parser alone, on the bytes with no index (ngi_query_parse): it
+ * must give a tree whose every node is well formed, no deeper than the
+ * nesting limit, with texts of valid UTF-8 and no control characters.
+ * Then, against a small real index (copies of fixtures/articles and
+ * fixtures/feeds, built once in a temporary directory and reopened
+ * read-only): ng_search with several
  * option sets, every hit read; ng_count; ng_explain; ng_suggest when there
  * are no hits.  The library may refuse a query (NG_EUSAGE, NG_EDATA) but
  * must not crash or leak, and outside raw FTS5 mode must never answer
@@ -194,6 +198,39 @@ static void run_query(ng_index *h, const char *q, const uint8_t *data, size_t si
   if (hits == 0) suggest(h, q, &m);
 }
 
+/* The tree's invariants; returns its depth. */
+static int check_node(const qnode *n, int depth) {
+  if (depth > 2 * NGI_MAX_QUERY_DEPTH + 4) fuzz_fail("query tree deeper than %d", depth);
+  if (n->type < NGI_WORD || n->type > NGI_FILTER) fuzz_fail("query tree node of type %d", n->type);
+  if (n->type == NGI_WORD || n->type == NGI_PHRASE) {
+    if (!n->text) fuzz_fail("a word node without text");
+    size_t len = strlen(n->text);
+    if (!fuzz_utf8(n->text, len)) fuzz_fail("word node '%.100s' is not UTF-8", n->text);
+    if (fuzz_bad_control(n->text, len, 1) >= 0) fuzz_fail("word node holds a control byte");
+    if (n->nkids) fuzz_fail("a word node with children");
+  } else if (n->type == NGI_FILTER && n->nkids != 1) {
+    fuzz_fail("a filter node with %zu values", n->nkids);
+  } else if (n->type == NGI_NEAR && n->nkids < 2) {
+    fuzz_fail("a NEAR node with %zu terms", n->nkids);
+  }
+  int deepest = depth;
+  for (size_t i = 0; i < n->nkids; i++) {
+    int d = check_node(n->kids[i], depth + 1);
+    if (d > deepest) deepest = d;
+  }
+  return deepest;
+}
+
+/* The parser stage: bytes in, a tree out, no index. */
+static void parse_only(const char *q) {
+  query_tree t;
+  if (ngi_query_parse(q, &t) != NG_OK) fuzz_fail("ngi_query_parse failed on '%.200s'", q);
+  if (!t.root || t.root->type != NGI_AND) fuzz_fail("the tree's root is not an AND group");
+  if (strlen(t.text) > NGI_MAX_QUERY_BYTES) fuzz_fail("the cleaned query is longer than the limit");
+  check_node(t.root, 0);
+  ngi_query_tree_free(&t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size > 20000) return 0;
   if (size >= 2 && data[0] == '%' && data[1] == '%') {
@@ -213,6 +250,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   }
   char *q = fuzz_cstring(data, size);
+  parse_only(q);
   run_query(idx, q, data, size);
   free(q);
   return 0;

@@ -21,7 +21,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static sqlite3 *db;
-static lexicon lx;
+static ngi_lexicon *lx;
 static sqlite3_stmt *insert_row, *delete_row, *check, *search, *delete_all;
 static unsigned long inputs;
 
@@ -40,7 +40,7 @@ static void done(void) {
   sqlite3_finalize(search);
   sqlite3_finalize(delete_all);
   sqlite3_close(db);
-  lexicon_free(&lx);
+  ngi_lexicon_free(lx);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
@@ -48,7 +48,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argv;
   char err[1200];
   if (sqlite3_open(":memory:", &db) != SQLITE_OK) fail_sql("open");
-  if (lexicon_init(&lx, db, "english", err, sizeof err) != NG_OK) fuzz_fail("lexicon_init: %s", err);
+  if (ngi_lexicon_new(&lx, ngi_fts5_api(db), "english", 0, err, sizeof err) != NG_OK) fuzz_fail("ngi_lexicon_new: %s", err);
   if (sqlite3_exec(db, "CREATE VIRTUAL TABLE t USING fts5(body, head, tokenize='nutgraf english')", NULL, NULL, NULL) !=
       SQLITE_OK)
     fail_sql("create table");
@@ -178,7 +178,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   while (nhead > 0 && nhead < n && ((unsigned char)text[nhead] & 0xC0) == 0x80) nhead--;
 
   token_check c = {(int)n, 0, 0, NULL, 0, size > 0 ? data[size - 1] % 16 : 0, ""};
-  int rc = ngi_tokenize(&lx, text, (int)n, &c, on_token);
+  int rc = ngi_tokenize(lx, text, (int)n, &c, on_token);
   if (rc != SQLITE_OK) fuzz_fail("ngi_tokenize returned %d", rc);
 
   sqlite3_bind_text(insert_row, 1, text, (int)n, SQLITE_STATIC);
@@ -215,7 +215,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     step_done(delete_all, "delete all");
     step_done(check, "integrity-check after delete all");
   }
-  ngi_lexicon_forget(&lx);
+  ngi_lexicon_forget(lx);
   free(text);
   return 0;
 }

@@ -181,6 +181,23 @@ static void set_mtime(const char *name, time_t when) {
   free(p);
 }
 
+/* The writer stores the worker's token streams: every passage's tokens
+ * are replayed, none tokenized a second time. */
+START_TEST(worker_streams_are_replayed) {
+  ng_run_stats st;
+  write_file(docs, "a.txt", article_a, (size_t)-1);
+  run_docs(&st); /* publishes the new index: its handle reconnects */
+  long long before = ngi_tokens_replayed(idx->lx);
+  write_file(docs, "b.txt", article_b, (size_t)-1);
+  write_file(docs, "c.txt", article_c, (size_t)-1);
+  run_docs(&st);
+  CHECK_COUNTS(st, 2, 0, 0, 1, 0);
+  ck_assert_int_eq(st.passages_written, 5);
+  ck_assert_int_eq(ngi_tokens_replayed(idx->lx) - before, 5);
+  check_index();
+}
+END_TEST
+
 START_TEST(touch_is_unchanged) {
   write_file(docs, "a.txt", article_a, (size_t)-1);
   set_mtime("a.txt", time(NULL) - 3600);
@@ -775,6 +792,7 @@ static Suite *ingest_suite(void) {
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, incremental_counts);
+  tcase_add_test(tc, worker_streams_are_replayed);
   tcase_add_test(tc, touch_is_unchanged);
   tcase_add_test(tc, same_size_and_mtime_but_new_content);
   tcase_add_test(tc, full_rereads_everything);

@@ -13,8 +13,8 @@ static ngi_lexicon *lx;
 static void setup(void) {
   char err[512];
   ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
-  ck_assert_int_eq(ngi_lexicon_new(&lx, db, "english", 0, err, sizeof err), NG_OK);
-  ck_assert_int_eq(ngi_rank_register(db), SQLITE_OK);
+  ck_assert_int_eq(ngi_lexicon_new(&lx, ngi_fts5_api(db), "english", 0, err, sizeof err), NG_OK);
+  ck_assert_int_eq(ngi_rank_register(ngi_fts5_api(db)), SQLITE_OK);
   ck_assert_int_eq(
       sqlite3_exec(db, "CREATE VIRTUAL TABLE t USING fts5(body, head, tokenize = 'nutgraf english')", NULL, NULL, NULL),
       SQLITE_OK);

@@ -1,6 +1,6 @@
 /*
  * test_search.c -- unit suite for lib/search.c: ranked passages, counts,
- * explanations, suggestions and listings, on an index of copies of
+ * explanations and listings, on an index of copies of
  * fixtures/articles and fixtures/feeds/wire.jsonl.  Where the query words
  * are is written down in fixtures/README.md.
  */
@@ -487,40 +487,6 @@ START_TEST(explain_describes) {
 }
 END_TEST
 
-START_TEST(suggest_close_words) {
-  char *s = NULL;
-  ck_assert_int_eq(ng_suggest(idx, "ceasfire", NULL, &s), NG_OK);
-  ck_assert_pstr_eq(s, "ceasefire");
-  free(s);
-  ck_assert_int_eq(ng_suggest(idx, "geneva ceasfire", NULL, &s), NG_OK);
-  ck_assert_pstr_eq(s, "geneva ceasefire");
-  free(s);
-  /* A query that has hits needs no suggestion. */
-  ck_assert_int_eq(ng_suggest(idx, "ceasefire", NULL, &s), NG_OK);
-  ck_assert_ptr_null(s);
-}
-END_TEST
-
-/* Regression (fixed): search.c's distance() caps the edit distance at 3 and ng_suggest
- * then accepts any candidate at distance <= 3 (for words over 4 bytes), so
- * every indexed word with the same first letter and a length within 2 is
- * "close": ng_suggest("qqqqzzzzxx") suggests "quarterpoint" (edit distance
- * 10), ng_suggest("zzzzzzzz") suggests "zurich".  A word more than 3 edits away should never be suggested. */
-START_TEST(suggest_nothing_for_nonsense) {
-  char *s = NULL;
-  ck_assert_int_eq(ng_suggest(idx, "qqqqzzzzxx", NULL, &s), NG_OK);
-  char got[100];
-  snprintf(got, sizeof got, "%s", s ? s : "(none)");
-  free(s);
-  ck_assert_int_eq(ng_suggest(idx, "zzzzzzzz", NULL, &s), NG_OK);
-  char got2[100];
-  snprintf(got2, sizeof got2, "%s", s ? s : "(none)");
-  free(s);
-  ck_assert_msg(strcmp(got, "(none)") == 0, "suggested \"%s\" for qqqqzzzzxx", got);
-  ck_assert_msg(strcmp(got2, "(none)") == 0, "suggested \"%s\" for zzzzzzzz", got2);
-}
-END_TEST
-
 START_TEST(list_all_in_order) {
   ng_index_stats st;
   ck_assert_int_eq(ng_index_get_stats(idx, &st), NG_OK);
@@ -689,8 +655,6 @@ static Suite *search_suite(void) {
   tcase_add_test(tc, bad_date_is_usage_error);
   tcase_add_test(tc, raw_fts5);
   tcase_add_test(tc, explain_describes);
-  tcase_add_test(tc, suggest_close_words);
-  tcase_add_test(tc, suggest_nothing_for_nonsense);
   tcase_add_test(tc, list_all_in_order);
   tcase_add_test(tc, snippets_mark_matches);
   tcase_add_test(tc, filters);

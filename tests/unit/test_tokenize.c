@@ -12,7 +12,7 @@ static ngi_lexicon *lx;
 static void open_lexicon(const char *language) {
   ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
   char err[1200] = "";
-  int rc = ngi_lexicon_new(&lx, db, language, 0, err, sizeof err);
+  int rc = ngi_lexicon_new(&lx, ngi_fts5_api(db), language, 0, err, sizeof err);
   ck_assert_msg(rc == NG_OK, "lexicon_init: %s", err);
 }
 
@@ -372,7 +372,7 @@ START_TEST(unknown_language) {
   ck_assert_int_eq(sqlite3_open(":memory:", &d2), SQLITE_OK);
   ngi_lexicon *l2 = NULL;
   char err[1200] = "";
-  int rc = ngi_lexicon_new(&l2, d2, "klingon", 0, err, sizeof err);
+  int rc = ngi_lexicon_new(&l2, ngi_fts5_api(d2), "klingon", 0, err, sizeof err);
   ck_assert_ptr_null(l2);
   sqlite3_close(d2);
   ck_assert_int_eq(rc, NG_EUSAGE);
@@ -383,7 +383,7 @@ START_TEST(unknown_language) {
   memset(longname, 'x', sizeof longname - 1);
   longname[sizeof longname - 1] = '\0';
   ck_assert_int_eq(sqlite3_open(":memory:", &d2), SQLITE_OK);
-  rc = ngi_lexicon_new(&l2, d2, longname, 0, err, sizeof err);
+  rc = ngi_lexicon_new(&l2, ngi_fts5_api(d2), longname, 0, err, sizeof err);
   ck_assert_ptr_null(l2);
   sqlite3_close(d2);
   ck_assert_int_eq(rc, NG_EUSAGE);

@@ -12,7 +12,7 @@ static ngi_variants *v;
 static void setup(void) {
   ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
   char err[1200] = "";
-  ck_assert_msg(ngi_lexicon_new(&lx, db, "english", 0, err, sizeof err) == NG_OK, "%s", err);
+  ck_assert_msg(ngi_lexicon_new(&lx, ngi_fts5_api(db), "english", 0, err, sizeof err) == NG_OK, "%s", err);
   v = ngi_variants_new();
   ck_assert_ptr_nonnull(v);
 }

@@ -1,0 +1,413 @@
+/*
+ * test_index.c -- unit suite for lib/index.c: creating, opening, locking,
+ * publishing and checking index files, and the default index path.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+
+#include "unit.h"
+
+static char *dir;
+
+static void setup(void) { dir = tmpdir_make(); }
+static void teardown(void) {
+  tmpdir_remove(dir);
+  dir = NULL;
+}
+
+static int open_index(ng_index **idx, const char *path, unsigned flags, const char *language) {
+  ng_open_options o = NG_OPEN_OPTIONS_INIT;
+  o.flags = flags;
+  o.language = language;
+  int rc = ng_index_open(idx, path, &o);
+  ck_assert_ptr_nonnull(*idx);
+  return rc;
+}
+
+/* Creates an index at dir/name and closes it; returns its path. */
+static char *make_index(const char *name) {
+  char *path = path_join(dir, name);
+  ng_index *idx;
+  int rc = open_index(&idx, path, NG_OPEN_WRITE | NG_OPEN_CREATE, NULL);
+  ck_assert_msg(rc == NG_OK, "create: %s", ng_index_errmsg(idx));
+  ng_index_close(idx);
+  return path;
+}
+
+START_TEST(missing_index_read_only) {
+  char *path = path_join(dir, "nothing-here.db");
+  ng_index *idx = NULL;
+  int rc = ng_index_open(&idx, path, NULL);
+  ck_assert_int_eq(rc, NG_EDATA);
+  ck_assert_ptr_nonnull(idx);
+  ck_assert_msg(contains(ng_index_errmsg(idx), path), "message does not name the path: %s", ng_index_errmsg(idx));
+  ng_index_close(idx);
+  /* Opening did not create it. */
+  struct stat st;
+  ck_assert_int_ne(stat(path, &st), 0);
+  free(path);
+}
+END_TEST
+
+START_TEST(missing_index_write_without_create) {
+  char *path = path_join(dir, "nothing-here.db");
+  ng_index *idx;
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_WRITE, NULL), NG_EDATA);
+  ck_assert(contains(ng_index_errmsg(idx), path));
+  ng_index_close(idx);
+  struct stat st;
+  ck_assert_int_ne(stat(path, &st), 0);
+  /* The lock file may stay (removing it could let two writers in); the
+   * index is not created. */
+  free(path);
+}
+END_TEST
+
+START_TEST(create_then_reopen) {
+  char *path = path_join(dir, "sub/deeper/index.db");
+  mode_t old = umask(0); /* the index must not be world-writable even so */
+  ng_index *idx;
+  int rc = open_index(&idx, path, NG_OPEN_WRITE | NG_OPEN_CREATE, NULL);
+  umask(old);
+  ck_assert_msg(rc == NG_OK, "%s", ng_index_errmsg(idx));
+  ck_assert_str_eq(ng_index_language(idx), "english");
+  ng_index_close(idx);
+
+  struct stat st;
+  ck_assert_int_eq(stat(path, &st), 0);
+  ck_assert(S_ISREG(st.st_mode));
+  ck_assert_msg((st.st_mode & 002) == 0, "index mode %o is world-writable", (unsigned)st.st_mode & 0777);
+  buf lock = {0};
+  ngi_buf_printf(&lock, "%s.lock", path);
+  ck_assert_int_eq(stat(lock.data, &st), 0);
+  ck_assert_msg((st.st_mode & 002) == 0, "lock mode %o is world-writable", (unsigned)st.st_mode & 0777);
+  ngi_buf_free(&lock);
+  /* No temporary file is left beside it. */
+  char *sub = path_join(dir, "sub/deeper");
+  buf names = {0};
+  DIR *d = opendir(sub);
+  ck_assert_ptr_nonnull(d);
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (strstr(e->d_name, ".new-")) ngi_buf_printf(&names, "%s ", e->d_name);
+  }
+  closedir(d);
+  ck_assert_msg(names.len == 0, "left behind: %s", names.data);
+  ngi_buf_free(&names);
+  free(sub);
+
+  rc = ng_index_open(&idx, path, NULL);
+  ck_assert_msg(rc == NG_OK, "%s", ng_index_errmsg(idx));
+  ck_assert_str_eq(ng_index_language(idx), "english");
+  ck_assert_str_eq(ng_index_errmsg(idx), "");
+  ng_index_close(idx);
+  free(path);
+}
+END_TEST
+
+/* What a writer killed before publishing a new index left is removed by
+ * the next one; the new index is published in WAL mode. */
+START_TEST(stale_new_index_removed) {
+  char *path = path_join(dir, "index.db");
+  char *stale = path_join(dir, "index.db.new-99999");
+  char *stale_journal = path_join(dir, "index.db.new-99999-journal");
+  char *other = path_join(dir, "other.db.new-99999");
+  write_file(dir, "index.db.new-99999", "half", 4);
+  write_file(dir, "index.db.new-99999-journal", "its journal", 11);
+  write_file(dir, "other.db.new-99999", "another", 7);
+  ng_index *idx;
+  int rc = open_index(&idx, path, NG_OPEN_WRITE | NG_OPEN_CREATE, NULL);
+  ck_assert_msg(rc == NG_OK, "%s", ng_index_errmsg(idx));
+  ck_assert_int_eq(access(stale, F_OK), -1);
+  ck_assert_int_eq(access(stale_journal, F_OK), -1);
+  ck_assert_int_eq(access(other, F_OK), 0);
+  ck_assert_int_eq(access(path, F_OK), -1); /* not published yet */
+  ng_index_close(idx);
+  ck_assert_int_eq(access(path, F_OK), 0);
+  sqlite3 *db;
+  ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+  sqlite3_stmt *st;
+  ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+  ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+  ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "wal");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  free(path);
+  free(stale);
+  free(stale_journal);
+  free(other);
+}
+END_TEST
+
+START_TEST(create_in_another_language) {
+  char *path = path_join(dir, "fr.db");
+  ng_index *idx;
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_WRITE | NG_OPEN_CREATE, "french"), NG_OK);
+  ng_index_close(idx);
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_READONLY, NULL), NG_OK);
+  ck_assert_str_eq(ng_index_language(idx), "french");
+  ng_index_close(idx);
+  free(path);
+}
+END_TEST
+
+START_TEST(second_writer_is_busy) {
+  char *path = path_join(dir, "index.db");
+  ng_index *first, *second;
+  ck_assert_int_eq(open_index(&first, path, NG_OPEN_WRITE | NG_OPEN_CREATE, NULL), NG_OK);
+  int rc = open_index(&second, path, NG_OPEN_WRITE | NG_OPEN_NOWAIT, NULL);
+  ck_assert_int_eq(rc, NG_EBUSY);
+  ck_assert_msg(contains(ng_index_errmsg(second), "another"), "message: %s", ng_index_errmsg(second));
+  ng_index_close(second);
+  /* A new index appears at its path once its first batch is committed: a
+   * run that writes nothing publishes it when it finishes. */
+  ng_index *reader;
+  ck_assert_int_eq(open_index(&reader, path, NG_OPEN_READONLY, NULL), NG_EDATA);
+  ng_index_close(reader);
+  ng_run *run;
+  ck_assert_int_eq(ng_run_begin(&run, first, NULL, NULL, NULL), NG_OK);
+  ck_assert_int_eq(ng_run_finish(run, NULL), NG_OK);
+  ng_run_free(run);
+  /* A reader is never kept out by the writer. */
+  ck_assert_int_eq(open_index(&reader, path, NG_OPEN_READONLY, NULL), NG_OK);
+  ng_index_close(reader);
+  /* The lock goes with the first writer. */
+  ng_index_close(first);
+  rc = open_index(&second, path, NG_OPEN_WRITE | NG_OPEN_NOWAIT, NULL);
+  ck_assert_msg(rc == NG_OK, "%s", ng_index_errmsg(second));
+  ng_index_close(second);
+  free(path);
+}
+END_TEST
+
+START_TEST(cannot_create_directory) {
+  write_file(dir, "plainfile", "x", 1);
+  char *path = path_join(dir, "plainfile/sub/index.db");
+  ng_index *idx;
+  int rc = open_index(&idx, path, NG_OPEN_WRITE | NG_OPEN_CREATE, NULL);
+  ck_assert_int_eq(rc, NG_ESYSTEM);
+  ck_assert(contains(ng_index_errmsg(idx), path));
+  ng_index_close(idx);
+  free(path);
+}
+END_TEST
+
+START_TEST(not_sqlite) {
+  buf junk = {0};
+  for (int i = 0; i < 100; i++) ngi_buf_adds(&junk, "This is a text file, not a database at all.\n");
+  write_file(dir, "notes.db", junk.data, junk.len);
+  ngi_buf_free(&junk);
+  char *path = path_join(dir, "notes.db");
+  ng_index *idx;
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_READONLY, NULL), NG_EDATA);
+  ck_assert_msg(contains(ng_index_errmsg(idx), "not a nutgraf index"), "message: %s", ng_index_errmsg(idx));
+  ng_index_close(idx);
+  /* A writer does not take it over either. */
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_WRITE | NG_OPEN_CREATE, NULL), NG_EDATA);
+  ck_assert(contains(ng_index_errmsg(idx), "not a nutgraf index"));
+  ng_index_close(idx);
+  size_t n;
+  char *after = read_whole(path, &n);
+  ck_assert(strncmp(after, "This is a text file", 19) == 0);
+  free(after);
+  free(path);
+}
+END_TEST
+
+START_TEST(other_sqlite_database) {
+  char *path = path_join(dir, "other.db");
+  sqlite3 *db;
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  ck_assert_int_eq(sqlite3_exec(db, "CREATE TABLE x(a); INSERT INTO x VALUES(1)", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  ng_index *idx;
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_READONLY, NULL), NG_EDATA);
+  ck_assert_msg(contains(ng_index_errmsg(idx), "not a nutgraf index"), "message: %s", ng_index_errmsg(idx));
+  ng_index_close(idx);
+  free(path);
+}
+END_TEST
+
+START_TEST(directory_is_not_an_index) {
+  ng_index *idx;
+  ck_assert_int_eq(open_index(&idx, dir, NG_OPEN_READONLY, NULL), NG_EDATA);
+  ck_assert(contains(ng_index_errmsg(idx), "not a nutgraf index"));
+  ng_index_close(idx);
+  ck_assert_int_eq(open_index(&idx, "", NG_OPEN_READONLY, NULL), NG_EUSAGE);
+  ng_index_close(idx);
+}
+END_TEST
+
+START_TEST(other_schema_version) {
+  char *path = make_index("index.db");
+  sqlite3 *db;
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  ng_index *idx;
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_READONLY, NULL), NG_EDATA);
+  ck_assert_msg(contains(ng_index_errmsg(idx), "schema version"), "message: %s", ng_index_errmsg(idx));
+  ck_assert(contains(ng_index_errmsg(idx), "99"));
+  ng_index_close(idx);
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_WRITE, NULL), NG_EDATA);
+  ck_assert(contains(ng_index_errmsg(idx), "schema version"));
+  ng_index_close(idx);
+  free(path);
+}
+END_TEST
+
+START_TEST(unknown_language_on_create) {
+  char *path = path_join(dir, "index.db");
+  ng_index *idx;
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_WRITE | NG_OPEN_CREATE, "klingon"), NG_EUSAGE);
+  ck_assert(contains(ng_index_errmsg(idx), "klingon"));
+  ck_assert(contains(ng_index_errmsg(idx), "english"));
+  ng_index_close(idx);
+  struct stat st;
+  ck_assert_int_ne(stat(path, &st), 0); /* no index is created */
+  /* A name that is no identifier never reaches SQL. */
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_WRITE | NG_OPEN_CREATE, "english'); DROP TABLE x; --"), NG_EUSAGE);
+  ng_index_close(idx);
+  ck_assert_int_ne(stat(path, &st), 0);
+  free(path);
+}
+END_TEST
+
+START_TEST(language_mismatch) {
+  char *path = make_index("index.db");
+  ng_index *idx;
+  int rc = open_index(&idx, path, NG_OPEN_READONLY, "french");
+  ck_assert_int_lt(rc, 0);
+  ck_assert_msg(contains(ng_index_errmsg(idx), "english"), "message: %s", ng_index_errmsg(idx));
+  ng_index_close(idx);
+  rc = open_index(&idx, path, NG_OPEN_WRITE | NG_OPEN_CREATE, "french");
+  ck_assert_int_lt(rc, 0);
+  ng_index_close(idx);
+  /* The right language, given explicitly, is fine. */
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_READONLY, "english"), NG_OK);
+  ng_index_close(idx);
+  free(path);
+}
+END_TEST
+
+START_TEST(check_fresh_index) {
+  char *path = path_join(dir, "index.db");
+  ng_index *idx;
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_WRITE | NG_OPEN_CREATE, NULL), NG_OK);
+  ng_index_stats st;
+  memset(&st, 0xFF, sizeof st);
+  ck_assert_msg(ng_index_check(idx, &st) == NG_OK, "%s", ng_index_errmsg(idx));
+  ck_assert_int_eq(st.documents, 0);
+  ck_assert_int_eq(st.passages, 0);
+  ck_assert_int_eq(st.words, 0);
+  ck_assert_int_gt(st.bytes, 0);
+  ck_assert_int_eq(ng_index_check(idx, NULL), NG_OK);
+  ck_assert_int_eq(ng_index_optimize(idx), NG_OK);
+  ng_index_close(idx);
+
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_READONLY, NULL), NG_OK);
+  ck_assert_int_eq(ng_index_check(idx, &st), NG_OK);
+  ck_assert_int_eq(st.documents, 0);
+  ck_assert_int_eq(ng_index_get_stats(idx, &st), NG_OK);
+  ck_assert_int_eq(st.passages, 0);
+  /* A read-only handle does not optimize. */
+  ck_assert_int_eq(ng_index_optimize(idx), NG_EUSAGE);
+  ng_index_close(idx);
+  free(path);
+}
+END_TEST
+
+START_TEST(null_handles) {
+  ng_index_close(NULL);
+  ck_assert_str_eq(ng_index_errmsg(NULL), "out of memory");
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* The default path */
+
+typedef struct saved_env {
+  char *nutgraf, *xdg, *home;
+} saved_env;
+
+static char *dup_env(const char *name) {
+  const char *v = getenv(name);
+  return v ? strdup(v) : NULL;
+}
+
+static void restore(const char *name, char *value) {
+  if (value)
+    setenv(name, value, 1);
+  else
+    unsetenv(name);
+  free(value);
+}
+
+static char *default_path(void) { return ng_default_index_path(); }
+
+START_TEST(default_index_path) {
+  saved_env env = {dup_env("NUTGRAF_INDEX"), dup_env("XDG_DATA_HOME"), dup_env("HOME")};
+  setenv("NUTGRAF_INDEX", "/x/y/my.db", 1);
+  setenv("XDG_DATA_HOME", "/xdg", 1);
+  setenv("HOME", "/home/tester", 1);
+  char *p1 = default_path();
+  unsetenv("NUTGRAF_INDEX");
+  char *p2 = default_path();
+  setenv("NUTGRAF_INDEX", "", 1); /* empty counts as unset */
+  char *p3 = default_path();
+  unsetenv("XDG_DATA_HOME");
+  char *p4 = default_path();
+  setenv("XDG_DATA_HOME", "relative/dir", 1); /* the XDG spec: relative paths are ignored */
+  char *p5 = default_path();
+  unsetenv("XDG_DATA_HOME");
+  unsetenv("HOME");
+  unsetenv("NUTGRAF_INDEX");
+  char *p6 = default_path();
+  restore("NUTGRAF_INDEX", env.nutgraf);
+  restore("XDG_DATA_HOME", env.xdg);
+  restore("HOME", env.home);
+
+  ck_assert_pstr_eq(p1, "/x/y/my.db");
+  ck_assert_pstr_eq(p2, "/xdg/nutgraf/index.db");
+  ck_assert_pstr_eq(p3, "/xdg/nutgraf/index.db");
+  ck_assert_pstr_eq(p4, "/home/tester/.local/share/nutgraf/index.db");
+  ck_assert_pstr_eq(p5, "/home/tester/.local/share/nutgraf/index.db");
+  ck_assert_ptr_null(p6);
+  free(p1);
+  free(p2);
+  free(p3);
+  free(p4);
+  free(p5);
+}
+END_TEST
+
+static Suite *index_suite(void) {
+  Suite *s = suite_create("index");
+  TCase *tc = tcase_create("open");
+  tcase_add_unchecked_fixture(tc, unit_base_make, unit_base_remove);
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, missing_index_read_only);
+  tcase_add_test(tc, missing_index_write_without_create);
+  tcase_add_test(tc, create_then_reopen);
+  tcase_add_test(tc, create_in_another_language);
+  tcase_add_test(tc, second_writer_is_busy);
+  tcase_add_test(tc, stale_new_index_removed);
+  tcase_add_test(tc, cannot_create_directory);
+  tcase_add_test(tc, not_sqlite);
+  tcase_add_test(tc, other_sqlite_database);
+  tcase_add_test(tc, directory_is_not_an_index);
+  tcase_add_test(tc, other_schema_version);
+  tcase_add_test(tc, unknown_language_on_create);
+  tcase_add_test(tc, language_mismatch);
+  tcase_add_test(tc, check_fresh_index);
+  tcase_add_test(tc, null_handles);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("paths");
+  tcase_add_test(tc, default_index_path);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return run_suite(index_suite()); }

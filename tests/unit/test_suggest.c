@@ -1,0 +1,126 @@
+/*
+ * test_suggest.c -- unit suite for lib/suggest.c: "did you mean" from the
+ * index's words, on an index of copies of fixtures/articles and
+ * fixtures/feeds/wire.jsonl.
+ */
+#define _GNU_SOURCE
+#include "unit.h"
+
+/* Built once for the suite (an unchecked fixture), read by every test. */
+static char *dir;
+static char *index_path;
+static ng_index *idx;
+
+static const char *const fixture_files[] = {"summit-geneva.txt",
+                                            "markets-blank-lines.txt",
+                                            "wire-indented.txt",
+                                            "one-per-line.txt",
+                                            "header-block.txt",
+                                            "latin1-cp1252.txt",
+                                            "utf16-bom.txt",
+                                            "crlf.txt",
+                                            "empty.txt",
+                                            "binary.dat",
+                                            NULL};
+
+static void build_index(void) {
+  dir = tmpdir_make();
+  char *docs = path_join(dir, "articles");
+  ck_assert_int_eq(mkdir(docs, 0700), 0);
+  for (int i = 0; fixture_files[i]; i++) {
+    char rel[100];
+    snprintf(rel, sizeof rel, "articles/%s", fixture_files[i]);
+    copy_fixture(rel, docs, fixture_files[i]);
+  }
+  copy_fixture("feeds/wire.jsonl", docs, "wire.jsonl");
+  index_path = path_join(dir, "index.db");
+  ng_open_options o = NG_OPEN_OPTIONS_INIT;
+  o.flags = NG_OPEN_WRITE | NG_OPEN_CREATE;
+  ng_index *w;
+  ck_assert_msg(ng_index_open(&w, index_path, &o) == NG_OK, "%s", ng_index_errmsg(w));
+  ng_run *run;
+  ck_assert_int_eq(ng_run_begin(&run, w, NULL, NULL, NULL), NG_OK);
+  ck_assert_int_eq(ng_run_add_path(run, docs), NG_OK);
+  ng_run_stats st;
+  ck_assert_int_eq(ng_run_finish(run, &st), NG_OK);
+  ng_run_free(run);
+  ng_index_close(w);
+  free(docs);
+  /* 9 text files (empty.txt too) and 4 feed records; binary.dat skipped. */
+  ck_assert_int_eq(st.added, 13);
+  ck_assert_int_eq(st.skipped, 1);
+}
+
+static void remove_index(void) {
+  free(index_path);
+  index_path = NULL;
+  tmpdir_remove(dir);
+  dir = NULL;
+}
+
+static void open_index(void) { ck_assert_int_eq(ng_index_open(&idx, index_path, NULL), NG_OK); }
+static void close_index(void) {
+  ng_index_close(idx);
+  idx = NULL;
+}
+
+START_TEST(suggest_close_words) {
+  char *s = NULL;
+  ck_assert_int_eq(ng_suggest(idx, "ceasfire", NULL, &s), NG_OK);
+  ck_assert_pstr_eq(s, "ceasefire");
+  free(s);
+  ck_assert_int_eq(ng_suggest(idx, "geneva ceasfire", NULL, &s), NG_OK);
+  ck_assert_pstr_eq(s, "geneva ceasefire");
+  free(s);
+  /* A query that has hits needs no suggestion. */
+  ck_assert_int_eq(ng_suggest(idx, "ceasefire", NULL, &s), NG_OK);
+  ck_assert_ptr_null(s);
+}
+END_TEST
+
+/* Regression (fixed): suggest.c's distance() caps the edit distance at 3 and ng_suggest
+ * then accepts any candidate at distance <= 3 (for words over 4 bytes), so
+ * every indexed word with the same first letter and a length within 2 is
+ * "close": ng_suggest("qqqqzzzzxx") suggests "quarterpoint" (edit distance
+ * 10), ng_suggest("zzzzzzzz") suggests "zurich".  A word more than 3 edits away should never be suggested. */
+START_TEST(suggest_nothing_for_nonsense) {
+  char *s = NULL;
+  ck_assert_int_eq(ng_suggest(idx, "qqqqzzzzxx", NULL, &s), NG_OK);
+  char got[100];
+  snprintf(got, sizeof got, "%s", s ? s : "(none)");
+  free(s);
+  ck_assert_int_eq(ng_suggest(idx, "zzzzzzzz", NULL, &s), NG_OK);
+  char got2[100];
+  snprintf(got2, sizeof got2, "%s", s ? s : "(none)");
+  free(s);
+  ck_assert_msg(strcmp(got, "(none)") == 0, "suggested \"%s\" for qqqqzzzzxx", got);
+  ck_assert_msg(strcmp(got2, "(none)") == 0, "suggested \"%s\" for zzzzzzzz", got2);
+}
+END_TEST
+
+START_TEST(suggest_keeps_the_rest_of_the_query) {
+  char *s = NULL;
+  ck_assert_int_eq(ng_suggest(idx, "  geneva   ceasfire ", NULL, &s), NG_OK);
+  ck_assert_pstr_eq(s, "  geneva   ceasefire ");
+  free(s);
+  /* Raw FTS5 queries get no suggestion. */
+  ng_search_options o = NG_SEARCH_OPTIONS_INIT;
+  o.raw_fts5 = 1;
+  ck_assert_int_eq(ng_suggest(idx, "ceasfire", &o, &s), NG_OK);
+  ck_assert_ptr_null(s);
+}
+END_TEST
+
+static Suite *suggest_suite(void) {
+  Suite *s = suite_create("suggest");
+  TCase *tc = tcase_create("did-you-mean");
+  tcase_add_unchecked_fixture(tc, build_index, remove_index);
+  tcase_add_checked_fixture(tc, open_index, close_index);
+  tcase_add_test(tc, suggest_close_words);
+  tcase_add_test(tc, suggest_nothing_for_nonsense);
+  tcase_add_test(tc, suggest_keeps_the_rest_of_the_query);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return run_suite(suggest_suite()); }
