@@ -43,11 +43,6 @@
 #define DEFAULT_MAX_FILE (256LL << 20)
 #define MAX_QUEUED 64 /* jobs the worker may prepare ahead of the writer */
 
-typedef struct pathlist {
-  char **items;
-  size_t n, cap;
-} pathlist;
-
 /* The feed being read: its records' jobs are all in the queue or done. */
 typedef struct feed_state {
   const char *name;  /* records are stored as "<name>#<id>" */
@@ -63,8 +58,8 @@ struct ng_run {
   ng_report_fn report;
   void *ctx;
   ngi_catalog catalog;
-  pathlist roots;     /* cleaned paths given to the run */
-  pathlist failed;    /* paths that could not be read: no removals under them */
+  strlist roots;      /* cleaned paths given to the run */
+  strlist failed;     /* paths that could not be read: no removals under them */
   char *index_path;   /* our own files are never indexed */
   ngi_pipeline *pipe; /* the worker reading files ahead, once started */
   feed_state *feed;   /* the feed being read, or NULL */
@@ -77,26 +72,6 @@ static long long now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int pathlist_add(pathlist *l, const char *s) {
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 8;
-    char **p = realloc(l->items, cap * sizeof *p);
-    if (!p) return -1;
-    l->items = p;
-    l->cap = cap;
-  }
-  char *d = strdup(s);
-  if (!d) return -1;
-  l->items[l->n++] = d;
-  return 0;
-}
-
-static void pathlist_free(pathlist *l) {
-  for (size_t i = 0; i < l->n; i++) free(l->items[i]);
-  free(l->items);
-  memset(l, 0, sizeof *l);
 }
 
 /* Is path equal to, or inside, dir? */
@@ -530,7 +505,7 @@ static int on_file(void *ctx, const char *path, const struct stat *st, int as_fe
 static int on_problem(void *ctx, const char *path, int severity, const char *message, int failed) {
   ng_run *run = ctx;
   report(run, path, NG_ITEM_SKIPPED, severity, severity == NG_SEV_ERROR ? NG_EDATA : 0, 0, NULL, message);
-  if (failed && pathlist_add(&run->failed, path) != 0) return out_of_memory(run);
+  if (failed && ngi_strlist_add(&run->failed, path) != 0) return out_of_memory(run);
   return NG_OK;
 }
 
@@ -552,7 +527,7 @@ static int add_root(ng_run *run, const char *given, int as_feed) {
   int rc = NG_OK;
   struct stat st;
   /* A root that cannot be read is not a root: nothing under it goes. */
-  if (stat(path, &st) == 0 && !(S_ISDIR(st.st_mode) && as_feed) && pathlist_add(&run->roots, path) != 0)
+  if (stat(path, &st) == 0 && !(S_ISDIR(st.st_mode) && as_feed) && ngi_strlist_add(&run->roots, path) != 0)
     rc = out_of_memory(run);
   if (rc == NG_OK) rc = ngi_walk(&ops, path, given, as_feed);
   free(path);
@@ -601,8 +576,8 @@ void ng_run_free(ng_run *run) {
   ngi_pipeline_stop(run->pipe);
   ngi_store_rollback(run->idx);
   ngi_catalog_free(&run->catalog);
-  pathlist_free(&run->roots);
-  pathlist_free(&run->failed);
+  ngi_strlist_free(&run->roots);
+  ngi_strlist_free(&run->failed);
   free(run->index_path);
   free(run);
 }

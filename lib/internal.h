@@ -119,6 +119,14 @@ void *ngi_map_get(const strmap *m, const char *key, size_t klen);
 int ngi_map_put(strmap *m, const char *key, size_t klen, void *value);
 void ngi_map_clear(strmap *m, void (*free_value)(void *));
 
+/* A growable list of strings (copied). */
+typedef struct strlist {
+  char **items;
+  size_t n, cap;
+} strlist;
+int ngi_strlist_add(strlist *l, const char *s); /* 0, or -1 when out of memory */
+void ngi_strlist_free(strlist *l);
+
 uint64_t ngi_hash(const void *data, size_t n);
 
 /* Length of the UTF-8 sequence at s (of at most n bytes) and its code point,

@@ -82,6 +82,26 @@ char *ngi_buf_detach(buf *b) {
   return p;
 }
 
+int ngi_strlist_add(strlist *l, const char *s) {
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 8;
+    char **p = realloc(l->items, cap * sizeof *p);
+    if (!p) return -1;
+    l->items = p;
+    l->cap = cap;
+  }
+  char *d = strdup(s);
+  if (!d) return -1;
+  l->items[l->n++] = d;
+  return 0;
+}
+
+void ngi_strlist_free(strlist *l) {
+  for (size_t i = 0; i < l->n; i++) free(l->items[i]);
+  free(l->items);
+  memset(l, 0, sizeof *l);
+}
+
 /* A 64-bit hash that reads 8 bytes a step (multiply and rotate, with a
  * final avalanche), for map keys and content hashes.  Not cryptographic:
  * it only has to notice a changed file and spread keys. */

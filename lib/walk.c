@@ -115,31 +115,6 @@ typedef struct ancestor {
   const struct ancestor *up;
 } ancestor;
 
-typedef struct names {
-  char **items;
-  size_t n, cap;
-} names;
-
-static int names_add(names *l, const char *s) {
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 8;
-    char **p = realloc(l->items, cap * sizeof *p);
-    if (!p) return -1;
-    l->items = p;
-    l->cap = cap;
-  }
-  char *d = strdup(s);
-  if (!d) return -1;
-  l->items[l->n++] = d;
-  return 0;
-}
-
-static void names_free(names *l) {
-  for (size_t i = 0; i < l->n; i++) free(l->items[i]);
-  free(l->items);
-  memset(l, 0, sizeof *l);
-}
-
 static int skip_name(const ngi_walk_ops *ops, const char *name) {
   if (name[0] == '.') return 1;
   for (const char *const *g = ops->exclude; g && *g; g++) {
@@ -192,7 +167,7 @@ static int walk_dir(const ngi_walk_ops *ops, const char *dir, const ancestor *up
     snprintf(msg, sizeof msg, "cannot read directory: %s", strerror(errno));
     return ops->problem(ops->ctx, dir, NG_SEV_ERROR, msg, 1);
   }
-  names list = {0};
+  strlist list = {0};
   struct dirent *e;
   int rc = NG_OK;
   errno = 0;
@@ -202,7 +177,7 @@ static int walk_dir(const ngi_walk_ops *ops, const char *dir, const ancestor *up
     /* Each name is kept after a byte telling whether it is a regular file. */
     entry[0] = e->d_type == DT_REG ? 'f' : '?';
     snprintf(entry + 1, sizeof entry - 1, "%s", e->d_name);
-    if (names_add(&list, entry) != 0) {
+    if (ngi_strlist_add(&list, entry) != 0) {
       rc = NG_ESYSTEM;
       break;
     }
@@ -233,7 +208,7 @@ static int walk_dir(const ngi_walk_ops *ops, const char *dir, const ancestor *up
       rc = visit(ops, path.data, up, is_feed_name(path.data));
   }
   ngi_buf_free(&path);
-  names_free(&list);
+  ngi_strlist_free(&list);
   return rc;
 }
 

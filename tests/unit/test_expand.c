@@ -27,17 +27,7 @@ static void setup(void) {
   write_file(docs, "a.txt", doc_a, (size_t)-1);
   write_file(docs, "b.txt", doc_b, (size_t)-1);
   char *path = path_join(dir, "index.db");
-  ng_open_options o = NG_OPEN_OPTIONS_INIT;
-  o.flags = NG_OPEN_WRITE | NG_OPEN_CREATE;
-  ng_index *w;
-  ck_assert_msg(ng_index_open(&w, path, &o) == NG_OK, "%s", ng_index_errmsg(w));
-  ng_run *run;
-  ck_assert_int_eq(ng_run_begin(&run, w, NULL, NULL, NULL), NG_OK);
-  ck_assert_int_eq(ng_run_add_path(run, docs), NG_OK);
-  ng_run_stats st;
-  ck_assert_int_eq(ng_run_finish(run, &st), NG_OK);
-  ng_run_free(run);
-  ng_index_close(w);
+  ng_run_stats st = index_tree(path, docs);
   ck_assert_int_eq(st.added, 2);
   free(docs);
 

@@ -12,44 +12,10 @@ static char *dir;
 static char *index_path;
 static ng_index *idx;
 
-static const char *const fixture_files[] = {"summit-geneva.txt",
-                                            "markets-blank-lines.txt",
-                                            "wire-indented.txt",
-                                            "one-per-line.txt",
-                                            "header-block.txt",
-                                            "latin1-cp1252.txt",
-                                            "utf16-bom.txt",
-                                            "crlf.txt",
-                                            "empty.txt",
-                                            "binary.dat",
-                                            NULL};
-
 static void build_index(void) {
   dir = tmpdir_make();
-  char *docs = path_join(dir, "articles");
-  ck_assert_int_eq(mkdir(docs, 0700), 0);
-  for (int i = 0; fixture_files[i]; i++) {
-    char rel[100];
-    snprintf(rel, sizeof rel, "articles/%s", fixture_files[i]);
-    copy_fixture(rel, docs, fixture_files[i]);
-  }
-  copy_fixture("feeds/wire.jsonl", docs, "wire.jsonl");
   index_path = path_join(dir, "index.db");
-  ng_open_options o = NG_OPEN_OPTIONS_INIT;
-  o.flags = NG_OPEN_WRITE | NG_OPEN_CREATE;
-  ng_index *w;
-  ck_assert_msg(ng_index_open(&w, index_path, &o) == NG_OK, "%s", ng_index_errmsg(w));
-  ng_run *run;
-  ck_assert_int_eq(ng_run_begin(&run, w, NULL, NULL, NULL), NG_OK);
-  ck_assert_int_eq(ng_run_add_path(run, docs), NG_OK);
-  ng_run_stats st;
-  ck_assert_int_eq(ng_run_finish(run, &st), NG_OK);
-  ng_run_free(run);
-  ng_index_close(w);
-  free(docs);
-  /* 9 text files (empty.txt too) and 4 feed records; binary.dat skipped. */
-  ck_assert_int_eq(st.added, 13);
-  ck_assert_int_eq(st.skipped, 1);
+  index_fixtures(dir, index_path);
 }
 
 static void remove_index(void) {

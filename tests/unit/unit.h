@@ -117,6 +117,53 @@ static inline void copy_fixture(const char *rel, const char *dir, const char *na
   free(data);
 }
 
+/* Indexes the files under docs into a new index at path with one run;
+ * returns the run's counts. */
+static inline ng_run_stats index_tree(const char *path, const char *docs) {
+  ng_open_options o = NG_OPEN_OPTIONS_INIT;
+  o.flags = NG_OPEN_WRITE | NG_OPEN_CREATE;
+  ng_index *w;
+  ck_assert_msg(ng_index_open(&w, path, &o) == NG_OK, "%s", ng_index_errmsg(w));
+  ng_run *run;
+  ck_assert_int_eq(ng_run_begin(&run, w, NULL, NULL, NULL), NG_OK);
+  ck_assert_int_eq(ng_run_add_path(run, docs), NG_OK);
+  ng_run_stats st;
+  ck_assert_int_eq(ng_run_finish(run, &st), NG_OK);
+  ng_run_free(run);
+  ng_index_close(w);
+  return st;
+}
+
+/* The fixtures the search suites index (fixtures/articles and the feed). */
+static const char *const unit_fixture_files[] = {"summit-geneva.txt",
+                                                 "markets-blank-lines.txt",
+                                                 "wire-indented.txt",
+                                                 "one-per-line.txt",
+                                                 "header-block.txt",
+                                                 "latin1-cp1252.txt",
+                                                 "utf16-bom.txt",
+                                                 "crlf.txt",
+                                                 "empty.txt",
+                                                 "binary.dat",
+                                                 NULL};
+
+/* Copies the fixtures into dir/articles and indexes them at index_path:
+ * 9 text files (empty.txt too) and 4 feed records; binary.dat skipped. */
+static inline void index_fixtures(const char *dir, const char *index_path) {
+  char *docs = path_join(dir, "articles");
+  ck_assert_int_eq(mkdir(docs, 0700), 0);
+  for (int i = 0; unit_fixture_files[i]; i++) {
+    char rel[100];
+    snprintf(rel, sizeof rel, "articles/%s", unit_fixture_files[i]);
+    copy_fixture(rel, docs, unit_fixture_files[i]);
+  }
+  copy_fixture("feeds/wire.jsonl", docs, "wire.jsonl");
+  ng_run_stats st = index_tree(index_path, docs);
+  free(docs);
+  ck_assert_int_eq(st.added, 13);
+  ck_assert_int_eq(st.skipped, 1);
+}
+
 /* Does s contain sub?  (For assertions: NULL never contains anything.) */
 static inline int contains(const char *s, const char *sub) { return s && strstr(s, sub) != NULL; }
 
