@@ -48,7 +48,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argv;
   char err[1200];
   if (sqlite3_open(":memory:", &db) != SQLITE_OK) fail_sql("open");
-  if (ngi_lexicon_new(&lx, ngi_fts5_api(db), "english", 0, err, sizeof err) != NG_OK) fuzz_fail("ngi_lexicon_new: %s", err);
+  if (ngi_lexicon_new(&lx, ngi_fts5_api(db), "english", 0, err, sizeof err) != NG_OK)
+    fuzz_fail("ngi_lexicon_new: %s", err);
   if (sqlite3_exec(db, "CREATE VIRTUAL TABLE t USING fts5(body, head, tokenize='nutgraf english')", NULL, NULL, NULL) !=
       SQLITE_OK)
     fail_sql("create table");
