@@ -57,15 +57,6 @@ void ng_init(void) {
   sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-int ngi_fail(ng_index *idx, int code, const char *fmt, ...) {
-  if (!idx) return code;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(idx->err, sizeof idx->err, fmt, ap);
-  va_end(ap);
-  return code;
-}
-
 const char *ng_index_errmsg(const ng_index *idx) { return idx ? idx->err : "out of memory"; }
 
 const char *ng_index_language(const ng_index *idx) { return ngi_lexicon_language(idx->lx); }

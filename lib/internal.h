@@ -77,7 +77,7 @@ struct ng_index {
   ngi_store *store;   /* store.c: the connection, its statements, the transaction */
   ngi_lexicon *lx;    /* tokenize.c: made by store.c when it connects */
   ngi_variants *vars; /* variants.c: loaded by expand.c on first use */
-  char err[1024];     /* index.c (ngi_fail): the last error's message */
+  char err[1024];     /* util.c (ngi_fail), for every module: the last error's message */
 };
 
 /**************************************************************************
@@ -144,6 +144,9 @@ char *ngi_clean_path(const char *path);
 
 /* A copy of s, or NULL when s is NULL or memory is short. */
 char *ngi_strdup_n(const char *s, size_t n);
+
+/* Sets the handle's message (any module's error); returns code. */
+int ngi_fail(ng_index *idx, int code, const char *fmt, ...) NGI_PRINTF(3, 4);
 
 /* End of util.c */
 
@@ -437,8 +440,6 @@ int ngi_walk(const ngi_walk_ops *ops, const char *root, const char *shown, int a
 ** publishing an index file, errors.
 */
 
-/* Sets the handle's message; returns code. */
-int ngi_fail(ng_index *idx, int code, const char *fmt, ...) NGI_PRINTF(3, 4);
 /* Commits the handle's transaction, and publishes a new index with its
  * first commit. */
 int ngi_index_commit(ng_index *idx);

@@ -347,3 +347,13 @@ char *ngi_strdup_n(const char *s, size_t n) {
   }
   return p;
 }
+
+/* The handle's error message: every module sets it through this. */
+int ngi_fail(ng_index *idx, int code, const char *fmt, ...) {
+  if (!idx) return code;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(idx->err, sizeof idx->err, fmt, ap);
+  va_end(ap);
+  return code;
+}
