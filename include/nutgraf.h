@@ -30,7 +30,7 @@ extern "C" {
 
 #define NG_VERSION_STRING "0.1.0"
 /* Version of the index schema this library reads and writes. */
-#define NG_SCHEMA_VERSION 1
+#define NG_SCHEMA_VERSION 2
 /* Version of the JSON record written by nutgraf-query --format json. */
 #define NG_JSON_VERSION 1
 

@@ -7,6 +7,7 @@
 #define _XOPEN_SOURCE 700
 #define _DEFAULT_SOURCE /* timegm */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -73,4 +74,20 @@ int ngi_date_normalize(const char *text, char *out, size_t n) {
     return 0;
   }
   return -1;
+}
+
+int ngi_date_key(const char *iso) {
+  if (!iso) return NGI_NO_DATE;
+  struct tm tm;
+  memset(&tm, 0, sizeof tm);
+  const char *end = strptime(iso, "%Y-%m-%d", &tm);
+  if (!end) return NGI_NO_DATE;
+  int h = 0, m = 0;
+  if (*end == 'T' && sscanf(end + 1, "%d:%d", &h, &m) == 2) {
+    tm.tm_hour = h;
+    tm.tm_min = m;
+  }
+  long long minutes = (long long)timegm(&tm) / 60;
+  if (minutes <= INT32_MIN || minutes > INT32_MAX) return NGI_NO_DATE;
+  return (int)minutes;
 }

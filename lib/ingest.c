@@ -160,25 +160,29 @@ static int write_document(ng_run *run, const char *path, ngi_known *known, const
   ng_index *idx = run->idx;
   if (begin(run) != NG_OK) return NG_ESYSTEM;
   long long npass = art ? (long long)art->npassages : 0;
-  if (known && ngi_store_delete_passages(idx, known->id, known->passages, &run->stats.passages_removed) != NG_OK)
+  if (known &&
+      ngi_store_delete_passages(idx, known->id, known->passages, known->pno, &run->stats.passages_removed) != NG_OK)
     return fail_index(run);
-  ngi_doc_row row = {known ? known->id : 0,
-                     path,
-                     m->kind,
-                     m->feed,
-                     art ? art->title : NULL,
-                     art ? art->dateline : NULL,
-                     art ? art->date : NULL,
-                     art ? art->source : NULL,
-                     art ? art->url : NULL,
-                     art ? art->author : NULL,
-                     m->encoding,
-                     m->size,
-                     m->mtime_ns,
-                     m->hash,
-                     now_ns(),
-                     npass};
-  if (ngi_store_put_document(idx, &row) != NG_OK) return fail_index(run);
+  ngi_doc_row row = {.id = known ? known->id : 0,
+                     .path = path,
+                     .kind = m->kind,
+                     .feed = m->feed,
+                     .title = art ? art->title : NULL,
+                     .dateline = art ? art->dateline : NULL,
+                     .date = art ? art->date : NULL,
+                     .source = art ? art->source : NULL,
+                     .url = art ? art->url : NULL,
+                     .author = art ? art->author : NULL,
+                     .encoding = m->encoding,
+                     .size = m->size,
+                     .mtime_ns = m->mtime_ns,
+                     .hash = m->hash,
+                     .indexed_ns = now_ns(),
+                     .passages = npass};
+  /* A document's passages, old or new, get new numbers (postings.c). */
+  if (ngi_postings_reserve(idx, npass, &row.pno) != NG_OK || ngi_store_put_document(idx, &row) != NG_OK)
+    return fail_index(run);
+  int date = ngi_date_key(art ? art->date : NULL);
   /* Ordinal 0 is the headline; a document without one starts at 1. */
   int base = art && art->npassages && art->passages[0].kind == NG_KIND_HEADLINE ? 0 : 1;
   for (size_t i = 0; art && i < art->npassages; i++) {
@@ -189,7 +193,7 @@ static int write_document(ng_run *run, const char *path, ngi_known *known, const
       streamlen = streams->token_at[i + 1] - streams->token_at[i];
     }
     if (ngi_store_put_passage(idx, row.id, (int)i + base, &art->passages[i], ngi_article_text(art, i), stream,
-                              streamlen) != NG_OK)
+                              streamlen, row.pno + (long long)i, date) != NG_OK)
       return fail_index(run);
   }
   run->stats.passages_written += npass;
@@ -202,6 +206,7 @@ static int write_document(ng_run *run, const char *path, ngi_known *known, const
   known->hash = m->hash;
   known->indexed_ns = row.indexed_ns;
   known->passages = npass;
+  known->pno = row.pno;
   known->seen = 1;
   if (out) *out = known;
   return NG_OK;
@@ -220,7 +225,7 @@ static int touch_document(ng_run *run, ngi_known *k, long long size, long long m
 
 static int remove_document(ng_run *run, ngi_known *d) {
   if (begin(run) != NG_OK) return NG_ESYSTEM;
-  if (ngi_store_delete_passages(run->idx, d->id, d->passages, &run->stats.passages_removed) != NG_OK ||
+  if (ngi_store_delete_passages(run->idx, d->id, d->passages, d->pno, &run->stats.passages_removed) != NG_OK ||
       ngi_store_delete_document(run->idx, d->id) != NG_OK)
     return fail_index(run);
   if (d->kind != NGI_DOC_FEED) {

@@ -66,6 +66,7 @@
 typedef struct ngi_store ngi_store;
 typedef struct ngi_lexicon ngi_lexicon;
 typedef struct ngi_variants ngi_variants;
+typedef struct ngi_postings ngi_postings;
 
 /* An open index.  Each field belongs to the module named beside it. */
 struct ng_index {
@@ -76,6 +77,7 @@ struct ng_index {
   int busy_ms;        /* index.c: the connection's busy timeout */
   ngi_store *store;   /* store.c: the connection, its statements, the transaction */
   ngi_lexicon *lx;    /* tokenize.c: made by store.c when it connects */
+  ngi_postings *post; /* postings.c: the batch being written */
   ngi_variants *vars; /* variants.c: loaded by expand.c on first use */
   char err[1024];     /* util.c (ngi_fail), for every module: the last error's message */
 };
@@ -158,6 +160,10 @@ int ngi_fail(ng_index *idx, int code, const char *fmt, ...) NGI_PRINTF(3, 4);
  * or "YYYY-MM-DDTHH:MM:SSZ" (a zone given, converted to UTC); out holds 21
  * bytes at least.  Returns 0, or -1 when the text is not a date it knows. */
 int ngi_date_normalize(const char *text, char *out, size_t n);
+/* A normalized date as a sortable key: minutes since 1970-01-01 UTC (a
+ * date without a time is its midnight), or NGI_NO_DATE. */
+#define NGI_NO_DATE INT32_MIN
+int ngi_date_key(const char *iso);
 
 /* End of date.c */
 
@@ -301,6 +307,12 @@ int ngi_tokenize(ngi_lexicon *lx, const char *text, int n, void *ctx, lex_token_
  * afresh.  The stream must live until the expectation is dropped. */
 int ngi_tokens_encode(ngi_lexicon *lx, const char *text, int n, buf *out);
 void ngi_tokens_expect(ngi_lexicon *lx, const char *stream, size_t len);
+/* While set, every token of a document tokenizing (an insert, a replay,
+ * or the tokenizing of a row FTS5 deletes) is also passed to fn: its stem,
+ * and whether it is colocated with the previous one (a joined compound,
+ * which takes no position of its own).  NULL stops. */
+typedef int (*ngi_capture_fn)(void *ctx, const char *stem, int n, int colocated);
+void ngi_tokens_capture(ngi_lexicon *lx, ngi_capture_fn fn, void *ctx);
 /* How many streams the lexicon's tokenizer replayed (for tests). */
 long long ngi_tokens_replayed(const ngi_lexicon *lx);
 
@@ -382,7 +394,7 @@ void ngi_job_free(ngi_job *j);
 enum ngi_doc_kind { NGI_DOC_ARTICLE = 0, NGI_DOC_FEED = 1, NGI_DOC_RECORD = 2 };
 
 typedef struct ngi_known {
-  long long id, size, mtime_ns, hash, indexed_ns, feed, passages;
+  long long id, size, mtime_ns, hash, indexed_ns, feed, passages, pno;
   int kind;                       /* ngi_doc_kind */
   int seen;                       /* met in this run (or kept by its unchanged feed) */
   struct ngi_known *next_in_feed; /* a record: the next record of its feed */
@@ -436,6 +448,94 @@ int ngi_walk(const ngi_walk_ops *ops, const char *root, const char *shown, int a
 /* End of walk.c */
 
 /**************************************************************************
+** Interface to postings.c: the scoring structure beside FTS5 (per-term
+** postings with block maxima, passage numbers, statistics), written in the
+** same transactions.
+*/
+
+/* Writing, on a write handle.  A document's passages get consecutive
+ * passage numbers (pnos) from ngi_postings_reserve.  Around the insert of
+ * each passage, begin/end_passage capture the tokens FTS5 indexes; around
+ * the delete of one, begin_passage/end_delete those it removes.  A
+ * document's old pnos are then killed.  ngi_postings_flush writes the
+ * batch as a segment (and merges) before the transaction commits;
+ * ngi_postings_rollback forgets it. */
+int ngi_postings_reserve(ng_index *idx, long long n, long long *first_pno);
+int ngi_postings_begin_passage(ng_index *idx);
+int ngi_postings_end_passage(ng_index *idx, long long pno, long long rowid, int date, int head);
+int ngi_postings_end_delete(ng_index *idx, int deleted);
+int ngi_postings_kill(ng_index *idx, long long first_pno, long long n);
+int ngi_postings_flush(ng_index *idx);
+void ngi_postings_rollback(ng_index *idx);
+void ngi_postings_free(ng_index *idx);
+/* Merges every segment into one, dropping dead postings (--optimize). */
+int ngi_postings_optimize(ng_index *idx);
+
+/* Reading, for the engine. */
+typedef struct ngi_corpus_stats {
+  long long passages, tokens; /* live passages and their tokens */
+} ngi_corpus_stats;
+int ngi_postings_stats(ng_index *idx, ngi_corpus_stats *out);
+
+/* One block of a term's postings in one segment. */
+typedef struct ngi_block {
+  long long first_prev; /* the pno the block's first delta counts from */
+  long long last_pno;
+  size_t offset, bytes; /* in the part's data */
+  int max_tf2;          /* the largest tf << 1, | 1 when a posting is a headline's */
+  int min_len;          /* the shortest passage */
+} ngi_block;
+
+typedef struct ngi_term_part {
+  long long count;
+  size_t nblocks;
+  int max_tf2, min_len;
+  ngi_block *table;
+  buf data; /* the blocks' encoded postings */
+} ngi_term_part;
+
+/* A term: its postings in every segment (parts in pno order), its
+ * document frequency (live passages), and its bounds. */
+typedef struct ngi_term {
+  char *stem;
+  size_t stemlen;
+  long long count, df;
+  int max_tf2, min_len;
+  ngi_term_part *parts;
+  size_t nparts;
+} ngi_term;
+
+int ngi_postings_term(ng_index *idx, const char *stem, size_t stemlen, ngi_term **out);
+void ngi_term_free(ngi_term *t);
+/* The stems starting with prefix (at most max), each once. */
+int ngi_postings_prefix(ng_index *idx, const char *prefix, size_t n, int max, strlist *out);
+
+/* The dead pnos (killed, still in segments). */
+typedef struct ngi_dead {
+  long long (*ranges)[2];
+  size_t n;
+} ngi_dead;
+int ngi_postings_dead(ng_index *idx, ngi_dead **out);
+int ngi_dead_has(const ngi_dead *d, long long pno);
+void ngi_dead_free(ngi_dead *d);
+
+/* pno -> (rowid, date key), through a one-chunk cache. */
+typedef struct ngi_pdir_cache {
+  long long chunk;
+  buf data;
+} ngi_pdir_cache;
+int ngi_postings_pdir(ng_index *idx, long long pno, ngi_pdir_cache *cache, long long *rowid, int *date);
+
+typedef struct ngi_check_counts {
+  long long segments, terms, postings;
+} ngi_check_counts;
+/* Decodes every segment and checks order, counts and each term's
+ * frequency; NG_OK, NG_EDATA (message says what) or NG_ESYSTEM. */
+int ngi_postings_check(ng_index *idx, ngi_check_counts *out);
+
+/* End of postings.c */
+
+/**************************************************************************
 ** Interface to index.c: the handle -- opening, locking, creating and
 ** publishing an index file, errors.
 */
@@ -479,7 +579,8 @@ int ngi_store_in_transaction(const ng_index *idx);
 
 /* Documents and passages. */
 typedef struct ngi_doc_row {
-  long long id; /* 0: a new document (set by ngi_store_put_document) */
+  long long id;  /* 0: a new document (set by ngi_store_put_document) */
+  long long pno; /* its first passage's number (postings.c) */
   const char *path;
   int kind;                                                               /* ngi_doc_kind */
   long long feed;                                                         /* a record's feed document, or 0 */
@@ -495,12 +596,14 @@ int ngi_store_put_document(ng_index *idx, ngi_doc_row *row);
 /* Records a new size, mtime and indexing time. */
 int ngi_store_touch_document(ng_index *idx, long long id, long long size, long long mtime_ns, long long indexed_ns);
 int ngi_store_delete_document(ng_index *idx, long long id);
-/* Deletes passages 0..count of a document; adds what went to *removed. */
-int ngi_store_delete_passages(ng_index *idx, long long doc, long long count, long long *removed);
-/* Inserts one passage; stream (or NULL) is its token stream from the
- * worker (tokenize.c replays it, or tokenizes afresh on a mismatch). */
+/* Deletes passages 0..count of a document whose passages are numbered
+ * from first_pno; adds what went to *removed. */
+int ngi_store_delete_passages(ng_index *idx, long long doc, long long count, long long first_pno, long long *removed);
+/* Inserts one passage, numbered pno, of a document dated date (a date
+ * key); stream (or NULL) is its token stream from the worker (tokenize.c
+ * replays it, or tokenizes afresh on a mismatch). */
 int ngi_store_put_passage(ng_index *idx, long long doc, int ordinal, const passage *p, const char *text,
-                          const char *stream, size_t streamlen);
+                          const char *stream, size_t streamlen, long long pno, int date);
 
 /* The word table (words as written -> stems). */
 /* Queues "raw\0stem\0" pairs to be stored by the next commit. */
@@ -566,6 +669,34 @@ int ngi_store_snippets(ng_index *idx, const char *match, int tokens, const char 
                        size_t n, char **snippets);
 /* SQLite's message for the last failed statement. */
 const char *ngi_store_errmsg(const ng_index *idx);
+
+/* The scoring structure's rows (postings.c's storage). */
+int ngi_store_stat_get(ng_index *idx, const char *key, long long *value); /* 0 when absent */
+int ngi_store_stat_set(ng_index *idx, const char *key, long long value);
+/* The value of key, then key incremented. */
+int ngi_store_stat_next(ng_index *idx, const char *key, long long *value);
+typedef struct ngi_seg_row {
+  long long id, level, first_pno, last_pno, bytes, postings;
+} ngi_seg_row;
+int ngi_store_seg_each(ng_index *idx, int (*fn)(void *ctx, const ngi_seg_row *row), void *ctx); /* in pno order */
+int ngi_store_seg_put(ng_index *idx, const ngi_seg_row *row);
+/* Deletes a segment with its pages and directory. */
+int ngi_store_seg_delete(ng_index *idx, long long seg);
+int ngi_store_page_put(ng_index *idx, long long seg, long long page, const char *data, size_t n);
+int ngi_store_page_get(ng_index *idx, long long seg, long long page, buf *out); /* replaces out */
+int ngi_store_dir_put(ng_index *idx, long long seg, const char *stem, size_t n, long long page, int off);
+/* The directory entry of the greatest stem <= stem: 1 with page, offset
+ * and that stem, 0 when there is none, or an error. */
+int ngi_store_dir_find(ng_index *idx, long long seg, const char *stem, size_t n, long long *page, int *off, buf *found);
+int ngi_store_dead_add(ng_index *idx, long long first, long long last);
+int ngi_store_dead_each(ng_index *idx, int (*fn)(void *ctx, long long first, long long last), void *ctx);
+/* Deletes the dead ranges inside [first, last]. */
+int ngi_store_dead_delete(ng_index *idx, long long first, long long last);
+long long ngi_store_dead_any(ng_index *idx); /* the number of dead ranges, or -1 */
+int ngi_store_termdead_add(ng_index *idx, const char *stem, size_t n, long long delta);
+int ngi_store_termdead_get(ng_index *idx, const char *stem, size_t n, long long *value);
+int ngi_store_pdir_get(ng_index *idx, long long chunk, buf *out); /* replaces out; empty when absent */
+int ngi_store_pdir_put(ng_index *idx, long long chunk, const char *data, size_t n);
 
 /* Sets the handle's message from SQLite's error (with a context prefix)
  * and returns NG_ESYSTEM (NG_EDATA for a damaged file). */

@@ -47,17 +47,30 @@ static const char *const schema_sql =
     "  hash INTEGER NOT NULL DEFAULT 0,"
     "  encoding TEXT,"
     "  indexed_ns INTEGER NOT NULL DEFAULT 0,"
-    "  passages INTEGER NOT NULL DEFAULT 0);"
+    "  passages INTEGER NOT NULL DEFAULT 0,"
+    "  pno INTEGER NOT NULL DEFAULT 0);" /* its first passage's number (postings.c) */
     "CREATE INDEX doc_feed ON doc(feed) WHERE feed IS NOT NULL;"
     "CREATE INDEX doc_date ON doc(date) WHERE date IS NOT NULL;"
-    "CREATE TABLE word(raw TEXT PRIMARY KEY, stem TEXT NOT NULL) WITHOUT ROWID;";
+    "CREATE TABLE word(raw TEXT PRIMARY KEY, stem TEXT NOT NULL) WITHOUT ROWID;"
+    /* The scoring structure (postings.c). */
+    "CREATE TABLE nstat(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE nseg(id INTEGER PRIMARY KEY, level INTEGER NOT NULL, first_pno INTEGER NOT NULL,"
+    "  last_pno INTEGER NOT NULL, bytes INTEGER NOT NULL, postings INTEGER NOT NULL);"
+    "CREATE TABLE npage(id INTEGER PRIMARY KEY, data BLOB NOT NULL);" /* id: segment << 32 | page */
+    "CREATE TABLE ndir(seg INTEGER NOT NULL, stem BLOB NOT NULL, page INTEGER NOT NULL, off INTEGER NOT NULL,"
+    "  PRIMARY KEY(seg, stem)) WITHOUT ROWID;"
+    "CREATE TABLE ndead(first INTEGER PRIMARY KEY, last INTEGER NOT NULL);"
+    "CREATE TABLE ntermdead(stem BLOB PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE npdir(chunk INTEGER PRIMARY KEY, data BLOB NOT NULL);";
 
 /* A document row's columns, in the order bind_document binds them: the
  * one list the INSERT and the UPDATE share. */
-#define DOC_COLUMNS \
-  "path, kind, feed, title, dateline, date, source, url, author, size, mtime_ns, hash, encoding, indexed_ns, passages"
-#define DOC_VALUES "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15"
-#define DOC_NCOLUMNS 15
+#define DOC_COLUMNS                                                                                            \
+  "path, kind, feed, title, dateline, date, source, url, author, size, mtime_ns, hash, encoding, indexed_ns, " \
+  "passages,"                                                                                                  \
+  " pno"
+#define DOC_VALUES "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16"
+#define DOC_NCOLUMNS 16
 
 enum stmt_id {
   ST_DOC_LIST,
@@ -72,13 +85,33 @@ enum stmt_id {
   ST_WORD_PREFIX,
   ST_WORD_LIKE,
   ST_STEM_PASSAGES,
+  ST_STAT_GET,
+  ST_STAT_SET,
+  ST_SEG_LIST,
+  ST_SEG_PUT,
+  ST_SEG_DELETE,
+  ST_SEG_DELETE_PAGES,
+  ST_SEG_DELETE_DIR,
+  ST_PAGE_PUT,
+  ST_PAGE_GET,
+  ST_DIR_PUT,
+  ST_DIR_FIND,
+  ST_DEAD_ADD,
+  ST_DEAD_LIST,
+  ST_DEAD_DELETE,
+  ST_DEAD_COUNT,
+  ST_TERMDEAD_ADD,
+  ST_TERMDEAD_GET,
+  ST_TERMDEAD_CLEAN,
+  ST_PDIR_GET,
+  ST_PDIR_PUT,
   ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_DOC_LIST] = "SELECT id, path, kind, feed, size, mtime_ns, hash, indexed_ns, passages FROM doc",
+    [ST_DOC_LIST] = "SELECT id, path, kind, feed, size, mtime_ns, hash, indexed_ns, passages, pno FROM doc",
     [ST_DOC_INSERT] = "INSERT INTO doc(" DOC_COLUMNS ") VALUES(" DOC_VALUES ")",
-    [ST_DOC_UPDATE] = "UPDATE doc SET (" DOC_COLUMNS ") = (" DOC_VALUES ") WHERE id = ?16",
+    [ST_DOC_UPDATE] = "UPDATE doc SET (" DOC_COLUMNS ") = (" DOC_VALUES ") WHERE id = ?17",
     [ST_DOC_TOUCH] = "UPDATE doc SET size = ?2, mtime_ns = ?3, indexed_ns = ?4 WHERE id = ?1",
     [ST_DOC_DELETE] = "DELETE FROM doc WHERE id = ?1",
     [ST_PASSAGE_INSERT] = "INSERT INTO passage(rowid, body, head, first_line, last_line) VALUES(?1, ?2, ?3, ?4, ?5)",
@@ -89,6 +122,27 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_WORD_LIKE] = ("SELECT raw, stem FROM word WHERE raw >= ?1 AND raw < ?1 || char(1114111)"
                       " AND length(raw) BETWEEN ?2 AND ?3"),
     [ST_STEM_PASSAGES] = "SELECT count(*) FROM passage WHERE passage MATCH ?1",
+    [ST_STAT_GET] = "SELECT value FROM nstat WHERE key = ?1",
+    [ST_STAT_SET] = "INSERT OR REPLACE INTO nstat(key, value) VALUES(?1, ?2)",
+    [ST_SEG_LIST] = "SELECT id, level, first_pno, last_pno, bytes, postings FROM nseg ORDER BY first_pno",
+    [ST_SEG_PUT] = "INSERT INTO nseg(id, level, first_pno, last_pno, bytes, postings) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_SEG_DELETE] = "DELETE FROM nseg WHERE id = ?1",
+    [ST_SEG_DELETE_PAGES] = "DELETE FROM npage WHERE id >= ?1 << 32 AND id < (?1 + 1) << 32",
+    [ST_SEG_DELETE_DIR] = "DELETE FROM ndir WHERE seg = ?1",
+    [ST_PAGE_PUT] = "INSERT INTO npage(id, data) VALUES(?1 << 32 | ?2, ?3)",
+    [ST_PAGE_GET] = "SELECT data FROM npage WHERE id = ?1 << 32 | ?2",
+    [ST_DIR_PUT] = "INSERT INTO ndir(seg, stem, page, off) VALUES(?1, ?2, ?3, ?4)",
+    [ST_DIR_FIND] = "SELECT page, off, stem FROM ndir WHERE seg = ?1 AND stem <= ?2 ORDER BY stem DESC LIMIT 1",
+    [ST_DEAD_ADD] = "INSERT OR REPLACE INTO ndead(first, last) VALUES(?1, ?2)",
+    [ST_DEAD_LIST] = "SELECT first, last FROM ndead ORDER BY first",
+    [ST_DEAD_DELETE] = "DELETE FROM ndead WHERE first >= ?1 AND last <= ?2",
+    [ST_DEAD_COUNT] = "SELECT count(*) FROM ndead",
+    [ST_TERMDEAD_ADD] = ("INSERT INTO ntermdead(stem, n) VALUES(?1, ?2)"
+                         " ON CONFLICT(stem) DO UPDATE SET n = n + excluded.n"),
+    [ST_TERMDEAD_GET] = "SELECT n FROM ntermdead WHERE stem = ?1",
+    [ST_TERMDEAD_CLEAN] = "DELETE FROM ntermdead WHERE stem = ?1 AND n <= 0",
+    [ST_PDIR_GET] = "SELECT data FROM npdir WHERE chunk = ?1",
+    [ST_PDIR_PUT] = "INSERT OR REPLACE INTO npdir(chunk, data) VALUES(?1, ?2)",
 };
 
 struct ngi_store {
@@ -222,8 +276,9 @@ int ngi_store_create(ng_index *idx, const char *file, const char *language) {
   ngi_buf_adds(&sql, "PRAGMA synchronous = OFF; BEGIN;");
   ngi_buf_adds(&sql, schema_sql);
   ngi_buf_printf(&sql,
+                 /* No column sizes: the postings keep passage lengths. */
                  "CREATE VIRTUAL TABLE passage USING fts5(body, head, first_line UNINDEXED,"
-                 " last_line UNINDEXED, tokenize = 'nutgraf %s');"
+                 " last_line UNINDEXED, tokenize = 'nutgraf %s', columnsize = 0);"
                  "INSERT INTO meta VALUES('language', '%s');"
                  "INSERT INTO meta VALUES('created_by', 'nutgraf " NG_VERSION_STRING
                  "');"
@@ -318,6 +373,7 @@ void ngi_store_disconnect(ng_index *idx) {
     free(s);
     idx->store = NULL;
   }
+  ngi_postings_free(idx);
   ngi_lexicon_free(idx->lx);
   idx->lx = NULL;
 }
@@ -421,6 +477,7 @@ int ngi_store_commit(ng_index *idx) {
   ngi_store *s = idx->store;
   if (!s->in_txn) return NG_OK;
   int rc = flush_words(idx);
+  if (rc == NG_OK) rc = ngi_postings_flush(idx);
   if (rc == NG_OK) rc = exec(idx, "COMMIT", "committing");
   if (rc != NG_OK) {
     ngi_store_rollback(idx);
@@ -439,6 +496,7 @@ void ngi_store_rollback(ng_index *idx) {
   /* Words queued in the rolled-back transaction were never stored. */
   ngi_lexicon_unstore(idx->lx);
   ngi_buf_reset(&s->queued_words);
+  ngi_postings_rollback(idx);
 }
 
 int ngi_store_word_stem(ng_index *idx, const char *raw, size_t n, buf *out) {
@@ -536,6 +594,7 @@ int ngi_store_each_document(ng_index *idx, int (*fn)(void *ctx, const ngi_doc_ro
     row.hash = sqlite3_column_int64(st, 6);
     row.indexed_ns = sqlite3_column_int64(st, 7);
     row.passages = sqlite3_column_int64(st, 8);
+    row.pno = sqlite3_column_int64(st, 9);
     if (!row.path) {
       rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
       break;
@@ -575,7 +634,8 @@ static void bind_document(sqlite3_stmt *st, const ngi_doc_row *r) {
   bind_text_or_null(st, i++, r->encoding);
   sqlite3_bind_int64(st, i++, r->indexed_ns);
   sqlite3_bind_int64(st, i++, r->passages);
-  _Static_assert(DOC_NCOLUMNS == 15, "bind_document binds every column of DOC_COLUMNS");
+  sqlite3_bind_int64(st, i++, r->pno);
+  _Static_assert(DOC_NCOLUMNS == 16, "bind_document binds every column of DOC_COLUMNS");
 }
 
 int ngi_store_put_document(ng_index *idx, ngi_doc_row *row) {
@@ -604,29 +664,255 @@ int ngi_store_delete_document(ng_index *idx, long long id) {
   return run_stmt(idx, st, "removing a document");
 }
 
-int ngi_store_delete_passages(ng_index *idx, long long doc, long long count, long long *removed) {
+int ngi_store_delete_passages(ng_index *idx, long long doc, long long count, long long first_pno, long long *removed) {
   for (long long k = 0; k <= count; k++) {
     sqlite3_stmt *st = stmt(idx, ST_PASSAGE_DELETE);
     if (st) sqlite3_bind_int64(st, 1, NGI_ROWID(doc, k));
-    int rc = run_stmt(idx, st, "deleting passages");
+    /* FTS5 tokenizes the row it deletes: its terms leave the postings'
+     * counts with it. */
+    int rc = ngi_postings_begin_passage(idx);
+    if (rc == NG_OK) rc = run_stmt(idx, st, "deleting passages");
+    int changed = rc == NG_OK ? sqlite3_changes(idx->store->db) : 0;
+    int prc = ngi_postings_end_delete(idx, changed > 0);
+    if (rc == NG_OK) rc = prc;
     if (rc != NG_OK) return rc;
-    *removed += sqlite3_changes(idx->store->db);
+    *removed += changed;
   }
-  return NG_OK;
+  return ngi_postings_kill(idx, first_pno, count);
 }
 
 int ngi_store_put_passage(ng_index *idx, long long doc, int ordinal, const passage *p, const char *text,
-                          const char *stream, size_t streamlen) {
+                          const char *stream, size_t streamlen, long long pno, int date) {
   sqlite3_stmt *st = stmt(idx, ST_PASSAGE_INSERT);
   if (!st) return NG_ESYSTEM;
-  sqlite3_bind_int64(st, 1, NGI_ROWID(doc, ordinal));
+  long long rowid = NGI_ROWID(doc, ordinal);
+  sqlite3_bind_int64(st, 1, rowid);
   sqlite3_bind_text(st, p->kind == NG_KIND_HEADLINE ? 3 : 2, text, (int)p->len, SQLITE_STATIC);
   sqlite3_bind_int(st, 4, p->first_line);
   sqlite3_bind_int(st, 5, p->last_line);
   if (stream) ngi_tokens_expect(idx->lx, stream, streamlen);
-  int rc = run_stmt(idx, st, "storing a passage");
+  /* The tokens FTS5 indexes are the passage's postings. */
+  int rc = ngi_postings_begin_passage(idx);
+  if (rc == NG_OK) rc = run_stmt(idx, st, "storing a passage");
   ngi_tokens_expect(idx->lx, NULL, 0);
+  int prc = ngi_postings_end_passage(idx, pno, rowid, date, p->kind == NG_KIND_HEADLINE);
+  return rc == NG_OK ? prc : rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The scoring structure's rows (postings.c) */
+
+int ngi_store_stat_get(ng_index *idx, const char *key, long long *value) {
+  *value = 0;
+  sqlite3_stmt *st = stmt(idx, ST_STAT_GET);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  int step = sqlite3_step(st);
+  if (step == SQLITE_ROW) *value = sqlite3_column_int64(st, 0);
+  int rc = step == SQLITE_ROW || step == SQLITE_DONE ? NG_OK : ngi_store_fail(idx, "reading the statistics");
+  sqlite3_reset(st);
   return rc;
+}
+
+int ngi_store_stat_set(ng_index *idx, const char *key, long long value) {
+  sqlite3_stmt *st = stmt(idx, ST_STAT_SET);
+  if (st) {
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, value);
+  }
+  return run_stmt(idx, st, "storing the statistics");
+}
+
+int ngi_store_stat_next(ng_index *idx, const char *key, long long *value) {
+  int rc = ngi_store_stat_get(idx, key, value);
+  return rc == NG_OK ? ngi_store_stat_set(idx, key, *value + 1) : rc;
+}
+
+int ngi_store_seg_each(ng_index *idx, int (*fn)(void *ctx, const ngi_seg_row *row), void *ctx) {
+  sqlite3_stmt *st = stmt(idx, ST_SEG_LIST);
+  if (!st) return NG_ESYSTEM;
+  int step, rc = NG_OK;
+  while (rc == NG_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    ngi_seg_row row = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
+                       sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5)};
+    rc = fn(ctx, &row);
+  }
+  if (rc == NG_OK && step != SQLITE_DONE) rc = ngi_store_fail(idx, "reading the postings segments");
+  sqlite3_reset(st);
+  return rc;
+}
+
+int ngi_store_seg_put(ng_index *idx, const ngi_seg_row *row) {
+  sqlite3_stmt *st = stmt(idx, ST_SEG_PUT);
+  if (st) {
+    sqlite3_bind_int64(st, 1, row->id);
+    sqlite3_bind_int64(st, 2, row->level);
+    sqlite3_bind_int64(st, 3, row->first_pno);
+    sqlite3_bind_int64(st, 4, row->last_pno);
+    sqlite3_bind_int64(st, 5, row->bytes);
+    sqlite3_bind_int64(st, 6, row->postings);
+  }
+  return run_stmt(idx, st, "storing a postings segment");
+}
+
+int ngi_store_seg_delete(ng_index *idx, long long seg) {
+  static const int ids[] = {ST_SEG_DELETE, ST_SEG_DELETE_PAGES, ST_SEG_DELETE_DIR};
+  int rc = NG_OK;
+  for (int i = 0; i < 3 && rc == NG_OK; i++) {
+    sqlite3_stmt *st = stmt(idx, ids[i]);
+    if (st) sqlite3_bind_int64(st, 1, seg);
+    rc = run_stmt(idx, st, "removing a postings segment");
+  }
+  return rc;
+}
+
+int ngi_store_page_put(ng_index *idx, long long seg, long long page, const char *data, size_t n) {
+  sqlite3_stmt *st = stmt(idx, ST_PAGE_PUT);
+  if (st) {
+    sqlite3_bind_int64(st, 1, seg);
+    sqlite3_bind_int64(st, 2, page);
+    sqlite3_bind_blob(st, 3, data, (int)n, SQLITE_STATIC);
+  }
+  return run_stmt(idx, st, "storing postings");
+}
+
+/* The first column of a one-row statement as a blob, into out. */
+static int blob_into(ng_index *idx, sqlite3_stmt *st, buf *out, const char *context) {
+  ngi_buf_reset(out);
+  int step = sqlite3_step(st);
+  int rc = NG_OK;
+  if (step == SQLITE_ROW) {
+    const void *p = sqlite3_column_blob(st, 0);
+    int n = sqlite3_column_bytes(st, 0);
+    if (n > 0 && ngi_buf_add(out, p, (size_t)n) != 0) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  } else if (step != SQLITE_DONE) {
+    rc = ngi_store_fail(idx, context);
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+int ngi_store_page_get(ng_index *idx, long long seg, long long page, buf *out) {
+  sqlite3_stmt *st = stmt(idx, ST_PAGE_GET);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, seg);
+  sqlite3_bind_int64(st, 2, page);
+  int rc = blob_into(idx, st, out, "reading postings");
+  if (rc == NG_OK && !out->len)
+    rc = ngi_fail(idx, NG_EDATA, "index %s is damaged: postings page %lld of segment %lld is missing", idx->path, page,
+                  seg);
+  return rc;
+}
+
+int ngi_store_dir_put(ng_index *idx, long long seg, const char *stem, size_t n, long long page, int off) {
+  sqlite3_stmt *st = stmt(idx, ST_DIR_PUT);
+  if (st) {
+    sqlite3_bind_int64(st, 1, seg);
+    sqlite3_bind_blob(st, 2, stem, (int)n, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, page);
+    sqlite3_bind_int(st, 4, off);
+  }
+  return run_stmt(idx, st, "storing the postings directory");
+}
+
+int ngi_store_dir_find(ng_index *idx, long long seg, const char *stem, size_t n, long long *page, int *off,
+                       buf *found) {
+  sqlite3_stmt *st = stmt(idx, ST_DIR_FIND);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, seg);
+  sqlite3_bind_blob(st, 2, stem, (int)n, SQLITE_STATIC);
+  int step = sqlite3_step(st), rc = 0;
+  if (step == SQLITE_ROW) {
+    *page = sqlite3_column_int64(st, 0);
+    *off = sqlite3_column_int(st, 1);
+    ngi_buf_reset(found);
+    ngi_buf_add(found, sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2));
+    rc = found->oom ? ngi_fail(idx, NG_ESYSTEM, "out of memory") : 1;
+  } else if (step != SQLITE_DONE) {
+    rc = ngi_store_fail(idx, "reading the postings directory");
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+int ngi_store_dead_add(ng_index *idx, long long first, long long last) {
+  sqlite3_stmt *st = stmt(idx, ST_DEAD_ADD);
+  if (st) {
+    sqlite3_bind_int64(st, 1, first);
+    sqlite3_bind_int64(st, 2, last);
+  }
+  return run_stmt(idx, st, "recording removed passages");
+}
+
+int ngi_store_dead_each(ng_index *idx, int (*fn)(void *ctx, long long first, long long last), void *ctx) {
+  sqlite3_stmt *st = stmt(idx, ST_DEAD_LIST);
+  if (!st) return NG_ESYSTEM;
+  int step, rc = NG_OK;
+  while (rc == NG_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
+    rc = fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+  if (rc == NG_OK && step != SQLITE_DONE) rc = ngi_store_fail(idx, "reading removed passages");
+  sqlite3_reset(st);
+  return rc;
+}
+
+int ngi_store_dead_delete(ng_index *idx, long long first, long long last) {
+  sqlite3_stmt *st = stmt(idx, ST_DEAD_DELETE);
+  if (st) {
+    sqlite3_bind_int64(st, 1, first);
+    sqlite3_bind_int64(st, 2, last);
+  }
+  return run_stmt(idx, st, "forgetting removed passages");
+}
+
+long long ngi_store_dead_any(ng_index *idx) {
+  sqlite3_stmt *st = stmt(idx, ST_DEAD_COUNT);
+  if (!st) return -1;
+  long long n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+  sqlite3_reset(st);
+  return n;
+}
+
+int ngi_store_termdead_add(ng_index *idx, const char *stem, size_t n, long long delta) {
+  sqlite3_stmt *st = stmt(idx, ST_TERMDEAD_ADD);
+  if (st) {
+    sqlite3_bind_blob(st, 1, stem, (int)n, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, delta);
+  }
+  int rc = run_stmt(idx, st, "counting removed postings");
+  if (rc == NG_OK && delta < 0) {
+    st = stmt(idx, ST_TERMDEAD_CLEAN);
+    if (st) sqlite3_bind_blob(st, 1, stem, (int)n, SQLITE_STATIC);
+    rc = run_stmt(idx, st, "counting removed postings");
+  }
+  return rc;
+}
+
+int ngi_store_termdead_get(ng_index *idx, const char *stem, size_t n, long long *value) {
+  *value = 0;
+  sqlite3_stmt *st = stmt(idx, ST_TERMDEAD_GET);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_blob(st, 1, stem, (int)n, SQLITE_STATIC);
+  int step = sqlite3_step(st);
+  if (step == SQLITE_ROW) *value = sqlite3_column_int64(st, 0);
+  int rc = step == SQLITE_ROW || step == SQLITE_DONE ? NG_OK : ngi_store_fail(idx, "counting removed postings");
+  sqlite3_reset(st);
+  return rc;
+}
+
+int ngi_store_pdir_get(ng_index *idx, long long chunk, buf *out) {
+  sqlite3_stmt *st = stmt(idx, ST_PDIR_GET);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, chunk);
+  return blob_into(idx, st, out, "reading the passage directory");
+}
+
+int ngi_store_pdir_put(ng_index *idx, long long chunk, const char *data, size_t n) {
+  sqlite3_stmt *st = stmt(idx, ST_PDIR_PUT);
+  if (st) {
+    sqlite3_bind_int64(st, 1, chunk);
+    sqlite3_bind_blob(st, 2, data, (int)n, SQLITE_STATIC);
+  }
+  return run_stmt(idx, st, "storing the passage directory");
 }
 
 /* ------------------------------------------------------------------ */

@@ -63,7 +63,9 @@ struct ngi_lexicon {
    * made from (ngi_tokens_expect). */
   const char *replay;
   size_t replay_len;
-  long long replayed; /* streams replayed, for tests */
+  long long replayed;     /* streams replayed, for tests */
+  ngi_capture_fn capture; /* also told every document token (ngi_tokens_capture) */
+  void *capture_ctx;
 };
 
 #define CHAIN_MAX 8
@@ -449,6 +451,24 @@ int ngi_tokens_encode(ngi_lexicon *lx, const char *text, int n, buf *out) {
 
 long long ngi_tokens_replayed(const ngi_lexicon *lx) { return lx->replayed; }
 
+void ngi_tokens_capture(ngi_lexicon *lx, ngi_capture_fn fn, void *ctx) {
+  lx->capture = fn;
+  lx->capture_ctx = fn ? ctx : NULL;
+}
+
+/* FTS5's token callback, with the capture told each token first. */
+typedef struct captured {
+  ngi_lexicon *lx;
+  void *ctx;
+  int (*xToken)(void *, int, const char *, int, int, int);
+} captured;
+
+static int captured_token(void *ctx, int tflags, const char *tok, int n, int start, int end) {
+  captured *c = ctx;
+  int rc = c->lx->capture(c->lx->capture_ctx, tok, n, (tflags & FTS5_TOKEN_COLOCATED) != 0);
+  return rc == SQLITE_OK ? c->xToken(c->ctx, tflags, tok, n, start, end) : rc;
+}
+
 void ngi_tokens_expect(ngi_lexicon *lx, const char *stream, size_t len) {
   lx->replay = stream;
   lx->replay_len = stream ? len : 0;
@@ -510,6 +530,12 @@ static int tok_tokenize(Fts5Tokenizer *tok, void *ctx, int flags, const char *te
                         int (*xToken)(void *, int, const char *, int, int, int)) {
   ngi_lexicon *lx = ((ng_tokenizer *)tok)->lx;
   int rc = SQLITE_OK;
+  captured cap;
+  if ((flags & FTS5_TOKENIZE_DOCUMENT) && lx->capture) {
+    cap = (captured){lx, ctx, xToken};
+    ctx = &cap;
+    xToken = captured_token;
+  }
   /* Tokens a worker computed for this very text (pipeline.c). */
   if ((flags & FTS5_TOKENIZE_DOCUMENT) && replay(lx, ctx, text, n, xToken, &rc)) return rc;
   if ((flags & FTS5_TOKENIZE_QUERY) && n > 0 && text[0] == NGI_VERBATIM) {

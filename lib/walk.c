@@ -65,6 +65,7 @@ static int load_one(void *ctx, const ngi_doc_row *row) {
   k->hash = row->hash;
   k->indexed_ns = row->indexed_ns;
   k->passages = row->passages;
+  k->pno = row->pno;
   return link_record(c, k);
 }
 

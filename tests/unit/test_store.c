@@ -29,13 +29,24 @@ static void teardown(void) {
 /* Stores one document with the given passages (headline first). */
 static long long put(const char *path, const char *const *texts, size_t n, const char *date, const char *source) {
   ck_assert_int_eq(ngi_store_begin(idx), NG_OK);
-  ngi_doc_row row = {0,    path, NGI_DOC_ARTICLE, 0, texts[0], NULL, date, source,
-                     NULL, NULL, "UTF-8",         1, 2,        3,    4,    (long long)n};
+  ngi_doc_row row = {.path = path,
+                     .kind = NGI_DOC_ARTICLE,
+                     .title = texts[0],
+                     .date = date,
+                     .source = source,
+                     .encoding = "UTF-8",
+                     .size = 1,
+                     .mtime_ns = 2,
+                     .hash = 3,
+                     .indexed_ns = 4,
+                     .passages = (long long)n};
+  ck_assert_int_eq(ngi_postings_reserve(idx, (long long)n, &row.pno), NG_OK);
   ck_assert_int_eq(ngi_store_put_document(idx, &row), NG_OK);
   ck_assert_int_gt(row.id, 0);
   for (size_t i = 0; i < n; i++) {
     passage p = {0, strlen(texts[i]), i ? NG_KIND_PARAGRAPH : NG_KIND_HEADLINE, (int)i + 1, (int)i + 1};
-    ck_assert_int_eq(ngi_store_put_passage(idx, row.id, (int)i, &p, texts[i], NULL, 0), NG_OK);
+    ck_assert_int_eq(
+        ngi_store_put_passage(idx, row.id, (int)i, &p, texts[i], NULL, 0, row.pno + (long long)i, NGI_NO_DATE), NG_OK);
   }
   ck_assert_int_eq(ngi_index_commit(idx), NG_OK);
   return row.id;
@@ -96,7 +107,7 @@ START_TEST(documents_and_passages) {
   /* Deleting a document's passages and the document itself. */
   ck_assert_int_eq(ngi_store_begin(idx), NG_OK);
   long long removed = 0;
-  ck_assert_int_eq(ngi_store_delete_passages(idx, ida, 3, &removed), NG_OK);
+  ck_assert_int_eq(ngi_store_delete_passages(idx, ida, 3, 0, &removed), NG_OK);
   ck_assert_int_eq(removed, 3);
   ck_assert_int_eq(ngi_store_delete_document(idx, ida), NG_OK);
   ck_assert_int_eq(ngi_store_touch_document(idx, idb, 10, 20, 30), NG_OK);
@@ -165,18 +176,21 @@ START_TEST(token_streams_replayed_only_for_their_text) {
   buf stream = {0};
   ck_assert_int_eq(ngi_tokens_encode(idx->lx, made_for, (int)strlen(made_for), &stream), SQLITE_OK);
   ck_assert_int_eq(ngi_store_begin(idx), NG_OK);
-  ngi_doc_row row = {0, "/x.txt", NGI_DOC_ARTICLE, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 2};
+  ngi_doc_row row = {.path = "/x.txt", .kind = NGI_DOC_ARTICLE, .passages = 2};
+  ck_assert_int_eq(ngi_postings_reserve(idx, 2, &row.pno), NG_OK);
   ck_assert_int_eq(ngi_store_put_document(idx, &row), NG_OK);
   passage p = {0, strlen(stored), NG_KIND_PARAGRAPH, 1, 1};
   long long before = ngi_tokens_replayed(idx->lx);
-  ck_assert_int_eq(ngi_store_put_passage(idx, row.id, 1, &p, stored, stream.data, stream.len), NG_OK);
+  ck_assert_int_eq(ngi_store_put_passage(idx, row.id, 1, &p, stored, stream.data, stream.len, row.pno, NGI_NO_DATE),
+                   NG_OK);
   ck_assert_int_eq(ngi_tokens_replayed(idx->lx), before);
   /* And its own stream is replayed. */
   buf own = {0};
   const char *third = "echo foxtrot";
   ck_assert_int_eq(ngi_tokens_encode(idx->lx, third, (int)strlen(third), &own), SQLITE_OK);
   passage p2 = {0, strlen(third), NG_KIND_PARAGRAPH, 2, 2};
-  ck_assert_int_eq(ngi_store_put_passage(idx, row.id, 2, &p2, third, own.data, own.len), NG_OK);
+  ck_assert_int_eq(ngi_store_put_passage(idx, row.id, 2, &p2, third, own.data, own.len, row.pno + 1, NGI_NO_DATE),
+                   NG_OK);
   ck_assert_int_eq(ngi_tokens_replayed(idx->lx), before + 1);
   ck_assert_int_eq(ngi_index_commit(idx), NG_OK);
   ck_assert_int_eq(count("delta", NULL, NULL, 0), 1);

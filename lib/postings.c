@@ -1,0 +1,1157 @@
+/*
+ * postings.c -- the scoring structure beside FTS5: per-term postings with
+ * term frequencies, passage lengths and block maxima, and the statistics
+ * BM25 needs, kept in the same SQLite file and the same transactions as
+ * the FTS5 index, so a kill can never leave the two out of step.
+ *
+ * FTS5 stays the store of record (passages, positions, phrase and NEAR
+ * matching, snippets).  What it cannot do is stop early: its ORDER BY rank
+ * calls the rank function for every match and sorts them all.  This
+ * structure is what the top-k evaluator (engine.c) reads instead, the
+ * shape Lucene and Xapian give theirs:
+ *  - every passage gets a dense number, its pno, in the order it is stored;
+ *    a changed document gets new pnos (its old ones die);
+ *  - each batch (transaction) writes its postings as one segment: terms in
+ *    byte order, each term's postings in pno order in blocks of up to
+ *    BLOCK postings, each block with the largest term frequency and the
+ *    smallest passage length in it (Ding & Suel's block-max bounds, the
+ *    (freq, norm) impacts of Lucene, reduced to one corner), so a block
+ *    that cannot reach the top k is skipped without being decoded;
+ *  - segments are byte streams cut into pages of PAGE_BYTES stored as
+ *    rows, with a directory row for the first term starting in each page
+ *    (the layout of FTS5's own segments, fts5_index.c), so rows grow with
+ *    bytes, not with terms times batches;
+ *  - segments of one level are merged into one of the next when there are
+ *    MERGE_FANOUT of them (a tiered merge, as Lucene's), dropping the
+ *    postings of dead passages;
+ *  - deletions are pno ranges (a document's passages are consecutive) and,
+ *    per term, the number of dead postings still in segments, so a term's
+ *    document frequency is exact: the postings its segments count minus
+ *    its dead ones.  The terms of a deleted passage come from FTS5 itself,
+ *    which tokenizes the stored text of every row it deletes;
+ *  - a directory of pno -> (rowid, date key) in chunks of PDIR_CHUNK.
+ * What a posting holds: the pno (as a delta), tf << 1 | headline, and the
+ * passage's length in tokens.  The engine needs nothing else to score.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <stdint.h>
+
+#include "internal.h"
+
+#define BLOCK 128
+#define PAGE_BYTES 4000
+#define MERGE_FANOUT 8
+#define PDIR_CHUNK 1024
+#define PDIR_ENTRY 12 /* rowid (8 bytes), date key (4 bytes: days since 1970, or INT32_MIN) */
+
+/* ------------------------------------------------------------------ */
+/* Varints (LEB128, unsigned) */
+
+static int put_varint(buf *b, uint64_t v) {
+  unsigned char tmp[10];
+  int n = 0;
+  do {
+    unsigned char c = v & 0x7F;
+    v >>= 7;
+    tmp[n++] = (unsigned char)(c | (v ? 0x80 : 0));
+  } while (v);
+  return ngi_buf_add(b, (const char *)tmp, (size_t)n);
+}
+
+/* Reads a varint at *p (not past end); 0 when it is cut short. */
+static int get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v) {
+  uint64_t r = 0;
+  int shift = 0;
+  while (*p < end && shift < 64) {
+    unsigned char c = *(*p)++;
+    r |= (uint64_t)(c & 0x7F) << shift;
+    if (!(c & 0x80)) {
+      *v = r;
+      return 1;
+    }
+    shift += 7;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The batch: postings of the passages stored since the last commit */
+
+typedef struct bposting {
+  long long pno;
+  int tf2; /* tf << 1 | headline */
+  int len;
+} bposting;
+
+typedef struct bterm {
+  char *stem;
+  size_t stemlen;
+  bposting *p;
+  size_t n, cap;
+} bterm;
+
+typedef struct pdir_entry {
+  long long pno, rowid;
+  int date;
+} pdir_entry;
+
+/* The terms of the passage FTS5 is tokenizing (an insert or a delete),
+ * counted as its tokens arrive: stems copied into an arena, a small
+ * open-addressing table of (hash, stem, tf). */
+typedef struct pslot {
+  uint64_t hash;
+  size_t off, len;
+  int tf;
+} pslot;
+
+struct ngi_postings {
+  strmap terms; /* stem -> bterm, the batch's new postings */
+  pdir_entry *pdir;
+  size_t npdir, cappdir;
+  strmap dead_terms; /* stem -> (intptr) dead postings added in this batch */
+  long long passages_delta, tokens_delta;
+  int have_stats;
+  long long passages, tokens, next_pno; /* as stored, read once per transaction */
+  /* The passage being tokenized. */
+  buf arena;
+  pslot *slots;
+  size_t cap, used;
+  int len, oom;
+};
+
+static void free_bterm(void *v) {
+  bterm *t = v;
+  free(t->stem);
+  free(t->p);
+  free(t);
+}
+
+static ngi_postings *postings_of(ng_index *idx) {
+  if (!idx->post) idx->post = calloc(1, sizeof *idx->post);
+  return idx->post;
+}
+
+void ngi_postings_free(ng_index *idx) {
+  ngi_postings *P = idx->post;
+  if (!P) return;
+  ngi_map_clear(&P->terms, free_bterm);
+  ngi_map_clear(&P->dead_terms, NULL);
+  ngi_buf_free(&P->arena);
+  free(P->slots);
+  free(P->pdir);
+  free(P);
+  idx->post = NULL;
+}
+
+void ngi_postings_rollback(ng_index *idx) {
+  ngi_postings *P = idx->post;
+  if (!P) return;
+  ngi_map_clear(&P->terms, free_bterm);
+  ngi_map_clear(&P->dead_terms, NULL);
+  P->npdir = 0;
+  P->passages_delta = P->tokens_delta = 0;
+  P->have_stats = 0;
+}
+
+static int load_stats(ng_index *idx, ngi_postings *P) {
+  if (P->have_stats) return NG_OK;
+  int rc = ngi_store_stat_get(idx, "passages", &P->passages);
+  if (rc == NG_OK) rc = ngi_store_stat_get(idx, "tokens", &P->tokens);
+  if (rc == NG_OK) rc = ngi_store_stat_get(idx, "next_pno", &P->next_pno);
+  if (rc == NG_OK) P->have_stats = 1;
+  return rc;
+}
+
+int ngi_postings_reserve(ng_index *idx, long long n, long long *first_pno) {
+  ngi_postings *P = postings_of(idx);
+  if (!P) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  int rc = load_stats(idx, P);
+  if (rc != NG_OK) return rc;
+  *first_pno = P->next_pno;
+  P->next_pno += n;
+  return NG_OK;
+}
+
+static int count_token(void *ctx, const char *stem, int n, int colocated) {
+  ngi_postings *P = ctx;
+  if (!colocated) P->len++;
+  if ((P->used + 1) * 2 > P->cap) {
+    size_t cap = P->cap ? P->cap * 2 : 256;
+    pslot *slots = calloc(cap, sizeof *slots);
+    if (!slots) {
+      P->oom = 1;
+      return SQLITE_NOMEM;
+    }
+    for (size_t i = 0; i < P->cap; i++) {
+      if (!P->slots[i].tf) continue;
+      size_t k = (size_t)P->slots[i].hash & (cap - 1);
+      while (slots[k].tf) k = (k + 1) & (cap - 1);
+      slots[k] = P->slots[i];
+    }
+    free(P->slots);
+    P->slots = slots;
+    P->cap = cap;
+  }
+  uint64_t h = ngi_hash(stem, (size_t)n);
+  size_t k = (size_t)h & (P->cap - 1);
+  for (;; k = (k + 1) & (P->cap - 1)) {
+    pslot *s = &P->slots[k];
+    if (!s->tf) {
+      s->hash = h;
+      s->off = P->arena.len;
+      s->len = (size_t)n;
+      s->tf = 1;
+      P->used++;
+      if (ngi_buf_add(&P->arena, stem, (size_t)n) != 0) {
+        P->oom = 1;
+        return SQLITE_NOMEM;
+      }
+      return SQLITE_OK;
+    }
+    if (s->hash == h && s->len == (size_t)n && memcmp(P->arena.data + s->off, stem, (size_t)n) == 0) {
+      s->tf++;
+      return SQLITE_OK;
+    }
+  }
+}
+
+int ngi_postings_begin_passage(ng_index *idx) {
+  ngi_postings *P = postings_of(idx);
+  if (!P) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  if (P->used) memset(P->slots, 0, P->cap * sizeof *P->slots);
+  P->used = 0;
+  P->len = 0;
+  P->oom = 0;
+  ngi_buf_reset(&P->arena);
+  ngi_tokens_capture(idx->lx, count_token, P);
+  return NG_OK;
+}
+
+int ngi_postings_end_passage(ng_index *idx, long long pno, long long rowid, int date, int head) {
+  ngi_postings *P = idx->post;
+  ngi_tokens_capture(idx->lx, NULL, NULL);
+  if (P->oom) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  for (size_t i = 0; i < P->cap; i++) {
+    pslot *s = &P->slots[i];
+    if (!s->tf) continue;
+    const char *stem = P->arena.data + s->off;
+    bterm *t = ngi_map_get(&P->terms, stem, s->len);
+    if (!t) {
+      t = calloc(1, sizeof *t);
+      if (!t || !(t->stem = ngi_strdup_n(stem, s->len)) || ngi_map_put(&P->terms, stem, s->len, t) != 0) {
+        if (t) free(t->stem);
+        free(t);
+        return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+      }
+      t->stemlen = s->len;
+    }
+    if (t->n == t->cap) {
+      size_t cap = t->cap ? t->cap * 2 : 4;
+      bposting *p = realloc(t->p, cap * sizeof *p);
+      if (!p) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+      t->p = p;
+      t->cap = cap;
+    }
+    t->p[t->n++] = (bposting){pno, s->tf << 1 | (head ? 1 : 0), P->len};
+  }
+  if (P->npdir == P->cappdir) {
+    size_t cap = P->cappdir ? P->cappdir * 2 : 1024;
+    pdir_entry *d = realloc(P->pdir, cap * sizeof *d);
+    if (!d) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    P->pdir = d;
+    P->cappdir = cap;
+  }
+  P->pdir[P->npdir++] = (pdir_entry){pno, rowid, date};
+  P->passages_delta++;
+  P->tokens_delta += P->len;
+  return NG_OK;
+}
+
+int ngi_postings_end_delete(ng_index *idx, int deleted) {
+  ngi_postings *P = idx->post;
+  ngi_tokens_capture(idx->lx, NULL, NULL);
+  if (P->oom) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  if (!deleted) return NG_OK;
+  for (size_t i = 0; i < P->cap; i++) {
+    pslot *s = &P->slots[i];
+    if (!s->tf) continue;
+    const char *stem = P->arena.data + s->off;
+    intptr_t n = (intptr_t)ngi_map_get(&P->dead_terms, stem, s->len);
+    if (ngi_map_put(&P->dead_terms, stem, s->len, (void *)(n + 1)) != 0)
+      return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  }
+  P->passages_delta--;
+  P->tokens_delta -= P->len;
+  return NG_OK;
+}
+
+int ngi_postings_kill(ng_index *idx, long long first_pno, long long n) {
+  if (n <= 0) return NG_OK;
+  return ngi_store_dead_add(idx, first_pno, first_pno + n - 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing a segment */
+
+typedef struct seg_writer {
+  ng_index *idx;
+  long long seg;
+  buf page;         /* the page being filled */
+  long long pageno; /* its number */
+  int page_has_dir; /* a record start of this page is in the directory */
+  long long bytes;  /* written so far */
+  buf prev_stem;    /* for prefix compression */
+  int rc;
+} seg_writer;
+
+static void flush_page(seg_writer *w) {
+  if (w->rc != NG_OK || w->page.len == 0) return;
+  w->rc = ngi_store_page_put(w->idx, w->seg, w->pageno, w->page.data, w->page.len);
+  w->pageno++;
+  ngi_buf_reset(&w->page);
+  w->page_has_dir = 0;
+}
+
+static void write_bytes(seg_writer *w, const char *data, size_t n) {
+  while (n && w->rc == NG_OK) {
+    size_t room = PAGE_BYTES - w->page.len;
+    size_t k = n < room ? n : room;
+    if (ngi_buf_add(&w->page, data, k) != 0) w->rc = ngi_fail(w->idx, NG_ESYSTEM, "out of memory");
+    data += k;
+    n -= k;
+    w->bytes += (long long)k;
+    if (w->page.len == PAGE_BYTES) flush_page(w);
+  }
+}
+
+/* One term's record: stem, then the encoded rest (head of counts and
+ * block table, then the blocks). */
+static void write_record(seg_writer *w, const char *stem, size_t stemlen, const buf *body) {
+  if (w->rc != NG_OK) return;
+  if (w->page.len >= PAGE_BYTES - 16) flush_page(w); /* a record start never sits in a page's last bytes */
+  int dir = !w->page_has_dir;
+  size_t shared = 0;
+  if (!dir)
+    while (shared < stemlen && shared < w->prev_stem.len && w->prev_stem.data[shared] == stem[shared]) shared++;
+  if (dir) {
+    w->rc = ngi_store_dir_put(w->idx, w->seg, stem, stemlen, w->pageno, (int)w->page.len);
+    w->page_has_dir = 1;
+  }
+  buf head = {0};
+  put_varint(&head, shared);
+  put_varint(&head, stemlen - shared);
+  ngi_buf_add(&head, stem + shared, stemlen - shared);
+  put_varint(&head, body->len);
+  if (head.oom) w->rc = ngi_fail(w->idx, NG_ESYSTEM, "out of memory");
+  write_bytes(w, head.data, head.len);
+  write_bytes(w, body->data, body->len);
+  ngi_buf_free(&head);
+  ngi_buf_reset(&w->prev_stem);
+  ngi_buf_add(&w->prev_stem, stem, stemlen);
+}
+
+/* A term's postings -> the record body: count, blocks, bounds, table,
+ * data.  p holds n postings in pno order. */
+static int encode_postings(const bposting *p, size_t n, buf *body) {
+  ngi_buf_reset(body);
+  size_t nblocks = (n + BLOCK - 1) / BLOCK;
+  int max_tf2 = 0, min_len = -1;
+  for (size_t i = 0; i < n; i++) {
+    if ((p[i].tf2 >> 1) > (max_tf2 >> 1)) max_tf2 = (p[i].tf2 & ~1) | (max_tf2 & 1);
+    max_tf2 |= p[i].tf2 & 1;
+    if (min_len < 0 || p[i].len < min_len) min_len = p[i].len;
+  }
+  put_varint(body, n);
+  put_varint(body, nblocks);
+  put_varint(body, (uint64_t)max_tf2);
+  put_varint(body, (uint64_t)(min_len < 0 ? 0 : min_len));
+  buf data = {0};
+  long long prev = 0;
+  for (size_t b = 0; b < nblocks; b++) {
+    size_t lo = b * BLOCK, hi = lo + BLOCK < n ? lo + BLOCK : n;
+    size_t start = data.len;
+    int bmax = 0, bmin = -1;
+    long long block_prev = prev;
+    for (size_t i = lo; i < hi; i++) {
+      put_varint(&data, (uint64_t)(p[i].pno - block_prev));
+      put_varint(&data, (uint64_t)p[i].tf2);
+      put_varint(&data, (uint64_t)p[i].len);
+      block_prev = p[i].pno;
+      if ((p[i].tf2 >> 1) > (bmax >> 1)) bmax = (p[i].tf2 & ~1) | (bmax & 1);
+      bmax |= p[i].tf2 & 1;
+      if (bmin < 0 || p[i].len < bmin) bmin = p[i].len;
+    }
+    put_varint(body, (uint64_t)(block_prev - prev)); /* the block's last pno */
+    put_varint(body, data.len - start);
+    put_varint(body, (uint64_t)bmax);
+    put_varint(body, (uint64_t)bmin);
+    prev = block_prev;
+  }
+  ngi_buf_add(body, data.data ? data.data : "", data.len);
+  int oom = body->oom || data.oom;
+  ngi_buf_free(&data);
+  return oom ? -1 : 0;
+}
+
+static int cmp_bterm(const void *a, const void *b) {
+  const bterm *x = *(bterm *const *)a, *y = *(bterm *const *)b;
+  size_t n = x->stemlen < y->stemlen ? x->stemlen : y->stemlen;
+  int c = memcmp(x->stem, y->stem, n);
+  return c ? c : (x->stemlen > y->stemlen) - (x->stemlen < y->stemlen);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading a segment's stream */
+
+typedef struct seg_reader {
+  ng_index *idx;
+  long long seg;
+  long long pageno; /* of the page held */
+  buf page;
+  long long off; /* absolute offset of the next byte */
+  long long size;
+  int rc;
+} seg_reader;
+
+static int reader_page(seg_reader *r, long long pageno) {
+  if (r->pageno == pageno && r->page.len) return NG_OK;
+  int rc = ngi_store_page_get(r->idx, r->seg, pageno, &r->page);
+  if (rc != NG_OK) return rc;
+  r->pageno = pageno;
+  return NG_OK;
+}
+
+/* Copies n bytes at absolute offset off into out (appended). */
+static int reader_read(seg_reader *r, long long off, size_t n, buf *out) {
+  while (n) {
+    long long pageno = off / PAGE_BYTES;
+    size_t at = (size_t)(off % PAGE_BYTES);
+    int rc = reader_page(r, pageno);
+    if (rc != NG_OK) return rc;
+    if (at >= r->page.len) return ngi_fail(r->idx, NG_EDATA, "index %s: a postings page is short", r->idx->path);
+    size_t k = r->page.len - at < n ? r->page.len - at : n;
+    if (ngi_buf_add(out, r->page.data + at, k) != 0) return ngi_fail(r->idx, NG_ESYSTEM, "out of memory");
+    off += (long long)k;
+    n -= k;
+  }
+  return NG_OK;
+}
+
+/* A record's header: its stem (prefix compressed against prev) and where
+ * its body lies. */
+typedef struct record_head {
+  buf stem;
+  long long body_off;
+  size_t body_len;
+} record_head;
+
+static int read_record_head(seg_reader *r, long long off, record_head *h) {
+  buf tmp = {0};
+  /* The head is at most 10 + 10 + stem + 10 bytes; read a generous piece. */
+  size_t want = 30 + NGI_MAX_TOKEN;
+  if (r->size && off + (long long)want > r->size) want = (size_t)(r->size - off);
+  int rc = reader_read(r, off, want, &tmp);
+  if (rc == NG_OK) {
+    const unsigned char *p = (const unsigned char *)tmp.data, *end = p + tmp.len;
+    uint64_t shared, suffix, len;
+    if (!get_varint(&p, end, &shared) || !get_varint(&p, end, &suffix) || shared > h->stem.len ||
+        (size_t)(end - p) < suffix) {
+      rc = ngi_fail(r->idx, NG_EDATA, "index %s: a postings record is damaged", r->idx->path);
+    } else {
+      h->stem.len = (size_t)shared;
+      if (h->stem.data) h->stem.data[shared] = '\0';
+      ngi_buf_add(&h->stem, (const char *)p, (size_t)suffix);
+      p += suffix;
+      if (!get_varint(&p, end, &len)) {
+        rc = ngi_fail(r->idx, NG_EDATA, "index %s: a postings record is damaged", r->idx->path);
+      } else {
+        h->body_off = off + (long long)(p - (const unsigned char *)tmp.data);
+        h->body_len = (size_t)len;
+      }
+    }
+  }
+  ngi_buf_free(&tmp);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Decoded records, for merging and checking */
+
+typedef struct record {
+  long long count, nblocks;
+  int max_tf2, min_len;
+  bposting *p; /* all postings, decoded */
+  size_t n;
+} record;
+
+static int decode_body(ng_index *idx, const unsigned char *p, const unsigned char *end, record *rec, int postings) {
+  uint64_t count, nblocks, maxtf, minlen;
+  if (!get_varint(&p, end, &count) || !get_varint(&p, end, &nblocks) || !get_varint(&p, end, &maxtf) ||
+      !get_varint(&p, end, &minlen))
+    return ngi_fail(idx, NG_EDATA, "index %s: a postings record is damaged", idx->path);
+  rec->count = (long long)count;
+  rec->nblocks = (long long)nblocks;
+  rec->max_tf2 = (int)maxtf;
+  rec->min_len = (int)minlen;
+  rec->n = 0;
+  if (!postings) return NG_OK;
+  uint64_t *last = malloc((nblocks ? nblocks : 1) * sizeof *last),
+           *bytes = malloc((nblocks ? nblocks : 1) * sizeof *bytes);
+  int rc = last && bytes ? NG_OK : ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  for (uint64_t b = 0; rc == NG_OK && b < nblocks; b++) {
+    uint64_t bm, bl;
+    if (!get_varint(&p, end, &last[b]) || !get_varint(&p, end, &bytes[b]) || !get_varint(&p, end, &bm) ||
+        !get_varint(&p, end, &bl))
+      rc = ngi_fail(idx, NG_EDATA, "index %s: a postings block table is damaged", idx->path);
+  }
+  if (rc == NG_OK && !(rec->p = realloc(rec->p, (count ? count : 1) * sizeof *rec->p)))
+    rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  long long prev = 0;
+  for (uint64_t b = 0; rc == NG_OK && b < nblocks; b++) {
+    const unsigned char *bend = p + bytes[b];
+    if (bend > end) {
+      rc = ngi_fail(idx, NG_EDATA, "index %s: a postings block is damaged", idx->path);
+      break;
+    }
+    long long cur = prev;
+    while (p < bend && rc == NG_OK) {
+      uint64_t d, tf2, len;
+      if (!get_varint(&p, bend, &d) || !get_varint(&p, bend, &tf2) || !get_varint(&p, bend, &len) || rec->n >= count) {
+        rc = ngi_fail(idx, NG_EDATA, "index %s: a postings block is damaged", idx->path);
+        break;
+      }
+      cur += (long long)d;
+      rec->p[rec->n++] = (bposting){cur, (int)tf2, (int)len};
+    }
+    prev += (long long)last[b];
+  }
+  if (rc == NG_OK && rec->n != count)
+    rc = ngi_fail(idx, NG_EDATA, "index %s: a postings record holds %zu postings, not %lld", idx->path, rec->n,
+                  (long long)count);
+  free(last);
+  free(bytes);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Segments: writing the batch, merging */
+
+typedef struct seg_info {
+  long long id, level, first_pno, last_pno, bytes, postings;
+} seg_info;
+
+typedef struct seg_list {
+  seg_info *s;
+  size_t n, cap;
+} seg_list;
+
+static int add_seg(void *ctx, const ngi_seg_row *row) {
+  seg_list *l = ctx;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 16;
+    seg_info *s = realloc(l->s, cap * sizeof *s);
+    if (!s) return NG_ESYSTEM;
+    l->s = s;
+    l->cap = cap;
+  }
+  l->s[l->n++] = (seg_info){row->id, row->level, row->first_pno, row->last_pno, row->bytes, row->postings};
+  return NG_OK;
+}
+
+static int load_segments(ng_index *idx, seg_list *l) {
+  memset(l, 0, sizeof *l);
+  int rc = ngi_store_seg_each(idx, add_seg, l);
+  if (rc == NG_ESYSTEM && !idx->err[0]) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  return rc;
+}
+
+/* Writes a new segment from terms (sorted by stem) and registers it. */
+static int write_segment(ng_index *idx, bterm **terms, size_t nterms, int level, long long first_pno,
+                         long long last_pno) {
+  long long seg;
+  int rc = ngi_store_stat_next(idx, "next_segment", &seg);
+  if (rc != NG_OK) return rc;
+  seg_writer w = {idx, seg, {0}, 0, 0, 0, {0}, NG_OK};
+  buf body = {0};
+  long long postings = 0;
+  for (size_t i = 0; i < nterms && w.rc == NG_OK; i++) {
+    if (!terms[i]->n) continue;
+    if (encode_postings(terms[i]->p, terms[i]->n, &body) != 0) {
+      w.rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+      break;
+    }
+    write_record(&w, terms[i]->stem, terms[i]->stemlen, &body);
+    postings += (long long)terms[i]->n;
+  }
+  flush_page(&w);
+  rc = w.rc;
+  if (rc == NG_OK) {
+    ngi_seg_row row = {seg, level, first_pno, last_pno, w.bytes, postings};
+    rc = ngi_store_seg_put(idx, &row);
+  }
+  ngi_buf_free(&body);
+  ngi_buf_free(&w.page);
+  ngi_buf_free(&w.prev_stem);
+  return rc;
+}
+
+/* The dead pno ranges, sorted. */
+typedef struct dead_list {
+  long long (*r)[2];
+  size_t n, cap;
+} dead_list;
+
+static int add_dead(void *ctx, long long first, long long last) {
+  dead_list *d = ctx;
+  if (d->n == d->cap) {
+    size_t cap = d->cap ? d->cap * 2 : 64;
+    void *r = realloc(d->r, cap * sizeof *d->r);
+    if (!r) return NG_ESYSTEM;
+    d->r = r;
+    d->cap = cap;
+  }
+  d->r[d->n][0] = first;
+  d->r[d->n][1] = last;
+  d->n++;
+  return NG_OK;
+}
+
+static int is_dead(const dead_list *d, long long pno) {
+  size_t lo = 0, hi = d->n;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (d->r[mid][1] < pno)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < d->n && d->r[lo][0] <= pno && pno <= d->r[lo][1];
+}
+
+/* One input of a merge: a segment read record by record. */
+typedef struct merge_input {
+  seg_reader r;
+  long long next; /* offset of the next record */
+  record_head head;
+  int done;
+} merge_input;
+
+static int next_head(merge_input *in) {
+  if (in->next >= in->r.size) {
+    in->done = 1;
+    return NG_OK;
+  }
+  int rc = read_record_head(&in->r, in->next, &in->head);
+  if (rc == NG_OK) in->next = in->head.body_off + (long long)in->head.body_len;
+  return rc;
+}
+
+static int cmp_stem(const buf *a, const buf *b) {
+  size_t n = a->len < b->len ? a->len : b->len;
+  int c = memcmp(a->data, b->data, n);
+  return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* Merges segments segs[0..n) (adjacent, in pno order) into one of the
+ * next level, dropping dead postings. */
+static int merge_segments(ng_index *idx, const seg_info *segs, size_t n, const dead_list *dead) {
+  merge_input *in = calloc(n, sizeof *in);
+  if (!in) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  int rc = NG_OK;
+  for (size_t i = 0; i < n && rc == NG_OK; i++) {
+    in[i].r = (seg_reader){idx, segs[i].id, -1, {0}, 0, segs[i].bytes, NG_OK};
+    rc = next_head(&in[i]);
+  }
+  long long seg;
+  if (rc == NG_OK) rc = ngi_store_stat_next(idx, "next_segment", &seg);
+  seg_writer w = {idx, seg, {0}, 0, 0, 0, {0}, NG_OK};
+  buf stem = {0}, body = {0}, raw = {0};
+  record rec = {0};
+  bposting *all = NULL;
+  size_t nall = 0, capall = 0;
+  long long postings = 0;
+  while (rc == NG_OK) {
+    /* The smallest stem among the inputs. */
+    int have = 0;
+    for (size_t i = 0; i < n; i++) {
+      if (in[i].done) continue;
+      if (!have || cmp_stem(&in[i].head.stem, &stem) < 0) {
+        ngi_buf_reset(&stem);
+        ngi_buf_add(&stem, in[i].head.stem.data, in[i].head.stem.len);
+        have = 1;
+      }
+    }
+    if (!have) break;
+    nall = 0;
+    long long dropped = 0;
+    for (size_t i = 0; i < n && rc == NG_OK; i++) {
+      if (in[i].done || cmp_stem(&in[i].head.stem, &stem) != 0) continue;
+      ngi_buf_reset(&raw);
+      rc = reader_read(&in[i].r, in[i].head.body_off, in[i].head.body_len, &raw);
+      if (rc == NG_OK)
+        rc = decode_body(idx, (const unsigned char *)raw.data, (const unsigned char *)raw.data + raw.len, &rec, 1);
+      for (size_t k = 0; rc == NG_OK && k < rec.n; k++) {
+        if (is_dead(dead, rec.p[k].pno)) {
+          dropped++;
+          continue;
+        }
+        if (nall == capall) {
+          capall = capall ? capall * 2 : 1024;
+          bposting *a = realloc(all, capall * sizeof *a);
+          if (!a) {
+            rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+            break;
+          }
+          all = a;
+        }
+        all[nall++] = rec.p[k];
+      }
+      if (rc == NG_OK) rc = next_head(&in[i]);
+    }
+    if (rc != NG_OK) break;
+    if (dropped) rc = ngi_store_termdead_add(idx, stem.data, stem.len, -dropped);
+    if (rc == NG_OK && nall) {
+      if (encode_postings(all, nall, &body) != 0) {
+        rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+        break;
+      }
+      write_record(&w, stem.data, stem.len, &body);
+      rc = w.rc;
+      postings += (long long)nall;
+    }
+  }
+  flush_page(&w);
+  if (rc == NG_OK) rc = w.rc;
+  if (rc == NG_OK) {
+    ngi_seg_row row = {seg, segs[0].level + 1, segs[0].first_pno, segs[n - 1].last_pno, w.bytes, postings};
+    rc = ngi_store_seg_put(idx, &row);
+  }
+  for (size_t i = 0; rc == NG_OK && i < n; i++) rc = ngi_store_seg_delete(idx, segs[i].id);
+  /* The dead passages of the merged span are gone from every segment. */
+  if (rc == NG_OK) rc = ngi_store_dead_delete(idx, segs[0].first_pno, segs[n - 1].last_pno);
+  for (size_t i = 0; i < n; i++) {
+    ngi_buf_free(&in[i].r.page);
+    ngi_buf_free(&in[i].head.stem);
+  }
+  free(in);
+  free(all);
+  free(rec.p);
+  ngi_buf_free(&stem);
+  ngi_buf_free(&body);
+  ngi_buf_free(&raw);
+  ngi_buf_free(&w.page);
+  ngi_buf_free(&w.prev_stem);
+  return rc;
+}
+
+static int load_dead(ng_index *idx, dead_list *d) {
+  memset(d, 0, sizeof *d);
+  int rc = ngi_store_dead_each(idx, add_dead, d);
+  if (rc == NG_ESYSTEM && !idx->err[0]) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  return rc;
+}
+
+/* Merges while some level holds MERGE_FANOUT segments; all of them with
+ * force (--optimize: everything into one segment). */
+static int merge_policy(ng_index *idx, int force) {
+  int rc = NG_OK;
+  for (int round = 0; rc == NG_OK && round < 64; round++) {
+    seg_list l;
+    rc = load_segments(idx, &l);
+    if (rc != NG_OK) break;
+    size_t lo = 0, hi = 0;
+    int found = 0;
+    if (force) {
+      if (l.n > 1 || (l.n == 1 && ngi_store_dead_any(idx) > 0)) lo = 0, hi = l.n, found = 1;
+    } else {
+      /* Segments are in pno order; a level's segments are adjacent. */
+      for (size_t i = 0; i < l.n && !found;) {
+        size_t j = i;
+        while (j < l.n && l.s[j].level == l.s[i].level) j++;
+        if (j - i >= MERGE_FANOUT) lo = i, hi = j, found = 1;
+        i = j;
+      }
+    }
+    if (found) {
+      dead_list d;
+      rc = load_dead(idx, &d);
+      if (rc == NG_OK) rc = merge_segments(idx, l.s + lo, hi - lo, &d);
+      free(d.r);
+    }
+    free(l.s);
+    if (!found) break;
+  }
+  return rc;
+}
+
+int ngi_postings_flush(ng_index *idx) {
+  ngi_postings *P = idx->post;
+  if (!P) return NG_OK;
+  int rc = NG_OK;
+  if (P->terms.count) {
+    bterm **terms = malloc(P->terms.count * sizeof *terms);
+    if (!terms) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    size_t n = 0;
+    long long first = -1, last = -1;
+    for (size_t i = 0; i < P->terms.cap; i++) {
+      bterm *t = P->terms.slots[i].value;
+      if (!P->terms.slots[i].key) continue;
+      terms[n++] = t;
+      if (t->n && (first < 0 || t->p[0].pno < first)) first = t->p[0].pno;
+      if (t->n && t->p[t->n - 1].pno > last) last = t->p[t->n - 1].pno;
+    }
+    qsort(terms, n, sizeof *terms, cmp_bterm);
+    rc = write_segment(idx, terms, n, 0, first, last);
+    free(terms);
+  }
+  /* The directory of the batch's passages. */
+  for (size_t i = 0; rc == NG_OK && i < P->npdir;) {
+    long long chunk = P->pdir[i].pno / PDIR_CHUNK;
+    buf data = {0};
+    rc = ngi_store_pdir_get(idx, chunk, &data);
+    if (rc == NG_OK && ngi_buf_reserve(&data, PDIR_CHUNK * PDIR_ENTRY) != 0)
+      rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    if (rc == NG_OK) {
+      if (data.len < PDIR_CHUNK * PDIR_ENTRY) {
+        memset(data.data + data.len, 0xFF, PDIR_CHUNK * PDIR_ENTRY - data.len);
+        data.len = PDIR_CHUNK * PDIR_ENTRY;
+      }
+      for (; i < P->npdir && P->pdir[i].pno / PDIR_CHUNK == chunk; i++) {
+        char *e = data.data + (P->pdir[i].pno % PDIR_CHUNK) * PDIR_ENTRY;
+        int64_t rowid = P->pdir[i].rowid;
+        int32_t date = P->pdir[i].date;
+        memcpy(e, &rowid, 8);
+        memcpy(e + 8, &date, 4);
+      }
+      rc = ngi_store_pdir_put(idx, chunk, data.data, data.len);
+    }
+    ngi_buf_free(&data);
+  }
+  for (size_t i = 0; rc == NG_OK && i < P->dead_terms.cap; i++) {
+    strmap_slot *s = &P->dead_terms.slots[i];
+    if (s->key) rc = ngi_store_termdead_add(idx, s->key, s->klen, (long long)(intptr_t)s->value);
+  }
+  if (rc == NG_OK && P->have_stats) {
+    rc = ngi_store_stat_set(idx, "passages", P->passages + P->passages_delta);
+    if (rc == NG_OK) rc = ngi_store_stat_set(idx, "tokens", P->tokens + P->tokens_delta);
+    if (rc == NG_OK) rc = ngi_store_stat_set(idx, "next_pno", P->next_pno);
+  }
+  if (rc == NG_OK) rc = merge_policy(idx, 0);
+  if (rc == NG_OK) ngi_postings_rollback(idx); /* the batch is written: start afresh */
+  return rc;
+}
+
+int ngi_postings_optimize(ng_index *idx) { return merge_policy(idx, 1); }
+
+/* ------------------------------------------------------------------ */
+/* Reading for the engine */
+
+int ngi_postings_stats(ng_index *idx, ngi_corpus_stats *out) {
+  memset(out, 0, sizeof *out);
+  int rc = ngi_store_stat_get(idx, "passages", &out->passages);
+  if (rc == NG_OK) rc = ngi_store_stat_get(idx, "tokens", &out->tokens);
+  return rc;
+}
+
+void ngi_term_free(ngi_term *t) {
+  if (!t) return;
+  for (size_t i = 0; i < t->nparts; i++) {
+    free(t->parts[i].table);
+    ngi_buf_free(&t->parts[i].data);
+  }
+  free(t->parts);
+  free(t->stem);
+  free(t);
+}
+
+/* Finds stem's record in one segment: 1 and the record's place, 0 when
+ * the segment does not hold the stem. */
+static int find_record(ng_index *idx, const seg_info *s, const char *stem, size_t stemlen, record_head *h,
+                       seg_reader *r) {
+  long long page;
+  int off;
+  buf first = {0};
+  int rc = ngi_store_dir_find(idx, s->id, stem, stemlen, &page, &off, &first);
+  ngi_buf_free(&first);
+  if (rc != 1) return rc;
+  long long at = page * PAGE_BYTES + off;
+  buf want = {0};
+  ngi_buf_add(&want, stem, stemlen);
+  ngi_buf_reset(&h->stem);
+  int found = 0;
+  while (rc >= 0 && at < s->bytes) {
+    rc = read_record_head(r, at, h);
+    if (rc != NG_OK) break;
+    int c = cmp_stem(&h->stem, &want);
+    if (c == 0) {
+      found = 1;
+      break;
+    }
+    if (c > 0) break;
+    at = h->body_off + (long long)h->body_len;
+  }
+  ngi_buf_free(&want);
+  return rc < 0 ? rc : found;
+}
+
+/* Loads a part (one segment's record) of a term: its block table, and the
+ * data when small. */
+static int load_part(ng_index *idx, seg_reader *r, const record_head *h, ngi_term_part *part) {
+  buf raw = {0};
+  int rc = reader_read(r, h->body_off, h->body_len, &raw);
+  const unsigned char *p = (const unsigned char *)raw.data, *end = p + raw.len;
+  uint64_t count = 0, nblocks = 0, maxtf = 0, minlen = 0;
+  if (rc == NG_OK && (!get_varint(&p, end, &count) || !get_varint(&p, end, &nblocks) || !get_varint(&p, end, &maxtf) ||
+                      !get_varint(&p, end, &minlen)))
+    rc = ngi_fail(idx, NG_EDATA, "index %s: a postings record is damaged", idx->path);
+  if (rc == NG_OK) {
+    part->count = (long long)count;
+    part->nblocks = (size_t)nblocks;
+    part->max_tf2 = (int)maxtf;
+    part->min_len = (int)minlen;
+    part->table = calloc(nblocks ? nblocks : 1, sizeof *part->table);
+    if (!part->table) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  }
+  long long prev = 0, offset = 0;
+  for (size_t b = 0; rc == NG_OK && b < part->nblocks; b++) {
+    uint64_t last, bytes, bm, bl;
+    if (!get_varint(&p, end, &last) || !get_varint(&p, end, &bytes) || !get_varint(&p, end, &bm) ||
+        !get_varint(&p, end, &bl)) {
+      rc = ngi_fail(idx, NG_EDATA, "index %s: a postings block table is damaged", idx->path);
+      break;
+    }
+    ngi_block *blk = &part->table[b];
+    blk->first_prev = prev;
+    prev += (long long)last;
+    blk->last_pno = prev;
+    blk->offset = (size_t)offset;
+    blk->bytes = (size_t)bytes;
+    blk->max_tf2 = (int)bm;
+    blk->min_len = (int)bl;
+    offset += (long long)bytes;
+  }
+  if (rc == NG_OK && (long long)(end - p) < offset)
+    rc = ngi_fail(idx, NG_EDATA, "index %s: a postings record is short", idx->path);
+  if (rc == NG_OK) ngi_buf_add(&part->data, (const char *)p, (size_t)offset);
+  if (rc == NG_OK && part->data.oom) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  ngi_buf_free(&raw);
+  return rc;
+}
+
+int ngi_postings_term(ng_index *idx, const char *stem, size_t stemlen, ngi_term **out) {
+  *out = NULL;
+  ngi_term *t = calloc(1, sizeof *t);
+  if (!t || !(t->stem = ngi_strdup_n(stem, stemlen))) {
+    free(t);
+    return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  }
+  t->stemlen = stemlen;
+  seg_list l;
+  int rc = load_segments(idx, &l);
+  record_head h = {{0}, 0, 0};
+  for (size_t i = 0; rc == NG_OK && i < l.n; i++) {
+    seg_reader r = {idx, l.s[i].id, -1, {0}, 0, l.s[i].bytes, NG_OK};
+    int found = find_record(idx, &l.s[i], stem, stemlen, &h, &r);
+    if (found < 0) rc = found;
+    if (found == 1) {
+      ngi_term_part *parts = realloc(t->parts, (t->nparts + 1) * sizeof *parts);
+      if (!parts) {
+        rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+      } else {
+        t->parts = parts;
+        ngi_term_part *part = &t->parts[t->nparts++];
+        memset(part, 0, sizeof *part);
+        rc = load_part(idx, &r, &h, part);
+        if (rc == NG_OK) {
+          t->count += part->count;
+          if ((part->max_tf2 >> 1) > (t->max_tf2 >> 1)) t->max_tf2 = (part->max_tf2 & ~1) | (t->max_tf2 & 1);
+          t->max_tf2 |= part->max_tf2 & 1;
+          if (t->nparts == 1 || part->min_len < t->min_len) t->min_len = part->min_len;
+        }
+      }
+    }
+    ngi_buf_free(&r.page);
+  }
+  long long dead = 0;
+  if (rc == NG_OK) rc = ngi_store_termdead_get(idx, stem, stemlen, &dead);
+  t->df = t->count - dead;
+  ngi_buf_free(&h.stem);
+  free(l.s);
+  if (rc != NG_OK) {
+    ngi_term_free(t);
+    return rc;
+  }
+  *out = t;
+  return NG_OK;
+}
+
+/* The stems starting with prefix, each once, in byte order. */
+int ngi_postings_prefix(ng_index *idx, const char *prefix, size_t n, int max, strlist *out) {
+  seg_list l;
+  int rc = load_segments(idx, &l);
+  strmap seen = {0};
+  record_head h = {{0}, 0, 0};
+  for (size_t i = 0; rc == NG_OK && i < l.n; i++) {
+    seg_reader r = {idx, l.s[i].id, -1, {0}, 0, l.s[i].bytes, NG_OK};
+    long long page;
+    int off;
+    buf first = {0};
+    int found = ngi_store_dir_find(idx, l.s[i].id, prefix, n, &page, &off, &first);
+    ngi_buf_free(&first);
+    if (found < 0) rc = found;
+    long long at = found == 1 ? page * PAGE_BYTES + off : 0;
+    ngi_buf_reset(&h.stem);
+    while (rc == NG_OK && at < l.s[i].bytes && (int)out->n < max) {
+      rc = read_record_head(&r, at, &h);
+      if (rc != NG_OK) break;
+      at = h.body_off + (long long)h.body_len;
+      int c = memcmp(h.stem.data, prefix, h.stem.len < n ? h.stem.len : n);
+      if (c == 0 && h.stem.len < n) c = -1;
+      if (c < 0) continue;
+      if (c > 0) break;
+      if (!ngi_map_get(&seen, h.stem.data, h.stem.len)) {
+        if (ngi_map_put(&seen, h.stem.data, h.stem.len, (void *)1) != 0 || ngi_strlist_add(out, h.stem.data) != 0)
+          rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+      }
+    }
+    ngi_buf_free(&r.page);
+  }
+  ngi_map_clear(&seen, NULL);
+  ngi_buf_free(&h.stem);
+  free(l.s);
+  return rc;
+}
+
+int ngi_postings_dead(ng_index *idx, ngi_dead **out) {
+  *out = NULL;
+  dead_list d;
+  int rc = load_dead(idx, &d);
+  if (rc != NG_OK) return rc;
+  ngi_dead *x = calloc(1, sizeof *x);
+  if (!x) {
+    free(d.r);
+    return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  }
+  x->ranges = d.r;
+  x->n = d.n;
+  *out = x;
+  return NG_OK;
+}
+
+int ngi_dead_has(const ngi_dead *d, long long pno) {
+  dead_list l = {d->ranges, d->n, d->n};
+  return is_dead(&l, pno);
+}
+
+void ngi_dead_free(ngi_dead *d) {
+  if (!d) return;
+  free(d->ranges);
+  free(d);
+}
+
+int ngi_postings_pdir(ng_index *idx, long long pno, ngi_pdir_cache *cache, long long *rowid, int *date) {
+  long long chunk = pno / PDIR_CHUNK;
+  if (cache->chunk != chunk || !cache->data.len) {
+    ngi_buf_reset(&cache->data);
+    int rc = ngi_store_pdir_get(idx, chunk, &cache->data);
+    if (rc != NG_OK) return rc;
+    cache->chunk = chunk;
+  }
+  size_t at = (size_t)(pno % PDIR_CHUNK) * PDIR_ENTRY;
+  if (at + PDIR_ENTRY > cache->data.len)
+    return ngi_fail(idx, NG_EDATA, "index %s: passage %lld is not in the directory", idx->path, pno);
+  int64_t r;
+  int32_t dt;
+  memcpy(&r, cache->data.data + at, 8);
+  memcpy(&dt, cache->data.data + at + 8, 4);
+  if (r < 0) return ngi_fail(idx, NG_EDATA, "index %s: passage %lld is not in the directory", idx->path, pno);
+  *rowid = r;
+  *date = dt;
+  return NG_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Checking */
+
+typedef struct df_check {
+  ng_index *idx;
+  strmap counts; /* stem -> live postings counted in segments (intptr) */
+  long long problems;
+  char first[300];
+} df_check;
+
+int ngi_postings_check(ng_index *idx, ngi_check_counts *out) {
+  memset(out, 0, sizeof *out);
+  seg_list l;
+  int rc = load_segments(idx, &l);
+  dead_list d = {0};
+  if (rc == NG_OK) rc = load_dead(idx, &d);
+  strmap live = {0};
+  record rec = {0};
+  buf raw = {0};
+  long long prev_last = -1;
+  for (size_t i = 0; rc == NG_OK && i < l.n; i++) {
+    if (l.s[i].first_pno <= prev_last) rc = ngi_fail(idx, NG_EDATA, "index %s: postings segments overlap", idx->path);
+    prev_last = l.s[i].last_pno;
+    merge_input in = {{idx, l.s[i].id, -1, {0}, 0, l.s[i].bytes, NG_OK}, 0, {{0}, 0, 0}, 0};
+    buf prev = {0};
+    long long seg_postings = 0;
+    if (rc == NG_OK) rc = next_head(&in);
+    while (rc == NG_OK && !in.done) {
+      if (prev.len && cmp_stem(&prev, &in.head.stem) >= 0)
+        rc = ngi_fail(idx, NG_EDATA, "index %s: postings terms out of order", idx->path);
+      ngi_buf_reset(&prev);
+      ngi_buf_add(&prev, in.head.stem.data, in.head.stem.len);
+      ngi_buf_reset(&raw);
+      if (rc == NG_OK) rc = reader_read(&in.r, in.head.body_off, in.head.body_len, &raw);
+      if (rc == NG_OK)
+        rc = decode_body(idx, (const unsigned char *)raw.data, (const unsigned char *)raw.data + raw.len, &rec, 1);
+      long long n = 0;
+      for (size_t k = 0; rc == NG_OK && k < rec.n; k++) {
+        if (rec.p[k].pno < l.s[i].first_pno || rec.p[k].pno > l.s[i].last_pno ||
+            (k && rec.p[k].pno <= rec.p[k - 1].pno)) {
+          rc = ngi_fail(idx, NG_EDATA, "index %s: postings out of order or outside their segment", idx->path);
+          break;
+        }
+        if (!is_dead(&d, rec.p[k].pno)) n++;
+      }
+      seg_postings += (long long)rec.n;
+      out->postings += n;
+      if (rc == NG_OK && n) {
+        intptr_t have = (intptr_t)ngi_map_get(&live, in.head.stem.data, in.head.stem.len);
+        if (ngi_map_put(&live, in.head.stem.data, in.head.stem.len, (void *)(have + n)) != 0)
+          rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+      }
+      if (rc == NG_OK) rc = next_head(&in);
+    }
+    if (rc == NG_OK && seg_postings != l.s[i].postings)
+      rc = ngi_fail(idx, NG_EDATA, "index %s: a postings segment holds %lld postings, not %lld", idx->path,
+                    seg_postings, l.s[i].postings);
+    ngi_buf_free(&prev);
+    ngi_buf_free(&in.r.page);
+    ngi_buf_free(&in.head.stem);
+    out->segments++;
+  }
+  out->terms = (long long)live.count;
+  /* Every term's frequency as the engine computes it, against the live
+   * postings just counted; FTS5's own counts are compared by the caller. */
+  for (size_t i = 0; rc == NG_OK && i < live.cap; i++) {
+    strmap_slot *s = &live.slots[i];
+    if (!s->key) continue;
+    ngi_term *t = NULL;
+    rc = ngi_postings_term(idx, s->key, s->klen, &t);
+    if (rc == NG_OK && t->df != (long long)(intptr_t)s->value)
+      rc = ngi_fail(idx, NG_EDATA, "index %s: term '%.60s' counts %lld passages but %lld are live", idx->path, s->key,
+                    t->df, (long long)(intptr_t)s->value);
+    ngi_term_free(t);
+  }
+  ngi_map_clear(&live, NULL);
+  free(rec.p);
+  ngi_buf_free(&raw);
+  free(d.r);
+  free(l.s);
+  return rc;
+}
