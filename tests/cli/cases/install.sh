@@ -1,0 +1,182 @@
+# Installing (README, "Installing and linking"): `cmake --install` puts
+# every file where the README says, and nothing else; a program that embeds
+# libnutgraf builds against the installed files with pkg-config (shared and
+# static) and with find_package(nutgraf), and finds what nutgraf-query
+# finds; libnutgraf.so exports only ng_ symbols; the installed crontab line
+# is silent unless something went wrong.
+
+P=$T/prefix
+cache_value() { sed -n "s/^$1:[A-Z]*=//p" "$NG_BIN/CMakeCache.txt"; }
+libdir=$(cache_value CMAKE_INSTALL_LIBDIR)
+# The build type as the build saw it (the top CMakeLists.txt sets a default
+# the cache does not hold).
+build_type=$(sed -n 's/^ *set(CMAKE_INSTALL_CONFIG_NAME "\(.*\)")$/\1/p' "$NG_BIN/cmake_install.cmake")
+version=$(sed -n 's/^project(nutgraf VERSION \([0-9.]*\).*/\1/p' "$NG_SRC/CMakeLists.txt")
+config=$(printf '%s' "${build_type:-noconfig}" | tr '[:upper:]' '[:lower:]')
+[ -n "$libdir" ] && [ -n "$version" ] || fail "could not read CMAKE_INSTALL_LIBDIR and the version" "libdir '$libdir', version '$version'"
+
+# Programs built here are built as the library was (sanitizers included).
+sanitize=()
+[ "${NG_SANITIZED:-0}" = 1 ] && sanitize=(-fsanitize=address,undefined)
+
+# --- cmake --install --------------------------------------------------------
+
+run cmake --install "$NG_BIN" --prefix "$P"
+expect_status 0 "cmake --install into a prefix"
+
+expected="bin/nutgraf-index
+bin/nutgraf-query
+include/nutgraf.h
+$libdir/libnutgraf.so.$version
+$libdir/libnutgraf.so.0
+$libdir/libnutgraf.so
+$libdir/libnutgraf.a
+$libdir/pkgconfig/nutgraf.pc
+$libdir/cmake/nutgraf/nutgrafConfig.cmake
+$libdir/cmake/nutgraf/nutgrafConfigVersion.cmake
+$libdir/cmake/nutgraf/nutgrafTargets.cmake
+$libdir/cmake/nutgraf/nutgrafTargets-$config.cmake
+share/man/man1/nutgraf-index.1
+share/man/man1/nutgraf-query.1
+share/man/man7/nutgraf-syntax.7
+share/nutgraf/variants.txt
+share/bash-completion/completions/nutgraf-index
+share/bash-completion/completions/nutgraf-query
+share/zsh/vendor-completions/_nutgraf-index
+share/zsh/vendor-completions/_nutgraf-query
+share/doc/nutgraf/README.md
+share/doc/nutgraf/copyright
+share/doc/nutgraf/examples/crontab
+share/doc/nutgraf/examples/nutgraf-index.service
+share/doc/nutgraf/examples/nutgraf-index.timer"
+got=$(cd "$P" 2>/dev/null && find . ! -type d | sed 's#^\./##' | sort)
+expect_eq "$got" "$(printf '%s\n' "$expected" | sort)" "the prefix holds exactly the files of the README's list"
+
+expect_eq "$(readlink "$P/$libdir/libnutgraf.so"):$(readlink "$P/$libdir/libnutgraf.so.0")" \
+  "libnutgraf.so.0:libnutgraf.so.$version" "libnutgraf.so -> libnutgraf.so.0 -> libnutgraf.so.$version"
+expect_match "$(readelf -d "$P/$libdir/libnutgraf.so.$version" 2>&1)" 'SONAME.*\[libnutgraf\.so\.0\]' "the soname is libnutgraf.so.0"
+expect_no_match "$(readelf -d "$P/bin/nutgraf-query" "$P/bin/nutgraf-index" 2>&1)" 'NEEDED.*libnutgraf' \
+  "the programs link libnutgraf statically"
+expect_match "$(readelf -d "$P/$libdir/libnutgraf.so.$version" 2>&1)" 'NEEDED.*\[libstemmer\.so' \
+  "libnutgraf.so links libstemmer's shared library"
+expect_match "$("$P/bin/nutgraf-query" --version 2>&1)" "^nutgraf-query: nutgraf $version, " "the installed nutgraf-query runs"
+
+# Stripped in a Release build or with --strip; not otherwise.
+stripped() { file -L "$@" | grep -c ', stripped$'; }
+if [ "$build_type" = Release ]; then
+  expect_eq "$(stripped "$P/bin/nutgraf-index" "$P/bin/nutgraf-query" "$P/$libdir/libnutgraf.so")" 3 \
+    "a Release build installs stripped programs and library"
+else
+  expect_eq "$(stripped "$P/bin/nutgraf-index" "$P/bin/nutgraf-query" "$P/$libdir/libnutgraf.so")" 0 \
+    "a $build_type build installs programs and library with their symbols"
+fi
+run cmake --install "$NG_BIN" --prefix "$T/stripped" --component runtime --strip
+expect_eq "$(stripped "$T/stripped/bin/nutgraf-index" "$T/stripped/bin/nutgraf-query" "$T/stripped/$libdir/libnutgraf.so.0")" 3 \
+  "cmake --install --strip strips the programs and the library"
+expect_match "$(nm "$P/$libdir/libnutgraf.a" 2>/dev/null)" ' T ng_search$' "the static library keeps its symbol table"
+
+# Only the public API leaves the shared library.
+exported=$(nm -D --defined-only "$P/$libdir/libnutgraf.so" | awk '{ print $NF }' | sort)
+expect_eq "$(printf '%s\n' "$exported" | grep -v '^ng_')" "" "libnutgraf.so exports only ng_ symbols ($(printf '%s\n' "$exported" | grep -c '^ng_') of them)"
+declared=$(grep -oE '\bng_[a-z0-9_]+\(' "$P/include/nutgraf.h" | tr -d '(' | sort -u)
+expect_eq "$(comm -13 <(printf '%s\n' "$exported") <(printf '%s\n' "$declared"))" "" "every function of nutgraf.h is exported"
+# Internal ng_ names the lib/ restructuring renames to ngi_; none may be added.
+internal_today="ng_builtin_variants ng_fail ng_fail_sqlite"
+extra=$(comm -23 <(printf '%s\n' "$exported") <(printf '%s\n' "$declared") | grep -vxF -f <(printf '%s\n' $internal_today))
+expect_eq "$extra" "" "libnutgraf.so exports nothing but nutgraf.h's functions (and the internal names awaiting ngi_)"
+
+# --- programs that embed libnutgraf ------------------------------------------
+
+run "$P/bin/nutgraf-index" --quiet fixtures/articles
+expect_status 0 "the installed nutgraf-index indexes fixtures/articles"
+# From /, nutgraf-query prints paths as stored (absolute), as ng_search returns them.
+want=$(cd / && "$P/bin/nutgraf-query" --files ceasefire)
+expect_match "$want" '/fixtures/articles/summit-geneva\.txt$' "nutgraf-query --files ceasefire finds the Geneva summit"
+
+mkdir -p demo && cat >demo/demo.c <<'EOF'
+/* Prints the files of the index argv[1] that match the query argv[2]. */
+#include <nutgraf.h>
+#include <stdio.h>
+
+int main(int argc, char **argv) {
+  ng_index *idx = NULL;
+  ng_results *res = NULL;
+  const ng_hit *hit;
+  ng_search_options opts = NG_SEARCH_OPTIONS_INIT;
+  opts.per_document = 1; /* a file once, like nutgraf-query --files */
+  int rc = argc == 3 ? ng_index_open(&idx, argv[1], NULL) : NG_EUSAGE;
+  if (rc == NG_OK) rc = ng_search(idx, argv[2], &opts, &res);
+  while (rc >= 0 && (rc = ng_results_next(res, &hit)) == NG_ROW) puts(hit->path);
+  if (rc < 0) fprintf(stderr, "demo: %s\n", ng_index_errmsg(idx));
+  ng_results_free(res);
+  ng_index_close(idx);
+  return rc < 0;
+}
+EOF
+
+pc() { PKG_CONFIG_PATH="$P/$libdir/pkgconfig" pkg-config "$@"; }
+expect_eq "$(pc --modversion nutgraf 2>&1)" "$version" "pkg-config finds nutgraf $version in the prefix"
+
+# shellcheck disable=SC2046 # pkg-config's words are meant to split
+run cc -Wall -Wextra -Werror "${sanitize[@]}" -o demo/shared demo/demo.c $(pc --cflags --libs nutgraf)
+expect_status 0 "cc demo.c \$(pkg-config --cflags --libs nutgraf)"
+expect_match "$(readelf -d demo/shared 2>&1)" 'NEEDED.*\[libnutgraf\.so\.0\]' "the pkg-config build links libnutgraf.so.0"
+run env LD_LIBRARY_PATH="$P/$libdir" demo/shared "$NUTGRAF_INDEX" ceasefire
+expect_eq "$OUT" "$want" "demo (libnutgraf.so, pkg-config) prints nutgraf-query's hits"
+
+static_libs=$(pc --static --libs nutgraf)
+# shellcheck disable=SC2046,SC2086
+run cc -Wall -Wextra -Werror "${sanitize[@]}" -o demo/static demo/demo.c $(pc --cflags nutgraf) ${static_libs/-lnutgraf/-l:libnutgraf.a}
+expect_status 0 "cc demo.c with pkg-config --static and libnutgraf.a"
+expect_no_match "$(readelf -d demo/static 2>&1)" 'NEEDED.*libnutgraf' "the static build needs no libnutgraf.so"
+run demo/static "$NUTGRAF_INDEX" ceasefire
+expect_eq "$OUT" "$want" "demo (libnutgraf.a, pkg-config --static) prints nutgraf-query's hits"
+
+mkdir -p cmake-demo && cat >cmake-demo/CMakeLists.txt <<EOF
+cmake_minimum_required(VERSION 3.16)
+project(demo LANGUAGES C)
+find_package(nutgraf $version REQUIRED)
+add_executable(demo-shared $T/demo/demo.c)
+target_link_libraries(demo-shared PRIVATE nutgraf::nutgraf)
+add_executable(demo-static $T/demo/demo.c)
+target_link_libraries(demo-static PRIVATE nutgraf::nutgraf_static)
+EOF
+run cmake -S cmake-demo -B cmake-demo/build -DCMAKE_PREFIX_PATH="$P" -DCMAKE_C_FLAGS="${sanitize[*]}"
+expect_status 0 "a CMake project finds nutgraf with find_package"
+run cmake --build cmake-demo/build
+expect_status 0 "it builds against nutgraf::nutgraf and nutgraf::nutgraf_static"
+expect_match "$(readelf -d cmake-demo/build/demo-shared 2>&1)" 'NEEDED.*\[libnutgraf\.so\.0\]' "nutgraf::nutgraf is libnutgraf.so.0"
+expect_no_match "$(readelf -d cmake-demo/build/demo-static 2>&1)" 'NEEDED.*libnutgraf' "nutgraf::nutgraf_static is libnutgraf.a"
+# CMake gives its build a run path to the prefix's library.
+run cmake-demo/build/demo-shared "$NUTGRAF_INDEX" ceasefire
+expect_eq "$OUT" "$want" "demo (find_package, nutgraf::nutgraf) prints nutgraf-query's hits"
+run cmake-demo/build/demo-static "$NUTGRAF_INDEX" ceasefire
+expect_eq "$OUT" "$want" "demo (find_package, nutgraf::nutgraf_static) prints nutgraf-query's hits"
+
+# --- the examples --------------------------------------------------------------
+
+# The crontab line, on fixtures/, with its own index: silent when all went
+# well and when an earlier run still holds the index; not when a folder is
+# missing.
+cron=$(grep -v '^#' "$P/share/doc/nutgraf/examples/crontab" | sed -n 's/^[^ ]* [^ ]* [^ ]* [^ ]* [^ ]* //p')
+expect_match "$cron" "^out=\\\$\\($P/bin/nutgraf-index --quiet --no-wait " "the crontab line runs the installed nutgraf-index --quiet --no-wait"
+cron_run() { NUTGRAF_INDEX=$T/cron.db sh -c "${cron//\/srv\/news/$1}" 2>&1; }
+expect_eq "$(cron_run "$T/fixtures/articles")" "" "the crontab line prints nothing when it indexes"
+expect_eq "$(cron_run "$T/fixtures/articles")" "" "the crontab line prints nothing on a second run"
+# The holder is a subshell that becomes sleep, so killing it frees the lock.
+(exec 9>"$T/cron.db.lock" && flock 9 && exec sleep 60) >/dev/null 2>&1 &
+holder=$!
+for _ in $(seq 50); do flock -n "$T/cron.db.lock" true || break; sleep 0.1; done
+run env NUTGRAF_INDEX="$T/cron.db" "$P/bin/nutgraf-index" --quiet --no-wait "$T/fixtures/articles"
+expect_match "$status $ERR" '^75 .*being updated by another nutgraf-index' "a busy index: nutgraf-index --quiet --no-wait says so and exits 75"
+expect_eq "$(cron_run "$T/fixtures/articles")" "" "the crontab line prints nothing when an earlier run holds the index"
+kill "$holder"
+wait "$holder" 2>/dev/null
+expect_match "$(cron_run "$T/no-such-folder")" 'error: .*no-such-folder' "the crontab line prints the error when a folder is missing"
+
+service=$P/share/doc/nutgraf/examples/nutgraf-index.service
+expect_match "$(cat "$service")" "^ExecStart=$P/bin/nutgraf-index --quiet --no-wait " "the example service runs the installed nutgraf-index"
+if command -v systemd-analyze >/dev/null 2>&1; then
+  run systemd-analyze verify "$service" "$P/share/doc/nutgraf/examples/nutgraf-index.timer"
+  expect_eq "$status:$OUT$ERR" "0:" "systemd-analyze verify finds nothing wrong with the example units"
+fi
