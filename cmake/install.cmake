@@ -1,6 +1,6 @@
 # What `cmake --install` puts under the prefix besides the programs, man
-# pages and variants (installed where they are built).  Included at the end
-# of the top CMakeLists.txt.
+# pages and variants (installed where they are built), and the .deb packages
+# (cmake/package.cmake).  Included at the end of the top CMakeLists.txt.
 #
 # Two components, one package each:
 #   runtime  nutgraf         bin/nutgraf-index, bin/nutgraf-query, the man pages,
@@ -80,3 +80,5 @@ install(FILES README.md dist/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
 ng_install_configured(dist/nutgraf-index.service.in ${CMAKE_INSTALL_DOCDIR}/examples runtime)
 install(FILES dist/nutgraf-index.timer DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 ng_install_configured(dist/crontab.in ${CMAKE_INSTALL_DOCDIR}/examples runtime)
+
+include(${PROJECT_SOURCE_DIR}/cmake/package.cmake)

@@ -3,7 +3,9 @@
 # libnutgraf builds against the installed files with pkg-config (shared and
 # static) and with find_package(nutgraf), and finds what nutgraf-query
 # finds; libnutgraf.so exports only ng_ symbols; the installed crontab line
-# is silent unless something went wrong.
+# is silent unless something went wrong.  As root, with dpkg and with
+# NG_TEST_DEB=1 (set by .ci/run), the .deb packages are built with cpack,
+# installed, used and removed; otherwise that part is skipped with a note.
 
 P=$T/prefix
 cache_value() { sed -n "s/^$1:[A-Z]*=//p" "$NG_BIN/CMakeCache.txt"; }
@@ -179,4 +181,74 @@ expect_match "$(cat "$service")" "^ExecStart=$P/bin/nutgraf-index --quiet --no-w
 if command -v systemd-analyze >/dev/null 2>&1; then
   run systemd-analyze verify "$service" "$P/share/doc/nutgraf/examples/nutgraf-index.timer"
   expect_eq "$status:$OUT$ERR" "0:" "systemd-analyze verify finds nothing wrong with the example units"
+fi
+
+# --- the .deb packages ---------------------------------------------------------
+
+deb_skip=""
+if [ "${NG_TEST_DEB:-0}" != 1 ]; then
+  deb_skip="NG_TEST_DEB is not 1"
+elif [ "$(id -u)" -ne 0 ]; then
+  deb_skip="not root"
+elif ! command -v dpkg >/dev/null || ! command -v cpack >/dev/null || ! command -v dpkg-shlibdeps >/dev/null; then
+  deb_skip="dpkg, cpack or dpkg-shlibdeps (dpkg-dev) is missing"
+elif [ "${NG_SANITIZED:-0}" = 1 ]; then
+  deb_skip="a sanitizer build is not installed into /usr (the normal build checks the packages)"
+elif dpkg-query -W -f='${Status}\n' nutgraf libnutgraf-dev 2>/dev/null | grep -q 'ok installed'; then
+  deb_skip="a nutgraf package is already installed on this machine"
+fi
+
+if [ -n "$deb_skip" ]; then
+  echo "note: the .deb packages were not checked: $deb_skip"
+else
+  run cpack -G DEB --config "$NG_BIN/CPackConfig.cmake" -B "$T/pkg"
+  expect_status 0 "cpack -G DEB"
+  deb=$(ls "$T"/pkg/nutgraf_*.deb 2>/dev/null)
+  dev=$(ls "$T"/pkg/libnutgraf-dev_*.deb 2>/dev/null)
+  expect_match "$deb $dev" "nutgraf_${version}-1_[a-z0-9]+\\.deb .*libnutgraf-dev_${version}-1_[a-z0-9]+\\.deb" "cpack wrote nutgraf and libnutgraf-dev"
+  fields=$(dpkg-deb -f "$deb" Package Section Maintainer Depends Description 2>&1)
+  expect_match "$fields" '^Depends: .*libc6.*' "nutgraf's Depends (dpkg-shlibdeps) name libc6"
+  for p in libsqlite3-0 libjansson4 libstemmer0d; do
+    expect_match "$fields" "^Depends: .*$p \\(>= " "nutgraf's Depends name $p"
+  done
+  expect_match "$fields" '^Section: text' "nutgraf's section is text"
+  expect_match "$fields" '^Maintainer: .+<.+@.+>' "nutgraf has a maintainer"
+  expect_match "$fields" '^Description: paragraph search for news desks' "nutgraf has a description"
+  expect_match "$(dpkg-deb -f "$dev" Depends)" "^nutgraf \\(= ${version}-1\\), " "libnutgraf-dev depends on its nutgraf"
+  expect_no_match "$(dpkg-deb -c "$deb"; dpkg-deb -c "$dev")" ' \./([^u]|u[^s]|us[^r])' "the packages install under /usr only"
+
+  run dpkg -i "$deb" "$dev"
+  expect_status 0 "dpkg -i nutgraf libnutgraf-dev"
+  files=$(dpkg -L nutgraf libnutgraf-dev 2>/dev/null)
+  expect_match "$(/usr/bin/nutgraf-index --version 2>&1)" "^nutgraf-index: nutgraf $version, " "/usr/bin/nutgraf-index --version"
+  expect_match "$(/usr/bin/nutgraf-query --version 2>&1)" "^nutgraf-query: nutgraf $version, " "/usr/bin/nutgraf-query --version"
+  expect_eq "$(man -w nutgraf-query 2>&1)" /usr/share/man/man1/nutgraf-query.1 "man -w nutgraf-query"
+  expect_eq "$(man -w 7 nutgraf-syntax 2>&1)" /usr/share/man/man7/nutgraf-syntax.7 "man -w 7 nutgraf-syntax"
+  expect_eq "$(file -L /usr/bin/nutgraf-query | grep -c ', stripped$')" 1 "the packaged programs are stripped"
+  # shellcheck disable=SC2046
+  run cc -o demo/system demo/demo.c $(pkg-config --cflags --libs nutgraf)
+  expect_status 0 "demo.c builds against the installed package"
+  run demo/system "$NUTGRAF_INDEX" ceasefire
+  expect_eq "$OUT" "$want" "demo, linked with /usr's libnutgraf.so, prints nutgraf-query's hits"
+
+  run dpkg -r libnutgraf-dev nutgraf
+  expect_status 0 "dpkg -r libnutgraf-dev nutgraf"
+  expect_eq "$(dpkg-query -W -f='${Status}\n' nutgraf libnutgraf-dev 2>/dev/null | grep -c 'ok installed')" 0 "neither package is installed any more"
+  left=""
+  while IFS= read -r f; do
+    [ -n "$f" ] || continue
+    if [ -L "$f" ] || [ -f "$f" ]; then
+      left="$left $f"
+    elif [ -d "$f" ] && [ -z "$(ls -A "$f")" ] && ! dpkg -S "$f" >/dev/null 2>&1; then
+      left="$left $f/" # an empty directory no other package owns
+    fi
+  done <<EOF
+$files
+EOF
+  expect_eq "$left" "" "dpkg -r removed every file dpkg -L listed ($(printf '%s\n' "$files" | grep -c '') paths)"
+  # nutgraf's postrm (ldconfig) keeps it known to dpkg as removed until purged.
+  run dpkg --purge nutgraf libnutgraf-dev
+  expect_status 0 "dpkg --purge nutgraf libnutgraf-dev"
+  expect_eq "$(dpkg-query -W -f='${Status}\n' nutgraf libnutgraf-dev 2>/dev/null | grep -v '^unknown ok not-installed$')" "" \
+    "dpkg no longer knows either package"
 fi
