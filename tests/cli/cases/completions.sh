@@ -96,6 +96,7 @@ else
   i=nutgraf-index
   expect_eq "$(complete_bash $i --quie)" "--quiet" "bash: $i --quie<tab>"
   expect_eq "$(complete_bash $i --language eng)" "english" "bash: $i --language eng<tab>"
+  # shellcheck disable=SC2086 # the languages are words
   expect_eq "$(complete_bash $i -l '')" "$(printf '%s\n' $languages | sort | tr '\n' ' ' | sed 's/ $//')" \
     "bash: $i -l <tab> offers the languages nutgraf-index lists"
   expect_match "$(complete_bash $i --encoding UTF-)" '(^| )UTF-8( |$)' "bash: $i --encoding UTF-<tab> offers UTF-8"
@@ -148,7 +149,7 @@ else
     specs=$(zsh_specs "$program" 2>&1)
     missing=""
     for opt in $(help_options "$program"); do
-      printf '%s\n' "$specs" | grep -qE -- "^(\\*|\\([^)]*\\))?$opt[+=]?(\\[|\$)" || missing="$missing $opt"
+      printf '%s\n' "$specs" | grep -qE -- "^(\\*|\\([^)]*\\))?${opt}[+=]?(\\[|\$)" || missing="$missing $opt"
     done
     expect_eq "$missing" "" "zsh: _$program gives _arguments a spec for every option of --help"
   done

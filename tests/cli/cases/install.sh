@@ -15,10 +15,13 @@ libdir=$(cache_value CMAKE_INSTALL_LIBDIR)
 build_type=$(sed -n 's/^ *set(CMAKE_INSTALL_CONFIG_NAME "\(.*\)")$/\1/p' "$NG_BIN/cmake_install.cmake")
 version=$(sed -n 's/^project(nutgraf VERSION \([0-9.]*\).*/\1/p' "$NG_SRC/CMakeLists.txt")
 config=$(printf '%s' "${build_type:-noconfig}" | tr '[:upper:]' '[:lower:]')
-[ -n "$libdir" ] && [ -n "$version" ] || fail "could not read CMAKE_INSTALL_LIBDIR and the version" "libdir '$libdir', version '$version'"
+if [ -z "$libdir" ] || [ -z "$version" ]; then
+  fail "could not read CMAKE_INSTALL_LIBDIR and the version" "libdir '$libdir', version '$version'"
+fi
 
 # Programs built here are built as the library was (sanitizers included).
 sanitize=()
+# shellcheck disable=SC2054 # one option with a comma
 [ "${NG_SANITIZED:-0}" = 1 ] && sanitize=(-fsanitize=address,undefined)
 
 # --- cmake --install --------------------------------------------------------
@@ -83,8 +86,8 @@ expect_eq "$(printf '%s\n' "$exported" | grep -v '^ng_')" "" "libnutgraf.so expo
 declared=$(grep -oE '\bng_[a-z0-9_]+\(' "$P/include/nutgraf.h" | tr -d '(' | sort -u)
 expect_eq "$(comm -13 <(printf '%s\n' "$exported") <(printf '%s\n' "$declared"))" "" "every function of nutgraf.h is exported"
 # Internal ng_ names the lib/ restructuring renames to ngi_; none may be added.
-internal_today="ng_builtin_variants ng_fail ng_fail_sqlite"
-extra=$(comm -23 <(printf '%s\n' "$exported") <(printf '%s\n' "$declared") | grep -vxF -f <(printf '%s\n' $internal_today))
+internal_today=(ng_builtin_variants ng_fail ng_fail_sqlite)
+extra=$(comm -23 <(printf '%s\n' "$exported") <(printf '%s\n' "$declared") | grep -vxF -f <(printf '%s\n' "${internal_today[@]}"))
 expect_eq "$extra" "" "libnutgraf.so exports nothing but nutgraf.h's functions (and the internal names awaiting ngi_)"
 
 # --- programs that embed libnutgraf ------------------------------------------
@@ -170,6 +173,7 @@ expect_eq "$(cron_run "$T/fixtures/articles")" "" "the crontab line prints nothi
 holder=$!
 for _ in $(seq 50); do flock -n "$T/cron.db.lock" true || break; sleep 0.1; done
 run env NUTGRAF_INDEX="$T/cron.db" "$P/bin/nutgraf-index" --quiet --no-wait "$T/fixtures/articles"
+# shellcheck disable=SC2154 # status is set by run (lib.sh)
 expect_match "$status $ERR" '^75 .*being updated by another nutgraf-index' "a busy index: nutgraf-index --quiet --no-wait says so and exits 75"
 expect_eq "$(cron_run "$T/fixtures/articles")" "" "the crontab line prints nothing when an earlier run holds the index"
 kill "$holder"
