@@ -12,4 +12,6 @@ ng_install() {
   "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 NG_BUILD_DEPS=(build-essential cmake pkg-config libsqlite3-dev libstemmer-dev libjansson-dev check python3)
-NG_TEST_DEPS=(mandoc util-linux)
+# binutils (nm, readelf), file, dpkg-dev (dpkg-shlibdeps for cpack) and man-db:
+# tests/cli/cases/install.sh; bash-completion, zsh: completions.sh.
+NG_TEST_DEPS=(mandoc util-linux binutils file dpkg-dev man-db bash-completion zsh)
