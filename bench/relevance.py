@@ -18,10 +18,13 @@ trec_eval's definitions, for
 Every system gets the same query words: the query text split into runs of
 letters and digits, lower-cased (so no word can act as an operator).
 Only judged queries (at least one qrels entry with rel > 0) count; a judged
-query without results scores 0. --runs DIR writes TREC run files
+query without results scores 0. A second table compares nutgraf with each
+peer query by query (AP and nDCG@10): how many queries it does better and
+worse on, and the p-values of two paired two-sided tests of the difference
+in means, a randomization (sign-flip) test and Student's t-test. --runs DIR writes TREC run files
 (qid Q0 docid rank score tag) for re-checking with other tools, e.g.
-bench/trec-map.sh. --self-test checks the metric code on a hand-computed
-example and exits non-zero on a mismatch.
+bench/trec-map.sh. --self-test checks the metric and test code on
+hand-computed examples and exits non-zero on a mismatch.
 """
 
 import argparse

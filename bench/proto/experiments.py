@@ -29,23 +29,29 @@ R = P.R
 PEERS = (("fts5-porter", "FTS5 porter"), ("xapian-doc", "Xapian doc"),
          ("xapian-passage", "Xapian passage"))
 
-# The grid, in the order the settings are visited.
+# The grid, in the order it is visited: blocks of settings, each block's
+# combinations tried jointly (so feedback's own settings are chosen with
+# feedback on, before feedback itself is kept or dropped).
 GRID = [
-    ("stop", ["", "lucene", "snowball"]),
-    ("k1", [0.9, 1.2, 1.5, 2.0]),
-    ("b", [0.5, 0.6, 0.75, 0.9]),
-    ("head", [1.0, 1.25, 1.5, 2.0]),
-    ("bf", ["fts5", "bm25f"]),
-    ("ctx", [0.0, 0.1, 0.25, 0.5, 1.0]),
-    ("doc", [0.0, 0.25, 0.5, 1.0]),
-    ("prox", [0.0, 0.1, 0.2, 0.5]),
-    ("prf", ["", "rm3", "bo1"]),
-    ("fbd", [5, 10, 20]),
-    ("fbt", [10, 20, 30]),
-    ("ow", [0.5, 0.6, 0.7, 0.8]),
-    ("fbunit", ["doc", "passage"]),
-    ("fbmaxdf", [0.1, 1.0]),
+    {"stop": ["", "lucene", "snowball"]},
+    {"k1": [0.9, 1.2, 1.5, 2.0], "b": [0.5, 0.6, 0.75, 0.9]},
+    {"head": [1.0, 1.25, 1.5, 2.0]},
+    {"bf": ["fts5", "bm25f"]},
+    {"ctx": [0.0, 0.1, 0.25, 0.5, 1.0]},
+    {"doc": [0.0, 0.25, 0.5, 1.0]},
+    {"prox": [0.0, 0.1, 0.2, 0.5]},
+    {"prf": ["rm3", "bo1"], "fbd": [5, 10, 20], "fbt": [10, 20, 30], "ow": [0.5, 0.6, 0.7, 0.8]},
+    {"fbunit": ["doc", "passage"]},
+    {"fbmaxdf": [0.1, 1.0]},
 ]
+
+
+def combinations(block):
+    keys = list(block)
+    out = [{}]
+    for k in keys:
+        out = [dict(o, **{k: v}) for o in out for v in block[k]]
+    return out
 
 
 def main():
@@ -101,21 +107,21 @@ def main():
     print("| " + " | ".join(row) + " |")
     cfg = dict(P.DEFAULTS)
     measure(cfg)
-    chosen = {}
     for rnd in range(args.rounds):
         changed = False
-        for key, values in GRID:
+        for block in GRID:
+            options = combinations(block)
+            if "prf" in block:
+                options.append({"prf": ""})  # feedback off
             scored = []
-            for v in values:
-                c = dict(cfg)
-                c[key] = v
+            for opt in options:
+                c = dict(cfg, **opt)
                 m = measure(c)[args.tune][1]
-                scored.append((m[0] + m[1], v))
-            top = max(scored, key=lambda s: s[0])[1]
-            if top != cfg[key]:
+                scored.append((m[0] + m[1], P.cfg_text(c), opt))
+            top = max(scored, key=lambda s: (s[0], s[1]))[2]
+            if any(cfg[k] != v for k, v in top.items()):
                 changed = True
-            cfg[key] = top
-            chosen[key] = top
+            cfg.update(top)
         if not changed:
             break
     for text in args.extra:

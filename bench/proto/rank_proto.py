@@ -128,15 +128,21 @@ def dumper(work):
 
 
 class Collection:
-    def __init__(self, name, eval_dir, work):
+    def __init__(self, name, eval_dir, work, inputs=None):
+        """A test collection EVAL_DIR/NAME, or (INPUTS: folders) a corpus
+        without queries."""
         self.name = name
-        cdir = os.path.join(eval_dir, name)
-        self.queries = R.load_queries(os.path.join(cdir, "queries.tsv"))
-        self.qrels = R.load_qrels(os.path.join(cdir, "qrels.txt"))
+        if inputs is None:
+            cdir = os.path.join(eval_dir, name)
+            self.queries = R.load_queries(os.path.join(cdir, "queries.tsv"))
+            self.qrels = R.load_qrels(os.path.join(cdir, "qrels.txt"))
+            inputs = [os.path.join(cdir, "docs")]
+        else:
+            self.queries, self.qrels = [], {}
         self.db = os.path.join(work, f"{name}.nutgraf")
         if not os.path.exists(self.db):
             subprocess.run([os.path.join(REPO, "build", "indexer", "nutgraf-index"),
-                            "--quiet", "-i", self.db, os.path.join(cdir, "docs")], check=True)
+                            "--quiet", "-i", self.db] + list(inputs), check=True)
         con = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)
         path_of = dict(con.execute("SELECT id, path FROM doc"))
         rows = con.execute("SELECT id, sz FROM passage_docsize ORDER BY id").fetchall()
@@ -186,9 +192,10 @@ class Collection:
         self.passages_of = []
         self.doc_of = []
         for i, d in enumerate(self.docid):
-            k = self.doc_index.get(d)
+            key = self.rowids[i] >> 20  # nutgraf's document id (names may repeat)
+            k = self.doc_index.get(key)
             if k is None:
-                k = self.doc_index[d] = len(self.docs)
+                k = self.doc_index[key] = len(self.docs)
                 self.docs.append(d)
                 self.passages_of.append([])
             self.passages_of[k].append(i)
