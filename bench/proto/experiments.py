@@ -63,6 +63,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--extra", action="append", default=[],
                     help="further configurations to report (k=v,...)")
+    ap.add_argument("--final", action="append", default=[],
+                    help="skip the search: report and test these configurations")
     args = ap.parse_args()
     work = args.work or tempfile.mkdtemp(prefix="rank_proto.")
     stemmer = P.Stemmer()
@@ -107,6 +109,10 @@ def main():
     print("| " + " | ".join(row) + " |")
     cfg = dict(P.DEFAULTS)
     measure(cfg)
+    if args.final:
+        for text in args.final:
+            report(P.parse_cfg(text), measure, names, peers, f"given ({args.tune} tuning)")
+        return
     for rnd in range(args.rounds):
         changed = False
         for block in GRID:
@@ -126,8 +132,12 @@ def main():
             break
     for text in args.extra:
         measure(P.parse_cfg(text))
+    report(cfg, measure, names, peers, f"chosen on {args.tune}")
+
+
+def report(cfg, measure, names, peers, what):
     final = measure(cfg)
-    print(f"\nchosen on {args.tune}: {P.cfg_text(cfg)}\n")
+    print(f"\n{what}: {P.cfg_text(cfg)}\n")
     print("| collection | metric | chosen | best peer | ratio | peer | randomization p | t-test p |")
     print("|---|---|---:|---:|---:|---|---:|---:|")
     for n in names:
@@ -141,7 +151,7 @@ def main():
             p_t = R.paired_t_test(a, b)[1]
             pm = P.means(peers[n][lab])[k]
             print(f"| {n} | {metric} | {m[k]:.4f} | {pm:.4f} | {m[k] / pm:.3f} | {lab} "
-                  f"| {p_rand:.4f} | {p_t:.4f} |")
+                  f"| {p_rand:.4f} | {p_t:.4f} |", flush=True)
 
 
 if __name__ == "__main__":
