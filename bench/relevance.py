@@ -18,10 +18,13 @@ trec_eval's definitions, for
 Every system gets the same query words: the query text split into runs of
 letters and digits, lower-cased (so no word can act as an operator).
 Only judged queries (at least one qrels entry with rel > 0) count; a judged
-query without results scores 0. --runs DIR writes TREC run files
+query without results scores 0. A second table compares nutgraf with each
+peer query by query (AP and nDCG@10): how many queries it does better and
+worse on, and the p-values of two paired two-sided tests of the difference
+in means, a randomization (sign-flip) test and Student's t-test. --runs DIR writes TREC run files
 (qid Q0 docid rank score tag) for re-checking with other tools, e.g.
-bench/trec-map.sh. --self-test checks the metric code on a hand-computed
-example and exits non-zero on a mismatch.
+bench/trec-map.sh. --self-test checks the metric and test code on
+hand-computed examples and exits non-zero on a mismatch.
 """
 
 import argparse
@@ -29,6 +32,7 @@ import concurrent.futures
 import json
 import math
 import os
+import random
 import shutil
 import sqlite3
 import subprocess
@@ -99,19 +103,119 @@ def trec_order(hits):
     return sorted(hits, key=lambda h: (h[1], h[0]), reverse=True)
 
 
-def evaluate(run, qrels):
-    """Mean of each metric over the judged queries of QRELS. RUN maps qid to
-    [(docid, score)], higher score better, evaluated in trec_order; a judged
-    query missing from RUN scores 0.
-    Returns ({metric: mean}, number of judged queries)."""
+def per_query(run, qrels):
+    """Each metric of each judged query of QRELS: {qid: {metric: value}}.
+    RUN maps qid to [(docid, score)], higher score better, evaluated in
+    trec_order; a judged query missing from RUN scores 0."""
     judged = sorted(q for q, rels in qrels.items() if num_relevant(rels) > 0)
-    sums = {name: 0.0 for name, _f in METRICS}
+    out = {}
     for q in judged:
         ranked = [d for d, _s in trec_order(run.get(q, []))]
-        for name, f in METRICS:
-            sums[name] += f(ranked, qrels[q])
-    n = len(judged)
-    return {name: (s / n if n else float("nan")) for name, s in sums.items()}, n
+        out[q] = {name: f(ranked, qrels[q]) for name, f in METRICS}
+    return out
+
+
+def evaluate(run, qrels):
+    """Mean of each metric over the judged queries of QRELS (see per_query).
+    Returns ({metric: mean}, number of judged queries)."""
+    pq = per_query(run, qrels)
+    n = len(pq)
+    return {name: (sum(v[name] for v in pq.values()) / n if n else float("nan"))
+            for name, _f in METRICS}, n
+
+
+# ---------------------------------------------------------------------------
+# Paired significance tests over per-query figures
+#
+# a, b: one figure per query (the same queries, in the same order) for two
+# systems.  Both tests are two-sided: is the mean of a - b different from 0?
+
+PERMUTATIONS = 10000
+SEED = 20261201
+
+
+def randomization_test(a, b, permutations=PERMUTATIONS, seed=SEED):
+    """Paired randomization (sign-flip) test: the share of the 2^n ways of
+    swapping each query's two figures whose mean difference is at least as
+    far from 0 as the observed one.  Exact when 2^n <= PERMUTATIONS; else
+    PERMUTATIONS random sign vectors from a fixed seed, p = (hits + 1) /
+    (PERMUTATIONS + 1) (so never 0).  Identical figures give p = 1."""
+    d = [x - y for x, y in zip(a, b)]
+    n = len(d)
+    if n == 0:
+        return 1.0
+    observed = abs(sum(d))
+    eps = 1e-12 * max(1.0, observed)
+    if 2 ** n <= permutations:
+        hits = 0
+        for mask in range(2 ** n):
+            t = sum(-x if mask >> i & 1 else x for i, x in enumerate(d))
+            if abs(t) >= observed - eps:
+                hits += 1
+        return hits / 2 ** n
+    rng = random.Random(seed)
+    hits = 0
+    for _ in range(permutations):
+        t = sum(x if rng.random() < 0.5 else -x for x in d)
+        if abs(t) >= observed - eps:
+            hits += 1
+    return (hits + 1) / (permutations + 1)
+
+
+def _betacf(a, b, x):
+    """Continued fraction of the incomplete beta function (Lentz)."""
+    tiny, qab, qap, qam = 1e-300, a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < 1e-15:
+            break
+    return h
+
+
+def regularized_beta(a, b, x):
+    """I_x(a, b), the regularized incomplete beta function."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                     + a * math.log(x) + b * math.log(1.0 - x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _betacf(a, b, x) / a
+    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
+
+
+def paired_t_test(a, b):
+    """Student's paired t-test: (t, two-sided p) with n - 1 degrees of
+    freedom; p = I_{df/(df+t^2)}(df/2, 1/2).  No difference at all gives
+    (0, 1); a constant non-zero difference gives (+-inf, 0)."""
+    d = [x - y for x, y in zip(a, b)]
+    n = len(d)
+    if n < 2:
+        return 0.0, 1.0
+    mean = sum(d) / n
+    var = sum((x - mean) ** 2 for x in d) / (n - 1)
+    if var <= 0.0:
+        return (0.0, 1.0) if mean == 0 else (math.copysign(math.inf, mean), 0.0)
+    t = mean / math.sqrt(var / n)
+    df = n - 1
+    return t, regularized_beta(df / 2.0, 0.5, df / (df + t * t))
 
 
 def max_passage(hits):
@@ -182,10 +286,36 @@ def self_test():
         ("trec order", trec_order([("d1", 1.0), ("d3", 1.0), ("d2", 2.0)]),
          [("d2", 2.0), ("d3", 1.0), ("d1", 1.0)]),
     ]
+    # Paired tests.  d = a - b = (0.1, 0.2, 0.1, 0.4): mean 0.2, sample sd
+    # sqrt(0.06 / 3) = 0.141421, t = 0.2 / (0.141421 / 2) = 2.828427, df 3;
+    # Student's t with 3 df has the closed form
+    # F(t) = 1/2 + (x / (1 + t^2/3) + atan(x)) / pi, x = t / sqrt(3),
+    # so p = 2 (1 - F(2.828427)) = 0.066276.
+    a, b = [0.5, 0.6, 0.7, 0.9], [0.4, 0.4, 0.6, 0.5]
+    t, p = paired_t_test(a, b)
+    checks += [
+        ("t statistic", t, 2.828427),
+        ("t-test p (df 3)", p, 0.066276),
+        # df 1 is Cauchy: p = 1 - 2 atan(|t|) / pi; d = (1, 3): t = 2 / 1 = 2
+        ("t-test p (df 1)", paired_t_test([1, 3], [0, 0])[1], 1 - 2 * math.atan(2) / math.pi),
+        ("t-test, no difference", paired_t_test(a, a), (0.0, 1.0)),
+        # exact randomization: of the 16 sign flips of d only all-plus and
+        # all-minus reach |sum| >= 0.8, so p = 2 / 16
+        ("randomization p (exact)", randomization_test(a, b), 0.125),
+        ("randomization, no difference", randomization_test(a, a), 1.0),
+        # 20 queries (Monte Carlo, fixed seed): a constant gain reaches the
+        # observed sum only under the all-plus or all-minus flips (2 of
+        # 2^20), so the estimate is (0 + 1) / (10000 + 1), the floor
+        ("randomization p (sampled)", randomization_test([1.0] * 20, [0.5] * 20),
+         1 / (PERMUTATIONS + 1)),
+        ("per-query figures", per_query(run, qrels)["1"]["MAP"], 0.555556),
+    ]
     passed = failed = 0
     for name, got, want in checks:
         if isinstance(want, float):
             ok = abs(got - want) < 1e-6
+        elif isinstance(want, tuple) and all(isinstance(w, float) for w in want):
+            ok = all(abs(g - w) < 1e-9 for g, w in zip(got, want))
         else:
             ok = got == want
         if ok:
@@ -322,6 +452,35 @@ def run_xapian(db, queries, limit, jobs):
     return run, failures
 
 
+def paired_rows(figures, system="nutgraf", metrics=("MAP", "nDCG@10")):
+    """Rows of the paired comparison: SYSTEM (a tag) against every other
+    system whose tag is not a nutgraf variant, per collection and metric.
+    FIGURES: {collection: [(label, tag, per_query figures)]}."""
+    rows = []
+    for coll, systems in figures.items():
+        mine = [pq for _l, tag, pq in systems if tag == system]
+        peers = [(l, pq) for l, tag, pq in systems if not tag.startswith("nutgraf")]
+        if not mine or not peers:
+            continue
+        pq = mine[0]
+        qs = sorted(pq)
+        for metric in metrics:
+            mean_of = {l: sum(p[q][metric] for q in qs) / len(qs) for l, p in peers}
+            best = max(mean_of.values())
+            for label, peer in peers:
+                a = [pq[q][metric] for q in qs]
+                b = [peer[q][metric] for q in qs]
+                ma, mb = sum(a) / len(a), mean_of[label]
+                better = sum(1 for x, y in zip(a, b) if x > y)
+                worse = sum(1 for x, y in zip(a, b) if x < y)
+                name = f"{label} **best**" if mb == best else label
+                rows.append([coll, name, metric, B.fmt(ma, 4), B.fmt(mb, 4),
+                             B.fmt(ma / mb, 3) if mb else "–", f"{better} / {worse}",
+                             B.fmt(randomization_test(a, b), 4),
+                             B.fmt(paired_t_test(a, b)[1], 4)])
+    return rows
+
+
 def write_run(path, run, tag):
     with open(path, "w", encoding="utf-8") as f:
         for qid in sorted(run, key=lambda q: (len(q), q)):
@@ -389,6 +548,7 @@ def main():
 
     tmp = B.make_tmpdir(args.tmpdir, "relevance")
     rows, notes = [], []
+    figures = {}  # collection -> [(label, tag, per-query figures)]
     try:
         for coll in present:
             cdir = os.path.join(eval_dir, coll)
@@ -435,6 +595,7 @@ def main():
             for label, tag, fn in systems:
                 B.progress(f"{coll}: running {len(queries)} queries on {label}")
                 run, failures = fn()
+                figures.setdefault(coll, []).append((label, tag, per_query(run, qrels)))
                 means, n = evaluate(run, qrels)
                 judged = [q for q, r in qrels.items() if num_relevant(r) > 0]
                 empty = sum(1 for q in judged if not run.get(q))
@@ -465,6 +626,18 @@ def main():
     if args.runs:
         print(f"- TREC run files written to `{args.runs}` "
               "(check e.g. with `sh bench/trec-map.sh QRELS RUN`).")
+    paired = paired_rows(figures)
+    if paired:
+        print("\n## nutgraf against each peer, query by query\n")
+        print(B.md_table(["collection", "peer", "metric", "nutgraf", "peer", "nutgraf ÷ peer",
+                          "queries better / worse", "randomization p", "t-test p"], paired,
+                         right=range(3, 9)))
+        print(f"\n- nutgraf = `nutgraf (MaxP)`; **best** marks the peer with the highest mean "
+              "of that metric on the collection. Both tests are paired over the judged queries "
+              f"and two-sided: a randomization (sign-flip) test with {PERMUTATIONS} random "
+              f"flips from seed {SEED} (exact over all 2^n flips when 2^n <= {PERMUTATIONS}), "
+              "and Student's paired t-test. p < 0.05: the difference in means is unlikely "
+              "to be chance.")
 
 
 if __name__ == "__main__":
