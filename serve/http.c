@@ -407,9 +407,12 @@ static void route(struct MHD_Connection *con, request *r, const char *url, const
     return;
   }
   int cacheable = r->endpoint == EP_SEARCH || r->endpoint == EP_COUNT || r->endpoint == EP_SUGGEST;
+  /* A tag names one answer: the index's version, the build, the target. */
+  unsigned long long salt = srv.salt;
+  for (const char *t = r->target ? r->target : ""; *t; t++) salt = (salt ^ (unsigned char)*t) * 0x100000001b3ULL;
   if (cacheable) {
     char etag[40];
-    version_etag(&before, &before, srv.salt, etag, sizeof etag);
+    version_etag(&before, &before, salt, etag, sizeof etag);
     if (etag_matches(MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH), etag)) {
       pool_give(h);
       a->status = 304;
@@ -428,7 +431,7 @@ static void route(struct MHD_Connection *con, request *r, const char *url, const
   pool_give(h);
   if (a->cacheable && a->status == 200) {
     read_index_version(c->index_path, &after);
-    version_etag(&before, &after, srv.salt, a->etag, sizeof a->etag);
+    version_etag(&before, &after, salt, a->etag, sizeof a->etag);
   }
 }
 
