@@ -7,7 +7,8 @@ standard library only.  Each subcommand prints one line per failed check
   hostile  URL QUERIES         hostile queries answer 200 or 400 (JSON)
   attacks  URL TIMEOUT         hostile HTTP: long URL, bad encoding, slow
                                client, idle connections, header flood
-  load     URL QUERIES N C     N requests from C concurrent clients
+  load     URL QUERIES N C [F] N requests (and on until file F exists) from
+                               C concurrent clients
 """
 import codecs
 import http.client
@@ -266,7 +267,8 @@ def attacks(url, timeout):
     return failed == 0
 
 
-def load(url, queries_file, total, clients, paths=("/search", "/count")):
+def load(url, queries_file, total, clients, until=None, paths=("/search", "/count")):
+    """At least total requests, and on until the file until exists."""
     queries = queries_of(queries_file)
     host, port = parse_url(url)
     lock = threading.Lock()
@@ -277,7 +279,7 @@ def load(url, queries_file, total, clients, paths=("/search", "/count")):
         while True:
             with lock:
                 i = state["next"]
-                if i >= total:
+                if i >= total and (until is None or os.path.exists(until)):
                     break
                 state["next"] += 1
             q = queries[i % len(queries)]
@@ -309,8 +311,9 @@ def load(url, queries_file, total, clients, paths=("/search", "/count")):
     for t in threads:
         t.join()
     took = time.monotonic() - start
+    done = state["next"]
     print("load: %d requests from %d clients in %.1f s (%.0f/s), %d errors; statuses %s" % (
-        total, clients, took, total / took, state["errors"], state["statuses"]))
+        done, clients, took, done / took, state["errors"], state["statuses"]))
     for e in state["examples"]:
         print("FAIL %s" % e)
     return state["errors"] == 0
@@ -325,7 +328,7 @@ def main():
     elif cmd == "attacks":
         ok = attacks(args[0], float(args[1]))
     elif cmd == "load":
-        ok = load(args[0], args[1], int(args[2]), int(args[3]))
+        ok = load(args[0], args[1], int(args[2]), int(args[3]), args[4] if len(args) > 4 else None)
     else:
         sys.exit("unknown command " + cmd)
     sys.exit(0 if ok else 1)
