@@ -11,5 +11,5 @@ ng_install() {
   [ "$(id -u)" -ne 0 ] && sudo=(sudo)
   "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 }
-NG_BUILD_DEPS=(build-essential cmake pkg-config libsqlite3-dev libstemmer-dev libjansson-dev check python3)
-NG_TEST_DEPS=(mandoc util-linux)
+NG_BUILD_DEPS=(build-essential cmake pkg-config libsqlite3-dev libstemmer-dev libjansson-dev check python3 libmicrohttpd-dev)
+NG_TEST_DEPS=(mandoc util-linux curl chromium)
