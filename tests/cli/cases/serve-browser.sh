@@ -7,8 +7,6 @@
 . "$NG_SRC/tests/serve/lib.sh"
 chromium=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$chromium" ] || skip "chromium is not installed (apt-get install chromium)"
-[ -z "${NG_SANITIZED:-}" ] || [ "${NG_SERVE_BROWSER_SANITIZED:-0}" = 1 ] ||
-  skip "the browser case runs in the normal build (NG_SERVE_BROWSER_SANITIZED=1 runs it here too)"
 
 # Articles written for this test: twenty about a ceasefire, three of them
 # dated (2024, 2025, 2026) with a source, and one whose headline holds
