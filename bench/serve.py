@@ -78,13 +78,13 @@ def start_server(serve, index, tmp, env_extra=None):
     env = dict(os.environ, **(env_extra or {}))
     t0 = time.monotonic()
     proc = subprocess.Popen([serve, "-i", index, "--listen", "127.0.0.1:0", "--timeout", "30",
-                             "--max-connections", "512"], stderr=subprocess.PIPE, env=env)
+                             "--max-connections", "512", "--log", os.path.join(tmp, "requests.log")],
+                            stderr=subprocess.PIPE, env=env)
     line = proc.stderr.readline().decode()
     m = re.search(r"listening on (http://127\.0\.0\.1:\d+)/", line)
     if not m:
         raise SystemExit("nutgraf-serve did not start: " + line)
     url = m.group(1)
-    # the request log from here on goes to a file, read by nobody
     threading.Thread(target=lambda: shutil.copyfileobj(proc.stderr, log), daemon=True).start()
     ok = wait_health(url, proc)
     return proc, url, (time.monotonic() - t0) if ok else None

@@ -110,7 +110,7 @@ int read_search_request(const serve_config *c, const param_list *p, const char *
       return answer_error(a, 400, "parameter '%.64s' is not valid UTF-8", key), -1;
     if (strcmp(key, "q") == 0) {
       if (v && strlen(v) > c->max_query)
-        return answer_error(a, 400, "the query is longer than %zu bytes (see --max-query-length)", c->max_query), -1;
+        return answer_error(a, 414, "the query is longer than %zu bytes (see --max-query-length)", c->max_query), -1;
       r->q = v ? v : "";
       continue;
     }

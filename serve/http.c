@@ -33,6 +33,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -544,12 +545,20 @@ int http_start(const serve_config *c) {
   if (rc) return rc;
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
   flags |= c->thread_per_connection ? MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL : MHD_USE_EPOLL;
-  srv.daemon = MHD_start_daemon(
-      flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_THREAD_POOL_SIZE,
-      c->thread_per_connection ? 0 : c->threads, MHD_OPTION_CONNECTION_LIMIT, c->max_connections,
-      MHD_OPTION_CONNECTION_TIMEOUT, c->timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->max_request,
-      MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
-      MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+  /* The logger first, so that it takes every message (a thread pool only
+   * without a thread per connection). */
+  struct MHD_OptionItem options[] = {
+      {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
+      {MHD_OPTION_LISTEN_SOCKET, lfd, NULL},
+      {MHD_OPTION_CONNECTION_LIMIT, c->max_connections, NULL},
+      {MHD_OPTION_CONNECTION_TIMEOUT, c->timeout, NULL},
+      {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)c->max_request, NULL},
+      {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, NULL},
+      {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_done, NULL},
+      {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, NULL},
+      {c->thread_per_connection ? MHD_OPTION_END : MHD_OPTION_THREAD_POOL_SIZE, c->threads, NULL},
+      {MHD_OPTION_END, 0, NULL}};
+  srv.daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_ARRAY, options, MHD_OPTION_END);
   if (!srv.daemon) {
     fprintf(stderr, SERVE_NAME ": error: cannot start the HTTP daemon on %s\n", c->listen_text);
     close(lfd);
@@ -561,8 +570,12 @@ int http_start(const serve_config *c) {
   char where[96] = "?";
   if (getsockname(lfd, (struct sockaddr *)&bound, &len) == 0)
     format_address((struct sockaddr *)&bound, where, sizeof where);
-  fprintf(stderr, SERVE_NAME ": listening on http://%s/ (index %s, %u threads)\n", where, c->index_path,
-          c->thread_per_connection ? 0 : c->threads);
+  char threads[48];
+  if (c->thread_per_connection)
+    snprintf(threads, sizeof threads, "a thread per connection");
+  else
+    snprintf(threads, sizeof threads, "%u threads", c->threads);
+  fprintf(stderr, SERVE_NAME ": listening on http://%s/ (index %s, %s)\n", where, c->index_path, threads);
   return 0;
 }
 

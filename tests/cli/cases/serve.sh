@@ -85,7 +85,7 @@ run nutgraf-query --since yesterday ceasefire
 error_is "/search?q=ceasefire&since=yesterday" 400 "${ERR#nutgraf-query: error: }" "a bad date: nutgraf-query's message"
 run nutgraf-query -- '!!!'
 error_is "/search?q=%21%21%21" 400 "${ERR#nutgraf-query: error: }" "nothing to search for: nutgraf-query's message"
-error_is "/search?q=$(python3 -c 'print("a" * 5000)')" 400 "the query is longer than 4096 bytes (see --max-query-length)" \
+error_is "/search?q=$(python3 -c 'print("a" * 5000)')" 414 "the query is longer than 4096 bytes (see --max-query-length)" \
   "a query past --max-query-length"
 http /search -X POST -d q=ceasefire
 expect_eq "$CODE" 405 "POST: 405"
