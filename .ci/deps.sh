@@ -11,7 +11,8 @@ ng_install() {
   [ "$(id -u)" -ne 0 ] && sudo=(sudo)
   "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 }
-NG_BUILD_DEPS=(build-essential cmake pkg-config libsqlite3-dev libstemmer-dev libjansson-dev check python3)
+NG_BUILD_DEPS=(build-essential cmake pkg-config libsqlite3-dev libstemmer-dev libjansson-dev check python3 libmicrohttpd-dev)
 # binutils (nm, readelf), file, dpkg-dev (dpkg-shlibdeps for cpack) and man-db:
-# tests/cli/cases/install.sh; bash-completion, zsh: completions.sh.
-NG_TEST_DEPS=(mandoc util-linux binutils file dpkg-dev man-db bash-completion zsh)
+# tests/cli/cases/install.sh; bash-completion, zsh: completions.sh; curl and
+# chromium: the nutgraf-serve cases.
+NG_TEST_DEPS=(mandoc util-linux binutils file dpkg-dev man-db bash-completion zsh curl chromium)

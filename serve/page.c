@@ -1,0 +1,356 @@
+/*
+ * page.c -- the search page at /.
+ *
+ * One HTML page, page.html, compiled into the program (cmake/embed.cmake).
+ * The server fills it in: the form's values and, when the request has a
+ * query, the results, rendered here from the same JSON document /search
+ * answers, so the page works without JavaScript; its small script then
+ * takes over searching and paging through /search, drawing the same HTML.
+ *
+ * Everything that comes from the request or the index is escaped
+ * (headlines may hold "<script>"); a link to a story's URL is made only for
+ * http: and https: URLs.  The page's style and script carry a nonce that a
+ * Content-Security-Policy header requires, so no other script runs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "serve.h"
+
+extern const char ng_serve_page[];
+
+/* A growing string; out of memory sticks. */
+typedef struct text {
+  char *data;
+  size_t len, cap;
+  int oom;
+} text;
+
+static void put_n(text *t, const char *s, size_t n) {
+  if (t->oom) return;
+  if (t->len + n + 1 > t->cap) {
+    size_t cap = t->cap ? t->cap : 4096;
+    while (cap < t->len + n + 1) cap *= 2;
+    char *d = realloc(t->data, cap);
+    if (!d) {
+      t->oom = 1;
+      return;
+    }
+    t->data = d;
+    t->cap = cap;
+  }
+  memcpy(t->data + t->len, s, n);
+  t->len += n;
+  t->data[t->len] = '\0';
+}
+
+static void put(text *t, const char *s) { put_n(t, s, strlen(s)); }
+
+/* s escaped for HTML text and attribute values. */
+static void put_escaped_n(text *t, const char *s, size_t n) {
+  size_t run = 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *e = NULL;
+    switch (s[i]) {
+      case '&': e = "&amp;"; break;
+      case '<': e = "&lt;"; break;
+      case '>': e = "&gt;"; break;
+      case '"': e = "&quot;"; break;
+      case '\'': e = "&#39;"; break;
+      default: continue;
+    }
+    put_n(t, s + run, i - run);
+    put(t, e);
+    run = i + 1;
+  }
+  put_n(t, s + run, n - run);
+}
+
+static void put_escaped(text *t, const char *s) { put_escaped_n(t, s, strlen(s)); }
+
+/* s percent-encoded for a query string. */
+static void put_encoded(text *t, const char *s) {
+  static const char hex[] = "0123456789ABCDEF";
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-_.~", *p)) {
+      put_n(t, (const char *)p, 1);
+    } else {
+      char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+      put_n(t, e, 3);
+    }
+  }
+}
+
+/* The request's values the links carry. */
+typedef struct page_state {
+  const char *q, *since, *until, *sort, *any, *token;
+} page_state;
+
+static const char *param(const param_list *p, const char *key) {
+  for (size_t i = 0; i < p->n; i++) {
+    if (strcmp(p->item[i].key, key) == 0) return p->item[i].value ? p->item[i].value : "";
+  }
+  return NULL;
+}
+
+/* A link (already escaped for an attribute) to path with the state's
+ * values, q replaced by q when non-NULL, and offset. */
+static void put_link(text *t, const char *path, const page_state *s, const char *q, long offset, int with_limit) {
+  text u = {0};
+  put(&u, path);
+  char sep = '?';
+  const char *keys[] = {"q", "since", "until", "sort", "any", "access_token"};
+  const char *values[] = {q ? q : s->q, s->since, s->until, s->sort, s->any, s->token};
+  for (int i = 0; i < 6; i++) {
+    if (!values[i] || !*values[i] || (i == 3 && strcmp(values[i], "rank") == 0)) continue;
+    put_n(&u, &sep, 1);
+    sep = '&';
+    put(&u, keys[i]);
+    put(&u, "=");
+    put_encoded(&u, values[i]);
+  }
+  char num[48];
+  if (offset > 0) {
+    snprintf(num, sizeof num, "%coffset=%ld", sep, offset);
+    put(&u, num);
+    sep = '&';
+  }
+  if (with_limit) {
+    snprintf(num, sizeof num, "%climit=10", sep);
+    put(&u, num);
+  }
+  if (u.oom) t->oom = 1;
+  if (u.data) put_escaped(t, u.data);
+  free(u.data);
+}
+
+static const char *member(const json_t *o, const char *key) {
+  const json_t *v = json_object_get(o, key);
+  return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* The snippet with <mark>s where its highlights are (code points). */
+static void put_snippet(text *t, const char *s, const json_t *marks) {
+  size_t at = 0, cp = 0, n = strlen(s);
+  size_t i;
+  json_t *m;
+  json_array_foreach(marks, i, m) {
+    size_t from = (size_t)json_integer_value(json_array_get(m, 0)),
+           to = (size_t)json_integer_value(json_array_get(m, 1));
+    size_t a = at;
+    while (a < n && cp < from) {
+      a++;
+      while (a < n && ((unsigned char)s[a] & 0xC0) == 0x80) a++;
+      cp++;
+    }
+    put_escaped_n(t, s + at, a - at);
+    size_t b = a;
+    while (b < n && cp < to) {
+      b++;
+      while (b < n && ((unsigned char)s[b] & 0xC0) == 0x80) b++;
+      cp++;
+    }
+    put(t, "<mark>");
+    put_escaped_n(t, s + a, b - a);
+    put(t, "</mark>");
+    at = b;
+  }
+  put_escaped_n(t, s + at, n - at);
+}
+
+static void put_hit(text *t, const json_t *r) {
+  const char *title = member(r, "title"), *url = member(r, "url"), *path = member(r, "path");
+  const char *dateline = member(r, "dateline"), *date = member(r, "date"), *source = member(r, "source");
+  if (!title || !*title) title = path ? path : "";
+  put(t, "<li class=\"hit\"><h2>");
+  int link = url && (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0);
+  if (link) {
+    put(t, "<a href=\"");
+    put_escaped(t, url);
+    put(t, "\" rel=\"noopener noreferrer\">");
+  }
+  put_escaped(t, title);
+  put(t, link ? "</a></h2><p class=\"meta\">" : "</h2><p class=\"meta\">");
+  if (dateline) {
+    put(t, "<span class=\"dateline\">");
+    put_escaped(t, dateline);
+    put(t, "</span>");
+  }
+  if (date) {
+    put(t, "<span class=\"date\">");
+    put_escaped_n(t, date, strlen(date) > 10 ? 10 : strlen(date));
+    put(t, "</span>");
+  }
+  if (source) {
+    put(t, "<span class=\"source\">");
+    put_escaped(t, source);
+    put(t, "</span>");
+  }
+  const char *base = path ? strrchr(path, '/') : NULL;
+  char line[32];
+  snprintf(line, sizeof line, ":%lld", (long long)json_integer_value(json_object_get(r, "first_line")));
+  put(t, "<span class=\"where\">");
+  put_escaped(t, base ? base + 1 : path ? path : "");
+  put(t, line);
+  put(t, "</span></p><p class=\"snippet\">");
+  put_snippet(t, member(r, "snippet") ? member(r, "snippet") : "", json_object_get(r, "highlights"));
+  put(t, "</p></li>");
+}
+
+static void put_results(text *t, const json_t *doc, const page_state *s) {
+  long long total = json_integer_value(json_object_get(doc, "total"));
+  long offset = (long)json_integer_value(json_object_get(doc, "offset"));
+  long limit = (long)json_integer_value(json_object_get(doc, "limit"));
+  const json_t *hits = json_object_get(doc, "hits");
+  long n = (long)json_array_size(hits);
+  char line[160];
+  if (total == 0)
+    snprintf(line, sizeof line, "No passages match.");
+  else if (n == 0)
+    snprintf(line, sizeof line, "No passages past %ld of %lld.", offset, total);
+  else
+    snprintf(line, sizeof line, "Passages %ld\xE2\x80\x93%ld of %lld", offset + 1, offset + n, total);
+  put(t, "<p class=\"status\">");
+  put(t, line);
+  put(t, "</p>");
+  const char *suggestion = member(doc, "suggestion");
+  if (suggestion) {
+    put(t, "<p class=\"suggestion\">Did you mean <a href=\"");
+    put_link(t, "/", s, suggestion, 0, 0);
+    put(t, "\">");
+    put_escaped(t, suggestion);
+    put(t, "</a>?</p>");
+  }
+  snprintf(line, sizeof line, "<ol class=\"hits\" start=\"%ld\">", offset + 1);
+  put(t, line);
+  size_t i;
+  json_t *r;
+  json_array_foreach(hits, i, r) put_hit(t, r);
+  put(t, "</ol><nav class=\"pager\">");
+  if (offset > 0) {
+    put(t, "<a rel=\"prev\" href=\"");
+    put_link(t, "/", s, NULL, offset > limit ? offset - limit : 0, 0);
+    put(t, "\">\xE2\x86\x90 Previous</a>");
+  } else {
+    put(t, "<span></span>");
+  }
+  if (offset + n < total) {
+    put(t, "<a rel=\"next\" href=\"");
+    put_link(t, "/", s, NULL, offset + n, 0);
+    put(t, "\">Next \xE2\x86\x92</a>");
+  }
+  put(t, "</nav>");
+}
+
+/* Writes the value of the template's {{name}}. */
+static void put_field(text *t, const char *name, size_t n, const page_state *s, const char *results, const char *nonce,
+                      long offset) {
+#define IS(k) (n == sizeof k - 1 && memcmp(name, k, n) == 0)
+  if (IS("nonce")) {
+    put(t, nonce);
+  } else if (IS("title")) {
+    if (s->q && *s->q) {
+      put_escaped(t, s->q);
+      put(t, " \xE2\x80\x93 ");
+    }
+    put(t, "nutgraf");
+  } else if (IS("home")) {
+    page_state none = {NULL, NULL, NULL, NULL, NULL, s->token};
+    put_link(t, "/", &none, NULL, 0, 0);
+  } else if (IS("q")) {
+    put_escaped(t, s->q ? s->q : "");
+  } else if (IS("since")) {
+    put_escaped(t, s->since ? s->since : "");
+  } else if (IS("until")) {
+    put_escaped(t, s->until ? s->until : "");
+  } else if (IS("sort_date")) {
+    if (s->sort && strcmp(s->sort, "date") == 0) put(t, " selected");
+  } else if (IS("any")) {
+    if (s->any && *s->any && strcmp(s->any, "0") != 0 && strcmp(s->any, "no") != 0) put(t, " checked");
+  } else if (IS("token_field")) {
+    if (s->token) {
+      put(t, "<input type=\"hidden\" name=\"access_token\" value=\"");
+      put_escaped(t, s->token);
+      put(t, "\">");
+    }
+  } else if (IS("results")) {
+    put(t, results);
+  } else if (IS("version")) {
+    put(t, NG_VERSION_STRING);
+  } else if (IS("api_link")) {
+    put_link(t, "/search", s, NULL, offset, 1);
+  }
+#undef IS
+}
+
+void page_render(const serve_config *c, handle *h, const param_list *p, const char *index_error, answer *a) {
+  page_state s = {param(p, "q"),    param(p, "since"), param(p, "until"),
+                  param(p, "sort"), param(p, "any"),   param(p, "access_token")};
+  text results = {0}, out = {0};
+  unsigned status = 200;
+  long offset = 0;
+  if (index_error) {
+    status = 503;
+    put(&results, "<p class=\"status error\">");
+    put_escaped(&results, index_error);
+    put(&results, "</p>");
+  } else if (s.q && *s.q) {
+    static const char *const allowed[] = {"access_token", NULL};
+    search_request r;
+    answer bad = {0};
+    json_t *doc = NULL;
+    int rc = NG_OK;
+    if (read_search_request(c, p, allowed, &r, &bad) != 0) {
+      status = bad.status;
+      json_t *j = json_loadb(bad.body, bad.len, 0, NULL);
+      put(&results, "<p class=\"status error\">");
+      put_escaped(&results, j ? member(j, "error") ? member(j, "error") : "bad request" : "bad request");
+      put(&results, "</p>");
+      json_decref(j);
+    } else if ((rc = search_document(handle_index(h), &r, 0, &doc)) != NG_OK) {
+      metrics_library_error(rc);
+      status = status_of(rc);
+      put(&results, "<p class=\"status error\">");
+      put_escaped(&results, ng_index_errmsg(handle_index(h)));
+      put(&results, "</p>");
+    } else {
+      offset = r.opts.offset;
+      put_results(&results, doc, &s);
+    }
+    json_decref(doc);
+    free(bad.body);
+  }
+  unsigned char raw[16];
+  char nonce[33];
+  if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) memset(raw, 0x5a, sizeof raw);
+  for (int i = 0; i < 16; i++) snprintf(nonce + 2 * i, 3, "%02x", raw[i]);
+  /* The template: {{name}} is a field, everything else is copied. */
+  const char *tpl = ng_serve_page;
+  for (;;) {
+    const char *open = strstr(tpl, "{{");
+    const char *close = open ? strstr(open + 2, "}}") : NULL;
+    if (!close) {
+      put(&out, tpl);
+      break;
+    }
+    put_n(&out, tpl, (size_t)(open - tpl));
+    put_field(&out, open + 2, (size_t)(close - open - 2), &s, results.data ? results.data : "", nonce, offset);
+    tpl = close + 2;
+  }
+  free(results.data);
+  if (out.oom || results.oom) {
+    free(out.data);
+    answer_error(a, 500, "out of memory");
+    return;
+  }
+  a->status = status;
+  a->body = out.data;
+  a->len = out.len;
+  a->type = "text/html; charset=utf-8";
+  snprintf(a->csp, sizeof a->csp,
+           "default-src 'none'; style-src 'nonce-%s'; script-src 'nonce-%s'; connect-src 'self'; img-src 'self'; "
+           "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+           nonce, nonce);
+}
