@@ -142,7 +142,7 @@ int pool_start(const serve_config *c) {
   if (rc != NG_OK) {
     free(h);
     fprintf(stderr, SERVE_NAME ": error: %s\n", thread_msg);
-    return ng_exit_status(rc);
+    return cli_exit_status(rc);
   }
   pool.idle = h;
   return 0;

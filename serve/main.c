@@ -11,13 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <sqlite3.h>
-
 #include "serve.h"
 
 int main(int argc, char **argv) {
-  /* As nutgraf-query: no allocation statistics, one global mutex less. */
-  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  cli_init("nutgraf-serve");
   serve_config c;
   int status = parse_serve_options(argc, argv, &c);
   if (status != 0) {

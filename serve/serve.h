@@ -22,7 +22,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include "nutgraf.h"
+#include "cli.h"
 
 #define SERVE_NAME "nutgraf-serve"
 

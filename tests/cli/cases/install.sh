@@ -54,6 +54,13 @@ share/doc/nutgraf/copyright
 share/doc/nutgraf/examples/crontab
 share/doc/nutgraf/examples/nutgraf-index.service
 share/doc/nutgraf/examples/nutgraf-index.timer"
+# nutgraf-serve is built only where libmicrohttpd is (CI installs it).
+if [ -x "$NG_BIN/serve/nutgraf-serve" ]; then
+  expected="$expected
+bin/nutgraf-serve
+share/man/man1/nutgraf-serve.1
+share/doc/nutgraf/examples/nutgraf-serve.service"
+fi
 got=$(cd "$P" 2>/dev/null && find . ! -type d | sed 's#^\./##' | sort)
 expect_eq "$got" "$(printf '%s\n' "$expected" | sort)" "the prefix holds exactly the files of the README's list"
 
