@@ -125,7 +125,9 @@ char *ng_default_index_path(void);
 typedef struct ng_index_stats {
   long long documents; /* documents with passages or files seen, feeds excluded */
   long long passages;
-  long long words; /* distinct words as written */
+  long long words; /* distinct terms (stems) of the live passages: counted by
+                      ng_index_check, which reads every posting; -1 from
+                      ng_index_get_stats, which stays cheap */
   long long bytes; /* size of the database file */
 } ng_index_stats;
 

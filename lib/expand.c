@@ -22,13 +22,80 @@
 #include "internal.h"
 
 #define MAX_PREFIX_STEMS 200
+/* What a topic synonym's terms weigh, beside the word typed (which also
+ * ranks it below: engine.c's tier). */
+#define NGI_SYNONYM_WEIGHT 0.5
 
 typedef struct expander {
   ng_index *idx;
   const ng_search_options *opts;
   size_t terms; /* alternatives rendered so far */
   parsed_query *out;
+  int group;   /* the plan group alternatives go to, or -1 */
+  int depth;   /* of AND lists: the top one's words are the plan's groups */
+  int synonym; /* alternatives being added are topic synonyms */
 } expander;
+
+/* ------------------------------------------------------------------ */
+/* The plan (internal.h): groups of alternatives of terms */
+
+void ngi_plan_free(ngi_plan *p) {
+  for (size_t i = 0; i < p->nterms; i++) free(p->terms[i].stem);
+  free(p->terms);
+  free(p->groups);
+  memset(p, 0, sizeof *p);
+}
+
+static int plan_group(expander *p, int required) {
+  ngi_plan *plan = &p->out->plan;
+  if (plan->ngroups == plan->capgroups) {
+    size_t cap = plan->capgroups ? plan->capgroups * 2 : 8;
+    ngi_plan_group *g = realloc(plan->groups, cap * sizeof *g);
+    if (!g) return -1;
+    plan->groups = g;
+    plan->capgroups = cap;
+  }
+  plan->groups[plan->ngroups] = (ngi_plan_group){required, 0};
+  return (int)plan->ngroups++;
+}
+
+/* Adds an alternative (stems separated by spaces, the last one perhaps a
+ * prefix) to the current group. */
+static void plan_alt(expander *p, const char *key, int prefix) {
+  ngi_plan *plan = &p->out->plan;
+  if (p->group < 0) return;
+  int alt = plan->groups[p->group].nalts++;
+  size_t n = 0;
+  for (const char *k = key; *k;) {
+    while (*k == ' ') k++;
+    const char *e = k;
+    while (*e && *e != ' ') e++;
+    if (e == k) break;
+    if (plan->nterms == plan->capterms) {
+      size_t cap = plan->capterms ? plan->capterms * 2 : 16;
+      ngi_plan_term *t = realloc(plan->terms, cap * sizeof *t);
+      if (!t) {
+        p->out->explain.oom = 1;
+        return;
+      }
+      plan->terms = t;
+      plan->capterms = cap;
+    }
+    ngi_plan_term *t = &plan->terms[plan->nterms++];
+    memset(t, 0, sizeof *t);
+    t->stem = ngi_strdup_n(k, (size_t)(e - k));
+    t->len = (size_t)(e - k);
+    t->prefix = prefix && !*e;
+    t->weight = p->synonym ? NGI_SYNONYM_WEIGHT : 1.0;
+    t->group = p->group;
+    t->alt = alt;
+    t->literal = !p->synonym;
+    if (!t->stem) p->out->explain.oom = 1;
+    n++;
+    k = e;
+  }
+  if (n > 1) plan->exact = 0; /* a phrase: FTS5 decides */
+}
 
 /* ------------------------------------------------------------------ */
 /* Analysis: terms -> stems and alternatives */
@@ -114,6 +181,7 @@ static void alt_add(expander *p, alts *a, const char *key, int prefix) {
   a->items[a->n++] = ngi_buf_detach(&one);
   a->total = a->n;
   p->terms++;
+  plan_alt(p, key, prefix);
 }
 
 /* The alternatives OR-ed: "x", "(x OR y)", or NULL when there are none. */
@@ -141,7 +209,16 @@ static void explain(expander *p, const char *fmt, ...) {
 
 /* The stem the word table has for raw, into out; 1 when found. */
 static int word_stem(expander *p, const char *raw, size_t n, buf *out) {
-  return ngi_store_word_stem(p->idx, raw, n, out) == 1;
+  if (ngi_store_word_stem(p->idx, raw, n, out) == 1) return 1;
+  /* A word that is its own stem has no row: the postings know it. */
+  size_t sl;
+  const char *stem = ngi_lexicon_stem(p->idx->lx, raw, n, &sl);
+  long long df = 0;
+  if (!stem || sl != n || memcmp(stem, raw, n) != 0 || ngi_postings_df(p->idx, stem, sl, &df) != NG_OK || df <= 0)
+    return 0;
+  ngi_buf_reset(out);
+  ngi_buf_add(out, stem, sl);
+  return 1;
 }
 
 static void add_variants(expander *p, alts *a, const char *key) {
@@ -149,16 +226,29 @@ static void add_variants(expander *p, alts *a, const char *key) {
   int g = ngi_variants_lookup(p->idx->vars, key);
   if (g < 0) return;
   size_t before = a->n;
-  buf names = {0};
+  buf names = {0}, related = {0};
+  /* A spelling of a spelling is the word typed; anything a topic
+   * synonym is part of is only related. */
+  int typed = ngi_variants_member_of(p->idx->vars, g, key);
+  int typed_topic = typed >= 0 && ngi_variants_member_topic(p->idx->vars, g, (size_t)typed);
   for (size_t i = 0; i < ngi_variants_group_size(p->idx->vars, g); i++) {
     const char *k = ngi_variants_member_key(p->idx->vars, g, i);
     if (strcmp(k, key) == 0) continue;
+    int synonym = typed_topic || ngi_variants_member_topic(p->idx->vars, g, i);
+    size_t had = a->n;
+    p->synonym = synonym;
     alt_add(p, a, k, 0);
-    if (names.len) ngi_buf_adds(&names, ", ");
-    ngi_buf_adds(&names, ngi_variants_member_form(p->idx->vars, g, i));
+    p->synonym = 0;
+    if (a->n == had) continue;
+    buf *list = synonym ? &related : &names;
+    if (list->len) ngi_buf_adds(list, ", ");
+    ngi_buf_adds(list, ngi_variants_member_form(p->idx->vars, g, i));
   }
-  if (a->n > before) explain(p, "; variants: %s", names.data ? names.data : "");
+  if (names.len) explain(p, "; variants: %s", names.data);
+  if (related.len) explain(p, "; related (ranked below): %s", related.data);
+  (void)before;
   ngi_buf_free(&names);
+  ngi_buf_free(&related);
 }
 
 typedef struct prefix_walk {
@@ -291,7 +381,14 @@ static void group_sequences(expander *p, qnode *list) {
         join = word_stem(p, joined.data, joined.len, &stem);
       }
       if (g >= 0 || join) {
-        /* (w1 AND w2 ...) OR alternatives */
+        /* (w1 AND w2 ...) OR alternatives: in the plan one group (of the
+         * words' alternatives and the compound's), which FTS5 decides. */
+        int outer = p->group, group = -1;
+        if (p->depth == 1) {
+          group = plan_group(p, 0);
+          p->group = group;
+          p->out->plan.exact = 0;
+        }
         buf words = {0};
         size_t before = p->terms;
         for (size_t k = i; k < i + len; k++) {
@@ -312,8 +409,10 @@ static void group_sequences(expander *p, qnode *list) {
           explain(p, "; compound: %s", joined.data);
         }
         explain(p, "\n");
+        p->group = outer;
         qnode *e = ngi_qnode_new(NGI_EXPR);
         char *others = alts_join(&a);
+        if (e) e->distance = group; /* an NGI_EXPR's plan group */
         if (e) {
           buf t = {0};
           ngi_buf_printf(&t, "((%s) OR %s)", words.data ? words.data : "", others ? others : "");
@@ -341,18 +440,37 @@ static void group_sequences(expander *p, qnode *list) {
  * required words the expression is R AND (O OR R): it matches what R
  * matches, and BM25 still counts the optional words where they occur. */
 static char *render_list(expander *p, qnode *x) {
+  p->depth++;
   group_sequences(p, x);
   buf req = {0}, opt = {0}, neg = {0};
-  size_t nreq = 0, nopt = 0, nneg = 0;
+  size_t nreq = 0, nopt = 0, nneg = 0, positive = 0;
   for (size_t i = 0; i < x->nkids; i++) {
     qnode *k = x->kids[i];
     if (k->type == NGI_FILTER) continue;
+    int required =
+        !p->opts->any || k->required || k->explicit_and || (i + 1 < x->nkids && x->kids[i + 1]->explicit_and);
+    /* In the plan: each word of the top list is a group; what a nested
+     * list holds goes to the group that encloses it. */
+    int outer = p->group;
+    if (k->negated) {
+      p->group = -1;
+      p->out->plan.exact = 0;
+    } else if (p->depth == 1 && k->type == NGI_EXPR) {
+      if (k->distance >= 0) p->out->plan.groups[k->distance].required = required;
+    } else if (p->depth == 1) {
+      p->group = plan_group(p, required);
+    }
+    if (!k->negated) positive++;
+    int group = p->group != outer ? p->group : -1;
     char *r = render(p, k);
+    /* A word with nothing searchable in it requires nothing. */
+    if (group >= 0 && !p->out->plan.groups[group].nalts) p->out->plan.groups[group].required = 0;
+    p->group = outer;
     if (!r) continue;
     if (k->negated) {
       if (nneg++) ngi_buf_adds(&neg, " OR ");
       ngi_buf_adds(&neg, r);
-    } else if (!p->opts->any || k->required || k->explicit_and || (i + 1 < x->nkids && x->kids[i + 1]->explicit_and)) {
+    } else if (required) {
       if (nreq++) ngi_buf_adds(&req, " AND ");
       ngi_buf_adds(&req, r);
     } else {
@@ -361,6 +479,8 @@ static char *render_list(expander *p, qnode *x) {
     }
     free(r);
   }
+  if (p->depth > 1 && positive > 1) p->out->plan.exact = 0;
+  p->depth--;
   buf pos = {0};
   if (nreq && nopt) {
     ngi_buf_printf(&pos, "(%s) AND (%s OR %s)", req.data, opt.data, req.data);
@@ -394,6 +514,7 @@ static char *render_list(expander *p, qnode *x) {
  * expansions) become an OR of NEAR groups, one per combination, as long as
  * there are few; past that each term keeps its first alternative. */
 static char *render_near(expander *p, qnode *x) {
+  p->out->plan.exact = 0;
   alts *terms = calloc(x->nkids ? x->nkids : 1, sizeof *terms);
   if (!terms) return NULL;
   size_t n = 0, combos = 1;
@@ -485,7 +606,10 @@ static int take_filters(expander *p, qnode *x) {
       if (!v) continue;
       if (f.field == NGI_FIELD_TITLE) {
         explain(p, "  filter: headline%s matches\n", f.negated ? " never" : "");
+        int outer = p->group;
+        p->group = -1; /* a filter, not a part of the score */
         f.value = render(p, v);
+        p->group = outer;
       } else {
         f.value = v->text ? strdup(v->text) : NULL;
         int glob = f.field == NGI_FIELD_PATH && f.value && strpbrk(f.value, "*?[");
@@ -552,7 +676,8 @@ int ngi_query_expand(ng_index *idx, const char *query, const ng_search_options *
   if (rc != NG_OK) return rc;
   query_tree tree;
   if (ngi_query_parse(query, &tree) != NG_OK) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
-  expander p = {idx, opts, 0, out};
+  expander p = {idx, opts, 0, out, -1, 0, 0};
+  out->plan.exact = 1;
   out->fallback = tree.fallback;
   explain(&p, "query: %s%s\n", tree.text, tree.fallback ? "  (read as plain words: the syntax did not parse)" : "");
   if (opts->any) explain(&p, "  mode: any word (ranked)\n");
@@ -574,6 +699,7 @@ int ngi_query_expand(ng_index *idx, const char *query, const ng_search_options *
 }
 
 void ngi_parsed_query_free(parsed_query *q) {
+  ngi_plan_free(&q->plan);
   free(q->fts);
   for (size_t i = 0; i < q->nfilters; i++) free(q->filters[i].value);
   free(q->filters);

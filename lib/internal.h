@@ -35,6 +35,7 @@
 #ifndef NG_INTERNAL_H
 #define NG_INTERNAL_H
 
+#include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -471,6 +472,16 @@ void ngi_postings_free(ng_index *idx);
 /* Merges every segment into one, dropping dead postings (--optimize). */
 int ngi_postings_optimize(ng_index *idx);
 
+/* A passage's length in a posting: one byte, exact below 128 tokens and
+ * within 2% above (each step 4% longer, up to about 18,000 tokens), as
+ * Lucene keeps its norms in a byte.  BM25 reads the code's value. */
+static inline int ngi_len_code(long long len) {
+  if (len < 128) return (int)(len < 0 ? 0 : len);
+  int q = 128 + (int)(log((double)len / 128.0) / log(1.04) + 0.5);
+  return q > 255 ? 255 : q;
+}
+static inline double ngi_len_value(int code) { return code < 128 ? code : 128.0 * pow(1.04, code - 128); }
+
 /* Reading, for the engine. */
 typedef struct ngi_corpus_stats {
   long long passages, tokens; /* live passages and their tokens */
@@ -507,6 +518,8 @@ typedef struct ngi_term {
 
 int ngi_postings_term(ng_index *idx, const char *stem, size_t stemlen, ngi_term **out);
 void ngi_term_free(ngi_term *t);
+/* A stem's document frequency from its records' heads alone. */
+int ngi_postings_df(ng_index *idx, const char *stem, size_t stemlen, long long *df);
 /* The stems starting with prefix (at most max), each once. */
 int ngi_postings_prefix(ng_index *idx, const char *prefix, size_t n, int max, strlist *out);
 
@@ -667,8 +680,28 @@ int ngi_store_hits_count(ng_index *idx, const ngi_hit_query *q, long long *count
  * match, into snippets[i] (malloc'd, or NULL when the text does not match). */
 int ngi_store_snippets(ng_index *idx, const char *match, int tokens, const char *const *texts, const int *kinds,
                        size_t n, char **snippets);
+/* The snippet of passage rowid for match (FTS5's snippet() on the main
+ * table, the MATCH held to that row): *out malloc'd, or NULL when the row
+ * does not match. */
+int ngi_store_snippet_rowid(ng_index *idx, const char *match, int tokens, long long rowid, char **out);
 /* SQLite's message for the last failed statement. */
 const char *ngi_store_errmsg(const ng_index *idx);
+
+/* For the engine: one read transaction around a whole search (so the
+ * postings, the directory and FTS5 are read at one commit). */
+int ngi_store_read_begin(ng_index *idx);
+void ngi_store_read_end(ng_index *idx);
+/* Does the passage rowid match the FTS5 expression?  1, 0, or an error
+ * (*sqlite_code set, so a bad raw expression can be told apart). */
+int ngi_store_match_rowid(ng_index *idx, const char *match, long long rowid, int *sqlite_code);
+/* What filters look at of a document (strings live until the next call). */
+typedef struct ngi_doc_info {
+  const char *path, *date, *source;
+} ngi_doc_info;
+int ngi_store_doc_info(ng_index *idx, long long doc, ngi_doc_info *out); /* NG_ROW, NG_DONE (no such doc) or error */
+/* One passage with its document, for a hit (strings live until the next
+ * call).  NG_ROW, NG_DONE or an error. */
+int ngi_store_hit_row(ng_index *idx, long long rowid, ngi_hit_row *row);
 
 /* The scoring structure's rows (postings.c's storage). */
 int ngi_store_stat_get(ng_index *idx, const char *key, long long *value); /* 0 when absent */
@@ -692,7 +725,8 @@ int ngi_store_dead_add(ng_index *idx, long long first, long long last);
 int ngi_store_dead_each(ng_index *idx, int (*fn)(void *ctx, long long first, long long last), void *ctx);
 /* Deletes the dead ranges inside [first, last]. */
 int ngi_store_dead_delete(ng_index *idx, long long first, long long last);
-long long ngi_store_dead_any(ng_index *idx); /* the number of dead ranges, or -1 */
+long long ngi_store_dead_any(ng_index *idx);          /* the number of dead ranges, or -1 */
+int ngi_store_dead_has(ng_index *idx, long long pno); /* 1 dead, 0 not, or an error */
 int ngi_store_termdead_add(ng_index *idx, const char *stem, size_t n, long long delta);
 int ngi_store_termdead_get(ng_index *idx, const char *stem, size_t n, long long *value);
 int ngi_store_pdir_get(ng_index *idx, long long chunk, buf *out); /* replaces out; empty when absent */
@@ -739,6 +773,10 @@ int ngi_variants_lookup(ngi_variants *v, const char *key);
 size_t ngi_variants_group_size(const ngi_variants *v, int g);
 const char *ngi_variants_member_key(const ngi_variants *v, int g, size_t i);
 const char *ngi_variants_member_form(const ngi_variants *v, int g, size_t i);
+/* Is member i a topic synonym ("~truce") rather than a spelling? */
+int ngi_variants_member_topic(const ngi_variants *v, int g, size_t i);
+/* The member of g with key, or -1. */
+int ngi_variants_member_of(const ngi_variants *v, int g, const char *key);
 /* Longest member, in stems, of any group (to bound phrase matching). */
 size_t ngi_variants_max_len(const ngi_variants *v);
 
@@ -794,7 +832,41 @@ int ngi_qnode_add(qnode *n, qnode *kid);
 ** Interface to expand.c: a query tree -> an FTS5 expression over stems.
 */
 
+/* The scoring plan of a query, beside its FTS5 expression: what the engine
+ * (engine.c) evaluates over the postings.  A group is one word (or phrase,
+ * or parenthesised part) of the query with its alternatives; an
+ * alternative is a set of terms (a phrase's words, a prefix's stems) that
+ * must all be present.  A passage matches the plan when each required
+ * group (all of them, unless --any) has an alternative present; when the
+ * plan is not exact (phrases, NEAR, NOT, nested operators) that is only a
+ * necessary condition and FTS5 decides. */
+typedef struct ngi_plan_term {
+  char *stem;
+  size_t len;
+  int prefix;    /* every stem that starts with it */
+  int head_only; /* in headlines only (a title: query) */
+  double weight; /* the query's weight for it */
+  int group, alt;
+  int literal; /* the form typed or a spelling of it, not a topic synonym */
+} ngi_plan_term;
+
+typedef struct ngi_plan_group {
+  int required;
+  int nalts;
+} ngi_plan_group;
+
+typedef struct ngi_plan {
+  ngi_plan_term *terms;
+  size_t nterms, capterms;
+  ngi_plan_group *groups;
+  size_t ngroups, capgroups;
+  int exact; /* the postings alone decide a match */
+} ngi_plan;
+
+void ngi_plan_free(ngi_plan *p);
+
 typedef struct parsed_query {
+  ngi_plan plan;
   char *fts; /* the FTS5 expression, or NULL when only filters */
   ngi_filter *filters;
   size_t nfilters;
@@ -813,5 +885,46 @@ void ngi_parsed_query_free(parsed_query *q);
 int ngi_expand_variants(ng_index *idx);
 
 /* End of expand.c */
+
+/**************************************************************************
+** Interface to engine.c: top-k evaluation of a plan over the postings.
+*/
+
+typedef struct ngi_engine_query {
+  const ngi_plan *plan;
+  const char *match; /* the FTS5 expression that decides a match when the plan is not exact */
+  const ngi_filter *filters;
+  size_t nfilters;
+  const char *since, *until; /* normalized dates or NULL */
+  int sort;                  /* ng_sort */
+  long k;                    /* results wanted (offset + limit), < 0: all */
+  int per_key;               /* passages per story (key), 0: no limit */
+  int by_doc;                /* key: the document (else every passage its own key) */
+  double k1, b, head_weight; /* BM25 */
+  int exhaustive;            /* score every candidate: no pruning (for checking) */
+} ngi_engine_query;
+
+typedef struct ngi_engine_hit {
+  long long pno, rowid;
+  double score; /* the whole score: BM25 plus the tier's worth */
+  int tier;     /* groups matched by the words typed (each worth more than all BM25 can add) */
+  int date;
+} ngi_engine_hit;
+
+/* Evaluates q: *hits (malloc'd, best first: score, then rowid) and their
+ * number.  NG_OK or an error. */
+int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hits, size_t *n);
+
+/* End of engine.c */
+
+/**************************************************************************
+** Interface to snippet.c: a hit's extract with the plan's matches marked.
+*/
+
+/* The extract of text (a headline when headline is set) of at most
+ * ntokens tokens: *out malloc'd.  NG_OK or NG_ESYSTEM. */
+int ngi_snippet(ngi_lexicon *lx, const ngi_plan *plan, const char *text, int headline, int ntokens, char **out);
+
+/* End of snippet.c */
 
 #endif

@@ -221,6 +221,8 @@ static int count_token(void *ctx, const char *stem, int n, int colocated) {
 int ngi_postings_begin_passage(ng_index *idx) {
   ngi_postings *P = postings_of(idx);
   if (!P) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  int rc = load_stats(idx, P); /* a batch may only delete */
+  if (rc != NG_OK) return rc;
   if (P->used) memset(P->slots, 0, P->cap * sizeof *P->slots);
   P->used = 0;
   P->len = 0;
@@ -255,7 +257,7 @@ int ngi_postings_end_passage(ng_index *idx, long long pno, long long rowid, int 
       t->p = p;
       t->cap = cap;
     }
-    t->p[t->n++] = (bposting){pno, s->tf << 1 | (head ? 1 : 0), P->len};
+    t->p[t->n++] = (bposting){pno, s->tf << 1 | (head ? 1 : 0), ngi_len_code(P->len)};
   }
   if (P->npdir == P->cappdir) {
     size_t cap = P->cappdir ? P->cappdir * 2 : 1024;
@@ -331,7 +333,6 @@ static void write_bytes(seg_writer *w, const char *data, size_t n) {
  * block table, then the blocks). */
 static void write_record(seg_writer *w, const char *stem, size_t stemlen, const buf *body) {
   if (w->rc != NG_OK) return;
-  if (w->page.len >= PAGE_BYTES - 16) flush_page(w); /* a record start never sits in a page's last bytes */
   int dir = !w->page_has_dir;
   size_t shared = 0;
   if (!dir)
@@ -376,9 +377,12 @@ static int encode_postings(const bposting *p, size_t n, buf *body) {
     int bmax = 0, bmin = -1;
     long long block_prev = prev;
     for (size_t i = lo; i < hi; i++) {
-      put_varint(&data, (uint64_t)(p[i].pno - block_prev));
-      put_varint(&data, (uint64_t)p[i].tf2);
-      put_varint(&data, (uint64_t)p[i].len);
+      /* The delta, its low bit set when tf and kind are not the usual
+       * (tf 1, body), then they follow; then the length's byte. */
+      int usual = p[i].tf2 == 2;
+      put_varint(&data, (uint64_t)(p[i].pno - block_prev) << 1 | (usual ? 0 : 1));
+      if (!usual) put_varint(&data, (uint64_t)p[i].tf2);
+      ngi_buf_addc(&data, (char)(unsigned char)p[i].len);
       block_prev = p[i].pno;
       if ((p[i].tf2 >> 1) > (bmax >> 1)) bmax = (p[i].tf2 & ~1) | (bmax & 1);
       bmax |= p[i].tf2 & 1;
@@ -414,7 +418,24 @@ typedef struct seg_reader {
   long long off; /* absolute offset of the next byte */
   long long size;
   int rc;
+  buf scratch; /* a record head across a page boundary */
 } seg_reader;
+
+/* Points the reader at another segment, keeping its buffers. */
+static void reader_reset(seg_reader *r, ng_index *idx, long long seg, long long size) {
+  r->idx = idx;
+  r->seg = seg;
+  r->pageno = -1;
+  ngi_buf_reset(&r->page);
+  r->off = 0;
+  r->size = size;
+  r->rc = NG_OK;
+}
+
+static void reader_free(seg_reader *r) {
+  ngi_buf_free(&r->page);
+  ngi_buf_free(&r->scratch);
+}
 
 static int reader_page(seg_reader *r, long long pageno) {
   if (r->pageno == pageno && r->page.len) return NG_OK;
@@ -449,32 +470,40 @@ typedef struct record_head {
 } record_head;
 
 static int read_record_head(seg_reader *r, long long off, record_head *h) {
-  buf tmp = {0};
-  /* The head is at most 10 + 10 + stem + 10 bytes; read a generous piece. */
+  /* The head is at most 10 + 10 + stem + 10 bytes: parsed where it lies
+   * when the page holds it whole (most heads), else from a copy. */
   size_t want = 30 + NGI_MAX_TOKEN;
   if (r->size && off + (long long)want > r->size) want = (size_t)(r->size - off);
-  int rc = reader_read(r, off, want, &tmp);
-  if (rc == NG_OK) {
-    const unsigned char *p = (const unsigned char *)tmp.data, *end = p + tmp.len;
-    uint64_t shared, suffix, len;
-    if (!get_varint(&p, end, &shared) || !get_varint(&p, end, &suffix) || shared > h->stem.len ||
-        (size_t)(end - p) < suffix) {
-      rc = ngi_fail(r->idx, NG_EDATA, "index %s: a postings record is damaged", r->idx->path);
-    } else {
-      h->stem.len = (size_t)shared;
-      if (h->stem.data) h->stem.data[shared] = '\0';
-      ngi_buf_add(&h->stem, (const char *)p, (size_t)suffix);
-      p += suffix;
-      if (!get_varint(&p, end, &len)) {
-        rc = ngi_fail(r->idx, NG_EDATA, "index %s: a postings record is damaged", r->idx->path);
-      } else {
-        h->body_off = off + (long long)(p - (const unsigned char *)tmp.data);
-        h->body_len = (size_t)len;
-      }
-    }
+  long long pageno = off / PAGE_BYTES;
+  size_t at = (size_t)(off % PAGE_BYTES);
+  int rc = reader_page(r, pageno);
+  if (rc != NG_OK) return rc;
+  const unsigned char *base;
+  size_t n;
+  if (at + want <= r->page.len) {
+    base = (const unsigned char *)r->page.data + at;
+    n = want;
+  } else {
+    ngi_buf_reset(&r->scratch);
+    rc = reader_read(r, off, want, &r->scratch);
+    if (rc != NG_OK) return rc;
+    base = (const unsigned char *)r->scratch.data;
+    n = r->scratch.len;
   }
-  ngi_buf_free(&tmp);
-  return rc;
+  const unsigned char *p = base, *end = base + n;
+  uint64_t shared, suffix, len;
+  if (!get_varint(&p, end, &shared) || !get_varint(&p, end, &suffix) || shared > h->stem.len ||
+      (size_t)(end - p) < suffix)
+    return ngi_fail(r->idx, NG_EDATA, "index %s: a postings record is damaged", r->idx->path);
+  h->stem.len = (size_t)shared;
+  if (h->stem.data) h->stem.data[shared] = '\0';
+  if (ngi_buf_add(&h->stem, (const char *)p, (size_t)suffix) != 0) return ngi_fail(r->idx, NG_ESYSTEM, "out of memory");
+  p += suffix;
+  if (!get_varint(&p, end, &len))
+    return ngi_fail(r->idx, NG_EDATA, "index %s: a postings record is damaged", r->idx->path);
+  h->body_off = off + (long long)(p - base);
+  h->body_len = (size_t)len;
+  return NG_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -518,13 +547,13 @@ static int decode_body(ng_index *idx, const unsigned char *p, const unsigned cha
     }
     long long cur = prev;
     while (p < bend && rc == NG_OK) {
-      uint64_t d, tf2, len;
-      if (!get_varint(&p, bend, &d) || !get_varint(&p, bend, &tf2) || !get_varint(&p, bend, &len) || rec->n >= count) {
+      uint64_t d, tf2 = 2;
+      if (!get_varint(&p, bend, &d) || ((d & 1) && !get_varint(&p, bend, &tf2)) || p >= bend || rec->n >= count) {
         rc = ngi_fail(idx, NG_EDATA, "index %s: a postings block is damaged", idx->path);
         break;
       }
-      cur += (long long)d;
-      rec->p[rec->n++] = (bposting){cur, (int)tf2, (int)len};
+      cur += (long long)(d >> 1);
+      rec->p[rec->n++] = (bposting){cur, (int)tf2, *p++};
     }
     prev += (long long)last[b];
   }
@@ -662,7 +691,7 @@ static int merge_segments(ng_index *idx, const seg_info *segs, size_t n, const d
   if (!in) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
   int rc = NG_OK;
   for (size_t i = 0; i < n && rc == NG_OK; i++) {
-    in[i].r = (seg_reader){idx, segs[i].id, -1, {0}, 0, segs[i].bytes, NG_OK};
+    reader_reset(&in[i].r, idx, segs[i].id, segs[i].bytes);
     rc = next_head(&in[i]);
   }
   long long seg;
@@ -733,7 +762,7 @@ static int merge_segments(ng_index *idx, const seg_info *segs, size_t n, const d
   /* The dead passages of the merged span are gone from every segment. */
   if (rc == NG_OK) rc = ngi_store_dead_delete(idx, segs[0].first_pno, segs[n - 1].last_pno);
   for (size_t i = 0; i < n; i++) {
-    ngi_buf_free(&in[i].r.page);
+    reader_free(&in[i].r);
     ngi_buf_free(&in[i].head.stem);
   }
   free(in);
@@ -952,8 +981,9 @@ int ngi_postings_term(ng_index *idx, const char *stem, size_t stemlen, ngi_term 
   seg_list l;
   int rc = load_segments(idx, &l);
   record_head h = {{0}, 0, 0};
+  seg_reader r = {0};
   for (size_t i = 0; rc == NG_OK && i < l.n; i++) {
-    seg_reader r = {idx, l.s[i].id, -1, {0}, 0, l.s[i].bytes, NG_OK};
+    reader_reset(&r, idx, l.s[i].id, l.s[i].bytes);
     int found = find_record(idx, &l.s[i], stem, stemlen, &h, &r);
     if (found < 0) rc = found;
     if (found == 1) {
@@ -973,8 +1003,8 @@ int ngi_postings_term(ng_index *idx, const char *stem, size_t stemlen, ngi_term 
         }
       }
     }
-    ngi_buf_free(&r.page);
   }
+  reader_free(&r);
   long long dead = 0;
   if (rc == NG_OK) rc = ngi_store_termdead_get(idx, stem, stemlen, &dead);
   t->df = t->count - dead;
@@ -988,14 +1018,49 @@ int ngi_postings_term(ng_index *idx, const char *stem, size_t stemlen, ngi_term 
   return NG_OK;
 }
 
+int ngi_postings_df(ng_index *idx, const char *stem, size_t stemlen, long long *df) {
+  *df = 0;
+  seg_list l;
+  int rc = load_segments(idx, &l);
+  record_head h = {{0}, 0, 0};
+  long long count = 0;
+  buf raw = {0};
+  seg_reader r = {0};
+  for (size_t i = 0; rc == NG_OK && i < l.n; i++) {
+    reader_reset(&r, idx, l.s[i].id, l.s[i].bytes);
+    int found = find_record(idx, &l.s[i], stem, stemlen, &h, &r);
+    if (found < 0) rc = found;
+    if (found == 1) {
+      /* The count is the body's first varint. */
+      ngi_buf_reset(&raw);
+      size_t want = h.body_len < 10 ? h.body_len : 10;
+      rc = reader_read(&r, h.body_off, want, &raw);
+      const unsigned char *p = (const unsigned char *)raw.data;
+      uint64_t c = 0;
+      if (rc == NG_OK && !get_varint(&p, p + raw.len, &c))
+        rc = ngi_fail(idx, NG_EDATA, "index %s: a postings record is damaged", idx->path);
+      if (rc == NG_OK) count += (long long)c;
+    }
+  }
+  reader_free(&r);
+  long long dead = 0;
+  if (rc == NG_OK) rc = ngi_store_termdead_get(idx, stem, stemlen, &dead);
+  *df = count - dead;
+  ngi_buf_free(&raw);
+  ngi_buf_free(&h.stem);
+  free(l.s);
+  return rc;
+}
+
 /* The stems starting with prefix, each once, in byte order. */
 int ngi_postings_prefix(ng_index *idx, const char *prefix, size_t n, int max, strlist *out) {
   seg_list l;
   int rc = load_segments(idx, &l);
   strmap seen = {0};
   record_head h = {{0}, 0, 0};
+  seg_reader r = {0};
   for (size_t i = 0; rc == NG_OK && i < l.n; i++) {
-    seg_reader r = {idx, l.s[i].id, -1, {0}, 0, l.s[i].bytes, NG_OK};
+    reader_reset(&r, idx, l.s[i].id, l.s[i].bytes);
     long long page;
     int off;
     buf first = {0};
@@ -1017,8 +1082,8 @@ int ngi_postings_prefix(ng_index *idx, const char *prefix, size_t n, int max, st
           rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
       }
     }
-    ngi_buf_free(&r.page);
   }
+  reader_free(&r);
   ngi_map_clear(&seen, NULL);
   ngi_buf_free(&h.stem);
   free(l.s);
@@ -1096,7 +1161,8 @@ int ngi_postings_check(ng_index *idx, ngi_check_counts *out) {
   for (size_t i = 0; rc == NG_OK && i < l.n; i++) {
     if (l.s[i].first_pno <= prev_last) rc = ngi_fail(idx, NG_EDATA, "index %s: postings segments overlap", idx->path);
     prev_last = l.s[i].last_pno;
-    merge_input in = {{idx, l.s[i].id, -1, {0}, 0, l.s[i].bytes, NG_OK}, 0, {{0}, 0, 0}, 0};
+    merge_input in = {0};
+    reader_reset(&in.r, idx, l.s[i].id, l.s[i].bytes);
     buf prev = {0};
     long long seg_postings = 0;
     if (rc == NG_OK) rc = next_head(&in);
@@ -1131,7 +1197,7 @@ int ngi_postings_check(ng_index *idx, ngi_check_counts *out) {
       rc = ngi_fail(idx, NG_EDATA, "index %s: a postings segment holds %lld postings, not %lld", idx->path,
                     seg_postings, l.s[i].postings);
     ngi_buf_free(&prev);
-    ngi_buf_free(&in.r.page);
+    reader_free(&in.r);
     ngi_buf_free(&in.head.stem);
     out->segments++;
   }

@@ -38,12 +38,17 @@ typedef struct held {
 
 struct ng_results {
   ng_index *idx;
-  ngi_hits *hits;
-  char *fts; /* the expression snippets are made for, or NULL (--all) */
+  ngi_hits *hits;         /* the SQL path (raw FTS5, --all, headline-only queries) */
+  ngi_engine_hit *ranked; /* the engine's path: the ranked passages ... */
+  size_t nranked, at;     /* ... and the next one to read */
+  int reading;            /* a read transaction is held (engine path) */
+  ngi_plan plan;          /* the plan, for the snippets */
+  char *fts;              /* the expression snippets are made for, or NULL (--all) */
   int snippet_tokens;
   int raw_fts5;
   char *query; /* as given, for a usage error's message */
   held page[PAGE];
+  long long rowids[PAGE]; /* the page's passages */
   size_t n, next;
   int done;
 };
@@ -120,8 +125,21 @@ static int copy_string(ng_results *res, held *hd, int k, const char *v) {
   return NG_OK;
 }
 
-/* Snippets for the page's hits the statement gave none. */
+/* Snippets for the page's hits the statement gave none: the engine's
+ * hits each by its rowid; the SQL path's page at once. */
 static int make_snippets(ng_results *res) {
+  if (res->ranked) {
+    int rc = NG_OK;
+    for (size_t i = 0; i < res->n && rc == NG_OK; i++) {
+      held *hd = &res->page[i];
+      if (hd->strings[S_SNIPPET]) continue;
+      rc = ngi_snippet(res->idx->lx, &res->plan, hd->hit.text, hd->hit.kind == NG_KIND_HEADLINE, res->snippet_tokens,
+                       &hd->strings[S_SNIPPET]);
+      if (rc != NG_OK) rc = ngi_fail(res->idx, NG_ESYSTEM, "out of memory");
+      if (rc == NG_OK && hd->strings[S_SNIPPET]) hd->hit.snippet = hd->strings[S_SNIPPET];
+    }
+    return rc;
+  }
   const char *texts[PAGE];
   int kinds[PAGE];
   char *snippets[PAGE];
@@ -146,18 +164,33 @@ static int make_snippets(ng_results *res) {
   return rc;
 }
 
+/* The next row of the results: from the SQL statement, or the next ranked
+ * passage's row. */
+static int next_row(ng_results *res, ngi_hit_row *row, int *code) {
+  *code = SQLITE_OK;
+  if (res->hits) return ngi_store_hits_step(res->hits, row, code);
+  while (res->at < res->nranked) {
+    const ngi_engine_hit *h = &res->ranked[res->at++];
+    int rc = ngi_store_hit_row(res->idx, h->rowid, row);
+    if (rc == NG_DONE) continue; /* cannot happen in one read transaction */
+    row->score = h->score;
+    return rc;
+  }
+  return NG_DONE;
+}
+
 /* Reads the next page of hits. */
 static int read_page(ng_results *res) {
   free_page(res);
   while (!res->done && res->n < PAGE) {
     ngi_hit_row row;
     int code;
-    int step = ngi_store_hits_step(res->hits, &row, &code);
+    int step = next_row(res, &row, &code);
     if (step == NG_DONE) {
       res->done = 1;
       break;
     }
-    if (step != NG_ROW) return search_error(res->idx, res->raw_fts5, res->query, code);
+    if (step != NG_ROW) return res->hits ? search_error(res->idx, res->raw_fts5, res->query, code) : step;
     held *hd = &res->page[res->n];
     memset(hd, 0, sizeof *hd);
     res->n++; /* counted now, so that free_page frees what was copied */
@@ -182,10 +215,50 @@ static int read_page(ng_results *res) {
     h->text = hd->strings[S_TEXT] ? hd->strings[S_TEXT] : "";
     h->snippet = hd->strings[S_SNIPPET] ? hd->strings[S_SNIPPET] : h->text;
     h->ordinal = NGI_ROWID_ORDINAL(row.rowid);
+    res->rowids[res->n - 1] = row.rowid;
     h->first_line = row.first_line;
     h->last_line = row.last_line;
   }
   return res->fts && res->n ? make_snippets(res) : NG_OK;
+}
+
+/* Queries the engine answers: every query of words, with or without
+ * filters.  Raw FTS5 expressions, --all and queries of headline filters
+ * alone run as SQL. */
+static int use_engine(const ng_search_options *o, const parsed_query *q) {
+  return !o->all && !o->raw_fts5 && q->fts && q->plan.ngroups > 0;
+}
+
+/* BM25's parameters (README, Relevance). */
+#define NG_K1 1.2
+#define NG_B 0.75
+
+/* The ranked passages of a plan, offset included. */
+static int rank(ng_index *idx, const parsed_query *q, const ng_search_options *o, const ngi_hit_query *hq,
+                ngi_engine_hit **hits, size_t *n) {
+  ngi_engine_query eq;
+  memset(&eq, 0, sizeof eq);
+  eq.plan = &q->plan;
+  eq.match = q->fts;
+  eq.filters = q->filters;
+  eq.nfilters = q->nfilters;
+  eq.since = hq->since;
+  eq.until = hq->until;
+  eq.sort = o->sort;
+  eq.k = hq->limit < 0 ? -1 : hq->offset + hq->limit;
+  eq.by_doc = o->per_document;
+  eq.per_key = o->per_document ? 1 : 0;
+  eq.k1 = NG_K1;
+  eq.b = NG_B;
+  eq.head_weight = NG_HEAD_WEIGHT;
+  eq.exhaustive = getenv("NUTGRAF_EXHAUSTIVE") != NULL;
+  int rc = ngi_engine_run(idx, &eq, hits, n);
+  if (rc != NG_OK) return rc;
+  /* The offset's passages are not shown. */
+  size_t skip = (size_t)hq->offset < *n ? (size_t)hq->offset : *n;
+  memmove(*hits, *hits + skip, (*n - skip) * sizeof **hits);
+  *n -= skip;
+  return NG_OK;
 }
 
 int ng_search(ng_index *idx, const char *query, const ng_search_options *opts, ng_results **out) {
@@ -210,7 +283,15 @@ int ng_search(ng_index *idx, const char *query, const ng_search_options *opts, n
       rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
     hq.match = res->fts;
   }
-  if (rc == NG_OK) rc = ngi_store_hits_open(idx, &hq, &res->hits);
+  if (rc == NG_OK && use_engine(opts, &q)) {
+    rc = ngi_store_read_begin(idx);
+    res->reading = rc == NG_OK;
+    if (rc == NG_OK) rc = rank(idx, &q, opts, &hq, &res->ranked, &res->nranked);
+    res->plan = q.plan;
+    memset(&q.plan, 0, sizeof q.plan);
+  } else if (rc == NG_OK) {
+    rc = ngi_store_hits_open(idx, &hq, &res->hits);
+  }
   /* The first page now, so a bad expression fails here, not later. */
   if (rc == NG_OK) rc = read_page(res);
   ngi_parsed_query_free(&q);
@@ -238,6 +319,9 @@ void ng_results_free(ng_results *res) {
   if (!res) return;
   free_page(res);
   ngi_store_hits_close(res->hits);
+  free(res->ranked);
+  ngi_plan_free(&res->plan);
+  if (res->reading) ngi_store_read_end(res->idx);
   free(res->fts);
   free(res->query);
   free(res);

@@ -105,6 +105,11 @@ enum stmt_id {
   ST_TERMDEAD_CLEAN,
   ST_PDIR_GET,
   ST_PDIR_PUT,
+  ST_MATCH_ROWID,
+  ST_DOC_INFO,
+  ST_HIT_ROW,
+  ST_SNIPPET_ROWID,
+  ST_DEAD_HAS,
   ST_COUNT
 };
 
@@ -143,6 +148,14 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_TERMDEAD_CLEAN] = "DELETE FROM ntermdead WHERE stem = ?1 AND n <= 0",
     [ST_PDIR_GET] = "SELECT data FROM npdir WHERE chunk = ?1",
     [ST_PDIR_PUT] = "INSERT OR REPLACE INTO npdir(chunk, data) VALUES(?1, ?2)",
+    [ST_MATCH_ROWID] = "SELECT 1 FROM passage WHERE passage MATCH ?1 AND rowid = ?2",
+    [ST_DOC_INFO] = "SELECT path, date, source FROM doc WHERE id = ?1",
+    [ST_DEAD_HAS] = "SELECT last >= ?1 FROM ndead WHERE first <= ?1 ORDER BY first DESC LIMIT 1",
+    [ST_SNIPPET_ROWID] = ("SELECT snippet(passage, -1, char(1), char(2), '\xE2\x80\xA6', ?3) FROM passage"
+                          " WHERE passage MATCH ?1 AND rowid = ?2"),
+    [ST_HIT_ROW] = ("SELECT p.rowid, 0.0, d.id, d.path, d.title, d.dateline, d.date, d.source, d.url, d.author,"
+                    " p.head, p.body, p.first_line, p.last_line FROM passage p JOIN doc d ON d.id = " ROWID_DOC_SQL(
+                        "p.rowid") " WHERE p.rowid = ?1"),
 };
 
 struct ngi_store {
@@ -151,6 +164,8 @@ struct ngi_store {
   sqlite3_stmt *word_insert_many; /* flush_words' batch insert */
   buf queued_words;               /* "raw\0stem\0" pairs, to be stored by the next commit */
   int in_txn;
+  int reading;    /* searches reading inside one read transaction */
+  int began_read; /* ... which ngi_store_read_begin began */
   int snip_ready; /* the temporary snippet table exists */
 };
 
@@ -428,15 +443,19 @@ static int flush_words(ng_index *idx) {
   if (n == 0) return NG_OK;
   word_pair *w = malloc(n * sizeof *w);
   if (!w) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  /* A word that is its own stem needs no row: the postings' dictionary
+   * has it (ngi_postings_df, ngi_postings_prefix). */
   size_t k = 0;
-  for (const char *p = q->data, *end = q->data + q->len; p && p < end; k++) {
+  for (const char *p = q->data, *end = q->data + q->len; p && p < end;) {
     w[k].raw = p;
     w[k].rawlen = (int)strlen(p);
     p += w[k].rawlen + 1;
     w[k].stem = p;
     w[k].stemlen = (int)strlen(p);
     p += w[k].stemlen + 1;
+    if (w[k].rawlen != w[k].stemlen || memcmp(w[k].raw, w[k].stem, (size_t)w[k].rawlen) != 0) k++;
   }
+  n = k;
   /* In key order the b-tree is appended to, not split at random (adding
    * Reuters-21578 to a BBC index: 1.46 s sorted, 1.49 s not); many rows a
    * statement spare most of the per-statement work. */
@@ -700,6 +719,102 @@ int ngi_store_put_passage(ng_index *idx, long long doc, int ordinal, const passa
 }
 
 /* ------------------------------------------------------------------ */
+/* Reading for the engine */
+
+int ngi_store_read_begin(ng_index *idx) {
+  ngi_store *s = idx->store;
+  /* A writer reads its own transaction; nested searches share one. */
+  if (s->in_txn || s->reading++) return NG_OK;
+  s->began_read = sqlite3_get_autocommit(s->db);
+  int rc = s->began_read ? exec(idx, "BEGIN", "starting to read") : NG_OK;
+  if (rc != NG_OK) s->reading = s->began_read = 0;
+  return rc;
+}
+
+void ngi_store_read_end(ng_index *idx) {
+  ngi_store *s = idx->store;
+  if (!s || s->in_txn || !s->reading) return;
+  if (--s->reading) return;
+  /* The row statements may still stand on a row. */
+  if (s->stmts[ST_DOC_INFO]) sqlite3_reset(s->stmts[ST_DOC_INFO]);
+  if (s->stmts[ST_HIT_ROW]) sqlite3_reset(s->stmts[ST_HIT_ROW]);
+  if (s->began_read && !sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+  s->began_read = 0;
+}
+
+int ngi_store_match_rowid(ng_index *idx, const char *match, long long rowid, int *sqlite_code) {
+  *sqlite_code = SQLITE_OK;
+  sqlite3_stmt *st = stmt(idx, ST_MATCH_ROWID);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, rowid);
+  int step = sqlite3_step(st), rc = step == SQLITE_ROW ? 1 : 0;
+  if (step != SQLITE_ROW && step != SQLITE_DONE) {
+    *sqlite_code = sqlite3_errcode(idx->store->db);
+    rc = ngi_store_fail(idx, "searching");
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+int ngi_store_doc_info(ng_index *idx, long long doc, ngi_doc_info *out) {
+  sqlite3_stmt *st = stmt(idx, ST_DOC_INFO);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, doc);
+  int step = sqlite3_step(st);
+  if (step == SQLITE_ROW) {
+    out->path = (const char *)sqlite3_column_text(st, 0);
+    out->date = (const char *)sqlite3_column_text(st, 1);
+    out->source = (const char *)sqlite3_column_text(st, 2);
+    return NG_ROW; /* the statement stays on the row until the next call */
+  }
+  return step == SQLITE_DONE ? NG_DONE : ngi_store_fail(idx, "reading a document");
+}
+
+int ngi_store_hit_row(ng_index *idx, long long rowid, ngi_hit_row *row) {
+  sqlite3_stmt *st = stmt(idx, ST_HIT_ROW);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, rowid);
+  int step = sqlite3_step(st);
+  if (step == SQLITE_DONE) return NG_DONE;
+  if (step != SQLITE_ROW) return ngi_store_fail(idx, "reading a hit");
+  row->rowid = sqlite3_column_int64(st, 0);
+  row->score = 0;
+  row->doc = sqlite3_column_int64(st, 2);
+  row->path = (const char *)sqlite3_column_text(st, 3);
+  row->title = (const char *)sqlite3_column_text(st, 4);
+  row->dateline = (const char *)sqlite3_column_text(st, 5);
+  row->date = (const char *)sqlite3_column_text(st, 6);
+  row->source = (const char *)sqlite3_column_text(st, 7);
+  row->url = (const char *)sqlite3_column_text(st, 8);
+  row->author = (const char *)sqlite3_column_text(st, 9);
+  row->head = (const char *)sqlite3_column_text(st, 10);
+  row->body = row->head ? NULL : (const char *)sqlite3_column_text(st, 11);
+  row->first_line = sqlite3_column_int(st, 12);
+  row->last_line = sqlite3_column_int(st, 13);
+  row->snippet = NULL;
+  return NG_ROW;
+}
+
+int ngi_store_snippet_rowid(ng_index *idx, const char *match, int tokens, long long rowid, char **out) {
+  *out = NULL;
+  sqlite3_stmt *st = stmt(idx, ST_SNIPPET_ROWID);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, rowid);
+  sqlite3_bind_int(st, 3, tokens);
+  int step = sqlite3_step(st), rc = NG_OK;
+  if (step == SQLITE_ROW) {
+    const char *t = (const char *)sqlite3_column_text(st, 0);
+    if (t && !(*out = strdup(t))) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  } else if (step != SQLITE_DONE) {
+    rc = ngi_store_fail(idx, "making snippets");
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* The scoring structure's rows (postings.c) */
 
 int ngi_store_stat_get(ng_index *idx, const char *key, long long *value) {
@@ -862,6 +977,19 @@ int ngi_store_dead_delete(ng_index *idx, long long first, long long last) {
     sqlite3_bind_int64(st, 2, last);
   }
   return run_stmt(idx, st, "forgetting removed passages");
+}
+
+int ngi_store_dead_has(ng_index *idx, long long pno) {
+  sqlite3_stmt *st = stmt(idx, ST_DEAD_HAS);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, pno);
+  int step = sqlite3_step(st), rc = 0;
+  if (step == SQLITE_ROW)
+    rc = sqlite3_column_int(st, 0) ? 1 : 0;
+  else if (step != SQLITE_DONE)
+    rc = ngi_store_fail(idx, "reading removed passages");
+  sqlite3_reset(st);
+  return rc;
 }
 
 long long ngi_store_dead_any(ng_index *idx) {
@@ -1262,7 +1390,7 @@ int ng_index_get_stats(ng_index *idx, ng_index_stats *s) {
   memset(s, 0, sizeof *s);
   int rc = count_query(idx, "SELECT count(*) FROM doc WHERE kind != 1", &s->documents);
   if (rc == NG_OK) rc = count_query(idx, "SELECT count(*) FROM passage", &s->passages);
-  if (rc == NG_OK) rc = count_query(idx, "SELECT count(*) FROM word", &s->words);
+  s->words = -1; /* the vocabulary is counted by ng_index_check */
   if (rc == NG_OK)
     rc = count_query(idx, "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size", &s->bytes);
   return rc;
@@ -1296,6 +1424,18 @@ int ng_index_check(ng_index *idx, ng_index_stats *stats) {
   if (rc == NG_OK) rc = ng_index_get_stats(idx, stats);
   if (rc != NG_OK) return rc;
   if (orphans) return ngi_fail(idx, NG_EDATA, "index %s: %lld passages belong to no document", idx->path, orphans);
+  /* The scoring structure: every segment decodes, and its counts are
+   * those of the live passages. */
+  ngi_check_counts pc;
+  rc = ngi_postings_check(idx, &pc);
+  if (rc != NG_OK) return rc;
+  stats->words = pc.terms;
+  long long live = 0;
+  rc = ngi_store_stat_get(idx, "passages", &live);
+  if (rc != NG_OK) return rc;
+  if (live != stats->passages)
+    return ngi_fail(idx, NG_EDATA, "index %s: the postings count %lld passages but %lld are stored", idx->path, live,
+                    stats->passages);
   if (declared != stats->passages)
     return ngi_fail(idx, NG_EDATA, "index %s: documents declare %lld passages but %lld are stored", idx->path, declared,
                     stats->passages);

@@ -3,7 +3,8 @@
  * from close words of the index's vocabulary that does have hits.
  *
  * Each plain word (letters only, three or more) whose stem no passage
- * holds is replaced by the word table's closest word (Damerau-Levenshtein
+ * holds is replaced by the closest word of the index (the word table's,
+ * and the stems that are words of their own) (Damerau-Levenshtein
  * distance 1 for words of four letters or fewer, else 2) whose stem does
  * occur, the most frequent among the closest; the whole suggestion must
  * then have hits.
@@ -101,6 +102,15 @@ int ng_suggest(ng_index *idx, const char *query, const ng_search_options *opts, 
         char first[2] = {w.raw.data[0], '\0'};
         /* One edit in short words, two in longer ones. */
         ngi_store_words_like(idx, first, (int)w.raw.len - 2, (int)w.raw.len + 2, consider, &c);
+        /* Words that are their own stems are the postings' stems. */
+        strlist stems = {0};
+        if (ngi_postings_prefix(idx, first, 1, 1 << 20, &stems) == NG_OK) {
+          for (size_t i = 0; i < stems.n; i++) {
+            size_t len = strlen(stems.items[i]);
+            if (len + 2 >= w.raw.len && len <= w.raw.len + 2) consider(&c, stems.items[i], stems.items[i]);
+          }
+        }
+        ngi_strlist_free(&stems);
       }
     }
     if (c.best) {

@@ -1,6 +1,11 @@
 /*
  * variants.c -- groups of equivalent forms, used when a query is expanded.
  *
+ * A form written with a leading '~' is a topic synonym of the others
+ * ("ceasefire, cease fire, ~truce"): related, not the same thing, so a
+ * passage with only it ranks below one with the word typed.  Other forms
+ * are spellings of one thing and count as the word typed.
+ *
  * A group is a line of the variants file: "Kyiv, Kiev" or "NATO, North
  * Atlantic Treaty Organization".  Every form is reduced to the stems the
  * tokenizer gives it ("north atlant treati organ"), and that stem sequence
@@ -73,7 +78,17 @@ int ngi_variants_lookup(ngi_variants *v, const char *key) {
 
 size_t ngi_variants_group_size(const ngi_variants *v, int g) { return v->groups[g].n; }
 const char *ngi_variants_member_key(const ngi_variants *v, int g, size_t i) { return v->groups[g].keys[i]; }
-const char *ngi_variants_member_form(const ngi_variants *v, int g, size_t i) { return v->groups[g].forms[i]; }
+const char *ngi_variants_member_form(const ngi_variants *v, int g, size_t i) {
+  const char *f = v->groups[g].forms[i];
+  while (*f == '~' || *f == ' ') f++;
+  return f;
+}
+int ngi_variants_member_topic(const ngi_variants *v, int g, size_t i) { return v->groups[g].forms[i][0] == '~'; }
+int ngi_variants_member_of(const ngi_variants *v, int g, const char *key) {
+  for (size_t i = 0; i < v->groups[g].n; i++)
+    if (strcmp(v->groups[g].keys[i], key) == 0) return (int)i;
+  return -1;
+}
 size_t ngi_variants_max_len(const ngi_variants *v) { return v ? v->maxlen : 0; }
 
 typedef struct key_state {
@@ -138,8 +153,9 @@ static int merge(ngi_variants *v, size_t to, size_t from) {
  * its first word, folded; 0 when it starts otherwise (such lines are
  * compiled at once). */
 static size_t form_letters(const char *form, size_t n, char out[3]) {
-  size_t k = 0;
-  for (size_t i = 0; i < n && k < 3; i++) {
+  size_t k = 0, i = 0;
+  while (i < n && (form[i] == '~' || form[i] == ' ')) i++; /* a topic form's mark */
+  for (; i < n && k < 3; i++) {
     unsigned char c = (unsigned char)form[i];
     if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
     if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))

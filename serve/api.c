@@ -282,10 +282,9 @@ void api_health(const serve_config *c, handle *h, answer *a) {
   index_version v;
   read_index_version(c->index_path, &v);
   long long newest = v.db_mtime_ns > v.wal_mtime_ns ? v.db_mtime_ns : v.wal_mtime_ns;
-  answer_json(
-      a, 200,
-      json_pack("{s:s,s:o,s:s,s:i,s:I,s:I,s:I,s:I,s:n,s:o,s:s}", "status", "ok", "index", jstr(c->index_path),
-                "language", ng_index_language(idx), "schema_version", NG_SCHEMA_VERSION, "documents",
-                (json_int_t)st.documents, "passages", (json_int_t)st.passages, "words", (json_int_t)st.words, "bytes",
-                (json_int_t)st.bytes, "last_change", "files_modified", iso_time(newest), "nutgraf", NG_VERSION_STRING));
+  answer_json(a, 200,
+              json_pack("{s:s,s:o,s:s,s:i,s:I,s:I,s:I,s:n,s:o,s:s}", "status", "ok", "index", jstr(c->index_path),
+                        "language", ng_index_language(idx), "schema_version", NG_SCHEMA_VERSION, "documents",
+                        (json_int_t)st.documents, "passages", (json_int_t)st.passages, "bytes", (json_int_t)st.bytes,
+                        "last_change", "files_modified", iso_time(newest), "nutgraf", NG_VERSION_STRING));
 }

@@ -7,14 +7,27 @@
  * (the daemon's threads inherit the mask) and taken here with sigwait, so
  * no handler runs in the middle of a request.
  */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "serve.h"
 
 int main(int argc, char **argv) {
   cli_init("nutgraf-serve");
+  /* glibc gives each worker thread its own malloc arena (up to 8 a CPU),
+   * and each arena keeps what its thread freed: a request's short-lived
+   * memory then stays resident once per thread.  One arena a CPU: on the
+   * hostile round of tests/cli/cases/serve-hostile.sh the RSS settled at
+   * 10.4 MB instead of growing round after round to 15.6 MB (8 threads). */
+#ifdef M_ARENA_MAX
+  if (!getenv("MALLOC_ARENA_MAX")) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    mallopt(M_ARENA_MAX, cpus < 1 ? 1 : cpus > 64 ? 64 : (int)cpus);
+  }
+#endif
   serve_config c;
   int status = parse_serve_options(argc, argv, &c);
   if (status != 0) {

@@ -114,7 +114,7 @@ START_TEST(documents_and_passages) {
   ck_assert_int_eq(ngi_index_commit(idx), NG_OK);
   ck_assert_int_eq(count("ceasefire", NULL, NULL, 0), 0);
   ng_index_stats st;
-  ck_assert_int_eq(ng_index_check(idx, &st), NG_OK);
+  ck_assert_msg(ng_index_check(idx, &st) == NG_OK, "check: %s", ng_index_errmsg(idx));
   ck_assert_int_eq(st.documents, 1);
   ck_assert_int_eq(st.passages, 2);
 }
@@ -230,8 +230,11 @@ START_TEST(word_table) {
   ck_assert_int_eq(ngi_store_prefix_stems(idx, "negotiat", 10, on_stem, &s), NG_OK);
   ck_assert_str_eq(s.all.data, "negoti ");
   ngi_buf_reset(&s.all);
+  /* A word that is its own stem is not stored: the postings know it. */
   ck_assert_int_eq(ngi_store_words_like(idx, "n", 4, 4, on_word, &s), NG_OK);
-  ck_assert_str_eq(s.all.data, "nato=nato ");
+  ck_assert(!s.all.data || !*s.all.data);
+  ck_assert_int_eq(ngi_store_words_like(idx, "n", 9, 10, on_word, &s), NG_OK);
+  ck_assert_str_eq(s.all.data, "negotiate=negoti negotiator=negoti ");
   ngi_buf_free(&s.all);
   /* Words queued in a transaction that rolls back are not stored. */
   ck_assert_int_eq(ngi_store_begin(idx), NG_OK);
