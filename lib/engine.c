@@ -264,10 +264,17 @@ static int offer(topk *t, const entry *c) {
   return 0;
 }
 
-static const topk *sort_target;
-static int cmp_entries(const void *a, const void *b) {
+/* Best first, as better() orders them (no shared state: searches run in
+ * threads). */
+static int cmp_by_score(const void *a, const void *b) {
+  static const topk by_score = {NULL, 0, 0, 0, 0, 0, 0};
   const entry *x = a, *y = b;
-  return better(sort_target, x, y) ? -1 : better(sort_target, y, x) ? 1 : 0;
+  return better(&by_score, x, y) ? -1 : better(&by_score, y, x) ? 1 : 0;
+}
+static int cmp_by_date(const void *a, const void *b) {
+  static const topk by_date = {NULL, 0, 0, 0, 0, 1, 0};
+  const entry *x = a, *y = b;
+  return better(&by_date, x, y) ? -1 : better(&by_date, y, x) ? 1 : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -294,12 +301,11 @@ typedef struct run {
   int sqlite_code;
 } run;
 
-/* The cursor of stem (made once). */
-static int cursor_for(run *r, const char *stem, size_t len, int head_only, double weight, int literal, int *out) {
+/* The cursor of stem (made once; its weight and tier are summed over the
+ * plan's groups by weigh()). */
+static int cursor_for(run *r, const char *stem, size_t len, int head_only, int *out) {
   for (size_t i = 0; i < r->nc; i++) {
     if (r->c[i].t->stemlen == len && memcmp(r->c[i].t->stem, stem, len) == 0 && r->c[i].head_only == head_only) {
-      if (weight > r->c[i].w_idf) r->c[i].w_idf = weight; /* idf applied later */
-      if (literal) r->c[i].tier = 1;
       *out = (int)i;
       return NG_OK;
     }
@@ -320,8 +326,6 @@ static int cursor_for(run *r, const char *stem, size_t len, int head_only, doubl
   cursor *x = &r->c[r->nc];
   memset(x, 0, sizeof *x);
   x->t = t;
-  x->w_idf = weight;
-  x->tier = literal ? 1 : 0;
   x->head_only = head_only;
   *out = (int)r->nc++;
   return NG_OK;
@@ -333,7 +337,8 @@ typedef struct alts_map {
   int *group_of; /* per alternative */
   int *start;
   int *cursors;
-  size_t nalts, ncursors;
+  double *weight; /* per entry of cursors: the plan term's weight */
+  size_t nalts, ncursors, nweights;
   int *literal; /* per alternative */
 } alts_map;
 
@@ -341,6 +346,7 @@ static void alts_map_free(alts_map *m) {
   free(m->group_of);
   free(m->start);
   free(m->cursors);
+  free(m->weight);
   free(m->literal);
 }
 
@@ -350,6 +356,42 @@ static int push_int(int **a, size_t *n, int v) {
   p[(*n)++] = v;
   *a = p;
   return 0;
+}
+
+static int push_double(double **a, size_t *n, double v) {
+  double *p = realloc(*a, (*n + 1) * sizeof *p);
+  if (!p) return -1;
+  p[(*n)++] = v;
+  *a = p;
+  return 0;
+}
+
+/* A stem's weight and tier, from the groups that hold it: in each group
+ * the largest weight of its alternatives that have it (a variant does not
+ * count twice), summed over groups (a word typed twice counts twice, as
+ * two FTS5 phrases do, or as BM25's query term frequency); one tier for
+ * each group where it is in an alternative of the form typed.  A group's
+ * tier is bounded through every cursor of its literal alternatives. */
+static void weigh(run *r, const alts_map *m, size_t ngroups) {
+  for (size_t i = 0; i < r->nc; i++) {
+    double w = 0, tiers = 0;
+    for (size_t g = 0; g < ngroups; g++) {
+      double wmax = 0;
+      int lit = 0;
+      for (size_t a = 0; a < m->nalts; a++) {
+        if (m->group_of[a] != (int)g) continue;
+        for (int k = m->start[a]; k < m->start[a + 1]; k++) {
+          if (m->cursors[k] != (int)i) continue;
+          if (m->weight[k] > wmax) wmax = m->weight[k];
+          lit |= m->literal[a];
+        }
+      }
+      w += wmax;
+      tiers += lit;
+    }
+    r->c[i].w_idf = w; /* idf applied later */
+    r->c[i].tier = tiers;
+  }
 }
 
 /* Builds the cursors and the alternatives of the plan, expanding prefixes
@@ -362,22 +404,22 @@ static int build(run *r, alts_map *m) {
     for (int a = 0; a < plan->groups[g].nalts && rc == NG_OK; a++) {
       /* The terms of alternative (g, a); at most one prefix term expands. */
       int *base = NULL;
-      size_t nbase = 0;
+      double *bweight = NULL;
+      size_t nbase = 0, nbweight = 0;
       const ngi_plan_term *prefix = NULL;
       int literal = 1;
-      double weight = 0;
       for (size_t t = 0; t < plan->nterms && rc == NG_OK; t++) {
         const ngi_plan_term *pt = &plan->terms[t];
         if (pt->group != (int)g || pt->alt != a) continue;
         literal &= pt->literal;
-        weight = pt->weight;
         if (pt->prefix && !prefix) {
           prefix = pt;
           continue;
         }
         int ci;
-        rc = cursor_for(r, pt->stem, pt->len, pt->head_only, pt->weight, pt->literal, &ci);
-        if (rc == NG_OK && push_int(&base, &nbase, ci) != 0) rc = ngi_fail(r->idx, NG_ESYSTEM, "out of memory");
+        rc = cursor_for(r, pt->stem, pt->len, pt->head_only, &ci);
+        if (rc == NG_OK && (push_int(&base, &nbase, ci) != 0 || push_double(&bweight, &nbweight, pt->weight) != 0))
+          rc = ngi_fail(r->idx, NG_ESYSTEM, "out of memory");
       }
       strlist stems = {0};
       if (rc == NG_OK && prefix)
@@ -390,17 +432,21 @@ static int build(run *r, alts_map *m) {
           break;
         }
         for (size_t b = 0; b < nbase && rc == NG_OK; b++)
-          if (push_int(&m->cursors, &m->ncursors, base[b]) != 0) rc = ngi_fail(r->idx, NG_ESYSTEM, "out of memory");
+          if (push_int(&m->cursors, &m->ncursors, base[b]) != 0 ||
+              push_double(&m->weight, &m->nweights, bweight[b]) != 0)
+            rc = ngi_fail(r->idx, NG_ESYSTEM, "out of memory");
         if (prefix && rc == NG_OK) {
           int ci;
-          rc = cursor_for(r, stems.items[v], strlen(stems.items[v]), prefix->head_only, weight, prefix->literal, &ci);
-          if (rc == NG_OK && push_int(&m->cursors, &m->ncursors, ci) != 0)
+          rc = cursor_for(r, stems.items[v], strlen(stems.items[v]), prefix->head_only, &ci);
+          if (rc == NG_OK && (push_int(&m->cursors, &m->ncursors, ci) != 0 ||
+                              push_double(&m->weight, &m->nweights, prefix->weight) != 0))
             rc = ngi_fail(r->idx, NG_ESYSTEM, "out of memory");
         }
         na++;
       }
       ngi_strlist_free(&stems);
       free(base);
+      free(bweight);
     }
   }
   if (rc == NG_OK && push_int(&m->start, &nstart, (int)m->ncursors) != 0)
@@ -505,6 +551,7 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
   int rc = ngi_postings_stats(idx, &cs);
   if (rc == NG_OK) rc = build(&r, &m);
   if (rc != NG_OK) goto done;
+  weigh(&r, &m, q->plan->ngroups);
   scorer_init(&r.s, q->k1, q->b, cs.passages > 0 && cs.tokens > 0 ? (double)cs.tokens / (double)cs.passages : 1.0,
               q->head_weight);
   /* Weights become weight × idf; the tier of a literal term is worth more
@@ -521,7 +568,7 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
   int any_tier = 0;
   for (size_t i = 0; i < r.nc; i++) {
     cursor *c = &r.c[i];
-    c->tier = c->tier ? r.tier_value : 0;
+    c->tier *= r.tier_value;
     any_tier |= c->tier > 0;
     c->ub = bm25(&r.s, c->w_idf, c->t->max_tf2, c->t->min_len) + c->tier;
     c->block = 0;
@@ -675,8 +722,7 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
     }
   }
   (void)steps;
-  sort_target = &top;
-  if (top.n) qsort(top.e, top.n, sizeof *top.e, cmp_entries);
+  if (top.n) qsort(top.e, top.n, sizeof *top.e, top.by_date ? cmp_by_date : cmp_by_score);
   *hits = calloc(top.n ? top.n : 1, sizeof **hits);
   if (!*hits) {
     rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");

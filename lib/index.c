@@ -214,6 +214,8 @@ int ng_index_open(ng_index **out, const char *path, const ng_open_options *opts)
   idx->lock_fd = -1;
   int write = (opts->flags & NG_OPEN_WRITE) != 0;
   idx->writable = write;
+  const char *ex = getenv("NUTGRAF_EXHAUSTIVE");
+  idx->exhaustive = ex && *ex && strcmp(ex, "0") != 0;
   if (!path || !*path) return ngi_fail(idx, NG_EUSAGE, "no index path given");
   idx->path = strdup(path);
   if (!idx->path) return ngi_fail(idx, NG_ESYSTEM, "out of memory");

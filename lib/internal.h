@@ -80,6 +80,9 @@ struct ng_index {
   ngi_lexicon *lx;    /* tokenize.c: made by store.c when it connects */
   ngi_postings *post; /* postings.c: the batch being written */
   ngi_variants *vars; /* variants.c: loaded by expand.c on first use */
+  int exhaustive;     /* engine.c: score every match, no pruning -- the reference
+                         the pruned top k must equal (tests; NUTGRAF_EXHAUSTIVE=1
+                         in the environment at open, for bench/ and debugging) */
   char err[1024];     /* util.c (ngi_fail), for every module: the last error's message */
 };
 

@@ -251,7 +251,7 @@ static int rank(ng_index *idx, const parsed_query *q, const ng_search_options *o
   eq.k1 = NG_K1;
   eq.b = NG_B;
   eq.head_weight = NG_HEAD_WEIGHT;
-  eq.exhaustive = getenv("NUTGRAF_EXHAUSTIVE") != NULL;
+  eq.exhaustive = idx->exhaustive;
   int rc = ngi_engine_run(idx, &eq, hits, n);
   if (rc != NG_OK) return rc;
   /* The offset's passages are not shown. */
