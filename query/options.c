@@ -1,7 +1,10 @@
 /*
- * options.c -- nutgraf-query's command line (getopt_long).  Options come
- * before the query: the first word that is not an option starts it, so
- * "nutgraf-query sanctions -oil" searches for sanctions without oil.
+ * options.c -- nutgraf-query's command line (getopt_long).  Options may
+ * come anywhere, as with grep and rg (GNU argument permutation): the
+ * arguments that are not options, joined with spaces, are the query, so
+ * "nutgraf-query NATO --color=never" searches for NATO.  "--" ends the
+ * options: "nutgraf-query -- 'sanctions -oil'" searches for sanctions
+ * without oil.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -12,7 +15,8 @@
 #include "query.h"
 
 static const char usage[] =
-    "usage: nutgraf-query [options] QUERY...\n"
+    "usage: nutgraf-query [options] QUERY... [options]\n"
+    "       nutgraf-query [options] -- QUERY...   (a query that starts with -word)\n"
     "       nutgraf-query [options] --all\n"
     "Print the passages of the index that best match QUERY, best first.\n"
     "Words are all required; \"a phrase\", OR, NOT word, -word, word*, NEAR,\n"
@@ -92,7 +96,7 @@ int parse_query_options(int argc, char **argv, query_options *o) {
   const char *index = NULL, *color = "auto";
   int c;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "+:i:an:clf:s:hV", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":i:an:clf:s:hV", longopts, NULL)) != -1) {
     switch (c) {
       case 'i': index = optarg; break;
       case 'a': o->search.any = 1; break;
@@ -145,8 +149,9 @@ int parse_query_options(int argc, char **argv, query_options *o) {
         if (optopt && optopt < 256) return cli_usage_error("option '-%c' needs a value", optopt);
         return cli_usage_error("option '%s' needs a value", argv[optind - 1]);
       default:
-        if (optopt) return cli_usage_error("unknown option '-%c'", optopt);
-        return cli_usage_error("unknown option '%s'", argv[optind - 1]);
+        /* An excluded word is an option to getopt: say where it goes. */
+        if (optopt) return cli_usage_error("unknown option '-%c' (a query with a -word goes after --)", optopt);
+        return cli_usage_error("unknown option '%s' (a query with a -word goes after --)", argv[optind - 1]);
     }
   }
   if (strcmp(color, "always") == 0) {
