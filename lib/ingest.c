@@ -274,8 +274,8 @@ static int finish_file(ng_run *run, ngi_job *j) {
         run->stats.changed++;
       else
         run->stats.added++;
-      report(run, path, changed ? NG_ITEM_CHANGED : NG_ITEM_NEW, NG_SEV_NONE, 0, (long)j->art.npassages, j->encoding,
-             NULL);
+      report(run, path, changed ? NG_ITEM_CHANGED : NG_ITEM_NEW, j->severity, 0, (long)j->art.npassages, j->encoding,
+             j->severity ? j->message : NULL);
       return maybe_commit(run, j->art.texts.len);
     }
   }
@@ -326,8 +326,8 @@ static int finish_record(ng_run *run, ngi_job *j) {
         run->stats.changed++;
       else
         run->stats.added++;
-      report(run, key.data, changed ? NG_ITEM_CHANGED : NG_ITEM_NEW, NG_SEV_NONE, 0, (long)j->art.npassages, "UTF-8",
-             NULL);
+      report(run, key.data, changed ? NG_ITEM_CHANGED : NG_ITEM_NEW, j->severity, 0, (long)j->art.npassages, "UTF-8",
+             j->severity ? j->message : NULL);
       rc = maybe_commit(run, (size_t)j->size);
     }
   }

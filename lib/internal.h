@@ -156,8 +156,16 @@ int ngi_fail(ng_index *idx, int code, const char *fmt, ...) NGI_PRINTF(3, 4);
 
 /* Normalizes a date to "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS" (no zone given)
  * or "YYYY-MM-DDTHH:MM:SSZ" (a zone given, converted to UTC); out holds 21
- * bytes at least.  Returns 0, or -1 when the text is not a date it knows. */
+ * bytes at least.  The forms read are listed in date.c.  Returns 0, or -1
+ * when the text is not a date it knows. */
 int ngi_date_normalize(const char *text, char *out, size_t n);
+/* A query date (--since, --until, date:): YYYY, YYYY-MM, YYYY-MM-DD,
+ * today, yesterday, Nd, Nw (before the local day of now; 0: the clock),
+ * or any form ngi_date_normalize reads, into out as a prefix of ISO
+ * dates.  0, or -1. */
+int ngi_date_query(const char *text, long long now, char *out, size_t n);
+/* Does the range since..until (query dates, either NULL) hold no date? */
+int ngi_date_range_inverted(const char *since, const char *until);
 
 /* End of date.c */
 
@@ -208,6 +216,7 @@ typedef struct passage {
 
 typedef struct article {
   char *title, *dateline, *date, *source, *url, *author; /* malloc'd or NULL */
+  char *date_unread;                                     /* a Date: that could not be read, or NULL */
   passage *passages;
   size_t npassages, cap;
   buf texts; /* passage texts, each NUL-terminated */

@@ -56,10 +56,15 @@ static int make_hit_query(ng_index *idx, const parsed_query *pq, const ng_search
                           buf *match, char since[32], char until[32]) {
   memset(hq, 0, sizeof *hq);
   since[0] = until[0] = '\0';
-  const char *bad = (o->since && ngi_date_normalize(o->since, since, 32) != 0)   ? o->since
-                    : (o->until && ngi_date_normalize(o->until, until, 32) != 0) ? o->until
-                                                                                 : NULL;
-  if (bad) return ngi_fail(idx, NG_EUSAGE, "cannot read date '%s' (use YYYY-MM-DD)", bad);
+  const char *bad = (o->since && ngi_date_query(o->since, 0, since, 32) != 0)   ? o->since
+                    : (o->until && ngi_date_query(o->until, 0, until, 32) != 0) ? o->until
+                                                                                : NULL;
+  if (bad)
+    return ngi_fail(idx, NG_EUSAGE,
+                    "cannot read date '%.100s' (use YYYY, YYYY-MM, YYYY-MM-DD, today, yesterday, Nd or Nw)", bad);
+  if (o->since && o->until && ngi_date_range_inverted(since, until))
+    return ngi_fail(idx, NG_EUSAGE, "the dates %.100s to %.100s hold no day: the first is after the second", o->since,
+                    o->until);
   if (pq) {
     if (pq->fts) {
       ngi_buf_adds(match, pq->fts);

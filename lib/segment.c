@@ -451,9 +451,17 @@ int ngi_segment(const char *text, size_t len, const char *title, article *out) {
   }
   if (rc == NG_OK && out->date) {
     char iso[32];
-    char *d = ngi_date_normalize(out->date, iso, sizeof iso) == 0 ? strdup(iso) : NULL;
-    free(out->date); /* a date we cannot read is left out rather than mis-sorted */
-    out->date = d;
+    if (ngi_date_normalize(out->date, iso, sizeof iso) == 0) {
+      char *d = strdup(iso);
+      if (!d) rc = NG_ESYSTEM;
+      free(out->date);
+      out->date = d;
+    } else {
+      /* A date we cannot read is left out rather than mis-sorted, and
+       * kept for the warning. */
+      out->date_unread = out->date;
+      out->date = NULL;
+    }
   }
   free(lines);
   free(clean_title);
@@ -465,6 +473,7 @@ void ngi_article_free(article *a) {
   free(a->title);
   free(a->dateline);
   free(a->date);
+  free(a->date_unread);
   free(a->source);
   free(a->url);
   free(a->author);
