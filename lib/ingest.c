@@ -177,7 +177,8 @@ static int write_document(ng_run *run, const char *path, ngi_known *known, const
                      m->mtime_ns,
                      m->hash,
                      now_ns(),
-                     npass};
+                     npass,
+                     art ? art->dateline_day : NULL};
   if (ngi_store_put_document(idx, &row) != NG_OK) return fail_index(run);
   /* Ordinal 0 is the headline; a document without one starts at 1. */
   int base = art && art->npassages && art->passages[0].kind == NG_KIND_HEADLINE ? 0 : 1;

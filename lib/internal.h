@@ -217,6 +217,7 @@ typedef struct passage {
 typedef struct article {
   char *title, *dateline, *date, *source, *url, *author; /* malloc'd or NULL */
   char *date_unread;                                     /* a Date: that could not be read, or NULL */
+  char *dateline_day;                                    /* the dateline's day as written ("Feb 26"), or NULL */
   passage *passages;
   size_t npassages, cap;
   buf texts; /* passage texts, each NUL-terminated */
@@ -494,6 +495,7 @@ typedef struct ngi_doc_row {
   long long feed;                                                         /* a record's feed document, or 0 */
   const char *title, *dateline, *date, *source, *url, *author, *encoding; /* or NULL */
   long long size, mtime_ns, hash, indexed_ns, passages;
+  const char *dateline_day; /* or NULL */
 } ngi_doc_row;
 
 /* Calls fn for every document (path and the fields change detection uses;
@@ -557,6 +559,8 @@ typedef struct ngi_hit_row {
   const char *head, *body; /* one of them is NULL */
   int first_line, last_line;
   const char *snippet; /* or NULL: the page's snippets come from ngi_store_snippets */
+  const char *dateline_day;
+  long long dup_of, copies; /* the duplicate group's first member (0: this one) and its size */
 } ngi_hit_row;
 
 typedef struct ngi_hits ngi_hits;

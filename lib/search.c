@@ -29,7 +29,7 @@
  * snippets. */
 #define PAGE 64
 
-enum { S_PATH, S_TITLE, S_DATELINE, S_DATE, S_SOURCE, S_URL, S_AUTHOR, S_TEXT, S_SNIPPET, S_COUNT };
+enum { S_PATH, S_TITLE, S_DATELINE, S_DATE, S_SOURCE, S_URL, S_AUTHOR, S_TEXT, S_SNIPPET, S_DATELINE_DAY, S_COUNT };
 
 typedef struct held {
   ng_hit hit;
@@ -171,7 +171,8 @@ static int read_page(ng_results *res) {
         copy_string(res, hd, S_DATELINE, row.dateline) != NG_OK || copy_string(res, hd, S_DATE, row.date) != NG_OK ||
         copy_string(res, hd, S_SOURCE, row.source) != NG_OK || copy_string(res, hd, S_URL, row.url) != NG_OK ||
         copy_string(res, hd, S_AUTHOR, row.author) != NG_OK || copy_string(res, hd, S_TEXT, text) != NG_OK ||
-        copy_string(res, hd, S_SNIPPET, row.snippet) != NG_OK)
+        copy_string(res, hd, S_SNIPPET, row.snippet) != NG_OK ||
+        copy_string(res, hd, S_DATELINE_DAY, row.dateline_day) != NG_OK)
       return NG_ESYSTEM;
     ng_hit *h = &hd->hit;
     h->score = row.score;
@@ -189,6 +190,9 @@ static int read_page(ng_results *res) {
     h->ordinal = NGI_ROWID_ORDINAL(row.rowid);
     h->first_line = row.first_line;
     h->last_line = row.last_line;
+    h->dateline_day = hd->strings[S_DATELINE_DAY];
+    h->dup_of = row.dup_of;
+    h->copies = row.copies;
   }
   return res->fts && res->n ? make_snippets(res) : NG_OK;
 }

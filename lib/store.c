@@ -47,17 +47,25 @@ static const char *const schema_sql =
     "  hash INTEGER NOT NULL DEFAULT 0,"
     "  encoding TEXT,"
     "  indexed_ns INTEGER NOT NULL DEFAULT 0,"
-    "  passages INTEGER NOT NULL DEFAULT 0);"
+    "  passages INTEGER NOT NULL DEFAULT 0,"
+    "  dateline_day TEXT," /* the dateline's day as written ("Feb 26"), apart from its place */
+    "  dup_of INTEGER);"   /* dedup.c: the first-seen member of the story's duplicate group, NULL for a first */
     "CREATE INDEX doc_feed ON doc(feed) WHERE feed IS NOT NULL;"
     "CREATE INDEX doc_date ON doc(date) WHERE date IS NOT NULL;"
+    "CREATE INDEX doc_dup ON doc(dup_of) WHERE dup_of IS NOT NULL;"
+    /* dedup.c: each grouped document's MinHash signature and its LSH band keys. */
+    "CREATE TABLE dup_sig(doc INTEGER PRIMARY KEY, shingles INTEGER NOT NULL, sig BLOB NOT NULL);"
+    "CREATE TABLE dup_band(key INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY(key, doc)) WITHOUT ROWID;"
     "CREATE TABLE word(raw TEXT PRIMARY KEY, stem TEXT NOT NULL) WITHOUT ROWID;";
 
 /* A document row's columns, in the order bind_document binds them: the
  * one list the INSERT and the UPDATE share. */
-#define DOC_COLUMNS \
-  "path, kind, feed, title, dateline, date, source, url, author, size, mtime_ns, hash, encoding, indexed_ns, passages"
-#define DOC_VALUES "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15"
-#define DOC_NCOLUMNS 15
+#define DOC_COLUMNS                                                                                            \
+  "path, kind, feed, title, dateline, date, source, url, author, size, mtime_ns, hash, encoding, indexed_ns, " \
+  "passages,"                                                                                                  \
+  " dateline_day"
+#define DOC_VALUES "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16"
+#define DOC_NCOLUMNS 16
 
 enum stmt_id {
   ST_DOC_LIST,
@@ -78,7 +86,7 @@ enum stmt_id {
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_DOC_LIST] = "SELECT id, path, kind, feed, size, mtime_ns, hash, indexed_ns, passages FROM doc",
     [ST_DOC_INSERT] = "INSERT INTO doc(" DOC_COLUMNS ") VALUES(" DOC_VALUES ")",
-    [ST_DOC_UPDATE] = "UPDATE doc SET (" DOC_COLUMNS ") = (" DOC_VALUES ") WHERE id = ?16",
+    [ST_DOC_UPDATE] = "UPDATE doc SET (" DOC_COLUMNS ") = (" DOC_VALUES ") WHERE id = ?17",
     [ST_DOC_TOUCH] = "UPDATE doc SET size = ?2, mtime_ns = ?3, indexed_ns = ?4 WHERE id = ?1",
     [ST_DOC_DELETE] = "DELETE FROM doc WHERE id = ?1",
     [ST_PASSAGE_INSERT] = "INSERT INTO passage(rowid, body, head, first_line, last_line) VALUES(?1, ?2, ?3, ?4, ?5)",
@@ -575,7 +583,8 @@ static void bind_document(sqlite3_stmt *st, const ngi_doc_row *r) {
   bind_text_or_null(st, i++, r->encoding);
   sqlite3_bind_int64(st, i++, r->indexed_ns);
   sqlite3_bind_int64(st, i++, r->passages);
-  _Static_assert(DOC_NCOLUMNS == 15, "bind_document binds every column of DOC_COLUMNS");
+  bind_text_or_null(st, i++, r->dateline_day);
+  _Static_assert(DOC_NCOLUMNS == 16, "bind_document binds every column of DOC_COLUMNS");
 }
 
 int ngi_store_put_document(ng_index *idx, ngi_doc_row *row) {
@@ -766,9 +775,13 @@ static void add_conditions(sqlb *b, const ngi_hit_query *q) {
 }
 
 /* Output columns of every form: id, score, doc id, path, title, dateline,
- * date, source, url, author, head, body, first line, last line, and in the
- * fast form the snippet. */
+ * date, source, url, author, head, body, first line, last line, the
+ * snippet (NULL but in the fast form), then DOC_MORE's: the dateline's
+ * day, the duplicate group's first member and the group's size. */
 #define DOC_OUT "d.id, d.path, d.title, d.dateline, d.date, d.source, d.url, d.author"
+#define DOC_MORE(d, id)                                                                                              \
+  d ".dateline_day, " d ".dup_of, 1 + (SELECT count(*) FROM doc c WHERE c.dup_of = coalesce(" d ".dup_of, " d "." id \
+    "))"
 
 /* A plain query ranked by score is one statement: FTS5 orders by the rank
  * function and makes snippets for the page asked for alone, as "ORDER BY
@@ -780,9 +793,8 @@ static void build_hits(sqlb *b, const ngi_hit_query *q, int *has_snippet) {
   long offset = q->offset > 0 ? q->offset : 0;
   *has_snippet = 0;
   if (q->all) {
-    sqlb_add(b, "SELECT p.rowid, 0.0, " DOC_OUT
-                ", p.head, p.body, p.first_line, p.last_line"
-                " FROM passage p JOIN doc d ON d.id = " ROWID_DOC_SQL("p.rowid") " WHERE 1");
+    sqlb_add(b, "SELECT p.rowid, 0.0, " DOC_OUT ", p.head, p.body, p.first_line, p.last_line, NULL, " DOC_MORE(
+                    "d", "id") " FROM passage p JOIN doc d ON d.id = " ROWID_DOC_SQL("p.rowid") " WHERE 1");
     add_conditions(b, q);
     sqlb_int(b, " ORDER BY p.rowid LIMIT ?", limit);
     sqlb_int(b, " OFFSET ?", offset);
@@ -792,7 +804,7 @@ static void build_hits(sqlb *b, const ngi_hit_query *q, int *has_snippet) {
   if (fast) {
     *has_snippet = 1;
     sqlb_add(b, "SELECT t.id, t.score, " DOC_OUT
-                ", t.head, t.body, t.first_line, t.last_line, t.snip FROM ("
+                ", t.head, t.body, t.first_line, t.last_line, t.snip, " DOC_MORE("d", "id") " FROM ("
                 "SELECT rowid AS id, -rank AS score, head, body, first_line, last_line,");
     sqlb_int(b, " snippet(passage, -1, char(1), char(2), '\xE2\x80\xA6', ?) AS snip", q->snippet_tokens);
     sqlb_text(b, " FROM passage WHERE passage MATCH ?", q->match);
@@ -814,9 +826,11 @@ static void build_hits(sqlb *b, const ngi_hit_query *q, int *has_snippet) {
              " AS rn FROM r)");
   /* The page of hits is chosen first, and only its passages are read. */
   sqlb_add(b,
-           " SELECT t.*, p.head, p.body, p.first_line, p.last_line FROM ("
+           " SELECT t.id, t.score, t.doc_id, t.path, t.title, t.dateline, t.date, t.source, t.url, t.author,"
+           " p.head, p.body, p.first_line, p.last_line, NULL, " DOC_MORE("t", "doc_id") " FROM ("
            "SELECT r.id AS id, r.score AS score, d.id AS doc_id, d.path AS path, d.title AS title,"
-           " d.dateline AS dateline, d.date AS date, d.source AS source, d.url AS url, d.author AS author");
+           " d.dateline AS dateline, d.date AS date, d.source AS source, d.url AS url, d.author AS author,"
+           " d.dateline_day AS dateline_day, d.dup_of AS dup_of");
   sqlb_add(b, q->per_document ? " FROM b AS r" : " FROM r");
   sqlb_add(b, " JOIN doc d ON d.id = r.doc WHERE 1");
   if (q->per_document) sqlb_add(b, " AND r.rn = 1");
@@ -869,6 +883,9 @@ int ngi_store_hits_step(ngi_hits *h, ngi_hit_row *row, int *sqlite_code) {
   row->first_line = sqlite3_column_int(st, 12);
   row->last_line = sqlite3_column_int(st, 13);
   row->snippet = h->has_snippet ? (const char *)sqlite3_column_text(st, 14) : NULL;
+  row->dateline_day = (const char *)sqlite3_column_text(st, 15);
+  row->dup_of = sqlite3_column_int64(st, 16);
+  row->copies = sqlite3_column_int64(st, 17);
   return NG_ROW;
 }
 

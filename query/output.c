@@ -129,6 +129,11 @@ static int print_json(printer *p, const ng_hit *h) {
   json_object_set_new(o, "text", jstr(h->text));
   json_object_set_new(o, "snippet", jstr(plain));
   json_object_set_new(o, "highlights", marks);
+  /* Added in this version's schema 2: fields are only ever added. */
+  json_object_set_new(o, "doc_id", json_integer(h->doc_id));
+  json_object_set_new(o, "dateline_day", jstr(h->dateline_day));
+  json_object_set_new(o, "dup_of", h->dup_of ? json_integer(h->dup_of) : json_null());
+  json_object_set_new(o, "copies", json_integer(h->copies));
   free(plain);
   int rc = json_dumpf(o, p->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
   json_decref(o);

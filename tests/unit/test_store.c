@@ -29,8 +29,8 @@ static void teardown(void) {
 /* Stores one document with the given passages (headline first). */
 static long long put(const char *path, const char *const *texts, size_t n, const char *date, const char *source) {
   ck_assert_int_eq(ngi_store_begin(idx), NG_OK);
-  ngi_doc_row row = {0,    path, NGI_DOC_ARTICLE, 0, texts[0], NULL, date, source,
-                     NULL, NULL, "UTF-8",         1, 2,        3,    4,    (long long)n};
+  ngi_doc_row row = {0, path, NGI_DOC_ARTICLE, 0,   texts[0], NULL, date, source, NULL, NULL, "UTF-8", 1, 2,
+                     3, 4,    (long long)n,    NULL};
   ck_assert_int_eq(ngi_store_put_document(idx, &row), NG_OK);
   ck_assert_int_gt(row.id, 0);
   for (size_t i = 0; i < n; i++) {
@@ -165,7 +165,7 @@ START_TEST(token_streams_replayed_only_for_their_text) {
   buf stream = {0};
   ck_assert_int_eq(ngi_tokens_encode(idx->lx, made_for, (int)strlen(made_for), &stream), SQLITE_OK);
   ck_assert_int_eq(ngi_store_begin(idx), NG_OK);
-  ngi_doc_row row = {0, "/x.txt", NGI_DOC_ARTICLE, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 2};
+  ngi_doc_row row = {0, "/x.txt", NGI_DOC_ARTICLE, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 2, NULL};
   ck_assert_int_eq(ngi_store_put_document(idx, &row), NG_OK);
   passage p = {0, strlen(stored), NG_KIND_PARAGRAPH, 1, 1};
   long long before = ngi_tokens_replayed(idx->lx);
