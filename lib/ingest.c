@@ -26,6 +26,10 @@
  *
  * Removals come last, only for documents under the roots of this run,
  * never under a path that could not be read.
+ *
+ * Duplicate groups (dedup.c) are kept in the same transactions: a story
+ * written is grouped with its copies, a story changed or removed leaves
+ * its group first.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -162,6 +166,8 @@ static int write_document(ng_run *run, const char *path, ngi_known *known, const
   long long npass = art ? (long long)art->npassages : 0;
   if (known && ngi_store_delete_passages(idx, known->id, known->passages, &run->stats.passages_removed) != NG_OK)
     return fail_index(run);
+  /* A changed story leaves its duplicate group and is grouped again. */
+  if (known && known->kind != NGI_DOC_FEED && ngi_dup_remove(idx, known->id) != NG_OK) return fail_index(run);
   ngi_doc_row row = {known ? known->id : 0,
                      path,
                      m->kind,
@@ -193,6 +199,7 @@ static int write_document(ng_run *run, const char *path, ngi_known *known, const
                               streamlen) != NG_OK)
       return fail_index(run);
   }
+  if (streams && streams->has_dup && ngi_dup_add(idx, row.id, &streams->dup) != NG_OK) return fail_index(run);
   run->stats.passages_written += npass;
   if (!known && !(known = ngi_catalog_add(&run->catalog, path, m->kind, m->feed))) return out_of_memory(run);
   known->id = row.id;
@@ -222,6 +229,7 @@ static int touch_document(ng_run *run, ngi_known *k, long long size, long long m
 static int remove_document(ng_run *run, ngi_known *d) {
   if (begin(run) != NG_OK) return NG_ESYSTEM;
   if (ngi_store_delete_passages(run->idx, d->id, d->passages, &run->stats.passages_removed) != NG_OK ||
+      (d->kind != NGI_DOC_FEED && ngi_dup_remove(run->idx, d->id) != NG_OK) ||
       ngi_store_delete_document(run->idx, d->id) != NG_OK)
     return fail_index(run);
   if (d->kind != NGI_DOC_FEED) {

@@ -236,6 +236,44 @@ static inline const char *ngi_article_text(const article *a, size_t i) { return 
 /* End of segment.c */
 
 /**************************************************************************
+** Interface to dedup.c: duplicate stories (word shingles, MinHash, LSH
+** bands); see dedup.c for the technique and the group rules.
+*/
+
+#define NGI_DUP_HASHES 60 /* MinHash values in a signature */
+#define NGI_DUP_BANDS 20  /* LSH bands ... */
+#define NGI_DUP_ROWS 3    /* ... of this many values each */
+#define NGI_DUP_BYTES (4 * (NGI_DUP_HASHES + 1))
+
+typedef struct ngi_dup_sig {
+  uint32_t shingles;            /* distinct-or-not shingles seen (the set's size, near enough) */
+  uint32_t min[NGI_DUP_HASHES]; /* the minimum of each hash function */
+} ngi_dup_sig;
+
+/* The signature of an article's paragraphs (the lede's dateline left
+ * out): 1, or 0 when it has no word to shingle.  Pure; the worker's. */
+int ngi_dup_signature(const article *a, ngi_dup_sig *out);
+/* The LSH band keys of a signature. */
+void ngi_dup_bands(const ngi_dup_sig *s, long long keys[NGI_DUP_BANDS]);
+/* The estimated Jaccard similarity, and (when containment is non-NULL) the
+ * estimated share of the smaller set inside the larger. */
+double ngi_dup_similarity(const ngi_dup_sig *a, const ngi_dup_sig *b, double *containment);
+/* Are a and b copies of one story (the verification of a candidate)? */
+int ngi_dup_is_copy(const ngi_dup_sig *a, const ngi_dup_sig *b);
+/* A signature as stored (little-endian, NGI_DUP_BYTES) and back (0, or -1
+ * for bytes of another length). */
+void ngi_dup_encode(const ngi_dup_sig *s, unsigned char out[NGI_DUP_BYTES]);
+int ngi_dup_decode(const void *data, size_t n, ngi_dup_sig *s);
+/* Writer side, inside the document's transaction: groups document doc
+ * (its row and passages written) with its copies and stores its
+ * signature; takes doc out of its group (before it is changed or
+ * removed), handing a group it was the first member of to the next. */
+int ngi_dup_add(ng_index *idx, long long doc, const ngi_dup_sig *sig);
+int ngi_dup_remove(ng_index *idx, long long doc);
+
+/* End of dedup.c */
+
+/**************************************************************************
 ** Interface to feed.c: JSON Lines records.
 */
 
@@ -361,6 +399,8 @@ typedef struct ngi_job {
   buf tokens;       /* the passages' token streams, one after another */
   size_t *token_at; /* passage i's stream is tokens[token_at[i], token_at[i + 1]), or NULL */
   buf words;        /* words met first: raw NUL stem NUL ... */
+  int has_dup;      /* dup holds the article's duplicate signature */
+  ngi_dup_sig dup;
 } ngi_job;
 
 typedef struct ngi_pipeline ngi_pipeline;
@@ -512,6 +552,21 @@ int ngi_store_delete_passages(ng_index *idx, long long doc, long long count, lon
  * worker (tokenize.c replays it, or tokenizes afresh on a mismatch). */
 int ngi_store_put_passage(ng_index *idx, long long doc, int ordinal, const passage *p, const char *text,
                           const char *stream, size_t streamlen);
+
+/* Duplicate groups (dedup.c's rows): doc.dup_of, dup_sig, dup_band. */
+int ngi_store_set_dup_of(ng_index *idx, long long doc, long long dup_of); /* 0: NULL */
+/* Stores doc's signature and band keys. */
+int ngi_store_dup_put(ng_index *idx, long long doc, const ngi_dup_sig *sig, const long long *keys, int nkeys);
+/* Calls fn for each document but exclude that shares a band key, with its
+ * dup_of (0: none) and signature (valid during the call). */
+int ngi_store_dup_candidates(ng_index *idx, const long long *keys, int nkeys, long long exclude,
+                             void (*fn)(void *ctx, long long doc, long long dup_of, const ngi_dup_sig *sig), void *ctx);
+/* doc's signature into *sig: 1 found, 0 none, or an error. */
+int ngi_store_dup_get(ng_index *idx, long long doc, ngi_dup_sig *sig);
+int ngi_store_dup_delete(ng_index *idx, long long doc, const long long *keys, int nkeys);
+/* The members of the group whose first member is doc get the oldest of
+ * them (smallest id) as first member. */
+int ngi_store_dup_hand_over(ng_index *idx, long long doc);
 
 /* The word table (words as written -> stems). */
 /* Queues "raw\0stem\0" pairs to be stored by the next commit. */

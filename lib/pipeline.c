@@ -1,7 +1,8 @@
 /*
  * pipeline.c -- a document's way from bytes to tokens: read and decode
  * (decode.c) or parse a feed record (feed.c), segment (segment.c),
- * tokenize (tokenize.c), on a worker thread ahead of the writer.
+ * tokenize (tokenize.c), and the duplicate signature (dedup.c), on a
+ * worker thread ahead of the writer.
  *
  * Indexing is two jobs of about equal weight: turning bytes into stemmed
  * tokens, and putting tokens into SQLite.  Only the second must happen on
@@ -200,6 +201,9 @@ static void prepare_file(ngi_lexicon *lx, const char *fallback, long long max_si
   }
   j->outcome = NGI_PREP_ARTICLE;
   warn_date(j);
+  /* The duplicate signature here, on the worker: the writer only looks
+   * its bands up (dedup.c). */
+  j->has_dup = ngi_dup_signature(&j->art, &j->dup);
   tokenize_article(lx, j);
 }
 
@@ -247,6 +251,9 @@ static void prepare_record(ngi_lexicon *lx, long long max_size, ngi_job *j) {
   free(j->line), j->line = NULL;
   j->outcome = NGI_PREP_ARTICLE;
   warn_date(j);
+  /* The duplicate signature here, on the worker: the writer only looks
+   * its bands up (dedup.c). */
+  j->has_dup = ngi_dup_signature(&j->art, &j->dup);
   tokenize_article(lx, j);
 }
 

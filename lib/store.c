@@ -80,8 +80,25 @@ enum stmt_id {
   ST_WORD_PREFIX,
   ST_WORD_LIKE,
   ST_STEM_PASSAGES,
+  ST_SET_DUP_OF,
+  ST_DUP_SIG_INSERT,
+  ST_DUP_SIG_GET,
+  ST_DUP_SIG_DELETE,
+  ST_DUP_BAND_INSERT,
+  ST_DUP_BAND_DELETE,
+  ST_DUP_CANDIDATES,
+  ST_DUP_NEXT_FIRST,
+  ST_DUP_REPOINT,
   ST_COUNT
 };
+
+/* n placeholders ?first..?first+n-1 separated by commas, at compile time:
+ * the band keys of a signature (NGI_DUP_BANDS = 20). */
+#define KEYS20 "?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20"
+#define BANDS20                                                                                           \
+  "(?1,?21),(?2,?21),(?3,?21),(?4,?21),(?5,?21),(?6,?21),(?7,?21),(?8,?21),(?9,?21),(?10,?21),(?11,?21)," \
+  "(?12,?21),(?13,?21),(?14,?21),(?15,?21),(?16,?21),(?17,?21),(?18,?21),(?19,?21),(?20,?21)"
+_Static_assert(NGI_DUP_BANDS == 20, "KEYS20 and BANDS20 have one placeholder per band");
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_DOC_LIST] = "SELECT id, path, kind, feed, size, mtime_ns, hash, indexed_ns, passages FROM doc",
@@ -97,6 +114,19 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_WORD_LIKE] = ("SELECT raw, stem FROM word WHERE raw >= ?1 AND raw < ?1 || char(1114111)"
                       " AND length(raw) BETWEEN ?2 AND ?3"),
     [ST_STEM_PASSAGES] = "SELECT count(*) FROM passage WHERE passage MATCH ?1",
+    [ST_SET_DUP_OF] = "UPDATE doc SET dup_of = ?2 WHERE id = ?1",
+    [ST_DUP_SIG_INSERT] = "INSERT INTO dup_sig(doc, shingles, sig) VALUES(?1, ?2, ?3)",
+    [ST_DUP_SIG_GET] = "SELECT sig FROM dup_sig WHERE doc = ?1",
+    [ST_DUP_SIG_DELETE] = "DELETE FROM dup_sig WHERE doc = ?1",
+    /* OR IGNORE: a many-row statement that cannot abort needs no statement
+     * journal, which would make FTS5 flush its pending terms. */
+    [ST_DUP_BAND_INSERT] = "INSERT OR IGNORE INTO dup_band(key, doc) VALUES" BANDS20,
+    [ST_DUP_BAND_DELETE] = "DELETE FROM dup_band WHERE key = ?1 AND doc = ?2",
+    [ST_DUP_CANDIDATES] = ("SELECT s.doc, coalesce(d.dup_of, 0), s.sig FROM"
+                           " (SELECT DISTINCT doc FROM dup_band WHERE key IN (" KEYS20 ") AND doc != ?21) AS c"
+                           " JOIN dup_sig s ON s.doc = c.doc JOIN doc d ON d.id = c.doc"),
+    [ST_DUP_NEXT_FIRST] = "SELECT min(id) FROM doc WHERE dup_of = ?1",
+    [ST_DUP_REPOINT] = "UPDATE doc SET dup_of = CASE WHEN id = ?2 THEN NULL ELSE ?2 END WHERE dup_of = ?1",
 };
 
 struct ngi_store {
@@ -636,6 +666,99 @@ int ngi_store_put_passage(ng_index *idx, long long doc, int ordinal, const passa
   int rc = run_stmt(idx, st, "storing a passage");
   ngi_tokens_expect(idx->lx, NULL, 0);
   return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Duplicate groups (dedup.c decides; these are its rows) */
+
+int ngi_store_set_dup_of(ng_index *idx, long long doc, long long dup_of) {
+  sqlite3_stmt *st = stmt(idx, ST_SET_DUP_OF);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, doc);
+  if (dup_of)
+    sqlite3_bind_int64(st, 2, dup_of);
+  else
+    sqlite3_bind_null(st, 2);
+  return run_stmt(idx, st, "grouping duplicates");
+}
+
+int ngi_store_dup_put(ng_index *idx, long long doc, const ngi_dup_sig *sig, const long long *keys, int nkeys) {
+  unsigned char blob[NGI_DUP_BYTES];
+  ngi_dup_encode(sig, blob);
+  sqlite3_stmt *st = stmt(idx, ST_DUP_SIG_INSERT);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, doc);
+  sqlite3_bind_int64(st, 2, sig->shingles);
+  sqlite3_bind_blob(st, 3, blob, (int)sizeof blob, SQLITE_STATIC);
+  int rc = run_stmt(idx, st, "storing a duplicate signature");
+  if (rc != NG_OK) return rc;
+  if (nkeys != NGI_DUP_BANDS) return ngi_fail(idx, NG_ESYSTEM, "internal error: %d band keys", nkeys);
+  st = stmt(idx, ST_DUP_BAND_INSERT);
+  if (!st) return NG_ESYSTEM;
+  for (int i = 0; i < nkeys; i++) sqlite3_bind_int64(st, i + 1, keys[i]);
+  sqlite3_bind_int64(st, NGI_DUP_BANDS + 1, doc);
+  return run_stmt(idx, st, "storing duplicate bands");
+}
+
+int ngi_store_dup_candidates(ng_index *idx, const long long *keys, int nkeys, long long exclude,
+                             void (*fn)(void *ctx, long long doc, long long dup_of, const ngi_dup_sig *sig),
+                             void *ctx) {
+  if (nkeys != NGI_DUP_BANDS) return ngi_fail(idx, NG_ESYSTEM, "internal error: %d band keys", nkeys);
+  sqlite3_stmt *st = stmt(idx, ST_DUP_CANDIDATES);
+  if (!st) return NG_ESYSTEM;
+  for (int i = 0; i < nkeys; i++) sqlite3_bind_int64(st, i + 1, keys[i]);
+  sqlite3_bind_int64(st, NGI_DUP_BANDS + 1, exclude);
+  int step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    ngi_dup_sig sig;
+    if (ngi_dup_decode(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), &sig) != 0) continue;
+    fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), &sig);
+  }
+  int rc = step == SQLITE_DONE ? NG_OK : ngi_store_fail(idx, "looking up duplicates");
+  sqlite3_reset(st);
+  return rc;
+}
+
+int ngi_store_dup_get(ng_index *idx, long long doc, ngi_dup_sig *sig) {
+  sqlite3_stmt *st = stmt(idx, ST_DUP_SIG_GET);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, doc);
+  int step = sqlite3_step(st);
+  int rc = step == SQLITE_ROW
+               ? ngi_dup_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), sig) == 0
+           : step == SQLITE_DONE ? 0
+                                 : ngi_store_fail(idx, "reading a duplicate signature");
+  sqlite3_reset(st);
+  return rc;
+}
+
+int ngi_store_dup_delete(ng_index *idx, long long doc, const long long *keys, int nkeys) {
+  sqlite3_stmt *st = stmt(idx, ST_DUP_SIG_DELETE);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, doc);
+  int rc = run_stmt(idx, st, "removing a duplicate signature");
+  for (int i = 0; rc == NG_OK && i < nkeys; i++) {
+    if (!(st = stmt(idx, ST_DUP_BAND_DELETE))) return NG_ESYSTEM;
+    sqlite3_bind_int64(st, 1, keys[i]);
+    sqlite3_bind_int64(st, 2, doc);
+    rc = run_stmt(idx, st, "removing duplicate bands");
+  }
+  return rc;
+}
+
+int ngi_store_dup_hand_over(ng_index *idx, long long doc) {
+  sqlite3_stmt *st = stmt(idx, ST_DUP_NEXT_FIRST);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, doc);
+  int step = sqlite3_step(st);
+  long long next = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  sqlite3_reset(st);
+  if (step != SQLITE_ROW && step != SQLITE_DONE) return ngi_store_fail(idx, "regrouping duplicates");
+  if (!next) return NG_OK;
+  if (!(st = stmt(idx, ST_DUP_REPOINT))) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, doc);
+  sqlite3_bind_int64(st, 2, next);
+  return run_stmt(idx, st, "regrouping duplicates");
 }
 
 /* ------------------------------------------------------------------ */
