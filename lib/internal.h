@@ -557,8 +557,9 @@ int ngi_store_put_passage(ng_index *idx, long long doc, int ordinal, const passa
 int ngi_store_set_dup_of(ng_index *idx, long long doc, long long dup_of); /* 0: NULL */
 /* Stores doc's signature and band keys. */
 int ngi_store_dup_put(ng_index *idx, long long doc, const ngi_dup_sig *sig, const long long *keys, int nkeys);
-/* Calls fn for each document but exclude that shares a band key, with its
- * dup_of (0: none) and signature (valid during the call). */
+/* Calls fn for each document but exclude that shares a band key (the
+ * first 64 found), with its dup_of (0: none) and signature (valid during
+ * the call). */
 int ngi_store_dup_candidates(ng_index *idx, const long long *keys, int nkeys, long long exclude,
                              void (*fn)(void *ctx, long long doc, long long dup_of, const ngi_dup_sig *sig), void *ctx);
 /* doc's signature into *sig: 1 found, 0 none, or an error. */

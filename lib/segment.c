@@ -182,8 +182,12 @@ static int is_month_word(const char *w, size_t n) {
  * ("Feb 26- ") and a dash with no space after it ("March 2 -The"). */
 static size_t dateline_separator(const char *s, size_t n, size_t i, int loose, int *plain) {
   static const char *const seps[] = {" \xE2\x80\x94", " \xE2\x80\x93", " --", " -", "\xE2\x80\x94", "-", NULL};
+  static const size_t lens[] = {4, 4, 3, 2, 3, 1};
+  /* Every separator starts with one of these (the cheap test comes first:
+   * most bytes of a lede are none). */
+  if (s[i] != ' ' && s[i] != '-' && (unsigned char)s[i] != 0xE2) return 0;
   for (int k = 0; seps[k]; k++) {
-    size_t sl = strlen(seps[k]);
+    size_t sl = lens[k];
     if (i + sl > n || memcmp(s + i, seps[k], sl) != 0) continue;
     size_t e = i + sl;
     if (k == 5 && (!loose || !isdigit((unsigned char)s[i - 1]))) continue;

@@ -87,18 +87,18 @@ enum stmt_id {
   ST_DUP_BAND_INSERT,
   ST_DUP_BAND_DELETE,
   ST_DUP_CANDIDATES,
+  ST_DUP_CANDIDATE,
   ST_DUP_NEXT_FIRST,
   ST_DUP_REPOINT,
   ST_COUNT
 };
 
-/* n placeholders ?first..?first+n-1 separated by commas, at compile time:
- * the band keys of a signature (NGI_DUP_BANDS = 20). */
-#define KEYS20 "?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20"
+/* The rows of a signature's band keys (NGI_DUP_BANDS = 20) and its
+ * document, for one INSERT. */
 #define BANDS20                                                                                           \
   "(?1,?21),(?2,?21),(?3,?21),(?4,?21),(?5,?21),(?6,?21),(?7,?21),(?8,?21),(?9,?21),(?10,?21),(?11,?21)," \
   "(?12,?21),(?13,?21),(?14,?21),(?15,?21),(?16,?21),(?17,?21),(?18,?21),(?19,?21),(?20,?21)"
-_Static_assert(NGI_DUP_BANDS == 20, "KEYS20 and BANDS20 have one placeholder per band");
+_Static_assert(NGI_DUP_BANDS == 20, "BANDS20 has one row per band");
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_DOC_LIST] = "SELECT id, path, kind, feed, size, mtime_ns, hash, indexed_ns, passages FROM doc",
@@ -122,9 +122,9 @@ static const char *const stmt_sql[ST_COUNT] = {
      * journal, which would make FTS5 flush its pending terms. */
     [ST_DUP_BAND_INSERT] = "INSERT OR IGNORE INTO dup_band(key, doc) VALUES" BANDS20,
     [ST_DUP_BAND_DELETE] = "DELETE FROM dup_band WHERE key = ?1 AND doc = ?2",
-    [ST_DUP_CANDIDATES] = ("SELECT s.doc, coalesce(d.dup_of, 0), s.sig FROM"
-                           " (SELECT DISTINCT doc FROM dup_band WHERE key IN (" KEYS20 ") AND doc != ?21) AS c"
-                           " JOIN dup_sig s ON s.doc = c.doc JOIN doc d ON d.id = c.doc"),
+    [ST_DUP_CANDIDATES] = "SELECT doc FROM dup_band WHERE key = ?1",
+    [ST_DUP_CANDIDATE] =
+        "SELECT coalesce(d.dup_of, 0), s.sig FROM dup_sig s JOIN doc d ON d.id = s.doc WHERE s.doc = ?1",
     [ST_DUP_NEXT_FIRST] = "SELECT min(id) FROM doc WHERE dup_of = ?1",
     [ST_DUP_REPOINT] = "UPDATE doc SET dup_of = CASE WHEN id = ?2 THEN NULL ELSE ?2 END WHERE dup_of = ?1",
 };
@@ -703,19 +703,37 @@ int ngi_store_dup_put(ng_index *idx, long long doc, const ngi_dup_sig *sig, cons
 int ngi_store_dup_candidates(ng_index *idx, const long long *keys, int nkeys, long long exclude,
                              void (*fn)(void *ctx, long long doc, long long dup_of, const ngi_dup_sig *sig),
                              void *ctx) {
-  if (nkeys != NGI_DUP_BANDS) return ngi_fail(idx, NG_ESYSTEM, "internal error: %d band keys", nkeys);
-  sqlite3_stmt *st = stmt(idx, ST_DUP_CANDIDATES);
-  if (!st) return NG_ESYSTEM;
-  for (int i = 0; i < nkeys; i++) sqlite3_bind_int64(st, i + 1, keys[i]);
-  sqlite3_bind_int64(st, NGI_DUP_BANDS + 1, exclude);
-  int step;
-  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-    ngi_dup_sig sig;
-    if (ngi_dup_decode(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), &sig) != 0) continue;
-    fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), &sig);
+  /* One seek a band (an IN list of 20 costs more: SQLite sorts it into a
+   * temporary table at every run); most stories share no band. */
+  long long found[64];
+  int nfound = 0, rc = NG_OK;
+  for (int i = 0; i < nkeys && rc == NG_OK; i++) {
+    sqlite3_stmt *st = stmt(idx, ST_DUP_CANDIDATES);
+    if (!st) return NG_ESYSTEM;
+    sqlite3_bind_int64(st, 1, keys[i]);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+      long long doc = sqlite3_column_int64(st, 0);
+      int seen = doc == exclude;
+      for (int k = 0; k < nfound && !seen; k++) seen = found[k] == doc;
+      if (!seen && nfound < (int)(sizeof found / sizeof found[0])) found[nfound++] = doc;
+    }
+    if (step != SQLITE_DONE) rc = ngi_store_fail(idx, "looking up duplicates");
+    sqlite3_reset(st);
   }
-  int rc = step == SQLITE_DONE ? NG_OK : ngi_store_fail(idx, "looking up duplicates");
-  sqlite3_reset(st);
+  for (int k = 0; k < nfound && rc == NG_OK; k++) {
+    sqlite3_stmt *st = stmt(idx, ST_DUP_CANDIDATE);
+    if (!st) return NG_ESYSTEM;
+    sqlite3_bind_int64(st, 1, found[k]);
+    int step = sqlite3_step(st);
+    ngi_dup_sig sig;
+    if (step == SQLITE_ROW &&
+        ngi_dup_decode(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), &sig) == 0)
+      fn(ctx, found[k], sqlite3_column_int64(st, 0), &sig);
+    else if (step != SQLITE_ROW && step != SQLITE_DONE)
+      rc = ngi_store_fail(idx, "looking up duplicates");
+    sqlite3_reset(st);
+  }
   return rc;
 }
 
