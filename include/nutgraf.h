@@ -294,6 +294,13 @@ int ng_results_next(ng_results *res, const ng_hit **hit);
 /* Frees the iterator.  Accepts NULL. */
 void ng_results_free(ng_results *res);
 
+/* Notes on the last query run on the handle (ng_search, ng_count or
+ * ng_explain): what the user should be told although the query ran, such
+ * as a word written like a field ("foo:bar") that is no field and was
+ * searched as words.  One line (no newline), or "" when there is nothing
+ * to say; owned by the handle, valid until its next query. */
+const char *ng_index_notes(const ng_index *idx);
+
 /* Counts the passages (or documents, with per_document) matching.  Returns as
  * ng_search. */
 int ng_count(ng_index *idx, const char *query, const ng_search_options *opts, long long *count);

@@ -28,6 +28,7 @@ typedef struct expander {
   const ng_search_options *opts;
   size_t terms; /* alternatives rendered so far */
   parsed_query *out;
+  buf unknown; /* the names of unknown fields met, "foo:, bar:" */
 } expander;
 
 /* ------------------------------------------------------------------ */
@@ -250,6 +251,35 @@ static char *render_term(expander *p, qnode *x) {
 
 static char *render(expander *p, qnode *x);
 
+/* "foo:bar" where foo is no field: the words foo and bar, and a note. */
+static char *render_unknown_field(expander *p, qnode *x) {
+  size_t k = (size_t)x->unknown_field;
+  char name[64];
+  snprintf(name, sizeof name, "%.*s", (int)(k < 60 ? k : 60), x->text);
+  if (!strstr(p->unknown.data ? p->unknown.data : "", name)) {
+    if (p->unknown.len) ngi_buf_adds(&p->unknown, ", ");
+    ngi_buf_printf(&p->unknown, "%s:", name);
+  }
+  explain(p, "  \"%s\": %s: is not a field; searched as words\n", x->text, name);
+  qnode *a = ngi_qnode_new(NGI_WORD), *b = ngi_qnode_new(NGI_WORD);
+  char *result = NULL;
+  if (a && b && (a->text = ngi_strdup_n(x->text, k)) && (b->text = strdup(x->text + k + 1))) {
+    b->prefix = x->prefix;
+    char *ra = render(p, a), *rb = render(p, b);
+    buf out = {0};
+    if (ra && rb)
+      ngi_buf_printf(&out, "(%s %s %s)", ra, p->opts->any ? "OR" : "AND", rb);
+    else if (ra || rb)
+      ngi_buf_adds(&out, ra ? ra : rb);
+    result = out.len && !out.oom ? ngi_buf_detach(&out) : (ngi_buf_free(&out), NULL);
+    free(ra);
+    free(rb);
+  }
+  ngi_qnode_free(a);
+  ngi_qnode_free(b);
+  return result;
+}
+
 /* Adjacent plain words that the index knows joined ("cease fire" ->
  * ceasefire) or that form a multi-word variant ("north atlantic treaty
  * organization" -> NATO) become one alternative node. */
@@ -262,7 +292,7 @@ static void group_sequences(expander *p, qnode *list) {
       int plain = 1;
       for (size_t k = i; k < i + len; k++) {
         qnode *w = list->kids[k];
-        plain &= w->type == NGI_WORD && !w->prefix && !w->negated && !(k > i && w->explicit_and);
+        plain &= w->type == NGI_WORD && !w->prefix && !w->negated && !w->unknown_field && !(k > i && w->explicit_and);
       }
       if (!plain) continue;
       stems all = {{0}, {0}, 0, 0, 0};
@@ -446,6 +476,8 @@ static char *render(expander *p, qnode *x) {
   }
   switch (x->type) {
     case NGI_WORD:
+      if (x->unknown_field) return render_unknown_field(p, x);
+      return render_term(p, x);
     case NGI_PHRASE: return render_term(p, x);
     case NGI_EXPR: return x->text ? strdup(x->text) : NULL;
     case NGI_AND: return render_list(p, x);
@@ -475,8 +507,38 @@ static char *render(expander *p, qnode *x) {
   }
 }
 
-/* Moves filters out of the tree into out->filters. */
+/* A date: filter's value ("2025-12-01", "2025-11..2025-12", "2025..")
+ * as "SINCE..UNTIL" of query dates; NULL (and a message) when a side
+ * cannot be read or the range holds no day. */
+static char *date_range(expander *p, const char *v) {
+  const char *dots = strstr(v, "..");
+  char since[32] = "", until[32] = "", a[64] = "", b[64] = "";
+  if (dots) {
+    snprintf(a, sizeof a, "%.*s", (int)((size_t)(dots - v) < 63 ? (size_t)(dots - v) : 63), v);
+    snprintf(b, sizeof b, "%s", dots + 2);
+  } else {
+    snprintf(a, sizeof a, "%s", v);
+    snprintf(b, sizeof b, "%s", v);
+  }
+  if ((a[0] && ngi_date_query(a, 0, since, sizeof since) != 0) ||
+      (b[0] && ngi_date_query(b, 0, until, sizeof until) != 0) || (!a[0] && !b[0])) {
+    ngi_fail(p->idx, NG_EUSAGE, "cannot read date:%.100s (a day, month or year, or a range such as 2025-11..2025-12)",
+             v);
+    return NULL;
+  }
+  if (since[0] && until[0] && ngi_date_range_inverted(since, until)) {
+    ngi_fail(p->idx, NG_EUSAGE, "date:%.100s holds no day: the first is after the second", v);
+    return NULL;
+  }
+  buf r = {0};
+  ngi_buf_printf(&r, "%s..%s", since, until);
+  return ngi_buf_detach(&r);
+}
+
+/* Moves filters out of the tree into out->filters; -1 when memory ran
+ * out, -2 for a filter that cannot be read (message on the handle). */
 static int take_filters(expander *p, qnode *x) {
+  static const char *const names[] = {"headline", "source", "path", "dateline", "author", "date"};
   for (size_t i = 0; i < x->nkids; i++) {
     qnode *k = x->kids[i];
     if (k->type == NGI_FILTER) {
@@ -486,11 +548,13 @@ static int take_filters(expander *p, qnode *x) {
       if (f.field == NGI_FIELD_TITLE) {
         explain(p, "  filter: headline%s matches\n", f.negated ? " never" : "");
         f.value = render(p, v);
+      } else if (f.field == NGI_FIELD_DATE) {
+        if (!v->text || !(f.value = date_range(p, v->text))) return -2;
+        explain(p, "  filter: date %sin %s\n", f.negated ? "not " : "", f.value);
       } else {
         f.value = v->text ? strdup(v->text) : NULL;
         int glob = f.field == NGI_FIELD_PATH && f.value && strpbrk(f.value, "*?[");
-        explain(p, "  filter: %s %s%s \"%s\"\n", f.field == NGI_FIELD_SOURCE ? "source" : "path",
-                f.negated ? "does not " : "",
+        explain(p, "  filter: %s %s%s \"%s\"\n", names[f.field], f.negated ? "does not " : "",
                 glob ? (f.negated ? "match the glob" : "matches the glob") : (f.negated ? "contain" : "contains"),
                 f.value ? f.value : "");
       }
@@ -503,7 +567,8 @@ static int take_filters(expander *p, qnode *x) {
       p->out->filters = fs;
       fs[p->out->nfilters++] = f;
     } else if (k->type == NGI_AND || k->type == NGI_OR) {
-      if (take_filters(p, k) != 0) return -1;
+      int rc = take_filters(p, k);
+      if (rc != 0) return rc;
     }
   }
   return 0;
@@ -552,12 +617,22 @@ int ngi_query_expand(ng_index *idx, const char *query, const ng_search_options *
   if (rc != NG_OK) return rc;
   query_tree tree;
   if (ngi_query_parse(query, &tree) != NG_OK) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
-  expander p = {idx, opts, 0, out};
+  expander p = {idx, opts, 0, out, {0}};
   out->fallback = tree.fallback;
   explain(&p, "query: %s%s\n", tree.text, tree.fallback ? "  (read as plain words: the syntax did not parse)" : "");
   if (opts->any) explain(&p, "  mode: any word (ranked)\n");
-  if (take_filters(&p, tree.root) != 0) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  int taken = take_filters(&p, tree.root);
+  if (taken == -1) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  if (taken == -2) rc = NG_EUSAGE;
   if (rc == NG_OK) out->fts = render(&p, tree.root);
+  if (rc == NG_OK && p.unknown.len) {
+    int several = strchr(p.unknown.data, ',') != NULL;
+    ngi_buf_printf(&out->notes,
+                   "%s %s not %s (the fields are title:, source:, path:, dateline:, author: and date:);"
+                   " searched as words",
+                   p.unknown.data, several ? "are" : "is", several ? "fields" : "a field");
+  }
+  ngi_buf_free(&p.unknown);
   if (tree.truncated) explain(&p, "  the query was too long: only its first %d bytes were read\n", NGI_MAX_QUERY_BYTES);
   if (out->truncated) explain(&p, "  the query was too long: only its first %d terms were used\n", NGI_MAX_QUERY_TERMS);
   out->truncated |= tree.truncated;
@@ -578,5 +653,6 @@ void ngi_parsed_query_free(parsed_query *q) {
   for (size_t i = 0; i < q->nfilters; i++) free(q->filters[i].value);
   free(q->filters);
   ngi_buf_free(&q->explain);
+  ngi_buf_free(&q->notes);
   memset(q, 0, sizeof *q);
 }

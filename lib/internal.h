@@ -77,6 +77,7 @@ struct ng_index {
   ngi_store *store;   /* store.c: the connection, its statements, the transaction */
   ngi_lexicon *lx;    /* tokenize.c: made by store.c when it connects */
   ngi_variants *vars; /* variants.c: loaded by expand.c on first use */
+  char *notes;        /* search.c: the notes on the last query (ng_index_notes), or NULL */
   char err[1024];     /* util.c (ngi_fail), for every module: the last error's message */
 };
 
@@ -587,7 +588,14 @@ long long ngi_store_stem_passages(ng_index *idx, const char *stem);
 
 /* Hits.  A hit query is a MATCH expression with filters, turned into SQL
  * by store.c's builder, which appends each placeholder with its value. */
-enum ngi_filter_field { NGI_FIELD_TITLE, NGI_FIELD_SOURCE, NGI_FIELD_PATH };
+enum ngi_filter_field {
+  NGI_FIELD_TITLE,
+  NGI_FIELD_SOURCE,
+  NGI_FIELD_PATH,
+  NGI_FIELD_DATELINE, /* the dateline's place contains the text */
+  NGI_FIELD_AUTHOR,   /* the author contains the text */
+  NGI_FIELD_DATE      /* value "SINCE..UNTIL", query dates (date.c), either side empty */
+};
 
 typedef struct ngi_filter {
   int field; /* ngi_filter_field */
@@ -700,8 +708,9 @@ typedef struct qnode {
   int negated;  /* excluded from its AND group */
   int required; /* +word: required even with --any */
   int explicit_and;
-  int field;    /* NGI_FILTER: ngi_filter_field; its value is kids[0] */
-  int distance; /* NGI_NEAR */
+  int field;         /* NGI_FILTER: ngi_filter_field; its value is kids[0] */
+  int unknown_field; /* NGI_WORD "foo:bar" where foo is no field: the length of foo (searched as words) */
+  int distance;      /* NGI_NEAR */
   struct qnode **kids;
   size_t nkids, cap;
 } qnode;
@@ -737,6 +746,7 @@ typedef struct parsed_query {
   ngi_filter *filters;
   size_t nfilters;
   buf explain;   /* how the query was understood, lines of text */
+  buf notes;     /* what the user should be told (ng_index_notes), one line or empty */
   int fallback;  /* the syntax failed and the words were read plainly */
   int has_not;   /* the expression excludes something */
   int truncated; /* too many words: the rest were dropped */

@@ -92,16 +92,24 @@ static int make_hit_query(ng_index *idx, const parsed_query *pq, const ng_search
   return NG_OK;
 }
 
-/* The query as an expression: parsed and expanded, or (--fts5) as given. */
+/* The query as an expression: parsed and expanded, or (--fts5) as given;
+ * its notes become the handle's (ng_index_notes). */
 static int understand(ng_index *idx, const char *query, const ng_search_options *o, parsed_query *q) {
   memset(q, 0, sizeof *q);
+  free(idx->notes);
+  idx->notes = NULL;
   if (!query) return ngi_fail(idx, NG_EUSAGE, "no query");
   if (o->raw_fts5) {
     q->fts = strdup(query);
     return q->fts ? NG_OK : ngi_fail(idx, NG_ESYSTEM, "out of memory");
   }
-  return ngi_query_expand(idx, query, o, q);
+  int rc = ngi_query_expand(idx, query, o, q);
+  if (rc == NG_OK && q->notes.len && !(idx->notes = strdup(q->notes.data)))
+    rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  return rc;
 }
+
+const char *ng_index_notes(const ng_index *idx) { return idx && idx->notes ? idx->notes : ""; }
 
 /* Errors that come from the user's FTS5 expression are usage errors. */
 static int search_error(ng_index *idx, int raw_fts5, const char *query, int sqlite_code) {
@@ -285,6 +293,7 @@ int ng_explain(ng_index *idx, const char *query, const ng_search_options *opts, 
   if (rc != NG_OK) return rc;
   buf b = q.explain;
   memset(&q.explain, 0, sizeof q.explain);
+  if (q.notes.len) ngi_buf_printf(&b, "  note: %s\n", q.notes.data);
   if (q.fts) {
     ngi_buf_adds(&b, "fts5: ");
     for (const char *c = q.fts; *c; c++) {

@@ -906,6 +906,27 @@ static void add_conditions(sqlb *b, const ngi_hit_query *q) {
                 f->negated ? " AND NOT instr(lower(coalesce(d.source, '')), lower(?))"
                            : " AND instr(lower(coalesce(d.source, '')), lower(?))",
                 f->value);
+    } else if (f->field == NGI_FIELD_DATELINE) {
+      sqlb_text(b,
+                f->negated ? " AND NOT instr(lower(coalesce(d.dateline, '')), lower(?))"
+                           : " AND instr(lower(coalesce(d.dateline, '')), lower(?))",
+                f->value);
+    } else if (f->field == NGI_FIELD_AUTHOR) {
+      sqlb_text(b,
+                f->negated ? " AND NOT instr(lower(coalesce(d.author, '')), lower(?))"
+                           : " AND instr(lower(coalesce(d.author, '')), lower(?))",
+                f->value);
+    } else if (f->field == NGI_FIELD_DATE) {
+      /* "SINCE..UNTIL": prefixes of ISO dates, compared as text (date.c). */
+      const char *dots = strstr(f->value, "..");
+      char since[32] = "";
+      if (dots && (size_t)(dots - f->value) < sizeof since)
+        memcpy(since, f->value, (size_t)(dots - f->value)), since[dots - f->value] = '\0';
+      const char *until = dots ? dots + 2 : "";
+      sqlb_add(b, f->negated ? " AND NOT coalesce(1" : " AND (1");
+      if (since[0]) sqlb_text(b, " AND d.date >= ?", since);
+      if (until[0]) sqlb_text(b, " AND d.date <= ? || '~'", until);
+      sqlb_add(b, f->negated ? ", 0)" : ")");
     } else if (strpbrk(f->value, "*?[")) {
       sqlb_text(b, f->negated ? " AND d.path NOT GLOB ?" : " AND d.path GLOB ?", f->value);
     } else {
