@@ -28,7 +28,9 @@ typedef struct expander {
   const ng_search_options *opts;
   size_t terms; /* alternatives rendered so far */
   parsed_query *out;
-  buf unknown; /* the names of unknown fields met, "foo:, bar:" */
+  buf unknown;             /* the names of unknown fields met, "foo:, bar:" */
+  strlist surface_phrases; /* the FTS5 phrases of quoted variant forms */
+  buf surface_words;       /* their words as written, lower case, '\x1f' between forms */
 } expander;
 
 /* ------------------------------------------------------------------ */
@@ -145,9 +147,80 @@ static int word_stem(expander *p, const char *raw, size_t n, buf *out) {
   return ngi_store_word_stem(p->idx, raw, n, out) == 1;
 }
 
-static void add_variants(expander *p, alts *a, const char *key) {
-  if (p->opts->no_variants) return;
+/* A quoted variant form ("United Nations"): its phrase is found only
+ * where its words are written so (the stems of "unit National" are the
+ * same), which the search checks on the passage's text. */
+static void note_surface(expander *p, const char *key, const char *form) {
+  buf phrase = {0};
+  fts_phrase(&phrase, key, 0);
+  int known = 0;
+  for (size_t i = 0; phrase.data && i < p->surface_phrases.n && !known; i++)
+    known = strcmp(p->surface_phrases.items[i], phrase.data) == 0;
+  if (!known && phrase.data && ngi_strlist_add(&p->surface_phrases, phrase.data) == 0) {
+    if (p->surface_words.len) ngi_buf_addc(&p->surface_words, '\x1f');
+    int space = 0;
+    for (const char *c = form; *c; c++) {
+      unsigned char ch = (unsigned char)*c;
+      if (ch == '"') continue;
+      if (ch == ' ' || ch == '\t') {
+        space = 1;
+        continue;
+      }
+      if (space && p->surface_words.len && p->surface_words.data[p->surface_words.len - 1] != '\x1f')
+        ngi_buf_addc(&p->surface_words, ' ');
+      space = 0;
+      ngi_buf_addc(&p->surface_words, (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch));
+    }
+  }
+  ngi_buf_free(&phrase);
+}
+
+/* The expression with every surface-checked phrase made one that matches
+ * nothing (a token the index never holds): what a passage must match when
+ * the words of no quoted form are written in it. */
+static char *without_surface(const char *fts, const strlist *phrases) {
+  buf out = {0};
+  ngi_buf_adds(&out, fts);
+  for (size_t i = 0; i < phrases->n; i++) {
+    const char *ph = phrases->items[i];
+    size_t pl = strlen(ph);
+    buf next = {0};
+    const char *c = out.data;
+    for (const char *hit; c && (hit = strstr(c, ph)) != NULL; c = hit + pl) {
+      ngi_buf_add(&next, c, (size_t)(hit - c));
+      ngi_buf_adds(&next, "\"\x01\x02\"");
+    }
+    if (c) ngi_buf_adds(&next, c);
+    ngi_buf_free(&out);
+    out = next;
+  }
+  return out.oom ? (ngi_buf_free(&out), NULL) : ngi_buf_detach(&out);
+}
+
+/* The variant group of a term (its stems key, its words as written raw),
+ * or -1.  A term that is a quoted form's stems but not its words ("unit
+ * national" for "United Nations") is not that form. */
+static int variant_group(expander *p, const char *key, const char *raw) {
   int g = ngi_variants_lookup(p->idx->vars, key);
+  if (g < 0 || !raw) return g;
+  for (size_t i = 0; i < ngi_variants_group_size(p->idx->vars, g); i++) {
+    if (strcmp(ngi_variants_member_key(p->idx->vars, g, i), key) != 0) continue;
+    const char *form = ngi_variants_member_form(p->idx->vars, g, i);
+    if (form[0] != '"') return g;
+    char words[256];
+    size_t n = 0;
+    for (const char *c = form; *c && n + 1 < sizeof words; c++) {
+      if (*c != '"') words[n++] = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+    }
+    words[n] = '\0';
+    return ngi_surface_match(raw, strlen(raw), words) ? g : -1;
+  }
+  return g;
+}
+
+static void add_variants(expander *p, alts *a, const char *key, const char *raw) {
+  if (p->opts->no_variants) return;
+  int g = variant_group(p, key, raw);
   if (g < 0) return;
   size_t before = a->n;
   buf names = {0};
@@ -155,6 +228,8 @@ static void add_variants(expander *p, alts *a, const char *key) {
     const char *k = ngi_variants_member_key(p->idx->vars, g, i);
     if (strcmp(k, key) == 0) continue;
     alt_add(p, a, k, 0);
+    const char *form = ngi_variants_member_form(p->idx->vars, g, i);
+    if (form[0] == '"') note_surface(p, k, form);
     if (names.len) ngi_buf_adds(&names, ", ");
     ngi_buf_adds(&names, ngi_variants_member_form(p->idx->vars, g, i));
   }
@@ -214,7 +289,7 @@ static void term_alts(expander *p, qnode *x, alts *a) {
     add_prefix(p, a, &s);
   } else {
     alt_add(p, a, s.key.data, 0);
-    add_variants(p, a, s.key.data);
+    add_variants(p, a, s.key.data, s.raw.data);
     /* Compounds widen what matches; in ranked --any mode they would only
      * count the same words twice, so they are left out there. */
     if (s.count > 1 && s.all_hyphen && !p->opts->any) {
@@ -228,7 +303,7 @@ static void term_alts(expander *p, qnode *x, alts *a) {
       char *copy = stem ? ngi_strdup_n(stem, sl) : NULL;
       if (copy) {
         alt_add(p, a, copy, 0);
-        add_variants(p, a, copy);
+        add_variants(p, a, copy, NULL);
         explain(p, "; joined: %s", joined.data);
         free(copy);
       }
@@ -311,7 +386,7 @@ static void group_sequences(expander *p, qnode *list) {
         stems_free(&one);
       }
       alts a = {0};
-      int g = p->opts->no_variants || all.count < 2 ? -1 : ngi_variants_lookup(p->idx->vars, all.key.data);
+      int g = p->opts->no_variants || all.count < 2 ? -1 : variant_group(p, all.key.data, all.raw.data);
       buf joined = {0}, stem = {0};
       int join = 0;
       if (g < 0 && len == 2 && all.count == 2 && !p->opts->any) {
@@ -335,7 +410,7 @@ static void group_sequences(expander *p, qnode *list) {
         (void)before;
         explain(p, "  words \"%s\" also as", all.raw.data);
         if (g >= 0) {
-          add_variants(p, &a, all.key.data);
+          add_variants(p, &a, all.key.data, all.raw.data);
           alt_add(p, &a, all.key.data, 0);
         } else {
           alt_add(p, &a, stem.data, 0);
@@ -574,6 +649,73 @@ static int take_filters(expander *p, qnode *x) {
   return 0;
 }
 
+/* The words of text, for ngi_surface_match: ASCII letters and digits
+ * folded, bytes past ASCII as they are, but ’ and ‘ (apostrophes) and
+ * every other byte separate.  The next word at or after *i into [*a, *b);
+ * 0 at the end. */
+static int next_word(const char *s, size_t n, size_t *i, size_t *a, size_t *b) {
+  size_t k = *i;
+  for (;;) {
+    while (k < n) {
+      unsigned char c = (unsigned char)s[k];
+      if (c == 0xE2 && k + 2 < n && (unsigned char)s[k + 1] == 0x80 &&
+          ((unsigned char)s[k + 2] == 0x98 || (unsigned char)s[k + 2] == 0x99)) {
+        k += 3;
+        continue;
+      }
+      if (c >= 0x80 || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z')) break;
+      k++;
+    }
+    if (k >= n) return 0;
+    *a = k;
+    while (k < n) {
+      unsigned char c = (unsigned char)s[k];
+      if (c == 0xE2 && k + 2 < n && (unsigned char)s[k + 1] == 0x80 &&
+          ((unsigned char)s[k + 2] == 0x98 || (unsigned char)s[k + 2] == 0x99))
+        break;
+      if (!(c >= 0x80 || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z'))) break;
+      k++;
+    }
+    *b = k;
+    *i = k;
+    return 1;
+  }
+}
+
+static int same_word(const char *s, size_t n, const char *w, size_t wl) {
+  if (n != wl) return 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+    if (c != (unsigned char)w[i]) return 0;
+  }
+  return 1;
+}
+
+int ngi_surface_match(const char *text, size_t n, const char *forms) {
+  for (const char *f = forms; f && *f;) {
+    const char *end = strchr(f, '\x1f');
+    size_t fl = end ? (size_t)(end - f) : strlen(f);
+    /* Each start word of the text against the form's words in turn. */
+    size_t i = 0, a, b;
+    while (next_word(text, n, &i, &a, &b)) {
+      size_t j = a, fa = 0, ok = 1;
+      size_t wa, wb;
+      while (ok && fa < fl) {
+        while (fa < fl && f[fa] == ' ') fa++;
+        if (fa >= fl) break;
+        size_t fe = fa;
+        while (fe < fl && f[fe] != ' ') fe++;
+        if (!next_word(text, n, &j, &wa, &wb) || !same_word(text + wa, wb - wa, f + fa, fe - fa)) ok = 0;
+        fa = fe;
+      }
+      if (ok) return 1;
+    }
+    f = end ? end + 1 : f + fl;
+  }
+  return 0;
+}
+
 /* Control characters and bytes that are not UTF-8 become spaces. */
 
 /* Loads the variants (built-in, then the user's files) on first use. */
@@ -617,7 +759,7 @@ int ngi_query_expand(ng_index *idx, const char *query, const ng_search_options *
   if (rc != NG_OK) return rc;
   query_tree tree;
   if (ngi_query_parse(query, &tree) != NG_OK) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
-  expander p = {idx, opts, 0, out, {0}};
+  expander p = {idx, opts, 0, out, {0}, {0}, {0}};
   out->fallback = tree.fallback;
   explain(&p, "query: %s%s\n", tree.text, tree.fallback ? "  (read as plain words: the syntax did not parse)" : "");
   if (opts->any) explain(&p, "  mode: any word (ranked)\n");
@@ -633,6 +775,14 @@ int ngi_query_expand(ng_index *idx, const char *query, const ng_search_options *
                    p.unknown.data, several ? "are" : "is", several ? "fields" : "a field");
   }
   ngi_buf_free(&p.unknown);
+  if (rc == NG_OK && out->fts && p.surface_phrases.n) {
+    out->fts_plain = without_surface(out->fts, &p.surface_phrases);
+    out->surface_words = ngi_buf_detach(&p.surface_words);
+    if (!out->fts_plain || !out->surface_words) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    explain(&p, "  quoted variants (%s) count only where their words are written so\n", out->surface_words);
+  }
+  ngi_strlist_free(&p.surface_phrases);
+  ngi_buf_free(&p.surface_words);
   if (tree.truncated) explain(&p, "  the query was too long: only its first %d bytes were read\n", NGI_MAX_QUERY_BYTES);
   if (out->truncated) explain(&p, "  the query was too long: only its first %d terms were used\n", NGI_MAX_QUERY_TERMS);
   out->truncated |= tree.truncated;
@@ -650,6 +800,8 @@ int ngi_query_expand(ng_index *idx, const char *query, const ng_search_options *
 
 void ngi_parsed_query_free(parsed_query *q) {
   free(q->fts);
+  free(q->fts_plain);
+  free(q->surface_words);
   for (size_t i = 0; i < q->nfilters; i++) free(q->filters[i].value);
   free(q->filters);
   ngi_buf_free(&q->explain);

@@ -610,8 +610,10 @@ typedef struct ngi_hit_query {
   size_t nfilters;
   const ngi_filter *skip_filter; /* a filter already in match */
   const char *since, *until;     /* normalized dates or NULL */
-  int per_document, sort;        /* ng_search_options' */
-  long limit, offset;            /* limit < 0: all */
+  const char *match_plain;       /* parsed_query's fts_plain and surface_words, or NULL */
+  const char *surface_words;
+  int per_document, sort; /* ng_search_options' */
+  long limit, offset;     /* limit < 0: all */
   int snippet_tokens;
   int all; /* every passage in document order; match ignored */
 } ngi_hit_query;
@@ -743,6 +745,14 @@ int ngi_qnode_add(qnode *n, qnode *kid);
 
 typedef struct parsed_query {
   char *fts; /* the FTS5 expression, or NULL when only filters */
+  /* Surface checks (quoted variant forms, data/variants.txt): a passage
+   * that matches fts but not fts_plain (fts with those forms' phrases
+   * made to match nothing) is a hit only when one of surface_words' forms
+   * ("united nations", lower case, '\x1f' between forms) is written in its
+   * text as consecutive words (ngi_surface_match).  Both NULL when the
+   * query has no such form. */
+  char *fts_plain;
+  char *surface_words;
   ngi_filter *filters;
   size_t nfilters;
   buf explain;   /* how the query was understood, lines of text */
@@ -757,6 +767,9 @@ typedef struct parsed_query {
  * searchable, message on idx) or NG_ESYSTEM. */
 int ngi_query_expand(ng_index *idx, const char *query, const ng_search_options *opts, parsed_query *out);
 void ngi_parsed_query_free(parsed_query *q);
+/* Is one of forms (parsed_query.surface_words) written in text as
+ * consecutive words, in any case?  1 or 0. */
+int ngi_surface_match(const char *text, size_t n, const char *forms);
 /* Loads the variants (built-in, then files added) on first use. */
 int ngi_expand_variants(ng_index *idx);
 

@@ -80,6 +80,8 @@ static int make_hit_query(ng_index *idx, const parsed_query *pq, const ng_search
     hq->nfilters = pq->nfilters;
     hq->weights[0] = NG_HEAD_WEIGHT;
     hq->weights[1] = pq->has_not ? 0 : NG_CONTEXT_WEIGHT;
+    hq->match_plain = pq->fts_plain;
+    hq->surface_words = pq->surface_words;
   }
   hq->since = since[0] ? since : NULL;
   hq->until = until[0] ? until : NULL;

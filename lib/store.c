@@ -291,6 +291,14 @@ int ngi_store_create(ng_index *idx, const char *file, const char *language) {
   return rc;
 }
 
+/* nutgraf_surface(text, forms): ngi_surface_match as an SQL function. */
+static void surface_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  const char *text = (const char *)sqlite3_value_text(argv[0]);
+  const char *forms = (const char *)sqlite3_value_text(argv[1]);
+  sqlite3_result_int(ctx, text && forms ? ngi_surface_match(text, (size_t)sqlite3_value_bytes(argv[0]), forms) : 0);
+}
+
 int ngi_store_connect(ng_index *idx, const char *file, const char *want_language, int fresh) {
   const char *path = idx->path;
   ngi_store *s = calloc(1, sizeof *s);
@@ -329,6 +337,9 @@ int ngi_store_connect(ng_index *idx, const char *file, const char *want_language
   if (rc != NG_OK) return ngi_fail(idx, NG_EDATA, "index %s: %s", path, err);
   if (ngi_rank_register(ngi_fts5_api(s->db)) != SQLITE_OK)
     return ngi_fail(idx, NG_ESYSTEM, "cannot register the rank function");
+  if (sqlite3_create_function(s->db, "nutgraf_surface", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                              surface_fn, NULL, NULL) != SQLITE_OK)
+    return ngi_fail(idx, NG_ESYSTEM, "cannot register the surface check");
   if (idx->writable) {
     /* A file no one knows yet needs no sync (it is synced when published)
      * and, in rollback mode, no more than SQLite's default cache: a bigger
@@ -945,6 +956,20 @@ static void add_conditions(sqlb *b, const ngi_hit_query *q) {
   d ".dateline_day, " d ".dup_of, 1 + (SELECT count(*) FROM doc c WHERE c.dup_of = coalesce(" d ".dup_of, " d "." id \
     "))"
 
+/* A passage matching only through a quoted variant form's phrase is a hit
+ * only when the form's words are written in it (expand.c). */
+static void add_surface(sqlb *b, const ngi_hit_query *q, const char *rowid) {
+  if (!q->surface_words || !q->match_plain) return;
+  buf sql = {0};
+  ngi_buf_printf(&sql, " AND (%s IN (SELECT rowid FROM passage WHERE passage MATCH ?)", rowid);
+  sqlb_text(b, sql.data ? sql.data : "", q->match_plain);
+  ngi_buf_reset(&sql);
+  ngi_buf_printf(&sql, " OR nutgraf_surface((SELECT coalesce(body, head) FROM passage WHERE rowid = %s), ?))", rowid);
+  sqlb_text(b, sql.data ? sql.data : "", q->surface_words);
+  if (sql.oom) b->oom = 1;
+  ngi_buf_free(&sql);
+}
+
 /* A plain query ranked by score is one statement: FTS5 orders by the rank
  * function and makes snippets for the page asked for alone, as "ORDER BY
  * rank" does with bm25.  Filters, dates, per-document results and --sort
@@ -962,7 +987,7 @@ static void build_hits(sqlb *b, const ngi_hit_query *q, int *has_snippet) {
     sqlb_int(b, " OFFSET ?", offset);
     return;
   }
-  int fast = !q->per_document && q->sort == NG_SORT_RANK && !q->since && !q->until && !q->nfilters;
+  int fast = !q->per_document && q->sort == NG_SORT_RANK && !q->since && !q->until && !q->nfilters && !q->surface_words;
   if (fast) {
     *has_snippet = 1;
     sqlb_add(b, "SELECT t.id, t.score, " DOC_OUT
@@ -997,6 +1022,7 @@ static void build_hits(sqlb *b, const ngi_hit_query *q, int *has_snippet) {
   sqlb_add(b, " JOIN doc d ON d.id = r.doc WHERE 1");
   if (q->per_document) sqlb_add(b, " AND r.rn = 1");
   add_conditions(b, q);
+  add_surface(b, q, "r.id");
   const char *order =
       q->sort == NG_SORT_DATE ? " ORDER BY date IS NULL, date DESC, score DESC, id" : " ORDER BY score DESC, id";
   sqlb_add(b, order);
@@ -1066,6 +1092,7 @@ int ngi_store_hits_count(ng_index *idx, const ngi_hit_query *q, long long *count
   sqlb_add(&b, q->per_document ? " SELECT count(DISTINCT r.doc)" : " SELECT count(*)");
   sqlb_add(&b, " FROM r JOIN doc d ON d.id = r.doc WHERE 1");
   add_conditions(&b, q);
+  add_surface(&b, q, "r.id");
   sqlite3_stmt *st = NULL;
   int rc = sqlb_prepare(idx, &b, &st, "preparing the search");
   if (rc == NG_OK) {
