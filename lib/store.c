@@ -93,13 +93,6 @@ enum stmt_id {
   ST_COUNT
 };
 
-/* The rows of a signature's band keys (NGI_DUP_BANDS = 20) and its
- * document, for one INSERT. */
-#define BANDS20                                                                                           \
-  "(?1,?21),(?2,?21),(?3,?21),(?4,?21),(?5,?21),(?6,?21),(?7,?21),(?8,?21),(?9,?21),(?10,?21),(?11,?21)," \
-  "(?12,?21),(?13,?21),(?14,?21),(?15,?21),(?16,?21),(?17,?21),(?18,?21),(?19,?21),(?20,?21)"
-_Static_assert(NGI_DUP_BANDS == 20, "BANDS20 has one row per band");
-
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_DOC_LIST] = "SELECT id, path, kind, feed, size, mtime_ns, hash, indexed_ns, passages FROM doc",
     [ST_DOC_INSERT] = "INSERT INTO doc(" DOC_COLUMNS ") VALUES(" DOC_VALUES ")",
@@ -120,7 +113,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_DUP_SIG_DELETE] = "DELETE FROM dup_sig WHERE doc = ?1",
     /* OR IGNORE: a many-row statement that cannot abort needs no statement
      * journal, which would make FTS5 flush its pending terms. */
-    [ST_DUP_BAND_INSERT] = "INSERT OR IGNORE INTO dup_band(key, doc) VALUES" BANDS20,
+    [ST_DUP_BAND_INSERT] = "INSERT OR IGNORE INTO dup_band(key, doc) VALUES(?1, ?2)",
     [ST_DUP_BAND_DELETE] = "DELETE FROM dup_band WHERE key = ?1 AND doc = ?2",
     [ST_DUP_CANDIDATES] = "SELECT doc FROM dup_band WHERE key = ?1",
     [ST_DUP_CANDIDATE] =
@@ -129,6 +122,11 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_DUP_REPOINT] = "UPDATE doc SET dup_of = CASE WHEN id = ?2 THEN NULL ELSE ?2 END WHERE dup_of = ?1",
 };
 
+/* A band key and its document: the duplicate bands this handle wrote. */
+typedef struct band {
+  long long key, doc; /* doc 0: an empty slot; -1: a removed one */
+} band;
+
 struct ngi_store {
   sqlite3 *db;
   sqlite3_stmt *stmts[ST_COUNT];
@@ -136,6 +134,19 @@ struct ngi_store {
   buf queued_words;               /* "raw\0stem\0" pairs, to be stored by the next commit */
   int in_txn;
   int snip_ready; /* the temporary snippet table exists */
+  /* Duplicate bands (dedup.c's): those of this transaction are queued and
+   * stored by the commit in key order, like the words (random inserts
+   * into the band b-tree cost the writer as much as the lookups); every
+   * band this handle wrote is also in a hash table, and when the table
+   * was empty at the handle's first lookup (a new index, the first run of
+   * a big corpus) that hash table is all there is, and no lookup goes to
+   * SQLite. */
+  band *queued_bands;
+  size_t nqueued_bands, capqueued_bands;
+  sqlite3_stmt *band_insert_many;
+  band *bands; /* open addressing on the key, several docs a key */
+  size_t bands_cap, bands_used;
+  int bands_complete; /* -1 not known yet, 0 no, 1 the hash table holds every band of the index */
 };
 
 static sqlite3 *db_of(const ng_index *idx) { return idx->store ? idx->store->db : NULL; }
@@ -303,6 +314,7 @@ int ngi_store_connect(ng_index *idx, const char *file, const char *want_language
   const char *path = idx->path;
   ngi_store *s = calloc(1, sizeof *s);
   if (!s) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  s->bands_complete = -1;
   idx->store = s;
   int flags = (idx->writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) |
               SQLITE_OPEN_NOMUTEX; /* a handle is one thread's */
@@ -362,8 +374,11 @@ void ngi_store_disconnect(ng_index *idx) {
     ngi_store_rollback(idx);
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(s->stmts[i]);
     sqlite3_finalize(s->word_insert_many);
+    sqlite3_finalize(s->band_insert_many);
     sqlite3_close(s->db);
     ngi_buf_free(&s->queued_words);
+    free(s->queued_bands);
+    free(s->bands);
     free(s);
     idx->store = NULL;
   }
@@ -466,10 +481,13 @@ static int flush_words(ng_index *idx) {
   return rc;
 }
 
+static int flush_bands(ng_index *idx);
+
 int ngi_store_commit(ng_index *idx) {
   ngi_store *s = idx->store;
   if (!s->in_txn) return NG_OK;
   int rc = flush_words(idx);
+  if (rc == NG_OK) rc = flush_bands(idx);
   if (rc == NG_OK) rc = exec(idx, "COMMIT", "committing");
   if (rc != NG_OK) {
     ngi_store_rollback(idx);
@@ -488,6 +506,9 @@ void ngi_store_rollback(ng_index *idx) {
   /* Words queued in the rolled-back transaction were never stored. */
   ngi_lexicon_unstore(idx->lx);
   ngi_buf_reset(&s->queued_words);
+  /* Nor were its bands; the hash table may now differ from the index. */
+  s->nqueued_bands = 0;
+  s->bands_complete = 0;
 }
 
 int ngi_store_word_stem(ng_index *idx, const char *raw, size_t n, buf *out) {
@@ -693,7 +714,49 @@ int ngi_store_set_dup_of(ng_index *idx, long long doc, long long dup_of) {
   return run_stmt(idx, st, "grouping duplicates");
 }
 
+static size_t band_slot(long long key, size_t cap) {
+  uint64_t h = (uint64_t)key * 0x9E3779B97F4A7C15ULL;
+  return (size_t)(h >> 20) & (cap - 1);
+}
+
+static int band_remember(ngi_store *s, long long key, long long doc) {
+  if ((s->bands_used + 1) * 2 > s->bands_cap) {
+    size_t cap = s->bands_cap ? s->bands_cap * 2 : 1024;
+    band *t = calloc(cap, sizeof *t);
+    if (!t) return -1;
+    size_t used = 0;
+    for (size_t i = 0; i < s->bands_cap; i++) {
+      if (s->bands[i].doc <= 0) continue;
+      size_t k = band_slot(s->bands[i].key, cap);
+      while (t[k].doc) k = (k + 1) & (cap - 1);
+      t[k] = s->bands[i];
+      used++;
+    }
+    free(s->bands);
+    s->bands = t;
+    s->bands_cap = cap;
+    s->bands_used = used;
+  }
+  size_t k = band_slot(key, s->bands_cap);
+  while (s->bands[k].doc > 0) {
+    if (s->bands[k].key == key && s->bands[k].doc == doc) return 0;
+    k = (k + 1) & (s->bands_cap - 1);
+  }
+  if (!s->bands[k].doc) s->bands_used++;
+  s->bands[k].key = key;
+  s->bands[k].doc = doc;
+  return 0;
+}
+
+static void band_forget(ngi_store *s, long long key, long long doc) {
+  if (!s->bands_cap) return;
+  for (size_t k = band_slot(key, s->bands_cap); s->bands[k].doc; k = (k + 1) & (s->bands_cap - 1)) {
+    if (s->bands[k].key == key && s->bands[k].doc == doc) s->bands[k].doc = -1;
+  }
+}
+
 int ngi_store_dup_put(ng_index *idx, long long doc, const ngi_dup_sig *sig, const long long *keys, int nkeys) {
+  ngi_store *s = idx->store;
   unsigned char blob[NGI_DUP_BYTES];
   ngi_dup_encode(sig, blob);
   sqlite3_stmt *st = stmt(idx, ST_DUP_SIG_INSERT);
@@ -703,32 +766,99 @@ int ngi_store_dup_put(ng_index *idx, long long doc, const ngi_dup_sig *sig, cons
   sqlite3_bind_blob(st, 3, blob, (int)sizeof blob, SQLITE_STATIC);
   int rc = run_stmt(idx, st, "storing a duplicate signature");
   if (rc != NG_OK) return rc;
-  if (nkeys != NGI_DUP_BANDS) return ngi_fail(idx, NG_ESYSTEM, "internal error: %d band keys", nkeys);
-  st = stmt(idx, ST_DUP_BAND_INSERT);
-  if (!st) return NG_ESYSTEM;
-  for (int i = 0; i < nkeys; i++) sqlite3_bind_int64(st, i + 1, keys[i]);
-  sqlite3_bind_int64(st, NGI_DUP_BANDS + 1, doc);
-  return run_stmt(idx, st, "storing duplicate bands");
+  if (s->nqueued_bands + (size_t)nkeys > s->capqueued_bands) {
+    size_t cap = s->capqueued_bands ? s->capqueued_bands * 2 : 4096;
+    while (cap < s->nqueued_bands + (size_t)nkeys) cap *= 2;
+    band *q = realloc(s->queued_bands, cap * sizeof *q);
+    if (!q) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    s->queued_bands = q;
+    s->capqueued_bands = cap;
+  }
+  for (int i = 0; i < nkeys; i++) {
+    s->queued_bands[s->nqueued_bands++] = (band){keys[i], doc};
+    if (band_remember(s, keys[i], doc) != 0) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  }
+  return NG_OK;
+}
+
+static int cmp_bands(const void *a, const void *b) {
+  const band *x = a, *y = b;
+  return x->key < y->key ? -1 : x->key > y->key ? 1 : (x->doc > y->doc) - (x->doc < y->doc);
+}
+
+#define BANDS_PER_INSERT 50
+
+/* Stores the transaction's queued bands, in key order. */
+static int flush_bands(ng_index *idx) {
+  ngi_store *s = idx->store;
+  size_t n = 0;
+  for (size_t i = 0; i < s->nqueued_bands; i++) {
+    if (s->queued_bands[i].doc > 0) s->queued_bands[n++] = s->queued_bands[i];
+  }
+  s->nqueued_bands = n;
+  if (!n) return NG_OK;
+  qsort(s->queued_bands, n, sizeof *s->queued_bands, cmp_bands);
+  int rc = NG_OK;
+  size_t i = 0;
+  if (n >= BANDS_PER_INSERT && !s->band_insert_many) {
+    buf sql = {0};
+    ngi_buf_adds(&sql, "INSERT OR IGNORE INTO dup_band(key, doc) VALUES");
+    for (int r = 0; r < BANDS_PER_INSERT; r++) ngi_buf_adds(&sql, r ? ",(?,?)" : "(?,?)");
+    int prc = sql.oom ? SQLITE_NOMEM
+                      : sqlite3_prepare_v3(s->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT, &s->band_insert_many, NULL);
+    ngi_buf_free(&sql);
+    if (prc != SQLITE_OK) rc = ngi_store_fail(idx, "storing duplicate bands");
+  }
+  for (; rc == NG_OK && i + BANDS_PER_INSERT <= n; i += BANDS_PER_INSERT) {
+    for (int r = 0; r < BANDS_PER_INSERT; r++) {
+      sqlite3_bind_int64(s->band_insert_many, 2 * r + 1, s->queued_bands[i + (size_t)r].key);
+      sqlite3_bind_int64(s->band_insert_many, 2 * r + 2, s->queued_bands[i + (size_t)r].doc);
+    }
+    rc = run_stmt(idx, s->band_insert_many, "storing duplicate bands");
+  }
+  for (; rc == NG_OK && i < n; i++) {
+    sqlite3_stmt *st = stmt(idx, ST_DUP_BAND_INSERT);
+    if (!st) return NG_ESYSTEM;
+    sqlite3_bind_int64(st, 1, s->queued_bands[i].key);
+    sqlite3_bind_int64(st, 2, s->queued_bands[i].doc);
+    rc = run_stmt(idx, st, "storing duplicate bands");
+  }
+  if (rc == NG_OK) s->nqueued_bands = 0;
+  return rc;
+}
+
+static void add_found(long long *found, int *nfound, int max, long long doc, long long exclude) {
+  if (doc <= 0 || doc == exclude) return;
+  for (int k = 0; k < *nfound; k++)
+    if (found[k] == doc) return;
+  if (*nfound < max) found[(*nfound)++] = doc;
 }
 
 int ngi_store_dup_candidates(ng_index *idx, const long long *keys, int nkeys, long long exclude,
                              void (*fn)(void *ctx, long long doc, long long dup_of, const ngi_dup_sig *sig),
                              void *ctx) {
-  /* One seek a band (an IN list of 20 costs more: SQLite sorts it into a
-   * temporary table at every run); most stories share no band. */
+  ngi_store *s = idx->store;
   long long found[64];
   int nfound = 0, rc = NG_OK;
-  for (int i = 0; i < nkeys && rc == NG_OK; i++) {
+  if (s->bands_complete < 0) {
+    /* Is the band table empty (then this handle's hash table is all)? */
+    char t[8] = "";
+    int q = first_text(s->db, "SELECT NOT EXISTS (SELECT 1 FROM dup_band)", t, sizeof t);
+    if (q != SQLITE_OK) return ngi_store_fail(idx, "looking up duplicates");
+    s->bands_complete = t[0] == '1' && s->bands_used == 0;
+  }
+  for (int i = 0; i < nkeys && s->bands_cap; i++) {
+    for (size_t k = band_slot(keys[i], s->bands_cap); s->bands[k].doc; k = (k + 1) & (s->bands_cap - 1))
+      if (s->bands[k].key == keys[i]) add_found(found, &nfound, 64, s->bands[k].doc, exclude);
+  }
+  /* One seek a band (an IN list of 20 costs more: SQLite sorts it into a
+   * temporary table at every run). */
+  for (int i = 0; i < nkeys && rc == NG_OK && !s->bands_complete; i++) {
     sqlite3_stmt *st = stmt(idx, ST_DUP_CANDIDATES);
     if (!st) return NG_ESYSTEM;
     sqlite3_bind_int64(st, 1, keys[i]);
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-      long long doc = sqlite3_column_int64(st, 0);
-      int seen = doc == exclude;
-      for (int k = 0; k < nfound && !seen; k++) seen = found[k] == doc;
-      if (!seen && nfound < (int)(sizeof found / sizeof found[0])) found[nfound++] = doc;
-    }
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) add_found(found, &nfound, 64, sqlite3_column_int64(st, 0), exclude);
     if (step != SQLITE_DONE) rc = ngi_store_fail(idx, "looking up duplicates");
     sqlite3_reset(st);
   }
@@ -762,10 +892,16 @@ int ngi_store_dup_get(ng_index *idx, long long doc, ngi_dup_sig *sig) {
 }
 
 int ngi_store_dup_delete(ng_index *idx, long long doc, const long long *keys, int nkeys) {
+  ngi_store *s = idx->store;
   sqlite3_stmt *st = stmt(idx, ST_DUP_SIG_DELETE);
   if (!st) return NG_ESYSTEM;
   sqlite3_bind_int64(st, 1, doc);
   int rc = run_stmt(idx, st, "removing a duplicate signature");
+  /* Bands still queued are dropped from the queue (rare: a story changed
+   * twice in one transaction). */
+  for (size_t i = 0; i < s->nqueued_bands; i++)
+    if (s->queued_bands[i].doc == doc) s->queued_bands[i].doc = 0;
+  for (int i = 0; i < nkeys; i++) band_forget(s, keys[i], doc);
   for (int i = 0; rc == NG_OK && i < nkeys; i++) {
     if (!(st = stmt(idx, ST_DUP_BAND_DELETE))) return NG_ESYSTEM;
     sqlite3_bind_int64(st, 1, keys[i]);
