@@ -78,6 +78,7 @@ struct ng_index {
   ngi_lexicon *lx;    /* tokenize.c: made by store.c when it connects */
   ngi_variants *vars; /* variants.c: loaded by expand.c on first use */
   char *notes;        /* search.c: the notes on the last query (ng_index_notes), or NULL */
+  void *parked;       /* store.c: what a new index's connection keeps while it is published */
   char err[1024];     /* util.c (ngi_fail), for every module: the last error's message */
 };
 
@@ -242,8 +243,8 @@ static inline const char *ngi_article_text(const article *a, size_t i) { return 
 */
 
 #define NGI_DUP_HASHES 60 /* MinHash values in a signature */
-#define NGI_DUP_BANDS 20  /* LSH bands ... */
-#define NGI_DUP_ROWS 3    /* ... of this many values each */
+#define NGI_DUP_BANDS 10  /* LSH bands ... */
+#define NGI_DUP_ROWS 2    /* ... of this many values each (the first 20 values) */
 #define NGI_DUP_BYTES (4 * (NGI_DUP_HASHES + 1))
 
 typedef struct ngi_dup_sig {

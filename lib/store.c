@@ -127,6 +127,11 @@ typedef struct band {
   long long key, doc; /* doc 0: an empty slot; -1: a removed one */
 } band;
 
+typedef struct parked_bands {
+  band *bands;
+  size_t cap, used;
+} parked_bands;
+
 struct ngi_store {
   sqlite3 *db;
   sqlite3_stmt *stmts[ST_COUNT];
@@ -315,6 +320,13 @@ int ngi_store_connect(ng_index *idx, const char *file, const char *want_language
   ngi_store *s = calloc(1, sizeof *s);
   if (!s) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
   s->bands_complete = -1;
+  if (idx->parked) {
+    parked_bands *pb = idx->parked;
+    s->bands = pb->bands, s->bands_cap = pb->cap, s->bands_used = pb->used;
+    s->bands_complete = 1;
+    free(pb);
+    idx->parked = NULL;
+  }
   idx->store = s;
   int flags = (idx->writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) |
               SQLITE_OPEN_NOMUTEX; /* a handle is one thread's */
@@ -368,6 +380,13 @@ int ngi_store_connect(ng_index *idx, const char *file, const char *want_language
 
 int ngi_store_connected(const ng_index *idx) { return db_of(idx) != NULL; }
 
+static void free_parked(ng_index *idx) {
+  parked_bands *pb = idx->parked;
+  if (pb) free(pb->bands);
+  free(pb);
+  idx->parked = NULL;
+}
+
 void ngi_store_disconnect(ng_index *idx) {
   ngi_store *s = idx->store;
   if (s) {
@@ -378,10 +397,20 @@ void ngi_store_disconnect(ng_index *idx) {
     sqlite3_close(s->db);
     ngi_buf_free(&s->queued_words);
     free(s->queued_bands);
-    free(s->bands);
+    free_parked(idx);
+    if (idx->unpublished && s->bands_complete == 1) {
+      /* A new index is reopened once published: its bands are all here. */
+      parked_bands *pb = malloc(sizeof *pb);
+      if (pb) *pb = (parked_bands){s->bands, s->bands_cap, s->bands_used};
+      idx->parked = pb;
+      if (!pb) free(s->bands);
+    } else {
+      free(s->bands);
+    }
     free(s);
     idx->store = NULL;
   }
+  if (!idx->unpublished) free_parked(idx); /* the handle is closing */
   ngi_lexicon_free(idx->lx);
   idx->lx = NULL;
 }
