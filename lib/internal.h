@@ -16,9 +16,11 @@
  *                          thread: decode.c (read, bytes -> UTF-8) or
  *                          feed.c (a JSON Lines record), segment.c
  *                          (text -> headline, dateline, paragraphs),
- *                          tokenize.c (token streams)
+ *                          tokenize.c (token streams), dedup.c (the
+ *                          duplicate signature)
  *              ingest.c    a run: orders the jobs, batches transactions,
- *                          removals, feeds; writes through store.c
+ *                          removals, feeds; writes through store.c, and
+ *                          groups duplicates with dedup.c
  *   storage    index.c     the handle: open, lock, create, publish, close
  *              store.c     every SQL statement on the index's tables
  *   searching  parse.c     text -> query tree (no index needed)
