@@ -9,6 +9,8 @@
 #ifndef NG_CLI_H
 #define NG_CLI_H
 
+#include <jansson.h>
+
 #include "nutgraf.h"
 
 /* Exit status of every nutgraf program (the house style; nutgraf-index(1),
@@ -44,5 +46,13 @@ int cli_out_of_memory(void);
  * index_path).  Returns 0 with *out malloc'd, or prints the error and
  * returns its exit status. */
 int cli_index_path(const char *given, char **out);
+
+/* record.c: a hit as the JSON record (NG_JSON_VERSION) of nutgraf-query
+ * --format json and nutgraf-serve; rank is its place from 1.  NULL when
+ * out of memory. */
+json_t *cli_hit_record(const ng_hit *h, long rank);
+/* A JSON string of s (bytes that are not UTF-8 shown as U+FFFD), or null
+ * for NULL. */
+json_t *cli_json_string(const char *s);
 
 #endif

@@ -30,7 +30,7 @@ extern "C" {
 
 #define NG_VERSION_STRING "0.1.0"
 /* Version of the index schema this library reads and writes. */
-#define NG_SCHEMA_VERSION 2
+#define NG_SCHEMA_VERSION 3
 /* Version of the JSON record written by nutgraf-query --format json. */
 #define NG_JSON_VERSION 1
 
@@ -262,9 +262,15 @@ typedef struct ng_hit {
   int kind;                          /* ng_kind */
   int ordinal;                       /* 0 for the headline, then 1, 2, ... */
   int first_line, last_line;
-  double score;        /* higher is better */
-  const char *text;    /* the whole passage */
-  const char *snippet; /* an extract with NG_MARK_OPEN/NG_MARK_CLOSE around matches */
+  double score;             /* higher is better */
+  const char *text;         /* the whole passage */
+  const char *snippet;      /* an extract with NG_MARK_OPEN/NG_MARK_CLOSE around matches */
+  const char *dateline_day; /* the dateline's day as written ("Feb 26"), or NULL */
+  /* The story's duplicate group (see nutgraf-index(1), DUPLICATES): the id
+   * of its first-seen member, or 0 when this document is that member (or
+   * has no copies); and the number of documents in the group (1: none). */
+  long long dup_of;
+  long long copies;
 } ng_hit;
 
 typedef struct ng_results ng_results;
@@ -289,6 +295,13 @@ int ng_results_next(ng_results *res, const ng_hit **hit);
 
 /* Frees the iterator.  Accepts NULL. */
 void ng_results_free(ng_results *res);
+
+/* Notes on the last query run on the handle (ng_search, ng_count or
+ * ng_explain): what the user should be told although the query ran, such
+ * as a word written like a field ("foo:bar") that is no field and was
+ * searched as words.  One line (no newline), or "" when there is nothing
+ * to say; owned by the handle, valid until its next query. */
+const char *ng_index_notes(const ng_index *idx);
 
 /* Counts the passages (or documents, with per_document) matching.  Returns as
  * ng_search. */

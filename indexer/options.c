@@ -1,5 +1,7 @@
 /*
- * options.c -- nutgraf-index's command line (getopt_long).
+ * options.c -- nutgraf-index's command line (getopt_long).  Options may
+ * come anywhere among the paths (GNU argument permutation, as grep has);
+ * "--" ends them, for a path that starts with '-'.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -9,7 +11,8 @@
 #include "indexer.h"
 
 static const char usage[] =
-    "usage: nutgraf-index [options] [PATH...] [--jsonl FILE|-]\n"
+    "usage: nutgraf-index [options] [PATH...] [--jsonl FILE|-] [options]\n"
+    "       nutgraf-index [options] -- PATH...   (a path that starts with -)\n"
     "Index the paragraphs of the news articles in each PATH (files, or directories\n"
     "searched recursively) into an SQLite FTS5 index.  A re-run reads only what\n"
     "changed and removes documents whose files are gone.\n"

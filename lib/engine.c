@@ -296,7 +296,8 @@ typedef struct run {
   size_t nterms;
   ngi_dead *dead;
   ngi_pdir_cache pdir;
-  strmap docs; /* doc id (8 bytes) -> filters pass (1) or not (2) */
+  strmap docs;            /* doc id (8 bytes) -> filters pass (1) or not (2) */
+  ngi_doc_filter *filter; /* the dates' and fields' statement, or NULL */
   double tier_value;
   int sqlite_code;
 } run;
@@ -468,7 +469,9 @@ static int alt_present(run *r, const alts_map *m, size_t a, long long pno, int *
   return m->start[a + 1] > m->start[a];
 }
 
-/* The document filters (dates, source:, path:, title:) for doc. */
+/* The document filters for doc: the dates and fields through store.c's
+ * statement (the SQL path's conditions), title: as one FTS5 probe of the
+ * document's headline; cached per document. */
 static int doc_passes(run *r, long long doc, int *pass) {
   intptr_t known = (intptr_t)ngi_map_get(&r->docs, (const char *)&doc, sizeof doc);
   if (known) {
@@ -477,42 +480,21 @@ static int doc_passes(run *r, long long doc, int *pass) {
   }
   const ngi_engine_query *q = r->q;
   int ok = 1;
-  if (q->since || q->until || q->nfilters) {
-    ngi_doc_info info;
-    int rc = ngi_store_doc_info(r->idx, doc, &info);
-    if (rc < 0) return rc;
-    if (rc == NG_DONE) {
-      ok = 0;
-    } else {
-      if (q->since && (!info.date || strcmp(info.date, q->since) < 0)) ok = 0;
-      if (ok && q->until && (!info.date || strncmp(info.date, q->until, strlen(q->until)) > 0)) ok = 0;
-      for (size_t i = 0; ok && i < q->nfilters; i++) {
-        const ngi_filter *f = &q->filters[i];
-        int hit;
-        if (f->field == NGI_FIELD_SOURCE) {
-          const char *src = info.source ? info.source : "";
-          hit = !*f->value;
-          for (size_t n = strlen(f->value); !hit && *src; src++) hit = strncasecmp(src, f->value, n) == 0;
-        } else if (f->field == NGI_FIELD_PATH) {
-          hit = strpbrk(f->value, "*?[") ? sqlite3_strglob(f->value, info.path) == 0
-                                         : strstr(info.path, f->value) != NULL;
-        } else {
-          continue; /* title: below, after this row is let go */
-        }
-        if (hit == f->negated) ok = 0;
-      }
-    }
-    for (size_t i = 0; ok && i < q->nfilters; i++) {
-      const ngi_filter *f = &q->filters[i];
-      if (f->field != NGI_FIELD_TITLE) continue;
-      buf m = {0};
-      ngi_buf_printf(&m, "{head} : (%s)", f->value);
-      if (m.oom) return ngi_fail(r->idx, NG_ESYSTEM, "out of memory");
-      int hit = ngi_store_match_rowid(r->idx, m.data, NGI_ROWID(doc, 0), &r->sqlite_code);
-      ngi_buf_free(&m);
-      if (hit < 0) return hit;
-      if (hit == f->negated) ok = 0;
-    }
+  if (r->filter) {
+    long long group;
+    int rc = ngi_store_doc_filter_get(r->filter, doc, &ok, &group);
+    if (rc != NG_OK) return rc;
+  }
+  for (size_t i = 0; ok && i < q->nfilters; i++) {
+    const ngi_filter *f = &q->filters[i];
+    if (f->field != NGI_FIELD_TITLE) continue;
+    buf m = {0};
+    ngi_buf_printf(&m, "{head} : (%s)", f->value);
+    if (m.oom) return ngi_fail(r->idx, NG_ESYSTEM, "out of memory");
+    int hit = ngi_store_match_rowid(r->idx, m.data, NGI_ROWID(doc, 0), &r->sqlite_code);
+    ngi_buf_free(&m);
+    if (hit < 0) return hit;
+    if (hit == f->negated) ok = 0;
   }
   if (ngi_map_put(&r->docs, (const char *)&doc, sizeof doc, (void *)(intptr_t)(ok ? 1 : 2)) != 0)
     return ngi_fail(r->idx, NG_ESYSTEM, "out of memory");
@@ -528,8 +510,20 @@ static int admit(run *r, long long pno, long long rowid) {
   int rc = doc_passes(r, NGI_ROWID_DOC(rowid), &pass);
   if (rc != NG_OK) return rc;
   if (!pass) return 0;
-  if (!r->q->plan->exact && r->q->match) return ngi_store_match_rowid(r->idx, r->q->match, rowid, &r->sqlite_code);
-  return 1;
+  const ngi_engine_query *q = r->q;
+  if (q->plan->exact || !q->match) return 1;
+  if (!q->surface_words || !q->match_plain) return ngi_store_match_rowid(r->idx, q->match, rowid, &r->sqlite_code);
+  /* A passage matching only through a quoted variant form's phrase is a
+   * hit only when the form's words are written in it (expand.c). */
+  int hit = ngi_store_match_rowid(r->idx, q->match_plain, rowid, &r->sqlite_code);
+  if (hit != 0) return hit;
+  hit = ngi_store_match_rowid(r->idx, q->match, rowid, &r->sqlite_code);
+  if (hit <= 0) return hit;
+  ngi_hit_row row;
+  rc = ngi_store_hit_row(r->idx, rowid, &row);
+  if (rc < 0) return rc;
+  const char *text = rc == NG_ROW ? (row.body ? row.body : row.head) : NULL;
+  return text && ngi_surface_match(text, strlen(text), q->surface_words);
 }
 
 static int cmp_ub(const void *a, const void *b) {
@@ -552,6 +546,11 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
   if (rc == NG_OK) rc = build(&r, &m);
   if (rc != NG_OK) goto done;
   weigh(&r, &m, q->plan->ngroups);
+  int fields = 0;
+  for (size_t i = 0; i < q->nfilters; i++) fields |= q->filters[i].field != NGI_FIELD_TITLE;
+  if ((q->since || q->until || fields) &&
+      (rc = ngi_store_doc_filter_open(idx, q->since, q->until, q->filters, q->nfilters, &r.filter)) != NG_OK)
+    goto done;
   scorer_init(&r.s, q->k1, q->b, cs.passages > 0 && cs.tokens > 0 ? (double)cs.tokens / (double)cs.passages : 1.0,
               q->head_weight);
   /* Weights become weight × idf; the tier of a literal term is worth more
@@ -748,6 +747,7 @@ done:
   ngi_dead_free(r.dead);
   ngi_buf_free(&r.pdir.data);
   ngi_map_clear(&r.docs, NULL);
+  ngi_store_doc_filter_close(r.filter);
   free(top.e);
   return rc;
 }

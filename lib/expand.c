@@ -31,9 +31,12 @@ typedef struct expander {
   const ng_search_options *opts;
   size_t terms; /* alternatives rendered so far */
   parsed_query *out;
-  int group;   /* the plan group alternatives go to, or -1 */
-  int depth;   /* of AND lists: the top one's words are the plan's groups */
-  int synonym; /* alternatives being added are topic synonyms */
+  int group;               /* the plan group alternatives go to, or -1 */
+  int depth;               /* of AND lists: the top one's words are the plan's groups */
+  int synonym;             /* alternatives being added are topic synonyms */
+  buf unknown;             /* the names of unknown fields met, "foo:, bar:" */
+  strlist surface_phrases; /* the FTS5 phrases of quoted variant forms */
+  buf surface_words;       /* their words as written, lower case, '\x1f' between forms */
 } expander;
 
 /* ------------------------------------------------------------------ */
@@ -221,9 +224,80 @@ static int word_stem(expander *p, const char *raw, size_t n, buf *out) {
   return 1;
 }
 
-static void add_variants(expander *p, alts *a, const char *key) {
-  if (p->opts->no_variants) return;
+/* A quoted variant form ("United Nations"): its phrase is found only
+ * where its words are written so (the stems of "unit National" are the
+ * same), which the search checks on the passage's text. */
+static void note_surface(expander *p, const char *key, const char *form) {
+  buf phrase = {0};
+  fts_phrase(&phrase, key, 0);
+  int known = 0;
+  for (size_t i = 0; phrase.data && i < p->surface_phrases.n && !known; i++)
+    known = strcmp(p->surface_phrases.items[i], phrase.data) == 0;
+  if (!known && phrase.data && ngi_strlist_add(&p->surface_phrases, phrase.data) == 0) {
+    if (p->surface_words.len) ngi_buf_addc(&p->surface_words, '\x1f');
+    int space = 0;
+    for (const char *c = form; *c; c++) {
+      unsigned char ch = (unsigned char)*c;
+      if (ch == '"') continue;
+      if (ch == ' ' || ch == '\t') {
+        space = 1;
+        continue;
+      }
+      if (space && p->surface_words.len && p->surface_words.data[p->surface_words.len - 1] != '\x1f')
+        ngi_buf_addc(&p->surface_words, ' ');
+      space = 0;
+      ngi_buf_addc(&p->surface_words, (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch));
+    }
+  }
+  ngi_buf_free(&phrase);
+}
+
+/* The expression with every surface-checked phrase made one that matches
+ * nothing (a token the index never holds): what a passage must match when
+ * the words of no quoted form are written in it. */
+static char *without_surface(const char *fts, const strlist *phrases) {
+  buf out = {0};
+  ngi_buf_adds(&out, fts);
+  for (size_t i = 0; i < phrases->n; i++) {
+    const char *ph = phrases->items[i];
+    size_t pl = strlen(ph);
+    buf next = {0};
+    const char *c = out.data;
+    for (const char *hit; c && (hit = strstr(c, ph)) != NULL; c = hit + pl) {
+      ngi_buf_add(&next, c, (size_t)(hit - c));
+      ngi_buf_adds(&next, "\"\x01\x02\"");
+    }
+    if (c) ngi_buf_adds(&next, c);
+    ngi_buf_free(&out);
+    out = next;
+  }
+  return out.oom ? (ngi_buf_free(&out), NULL) : ngi_buf_detach(&out);
+}
+
+/* The variant group of a term (its stems key, its words as written raw),
+ * or -1.  A term that is a quoted form's stems but not its words ("unit
+ * national" for "United Nations") is not that form. */
+static int variant_group(expander *p, const char *key, const char *raw) {
   int g = ngi_variants_lookup(p->idx->vars, key);
+  if (g < 0 || !raw) return g;
+  for (size_t i = 0; i < ngi_variants_group_size(p->idx->vars, g); i++) {
+    if (strcmp(ngi_variants_member_key(p->idx->vars, g, i), key) != 0) continue;
+    const char *form = ngi_variants_member_form(p->idx->vars, g, i);
+    if (form[0] != '"') return g;
+    char words[256];
+    size_t n = 0;
+    for (const char *c = form; *c && n + 1 < sizeof words; c++) {
+      if (*c != '"') words[n++] = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+    }
+    words[n] = '\0';
+    return ngi_surface_match(raw, strlen(raw), words) ? g : -1;
+  }
+  return g;
+}
+
+static void add_variants(expander *p, alts *a, const char *key, const char *raw) {
+  if (p->opts->no_variants) return;
+  int g = variant_group(p, key, raw);
   if (g < 0) return;
   size_t before = a->n;
   buf names = {0}, related = {0};
@@ -240,9 +314,11 @@ static void add_variants(expander *p, alts *a, const char *key) {
     alt_add(p, a, k, 0);
     p->synonym = 0;
     if (a->n == had) continue;
+    const char *form = ngi_variants_member_form(p->idx->vars, g, i);
+    if (form[0] == '"') note_surface(p, k, form);
     buf *list = synonym ? &related : &names;
     if (list->len) ngi_buf_adds(list, ", ");
-    ngi_buf_adds(list, ngi_variants_member_form(p->idx->vars, g, i));
+    ngi_buf_adds(list, form);
   }
   if (names.len) explain(p, "; variants: %s", names.data);
   if (related.len) explain(p, "; related (ranked below): %s", related.data);
@@ -303,7 +379,7 @@ static void term_alts(expander *p, qnode *x, alts *a) {
     add_prefix(p, a, &s);
   } else {
     alt_add(p, a, s.key.data, 0);
-    add_variants(p, a, s.key.data);
+    add_variants(p, a, s.key.data, s.raw.data);
     /* Compounds widen what matches; in ranked --any mode they would only
      * count the same words twice, so they are left out there. */
     if (s.count > 1 && s.all_hyphen && !p->opts->any) {
@@ -317,7 +393,7 @@ static void term_alts(expander *p, qnode *x, alts *a) {
       char *copy = stem ? ngi_strdup_n(stem, sl) : NULL;
       if (copy) {
         alt_add(p, a, copy, 0);
-        add_variants(p, a, copy);
+        add_variants(p, a, copy, NULL);
         explain(p, "; joined: %s", joined.data);
         free(copy);
       }
@@ -340,6 +416,35 @@ static char *render_term(expander *p, qnode *x) {
 
 static char *render(expander *p, qnode *x);
 
+/* "foo:bar" where foo is no field: the words foo and bar, and a note. */
+static char *render_unknown_field(expander *p, qnode *x) {
+  size_t k = (size_t)x->unknown_field;
+  char name[64];
+  snprintf(name, sizeof name, "%.*s", (int)(k < 60 ? k : 60), x->text);
+  if (!strstr(p->unknown.data ? p->unknown.data : "", name)) {
+    if (p->unknown.len) ngi_buf_adds(&p->unknown, ", ");
+    ngi_buf_printf(&p->unknown, "%s:", name);
+  }
+  explain(p, "  \"%s\": %s: is not a field; searched as words\n", x->text, name);
+  qnode *a = ngi_qnode_new(NGI_WORD), *b = ngi_qnode_new(NGI_WORD);
+  char *result = NULL;
+  if (a && b && (a->text = ngi_strdup_n(x->text, k)) && (b->text = strdup(x->text + k + 1))) {
+    b->prefix = x->prefix;
+    char *ra = render(p, a), *rb = render(p, b);
+    buf out = {0};
+    if (ra && rb)
+      ngi_buf_printf(&out, "(%s %s %s)", ra, p->opts->any ? "OR" : "AND", rb);
+    else if (ra || rb)
+      ngi_buf_adds(&out, ra ? ra : rb);
+    result = out.len && !out.oom ? ngi_buf_detach(&out) : (ngi_buf_free(&out), NULL);
+    free(ra);
+    free(rb);
+  }
+  ngi_qnode_free(a);
+  ngi_qnode_free(b);
+  return result;
+}
+
 /* Adjacent plain words that the index knows joined ("cease fire" ->
  * ceasefire) or that form a multi-word variant ("north atlantic treaty
  * organization" -> NATO) become one alternative node. */
@@ -352,7 +457,7 @@ static void group_sequences(expander *p, qnode *list) {
       int plain = 1;
       for (size_t k = i; k < i + len; k++) {
         qnode *w = list->kids[k];
-        plain &= w->type == NGI_WORD && !w->prefix && !w->negated && !(k > i && w->explicit_and);
+        plain &= w->type == NGI_WORD && !w->prefix && !w->negated && !w->unknown_field && !(k > i && w->explicit_and);
       }
       if (!plain) continue;
       stems all = {{0}, {0}, 0, 0, 0};
@@ -371,7 +476,7 @@ static void group_sequences(expander *p, qnode *list) {
         stems_free(&one);
       }
       alts a = {0};
-      int g = p->opts->no_variants || all.count < 2 ? -1 : ngi_variants_lookup(p->idx->vars, all.key.data);
+      int g = p->opts->no_variants || all.count < 2 ? -1 : variant_group(p, all.key.data, all.raw.data);
       buf joined = {0}, stem = {0};
       int join = 0;
       if (g < 0 && len == 2 && all.count == 2 && !p->opts->any) {
@@ -402,7 +507,7 @@ static void group_sequences(expander *p, qnode *list) {
         (void)before;
         explain(p, "  words \"%s\" also as", all.raw.data);
         if (g >= 0) {
-          add_variants(p, &a, all.key.data);
+          add_variants(p, &a, all.key.data, all.raw.data);
           alt_add(p, &a, all.key.data, 0);
         } else {
           alt_add(p, &a, stem.data, 0);
@@ -567,6 +672,8 @@ static char *render(expander *p, qnode *x) {
   }
   switch (x->type) {
     case NGI_WORD:
+      if (x->unknown_field) return render_unknown_field(p, x);
+      return render_term(p, x);
     case NGI_PHRASE: return render_term(p, x);
     case NGI_EXPR: return x->text ? strdup(x->text) : NULL;
     case NGI_AND: return render_list(p, x);
@@ -596,8 +703,38 @@ static char *render(expander *p, qnode *x) {
   }
 }
 
-/* Moves filters out of the tree into out->filters. */
+/* A date: filter's value ("2025-12-01", "2025-11..2025-12", "2025..")
+ * as "SINCE..UNTIL" of query dates; NULL (and a message) when a side
+ * cannot be read or the range holds no day. */
+static char *date_range(expander *p, const char *v) {
+  const char *dots = strstr(v, "..");
+  char since[32] = "", until[32] = "", a[64] = "", b[64] = "";
+  if (dots) {
+    snprintf(a, sizeof a, "%.*s", (int)((size_t)(dots - v) < 63 ? (size_t)(dots - v) : 63), v);
+    snprintf(b, sizeof b, "%s", dots + 2);
+  } else {
+    snprintf(a, sizeof a, "%s", v);
+    snprintf(b, sizeof b, "%s", v);
+  }
+  if ((a[0] && ngi_date_query(a, 0, since, sizeof since) != 0) ||
+      (b[0] && ngi_date_query(b, 0, until, sizeof until) != 0) || (!a[0] && !b[0])) {
+    ngi_fail(p->idx, NG_EUSAGE, "cannot read date:%.100s (a day, month or year, or a range such as 2025-11..2025-12)",
+             v);
+    return NULL;
+  }
+  if (since[0] && until[0] && ngi_date_range_inverted(since, until)) {
+    ngi_fail(p->idx, NG_EUSAGE, "date:%.100s holds no day: the first is after the second", v);
+    return NULL;
+  }
+  buf r = {0};
+  ngi_buf_printf(&r, "%s..%s", since, until);
+  return ngi_buf_detach(&r);
+}
+
+/* Moves filters out of the tree into out->filters; -1 when memory ran
+ * out, -2 for a filter that cannot be read (message on the handle). */
 static int take_filters(expander *p, qnode *x) {
+  static const char *const names[] = {"headline", "source", "path", "dateline", "author", "date"};
   for (size_t i = 0; i < x->nkids; i++) {
     qnode *k = x->kids[i];
     if (k->type == NGI_FILTER) {
@@ -610,11 +747,13 @@ static int take_filters(expander *p, qnode *x) {
         p->group = -1; /* a filter, not a part of the score */
         f.value = render(p, v);
         p->group = outer;
+      } else if (f.field == NGI_FIELD_DATE) {
+        if (!v->text || !(f.value = date_range(p, v->text))) return -2;
+        explain(p, "  filter: date %sin %s\n", f.negated ? "not " : "", f.value);
       } else {
         f.value = v->text ? strdup(v->text) : NULL;
         int glob = f.field == NGI_FIELD_PATH && f.value && strpbrk(f.value, "*?[");
-        explain(p, "  filter: %s %s%s \"%s\"\n", f.field == NGI_FIELD_SOURCE ? "source" : "path",
-                f.negated ? "does not " : "",
+        explain(p, "  filter: %s %s%s \"%s\"\n", names[f.field], f.negated ? "does not " : "",
                 glob ? (f.negated ? "match the glob" : "matches the glob") : (f.negated ? "contain" : "contains"),
                 f.value ? f.value : "");
       }
@@ -627,8 +766,76 @@ static int take_filters(expander *p, qnode *x) {
       p->out->filters = fs;
       fs[p->out->nfilters++] = f;
     } else if (k->type == NGI_AND || k->type == NGI_OR) {
-      if (take_filters(p, k) != 0) return -1;
+      int rc = take_filters(p, k);
+      if (rc != 0) return rc;
     }
+  }
+  return 0;
+}
+
+/* The words of text, for ngi_surface_match: ASCII letters and digits
+ * folded, bytes past ASCII as they are, but ’ and ‘ (apostrophes) and
+ * every other byte separate.  The next word at or after *i into [*a, *b);
+ * 0 at the end. */
+static int next_word(const char *s, size_t n, size_t *i, size_t *a, size_t *b) {
+  size_t k = *i;
+  for (;;) {
+    while (k < n) {
+      unsigned char c = (unsigned char)s[k];
+      if (c == 0xE2 && k + 2 < n && (unsigned char)s[k + 1] == 0x80 &&
+          ((unsigned char)s[k + 2] == 0x98 || (unsigned char)s[k + 2] == 0x99)) {
+        k += 3;
+        continue;
+      }
+      if (c >= 0x80 || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z')) break;
+      k++;
+    }
+    if (k >= n) return 0;
+    *a = k;
+    while (k < n) {
+      unsigned char c = (unsigned char)s[k];
+      if (c == 0xE2 && k + 2 < n && (unsigned char)s[k + 1] == 0x80 &&
+          ((unsigned char)s[k + 2] == 0x98 || (unsigned char)s[k + 2] == 0x99))
+        break;
+      if (!(c >= 0x80 || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z'))) break;
+      k++;
+    }
+    *b = k;
+    *i = k;
+    return 1;
+  }
+}
+
+static int same_word(const char *s, size_t n, const char *w, size_t wl) {
+  if (n != wl) return 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+    if (c != (unsigned char)w[i]) return 0;
+  }
+  return 1;
+}
+
+int ngi_surface_match(const char *text, size_t n, const char *forms) {
+  for (const char *f = forms; f && *f;) {
+    const char *end = strchr(f, '\x1f');
+    size_t fl = end ? (size_t)(end - f) : strlen(f);
+    /* Each start word of the text against the form's words in turn. */
+    size_t i = 0, a, b;
+    while (next_word(text, n, &i, &a, &b)) {
+      size_t j = a, fa = 0, ok = 1;
+      size_t wa, wb;
+      while (ok && fa < fl) {
+        while (fa < fl && f[fa] == ' ') fa++;
+        if (fa >= fl) break;
+        size_t fe = fa;
+        while (fe < fl && f[fe] != ' ') fe++;
+        if (!next_word(text, n, &j, &wa, &wb) || !same_word(text + wa, wb - wa, f + fa, fe - fa)) ok = 0;
+        fa = fe;
+      }
+      if (ok) return 1;
+    }
+    f = end ? end + 1 : f + fl;
   }
   return 0;
 }
@@ -676,13 +883,31 @@ int ngi_query_expand(ng_index *idx, const char *query, const ng_search_options *
   if (rc != NG_OK) return rc;
   query_tree tree;
   if (ngi_query_parse(query, &tree) != NG_OK) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
-  expander p = {idx, opts, 0, out, -1, 0, 0};
+  expander p = {idx, opts, 0, out, -1, 0, 0, {0}, {0}, {0}};
   out->plan.exact = 1;
   out->fallback = tree.fallback;
   explain(&p, "query: %s%s\n", tree.text, tree.fallback ? "  (read as plain words: the syntax did not parse)" : "");
   if (opts->any) explain(&p, "  mode: any word (ranked)\n");
-  if (take_filters(&p, tree.root) != 0) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  int taken = take_filters(&p, tree.root);
+  if (taken == -1) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  if (taken == -2) rc = NG_EUSAGE;
   if (rc == NG_OK) out->fts = render(&p, tree.root);
+  if (rc == NG_OK && p.unknown.len) {
+    int several = strchr(p.unknown.data, ',') != NULL;
+    ngi_buf_printf(&out->notes,
+                   "%s %s not %s (the fields are title:, source:, path:, dateline:, author: and date:);"
+                   " searched as words",
+                   p.unknown.data, several ? "are" : "is", several ? "fields" : "a field");
+  }
+  ngi_buf_free(&p.unknown);
+  if (rc == NG_OK && out->fts && p.surface_phrases.n) {
+    out->fts_plain = without_surface(out->fts, &p.surface_phrases);
+    out->surface_words = ngi_buf_detach(&p.surface_words);
+    if (!out->fts_plain || !out->surface_words) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    explain(&p, "  quoted variants (%s) count only where their words are written so\n", out->surface_words);
+  }
+  ngi_strlist_free(&p.surface_phrases);
+  ngi_buf_free(&p.surface_words);
   if (tree.truncated) explain(&p, "  the query was too long: only its first %d bytes were read\n", NGI_MAX_QUERY_BYTES);
   if (out->truncated) explain(&p, "  the query was too long: only its first %d terms were used\n", NGI_MAX_QUERY_TERMS);
   out->truncated |= tree.truncated;
@@ -701,8 +926,11 @@ int ngi_query_expand(ng_index *idx, const char *query, const ng_search_options *
 void ngi_parsed_query_free(parsed_query *q) {
   ngi_plan_free(&q->plan);
   free(q->fts);
+  free(q->fts_plain);
+  free(q->surface_words);
   for (size_t i = 0; i < q->nfilters; i++) free(q->filters[i].value);
   free(q->filters);
   ngi_buf_free(&q->explain);
+  ngi_buf_free(&q->notes);
   memset(q, 0, sizeof *q);
 }

@@ -257,6 +257,7 @@ void ng_index_close(ng_index *idx) {
   ngi_store_disconnect(idx);
   free(idx->unpublished);
   ngi_variants_free(idx->vars);
+  free(idx->notes);
   if (idx->lock_fd >= 0) close(idx->lock_fd); /* releases the flock */
   free(idx->path);
   free(idx);

@@ -26,6 +26,10 @@
  *
  * Removals come last, only for documents under the roots of this run,
  * never under a path that could not be read.
+ *
+ * Duplicate groups (dedup.c) are kept in the same transactions: a story
+ * written is grouped with its copies, a story changed or removed leaves
+ * its group first.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -163,6 +167,8 @@ static int write_document(ng_run *run, const char *path, ngi_known *known, const
   if (known &&
       ngi_store_delete_passages(idx, known->id, known->passages, known->pno, &run->stats.passages_removed) != NG_OK)
     return fail_index(run);
+  /* A changed story leaves its duplicate group and is grouped again. */
+  if (known && known->kind != NGI_DOC_FEED && ngi_dup_remove(idx, known->id) != NG_OK) return fail_index(run);
   ngi_doc_row row = {.id = known ? known->id : 0,
                      .path = path,
                      .kind = m->kind,
@@ -178,7 +184,8 @@ static int write_document(ng_run *run, const char *path, ngi_known *known, const
                      .mtime_ns = m->mtime_ns,
                      .hash = m->hash,
                      .indexed_ns = now_ns(),
-                     .passages = npass};
+                     .passages = npass,
+                     .dateline_day = art ? art->dateline_day : NULL};
   /* A document's passages, old or new, get new numbers (postings.c). */
   if (ngi_postings_reserve(idx, npass, &row.pno) != NG_OK || ngi_store_put_document(idx, &row) != NG_OK)
     return fail_index(run);
@@ -196,6 +203,7 @@ static int write_document(ng_run *run, const char *path, ngi_known *known, const
                               streamlen, row.pno + (long long)i, date) != NG_OK)
       return fail_index(run);
   }
+  if (streams && streams->has_dup && ngi_dup_add(idx, row.id, &streams->dup) != NG_OK) return fail_index(run);
   run->stats.passages_written += npass;
   if (!known && !(known = ngi_catalog_add(&run->catalog, path, m->kind, m->feed))) return out_of_memory(run);
   known->id = row.id;
@@ -226,6 +234,7 @@ static int touch_document(ng_run *run, ngi_known *k, long long size, long long m
 static int remove_document(ng_run *run, ngi_known *d) {
   if (begin(run) != NG_OK) return NG_ESYSTEM;
   if (ngi_store_delete_passages(run->idx, d->id, d->passages, d->pno, &run->stats.passages_removed) != NG_OK ||
+      (d->kind != NGI_DOC_FEED && ngi_dup_remove(run->idx, d->id) != NG_OK) ||
       ngi_store_delete_document(run->idx, d->id) != NG_OK)
     return fail_index(run);
   if (d->kind != NGI_DOC_FEED) {
@@ -279,8 +288,8 @@ static int finish_file(ng_run *run, ngi_job *j) {
         run->stats.changed++;
       else
         run->stats.added++;
-      report(run, path, changed ? NG_ITEM_CHANGED : NG_ITEM_NEW, NG_SEV_NONE, 0, (long)j->art.npassages, j->encoding,
-             NULL);
+      report(run, path, changed ? NG_ITEM_CHANGED : NG_ITEM_NEW, j->severity, 0, (long)j->art.npassages, j->encoding,
+             j->severity ? j->message : NULL);
       return maybe_commit(run, j->art.texts.len);
     }
   }
@@ -331,8 +340,8 @@ static int finish_record(ng_run *run, ngi_job *j) {
         run->stats.changed++;
       else
         run->stats.added++;
-      report(run, key.data, changed ? NG_ITEM_CHANGED : NG_ITEM_NEW, NG_SEV_NONE, 0, (long)j->art.npassages, "UTF-8",
-             NULL);
+      report(run, key.data, changed ? NG_ITEM_CHANGED : NG_ITEM_NEW, j->severity, 0, (long)j->art.npassages, "UTF-8",
+             j->severity ? j->message : NULL);
       rc = maybe_commit(run, (size_t)j->size);
     }
   }

@@ -16,9 +16,11 @@
  *                          thread: decode.c (read, bytes -> UTF-8) or
  *                          feed.c (a JSON Lines record), segment.c
  *                          (text -> headline, dateline, paragraphs),
- *                          tokenize.c (token streams)
+ *                          tokenize.c (token streams), dedup.c (the
+ *                          duplicate signature)
  *              ingest.c    a run: orders the jobs, batches transactions,
- *                          removals, feeds; writes through store.c
+ *                          removals, feeds; writes through store.c, and
+ *                          groups duplicates with dedup.c
  *   storage    index.c     the handle: open, lock, create, publish, close
  *              store.c     every SQL statement on the index's tables
  *   searching  parse.c     text -> query tree (no index needed)
@@ -83,6 +85,8 @@ struct ng_index {
   int exhaustive;     /* engine.c: score every match, no pruning -- the reference
                          the pruned top k must equal (tests; NUTGRAF_EXHAUSTIVE=1
                          in the environment at open, for bench/ and debugging) */
+  char *notes;        /* search.c: the notes on the last query (ng_index_notes), or NULL */
+  void *parked;       /* store.c: what a new index's connection keeps while it is published */
   char err[1024];     /* util.c (ngi_fail), for every module: the last error's message */
 };
 
@@ -162,12 +166,20 @@ int ngi_fail(ng_index *idx, int code, const char *fmt, ...) NGI_PRINTF(3, 4);
 
 /* Normalizes a date to "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS" (no zone given)
  * or "YYYY-MM-DDTHH:MM:SSZ" (a zone given, converted to UTC); out holds 21
- * bytes at least.  Returns 0, or -1 when the text is not a date it knows. */
+ * bytes at least.  The forms read are listed in date.c.  Returns 0, or -1
+ * when the text is not a date it knows. */
 int ngi_date_normalize(const char *text, char *out, size_t n);
 /* A normalized date as a sortable key: minutes since 1970-01-01 UTC (a
  * date without a time is its midnight), or NGI_NO_DATE. */
 #define NGI_NO_DATE INT32_MIN
 int ngi_date_key(const char *iso);
+/* A query date (--since, --until, date:): YYYY, YYYY-MM, YYYY-MM-DD,
+ * today, yesterday, Nd, Nw (before the local day of now; 0: the clock),
+ * or any form ngi_date_normalize reads, into out as a prefix of ISO
+ * dates.  0, or -1. */
+int ngi_date_query(const char *text, long long now, char *out, size_t n);
+/* Does the range since..until (query dates, either NULL) hold no date? */
+int ngi_date_range_inverted(const char *since, const char *until);
 
 /* End of date.c */
 
@@ -218,6 +230,8 @@ typedef struct passage {
 
 typedef struct article {
   char *title, *dateline, *date, *source, *url, *author; /* malloc'd or NULL */
+  char *date_unread;                                     /* a Date: that could not be read, or NULL */
+  char *dateline_day;                                    /* the dateline's day as written ("Feb 26"), or NULL */
   passage *passages;
   size_t npassages, cap;
   buf texts; /* passage texts, each NUL-terminated */
@@ -234,6 +248,44 @@ void ngi_article_free(article *a);
 static inline const char *ngi_article_text(const article *a, size_t i) { return a->texts.data + a->passages[i].offset; }
 
 /* End of segment.c */
+
+/**************************************************************************
+** Interface to dedup.c: duplicate stories (word shingles, MinHash, LSH
+** bands); see dedup.c for the technique and the group rules.
+*/
+
+#define NGI_DUP_HASHES 60 /* MinHash values in a signature */
+#define NGI_DUP_BANDS 10  /* LSH bands ... */
+#define NGI_DUP_ROWS 2    /* ... of this many values each (the first 20 values) */
+#define NGI_DUP_BYTES (4 * (NGI_DUP_HASHES + 1))
+
+typedef struct ngi_dup_sig {
+  uint32_t shingles;            /* distinct-or-not shingles seen (the set's size, near enough) */
+  uint32_t min[NGI_DUP_HASHES]; /* the minimum of each hash function */
+} ngi_dup_sig;
+
+/* The signature of an article's paragraphs (the lede's dateline left
+ * out): 1, or 0 when it has no word to shingle.  Pure; the worker's. */
+int ngi_dup_signature(const article *a, ngi_dup_sig *out);
+/* The LSH band keys of a signature. */
+void ngi_dup_bands(const ngi_dup_sig *s, long long keys[NGI_DUP_BANDS]);
+/* The estimated Jaccard similarity, and (when containment is non-NULL) the
+ * estimated share of the smaller set inside the larger. */
+double ngi_dup_similarity(const ngi_dup_sig *a, const ngi_dup_sig *b, double *containment);
+/* Are a and b copies of one story (the verification of a candidate)? */
+int ngi_dup_is_copy(const ngi_dup_sig *a, const ngi_dup_sig *b);
+/* A signature as stored (little-endian, NGI_DUP_BYTES) and back (0, or -1
+ * for bytes of another length). */
+void ngi_dup_encode(const ngi_dup_sig *s, unsigned char out[NGI_DUP_BYTES]);
+int ngi_dup_decode(const void *data, size_t n, ngi_dup_sig *s);
+/* Writer side, inside the document's transaction: groups document doc
+ * (its row and passages written) with its copies and stores its
+ * signature; takes doc out of its group (before it is changed or
+ * removed), handing a group it was the first member of to the next. */
+int ngi_dup_add(ng_index *idx, long long doc, const ngi_dup_sig *sig);
+int ngi_dup_remove(ng_index *idx, long long doc);
+
+/* End of dedup.c */
 
 /**************************************************************************
 ** Interface to feed.c: JSON Lines records.
@@ -367,6 +419,8 @@ typedef struct ngi_job {
   buf tokens;       /* the passages' token streams, one after another */
   size_t *token_at; /* passage i's stream is tokens[token_at[i], token_at[i + 1]), or NULL */
   buf words;        /* words met first: raw NUL stem NUL ... */
+  int has_dup;      /* dup holds the article's duplicate signature */
+  ngi_dup_sig dup;
 } ngi_job;
 
 typedef struct ngi_pipeline ngi_pipeline;
@@ -602,6 +656,7 @@ typedef struct ngi_doc_row {
   long long feed;                                                         /* a record's feed document, or 0 */
   const char *title, *dateline, *date, *source, *url, *author, *encoding; /* or NULL */
   long long size, mtime_ns, hash, indexed_ns, passages;
+  const char *dateline_day; /* or NULL */
 } ngi_doc_row;
 
 /* Calls fn for every document (path and the fields change detection uses;
@@ -621,6 +676,22 @@ int ngi_store_delete_passages(ng_index *idx, long long doc, long long count, lon
 int ngi_store_put_passage(ng_index *idx, long long doc, int ordinal, const passage *p, const char *text,
                           const char *stream, size_t streamlen, long long pno, int date);
 
+/* Duplicate groups (dedup.c's rows): doc.dup_of, dup_sig, dup_band. */
+int ngi_store_set_dup_of(ng_index *idx, long long doc, long long dup_of); /* 0: NULL */
+/* Stores doc's signature and band keys. */
+int ngi_store_dup_put(ng_index *idx, long long doc, const ngi_dup_sig *sig, const long long *keys, int nkeys);
+/* Calls fn for each document but exclude that shares a band key (the
+ * first 64 found), with its dup_of (0: none) and signature (valid during
+ * the call). */
+int ngi_store_dup_candidates(ng_index *idx, const long long *keys, int nkeys, long long exclude,
+                             void (*fn)(void *ctx, long long doc, long long dup_of, const ngi_dup_sig *sig), void *ctx);
+/* doc's signature into *sig: 1 found, 0 none, or an error. */
+int ngi_store_dup_get(ng_index *idx, long long doc, ngi_dup_sig *sig);
+int ngi_store_dup_delete(ng_index *idx, long long doc, const long long *keys, int nkeys);
+/* The members of the group whose first member is doc get the oldest of
+ * them (smallest id) as first member. */
+int ngi_store_dup_hand_over(ng_index *idx, long long doc);
+
 /* The word table (words as written -> stems). */
 /* Queues "raw\0stem\0" pairs to be stored by the next commit. */
 int ngi_store_queue_words(ng_index *idx, const char *pairs, size_t len);
@@ -639,7 +710,14 @@ long long ngi_store_stem_passages(ng_index *idx, const char *stem);
 
 /* Hits.  A hit query is a MATCH expression with filters, turned into SQL
  * by store.c's builder, which appends each placeholder with its value. */
-enum ngi_filter_field { NGI_FIELD_TITLE, NGI_FIELD_SOURCE, NGI_FIELD_PATH };
+enum ngi_filter_field {
+  NGI_FIELD_TITLE,
+  NGI_FIELD_SOURCE,
+  NGI_FIELD_PATH,
+  NGI_FIELD_DATELINE, /* the dateline's place contains the text */
+  NGI_FIELD_AUTHOR,   /* the author contains the text */
+  NGI_FIELD_DATE      /* value "SINCE..UNTIL", query dates (date.c), either side empty */
+};
 
 typedef struct ngi_filter {
   int field; /* ngi_filter_field */
@@ -654,8 +732,10 @@ typedef struct ngi_hit_query {
   size_t nfilters;
   const ngi_filter *skip_filter; /* a filter already in match */
   const char *since, *until;     /* normalized dates or NULL */
-  int per_document, sort;        /* ng_search_options' */
-  long limit, offset;            /* limit < 0: all */
+  const char *match_plain;       /* parsed_query's fts_plain and surface_words, or NULL */
+  const char *surface_words;
+  int per_document, sort; /* ng_search_options' */
+  long limit, offset;     /* limit < 0: all */
   int snippet_tokens;
   int all; /* every passage in document order; match ignored */
 } ngi_hit_query;
@@ -667,6 +747,8 @@ typedef struct ngi_hit_row {
   const char *head, *body; /* one of them is NULL */
   int first_line, last_line;
   const char *snippet; /* or NULL: the page's snippets come from ngi_store_snippets */
+  const char *dateline_day;
+  long long dup_of, copies; /* the duplicate group's first member (0: this one) and its size */
 } ngi_hit_row;
 
 typedef struct ngi_hits ngi_hits;
@@ -697,11 +779,15 @@ void ngi_store_read_end(ng_index *idx);
 /* Does the passage rowid match the FTS5 expression?  1, 0, or an error
  * (*sqlite_code set, so a bad raw expression can be told apart). */
 int ngi_store_match_rowid(ng_index *idx, const char *match, long long rowid, int *sqlite_code);
-/* What filters look at of a document (strings live until the next call). */
-typedef struct ngi_doc_info {
-  const char *path, *date, *source;
-} ngi_doc_info;
-int ngi_store_doc_info(ng_index *idx, long long doc, ngi_doc_info *out); /* NG_ROW, NG_DONE (no such doc) or error */
+/* The engine's document filter: the dates and the filters but title:
+ * (the SQL path's conditions, so both paths filter alike), and each
+ * document's duplicate group (its first member's id, or its own). */
+typedef struct ngi_doc_filter ngi_doc_filter;
+int ngi_store_doc_filter_open(ng_index *idx, const char *since, const char *until, const ngi_filter *filters,
+                              size_t nfilters, ngi_doc_filter **out);
+/* *pass 1 when doc passes (0 also when there is no such document). */
+int ngi_store_doc_filter_get(ngi_doc_filter *f, long long doc, int *pass, long long *group);
+void ngi_store_doc_filter_close(ngi_doc_filter *f);
 /* One passage with its document, for a hit (strings live until the next
  * call).  NG_ROW, NG_DONE or an error. */
 int ngi_store_hit_row(ng_index *idx, long long rowid, ngi_hit_row *row);
@@ -803,8 +889,9 @@ typedef struct qnode {
   int negated;  /* excluded from its AND group */
   int required; /* +word: required even with --any */
   int explicit_and;
-  int field;    /* NGI_FILTER: ngi_filter_field; its value is kids[0] */
-  int distance; /* NGI_NEAR */
+  int field;         /* NGI_FILTER: ngi_filter_field; its value is kids[0] */
+  int unknown_field; /* NGI_WORD "foo:bar" where foo is no field: the length of foo (searched as words) */
+  int distance;      /* NGI_NEAR */
   struct qnode **kids;
   size_t nkids, cap;
 } qnode;
@@ -871,9 +958,18 @@ void ngi_plan_free(ngi_plan *p);
 typedef struct parsed_query {
   ngi_plan plan;
   char *fts; /* the FTS5 expression, or NULL when only filters */
+  /* Surface checks (quoted variant forms, data/variants.txt): a passage
+   * that matches fts but not fts_plain (fts with those forms' phrases
+   * made to match nothing) is a hit only when one of surface_words' forms
+   * ("united nations", lower case, '\x1f' between forms) is written in its
+   * text as consecutive words (ngi_surface_match).  Both NULL when the
+   * query has no such form. */
+  char *fts_plain;
+  char *surface_words;
   ngi_filter *filters;
   size_t nfilters;
   buf explain;   /* how the query was understood, lines of text */
+  buf notes;     /* what the user should be told (ng_index_notes), one line or empty */
   int fallback;  /* the syntax failed and the words were read plainly */
   int has_not;   /* the expression excludes something */
   int truncated; /* too many words: the rest were dropped */
@@ -884,6 +980,9 @@ typedef struct parsed_query {
  * searchable, message on idx) or NG_ESYSTEM. */
 int ngi_query_expand(ng_index *idx, const char *query, const ng_search_options *opts, parsed_query *out);
 void ngi_parsed_query_free(parsed_query *q);
+/* Is one of forms (parsed_query.surface_words) written in text as
+ * consecutive words, in any case?  1 or 0. */
+int ngi_surface_match(const char *text, size_t n, const char *forms);
 /* Loads the variants (built-in, then files added) on first use. */
 int ngi_expand_variants(ng_index *idx);
 
@@ -895,7 +994,8 @@ int ngi_expand_variants(ng_index *idx);
 
 typedef struct ngi_engine_query {
   const ngi_plan *plan;
-  const char *match; /* the FTS5 expression that decides a match when the plan is not exact */
+  const char *match;                       /* the FTS5 expression that decides a match when the plan is not exact */
+  const char *match_plain, *surface_words; /* parsed_query's: the surface check (expand.c), or NULL */
   const ngi_filter *filters;
   size_t nfilters;
   const char *since, *until; /* normalized dates or NULL */

@@ -4,8 +4,10 @@
  * The language (see man/nutgraf-syntax.7): words (all required, or any with
  * opts->any), "phrases", OR, AND, NOT word and -word, word* prefixes,
  * a NEAR b and a NEAR/5 b, NEAR(a b, 5), parentheses, and the fields
- * title: (headline), source: and path:.  Operators are upper case, as in
- * Xapian; "or" and "not" are words.
+ * title: (headline), source:, path:, dateline:, author: and date:, in any
+ * case; "foo:bar" with foo no field is the words foo and bar (the expander
+ * says so).  Operators are upper case, as in Xapian; "or" and "not" are
+ * words.
  *
  * It never fails on syntax: when the query does not parse (an unclosed
  * quote, a lone operator, too deep nesting) it is read again as plain words,
@@ -14,6 +16,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "internal.h"
 
@@ -85,11 +88,34 @@ static int word_end_char(const parser *p, size_t i) {
          close_quote_len(p->s + i, p->len - i);
 }
 
+/* A field name, in any case (Title: is title:), or -1. */
 static int field_of(const char *s, size_t n) {
-  if ((n == 5 && memcmp(s, "title", 5) == 0) || (n == 8 && memcmp(s, "headline", 8) == 0)) return NGI_FIELD_TITLE;
-  if (n == 6 && memcmp(s, "source", 6) == 0) return NGI_FIELD_SOURCE;
-  if (n == 4 && memcmp(s, "path", 4) == 0) return NGI_FIELD_PATH;
+  static const struct {
+    const char *name;
+    int field;
+  } fields[] = {{"title", NGI_FIELD_TITLE},       {"headline", NGI_FIELD_TITLE},
+                {"source", NGI_FIELD_SOURCE},     {"path", NGI_FIELD_PATH},
+                {"dateline", NGI_FIELD_DATELINE}, {"author", NGI_FIELD_AUTHOR},
+                {"date", NGI_FIELD_DATE},         {NULL, 0}};
+  for (int i = 0; fields[i].name; i++) {
+    if (strlen(fields[i].name) == n && strncasecmp(s, fields[i].name, n) == 0) return fields[i].field;
+  }
   return -1;
+}
+
+/* "foo:bar", where foo is letters but no field name and bar is not empty
+ * (nor "//...", a URL): the length of foo, else 0.  Such a word is
+ * searched as its words, and the user is told. */
+static size_t unknown_field_len(const char *s, size_t n) {
+  const char *colon = memchr(s, ':', n);
+  if (!colon || colon == s) return 0;
+  size_t k = (size_t)(colon - s);
+  for (size_t i = 0; i < k; i++) {
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')) return 0;
+  }
+  if (k + 1 >= n || colon[1] == '/' || colon[1] == ':') return 0;
+  return field_of(s, k) < 0 ? k : 0;
 }
 
 static token peek(parser *p) {
@@ -288,13 +314,16 @@ static qnode *parse_primary(parser *p) {
       return x;
     }
     case T_QUOTED: consume(p, &t); return term_node(NGI_PHRASE, t.s, t.n, t.prefix);
-    case T_WORD:
+    case T_WORD: {
       consume(p, &t);
       if (t.n == 0) {
         p->failed = 1;
         return NULL;
       }
-      return term_node(NGI_WORD, t.s, t.n, t.prefix);
+      qnode *w = term_node(NGI_WORD, t.s, t.n, t.prefix);
+      if (w) w->unknown_field = (int)unknown_field_len(t.s, t.n);
+      return w;
+    }
     case T_FIELD: {
       consume(p, &t);
       qnode *f = ngi_qnode_new(NGI_FILTER);
@@ -302,7 +331,7 @@ static qnode *parse_primary(parser *p) {
       f->field = t.field;
       qnode *v = NULL;
       if (t.n > 0) {
-        /* A title: value may be a prefix; source: and path: values are
+        /* A title: value may be a prefix; the other fields' values are
          * taken as written (a path glob ends in '*' often). */
         size_t n = t.n;
         int prefix = 0;
@@ -504,6 +533,7 @@ static qnode *plain_words(parser *p) {
         return NULL;
       }
       w->negated = negated;
+      w->unknown_field = (int)unknown_field_len(p->s + a, b - a);
     }
     i = j;
   }

@@ -1,7 +1,8 @@
 /*
  * pipeline.c -- a document's way from bytes to tokens: read and decode
  * (decode.c) or parse a feed record (feed.c), segment (segment.c),
- * tokenize (tokenize.c), on a worker thread ahead of the writer.
+ * tokenize (tokenize.c), and the duplicate signature (dedup.c), on a
+ * worker thread ahead of the writer.
  *
  * Indexing is two jobs of about equal weight: turning bytes into stemmed
  * tokens, and putting tokens into SQLite.  Only the second must happen on
@@ -112,6 +113,20 @@ static void skip(ngi_job *j, int severity, int error_class, const char *msg) {
   snprintf(j->message, sizeof j->message, "%s", msg);
 }
 
+/* An article whose date cannot be read is indexed without one, with a
+ * warning that quotes the date (the writer reports it with the item). */
+static void warn_date(ngi_job *j) {
+  if (!j->art.date_unread) return;
+  j->severity = NG_SEV_WARNING;
+  char shown[80];
+  size_t n = 0;
+  for (const char *c = j->art.date_unread; *c && n + 1 < sizeof shown; c++) shown[n++] = (*c < 0x20) ? ' ' : *c;
+  n = ngi_utf8_valid_prefix(shown, n); /* no character cut in two */
+  shown[n] = '\0';
+  snprintf(j->message, sizeof j->message, "cannot read the date '%s%s'; indexed without a date", shown,
+           strlen(j->art.date_unread) >= sizeof shown ? "..." : "");
+}
+
 /* Token streams for every passage, and the words the job met first.  On
  * failure the job goes on without streams: the writer tokenizes as it
  * stores, and stores the words itself. */
@@ -185,6 +200,10 @@ static void prepare_file(ngi_lexicon *lx, const char *fallback, long long max_si
     return;
   }
   j->outcome = NGI_PREP_ARTICLE;
+  warn_date(j);
+  /* The duplicate signature here, on the worker: the writer only looks
+   * its bands up (dedup.c). */
+  j->has_dup = ngi_dup_signature(&j->art, &j->dup);
   tokenize_article(lx, j);
 }
 
@@ -223,6 +242,7 @@ static void prepare_record(ngi_lexicon *lx, long long max_size, ngi_job *j) {
     skip(j, NG_SEV_ERROR, NG_ESYSTEM, "out of memory");
     return;
   }
+  if (j->rec.date && !j->art.date) j->art.date_unread = j->rec.date, j->rec.date = NULL;
   j->art.source = j->rec.source, j->rec.source = NULL;
   j->art.url = j->rec.url, j->rec.url = NULL;
   j->art.author = j->rec.author, j->rec.author = NULL;
@@ -230,6 +250,10 @@ static void prepare_record(ngi_lexicon *lx, long long max_size, ngi_job *j) {
   free(j->rec.body), j->rec.body = NULL;
   free(j->line), j->line = NULL;
   j->outcome = NGI_PREP_ARTICLE;
+  warn_date(j);
+  /* The duplicate signature here, on the worker: the writer only looks
+   * its bands up (dedup.c). */
+  j->has_dup = ngi_dup_signature(&j->art, &j->dup);
   tokenize_article(lx, j);
 }
 

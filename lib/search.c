@@ -29,7 +29,7 @@
  * snippets. */
 #define PAGE 64
 
-enum { S_PATH, S_TITLE, S_DATELINE, S_DATE, S_SOURCE, S_URL, S_AUTHOR, S_TEXT, S_SNIPPET, S_COUNT };
+enum { S_PATH, S_TITLE, S_DATELINE, S_DATE, S_SOURCE, S_URL, S_AUTHOR, S_TEXT, S_SNIPPET, S_DATELINE_DAY, S_COUNT };
 
 typedef struct held {
   ng_hit hit;
@@ -61,10 +61,15 @@ static int make_hit_query(ng_index *idx, const parsed_query *pq, const ng_search
                           buf *match, char since[32], char until[32]) {
   memset(hq, 0, sizeof *hq);
   since[0] = until[0] = '\0';
-  const char *bad = (o->since && ngi_date_normalize(o->since, since, 32) != 0)   ? o->since
-                    : (o->until && ngi_date_normalize(o->until, until, 32) != 0) ? o->until
-                                                                                 : NULL;
-  if (bad) return ngi_fail(idx, NG_EUSAGE, "cannot read date '%s' (use YYYY-MM-DD)", bad);
+  const char *bad = (o->since && ngi_date_query(o->since, 0, since, 32) != 0)   ? o->since
+                    : (o->until && ngi_date_query(o->until, 0, until, 32) != 0) ? o->until
+                                                                                : NULL;
+  if (bad)
+    return ngi_fail(idx, NG_EUSAGE,
+                    "cannot read date '%.100s' (use YYYY, YYYY-MM, YYYY-MM-DD, today, yesterday, Nd or Nw)", bad);
+  if (o->since && o->until && ngi_date_range_inverted(since, until))
+    return ngi_fail(idx, NG_EUSAGE, "the dates %.100s to %.100s hold no day: the first is after the second", o->since,
+                    o->until);
   if (pq) {
     if (pq->fts) {
       ngi_buf_adds(match, pq->fts);
@@ -80,6 +85,8 @@ static int make_hit_query(ng_index *idx, const parsed_query *pq, const ng_search
     hq->nfilters = pq->nfilters;
     hq->weights[0] = NG_HEAD_WEIGHT;
     hq->weights[1] = pq->has_not ? 0 : NG_CONTEXT_WEIGHT;
+    hq->match_plain = pq->fts_plain;
+    hq->surface_words = pq->surface_words;
   }
   hq->since = since[0] ? since : NULL;
   hq->until = until[0] ? until : NULL;
@@ -92,16 +99,24 @@ static int make_hit_query(ng_index *idx, const parsed_query *pq, const ng_search
   return NG_OK;
 }
 
-/* The query as an expression: parsed and expanded, or (--fts5) as given. */
+/* The query as an expression: parsed and expanded, or (--fts5) as given;
+ * its notes become the handle's (ng_index_notes). */
 static int understand(ng_index *idx, const char *query, const ng_search_options *o, parsed_query *q) {
   memset(q, 0, sizeof *q);
+  free(idx->notes);
+  idx->notes = NULL;
   if (!query) return ngi_fail(idx, NG_EUSAGE, "no query");
   if (o->raw_fts5) {
     q->fts = strdup(query);
     return q->fts ? NG_OK : ngi_fail(idx, NG_ESYSTEM, "out of memory");
   }
-  return ngi_query_expand(idx, query, o, q);
+  int rc = ngi_query_expand(idx, query, o, q);
+  if (rc == NG_OK && q->notes.len && !(idx->notes = strdup(q->notes.data)))
+    rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  return rc;
 }
+
+const char *ng_index_notes(const ng_index *idx) { return idx && idx->notes ? idx->notes : ""; }
 
 /* Errors that come from the user's FTS5 expression are usage errors. */
 static int search_error(ng_index *idx, int raw_fts5, const char *query, int sqlite_code) {
@@ -199,7 +214,8 @@ static int read_page(ng_results *res) {
         copy_string(res, hd, S_DATELINE, row.dateline) != NG_OK || copy_string(res, hd, S_DATE, row.date) != NG_OK ||
         copy_string(res, hd, S_SOURCE, row.source) != NG_OK || copy_string(res, hd, S_URL, row.url) != NG_OK ||
         copy_string(res, hd, S_AUTHOR, row.author) != NG_OK || copy_string(res, hd, S_TEXT, text) != NG_OK ||
-        copy_string(res, hd, S_SNIPPET, row.snippet) != NG_OK)
+        copy_string(res, hd, S_SNIPPET, row.snippet) != NG_OK ||
+        copy_string(res, hd, S_DATELINE_DAY, row.dateline_day) != NG_OK)
       return NG_ESYSTEM;
     ng_hit *h = &hd->hit;
     h->score = row.score;
@@ -218,6 +234,9 @@ static int read_page(ng_results *res) {
     res->rowids[res->n - 1] = row.rowid;
     h->first_line = row.first_line;
     h->last_line = row.last_line;
+    h->dateline_day = hd->strings[S_DATELINE_DAY];
+    h->dup_of = row.dup_of;
+    h->copies = row.copies;
   }
   return res->fts && res->n ? make_snippets(res) : NG_OK;
 }
@@ -240,6 +259,8 @@ static int rank(ng_index *idx, const parsed_query *q, const ng_search_options *o
   memset(&eq, 0, sizeof eq);
   eq.plan = &q->plan;
   eq.match = q->fts;
+  eq.match_plain = q->fts_plain;
+  eq.surface_words = q->surface_words;
   eq.filters = q->filters;
   eq.nfilters = q->nfilters;
   eq.since = hq->since;
@@ -360,6 +381,7 @@ int ng_explain(ng_index *idx, const char *query, const ng_search_options *opts, 
   if (rc != NG_OK) return rc;
   buf b = q.explain;
   memset(&q.explain, 0, sizeof q.explain);
+  if (q.notes.len) ngi_buf_printf(&b, "  note: %s\n", q.notes.data);
   if (q.fts) {
     ngi_buf_adds(&b, "fts5: ");
     for (const char *c = q.fts; *c; c++) {

@@ -14,8 +14,9 @@
  *  - one paragraph per line, when lines are longer than any wrap width.
  * Blank lines always separate paragraphs; the other rules apply inside each
  * blank-separated block.  Line numbers are those of the file, from 1.  The
- * lede's dateline ("Anchorage, Alaska — ", "LONDON (Reuters) - ") is
- * recorded but left in the paragraph text.
+ * lede's dateline ("Anchorage, Alaska — ", "LONDON (Reuters) - ",
+ * "PORTLAND, Ore., Feb 26 - ") is recorded as its place and its day, and
+ * left in the paragraph text (record_dateline says why).
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -129,61 +130,213 @@ static int starts_lower(const line *l) {
   return l->len > 0 && ((unsigned char)l->s[0] < 0x80 && islower((unsigned char)l->s[0]));
 }
 
-/* Length of the place of a dateline at the start of s ("Anchorage, Alaska"
- * before " — ", "LONDON (Reuters)" before " - "), or 0. */
-static size_t dateline_length(const char *s, size_t n) {
-  static const struct {
-    const char *sep;
-    int strict; /* a plain hyphen: only after capitals or an agency */
-  } seps[] = {{" \xE2\x80\x94 ", 0}, {" \xE2\x80\x93 ", 0}, {"\xE2\x80\x94", 0}, {" -- ", 0}, {" - ", 1}, {NULL, 0}};
-  size_t limit = n < 80 ? n : 80;
-  for (size_t i = 1; i < limit; i++) {
-    for (int k = 0; seps[k].sep; k++) {
-      size_t sl = strlen(seps[k].sep);
-      if (i + sl >= n || memcmp(s + i, seps[k].sep, sl) != 0) continue;
-      /* s[0..i) is the candidate place. */
-      if (!starts_upper(s, i) || isdigit((unsigned char)s[0])) return 0;
-      int words = 0, all_caps = 1, agency = 0;
-      size_t p = 0;
-      while (p < i) {
-        while (p < i && s[p] == ' ') p++;
-        size_t w = p;
-        while (p < i && s[p] != ' ') p++;
-        if (p == w) break;
-        words++;
-        const char *word = s + w;
-        size_t wl = p - w;
-        if (word[0] == '(') {
-          agency = 1;
-          continue;
-        }
-        int upper = starts_upper(word, wl);
-        if (!upper) {
-          static const char *const small[] = {"de", "del", "la", "le", "of", "el", "al", "am", "upon", NULL};
-          int ok = 0;
-          for (int j = 0; small[j]; j++) {
-            size_t sl2 = strlen(small[j]);
-            if ((wl == sl2 || (wl == sl2 + 1 && word[sl2] == ',')) && memcmp(word, small[j], sl2) == 0) ok = 1;
-          }
-          if (!ok) return 0;
-        }
-        for (size_t c = 0; c < wl; c++) {
-          if (islower((unsigned char)word[c])) all_caps = 0;
-          if (!isalnum((unsigned char)word[c]) && !strchr(",.'&", word[c]) && (unsigned char)word[c] < 0x80) return 0;
-        }
-      }
-      int comma = memchr(s, ',', i) != NULL;
-      if (words == 0 || words > 6) return 0;
-      if (seps[k].strict && !all_caps && !agency) return 0;
-      /* "Anchorage, Alaska", "WASHINGTON", "Rio de Janeiro": a place, not
-       * a sentence's subject such as "US President George W Bush". */
-      if (!comma && !all_caps && !agency && words > 3) return 0;
-      size_t len = i;
-      while (len > 0 && (s[len - 1] == ',' || s[len - 1] == ' ')) len--;
-      return len;
-    }
+/* A dateline at the start of a lede, in the forms wires use:
+ *   PLACE - , PLACE -- , PLACE — , PLACE – , PLACE—      the place alone
+ *   PLACE, Mon DD - , PLACE, Region, Mon. DD - , PLACE, 26 Feb -   a day
+ *   PLACE (Agency) - , PLACE (AP) — , PLACE, Feb 26 (Reuters) -    an agency
+ * in capitals or not, and a dateline that is the whole text ("CHICAGO,
+ * Feb 26 -", a line of its own on the wire).  What is before the dash
+ * must read as a place: at most six words of capitalised letters (and
+ * . , ' & - / or letters past ASCII; no digits), so that a sentence such as
+ * "US President George W Bush - " is not one.  A plain hyphen is a
+ * dateline's only after capitals, a day or an agency. */
+typedef struct dateline_parts {
+  size_t len;                    /* bytes the dateline spans, the dash and the spaces after it included */
+  size_t place_start, place_len; /* the place */
+  size_t day_start, day_len;     /* the day as written, or day_len 0 */
+  int whole;                     /* nothing follows the dash */
+} dateline_parts;
+
+/* Does s[0, n) look like the day of a dateline ("Feb 26", "MARCH 2",
+ * "Sept. 3", "26 Feb", a wire's typos such as "Apri l7"): one or two
+ * words of letters and digits, three digits at most? */
+static int looks_like_day(const char *s, size_t n) {
+  if (n < 3 || n > 16) return 0;
+  int letters = 0, numbers = 0, words = 1;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (isalpha(c))
+      letters++;
+    else if (isdigit(c))
+      numbers++;
+    else if (c == ' ')
+      words += i > 0 && s[i - 1] != ' ';
+    else if (c != '.')
+      return 0;
+  }
+  return letters >= 2 && numbers >= 1 && numbers <= 3 && words <= 2;
+}
+
+static int is_month_word(const char *w, size_t n) {
+  static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul",
+                                       "aug", "sep", "oct", "nov", "dec", NULL};
+  if (n > 0 && w[n - 1] == '.') n--;
+  if (n < 3 || n > 9) return 0;
+  for (int i = 0; months[i]; i++)
+    if (strncasecmp(w, months[i], 3) == 0) return 1;
+  return 0;
+}
+
+/* The separator at s[i]: its length (spaces after it included), or 0.
+ * *plain: a single hyphen.  loose: also a hyphen right after the day
+ * ("Feb 26- ") and a dash with no space after it ("March 2 -The"). */
+static size_t dateline_separator(const char *s, size_t n, size_t i, int loose, int *plain) {
+  static const char *const seps[] = {" \xE2\x80\x94", " \xE2\x80\x93", " --", " -", "\xE2\x80\x94", "-", NULL};
+  static const size_t lens[] = {4, 4, 3, 2, 3, 1};
+  /* Every separator starts with one of these (the cheap test comes first:
+   * most bytes of a lede are none). */
+  if (s[i] != ' ' && s[i] != '-' && (unsigned char)s[i] != 0xE2) return 0;
+  for (int k = 0; seps[k]; k++) {
+    size_t sl = lens[k];
+    if (i + sl > n || memcmp(s + i, seps[k], sl) != 0) continue;
+    size_t e = i + sl;
+    if (k == 5 && (!loose || !isdigit((unsigned char)s[i - 1]))) continue;
+    if (e < n && s[e] == '-') continue;
+    /* " -" must be a dash, not a minus or a hyphen: a space or the end after it. */
+    if (e < n && s[e] != ' ' && k != 4 && !(loose && k == 3 && !isdigit((unsigned char)s[e]))) continue;
+    *plain = k == 3 || k == 5;
+    while (e < n && s[e] == ' ') e++;
+    return e - i;
   }
   return 0;
+}
+
+/* The day at the start of s when a second dash follows it
+ * ("CHEVY CHASE, Md., - March 4 - "): the bytes up to the dash, or 0. */
+static size_t day_then_dash(const char *s, size_t n) {
+  size_t limit = n < 20 ? n : 20;
+  for (size_t i = 3; i + 1 < limit; i++) {
+    int plain;
+    if (s[i] == ' ' && dateline_separator(s, n, i, 0, &plain) && looks_like_day(s, i)) return i;
+  }
+  return 0;
+}
+
+static int parse_head(const char *s, size_t n, size_t i, size_t seplen, int plain, dateline_parts *d);
+
+static int parse_dateline(const char *s, size_t n, dateline_parts *d) {
+  memset(d, 0, sizeof *d);
+  size_t skip = 0;
+  while (skip < n && skip < 8 && s[skip] == '*') skip++; /* "****LONDON, March 5 - " */
+  s += skip, n -= skip;
+  size_t limit = n < 100 ? n : 100;
+  int found = 0;
+  for (int loose = 0; loose < 2 && !found; loose++) {
+    for (size_t i = 1; i < limit; i++) {
+      int plain = 0;
+      size_t seplen = dateline_separator(s, n, i, loose, &plain);
+      if (!seplen) continue;
+      found = parse_head(s, n, i, seplen, plain, d) && (!loose || d->day_len);
+      break;
+    }
+  }
+  if (!found) {
+    memset(d, 0, sizeof *d);
+    return 0;
+  }
+  d->place_start += skip;
+  d->day_start += d->day_len ? skip : 0;
+  d->len += skip;
+  d->whole = d->len >= n + skip;
+  return 1;
+}
+
+/* The place (and day, agency) before a separator at s[i]. */
+static int parse_head(const char *s, size_t n, size_t i, size_t seplen, int plain, dateline_parts *d) {
+  memset(d, 0, sizeof *d);
+  if (!starts_upper(s, i) || isdigit((unsigned char)s[0])) return 0;
+  size_t h = i; /* the head: s[0, h) */
+  while (h > 0 && (s[h - 1] == ' ' || s[h - 1] == ',')) h--;
+  int agency = 0;
+  if (h > 0 && s[h - 1] == ')') {
+    size_t open = h - 1;
+    while (open > 0 && s[open] != '(') open--;
+    if (s[open] != '(' || h - open > 32 || open == 0) return 0;
+    agency = 1;
+    h = open;
+    while (h > 0 && (s[h - 1] == ' ' || s[h - 1] == ',')) h--;
+  } else if (h > 8 && strncasecmp(s + h - 6, "reuter", 6) == 0 && s[h - 7] == ' ' && s[h - 8] == ',') {
+    agency = 1; /* "ROME, March 13, Reuter - " */
+    h -= 8;
+  }
+  /* The day: after the last comma, or the last two words when they are a
+   * month and a number ("RICHMOND, Va. Feb 26"), or between two dashes. */
+  size_t comma = h;
+  while (comma > 0 && s[comma - 1] != ',') comma--;
+  if (comma > 0) {
+    size_t a = comma;
+    while (a < h && s[a] == ' ') a++;
+    if (looks_like_day(s + a, h - a)) {
+      d->day_start = a, d->day_len = h - a;
+      h = comma - 1;
+    }
+  }
+  if (!d->day_len) {
+    size_t b = h;
+    while (b > 0 && isdigit((unsigned char)s[b - 1])) b--;
+    if (b < h && h - b <= 2 && b > 1 && s[b - 1] == ' ') {
+      size_t m = b - 1;
+      while (m > 0 && s[m - 1] != ' ') m--;
+      if (is_month_word(s + m, b - 1 - m)) {
+        d->day_start = m, d->day_len = h - m;
+        h = m;
+      }
+    }
+  }
+  size_t after = i + seplen;
+  if (!d->day_len && !agency && after < n) {
+    size_t k = day_then_dash(s + after, n - after);
+    if (k) {
+      d->day_start = after, d->day_len = k;
+      int p2;
+      seplen += k + dateline_separator(s, n, after + k, 0, &p2);
+    }
+  }
+  while (h > 0 && (s[h - 1] == ',' || s[h - 1] == ' ')) h--;
+  if (h == 0 || h > 60) return 0;
+  int strong = agency || d->day_len;
+  int words = 0, all_caps = 1, comma_in_place = 0;
+  size_t p = 0;
+  while (p < h) {
+    while (p < h && s[p] == ' ') p++;
+    size_t w = p;
+    while (p < h && s[p] != ' ') p++;
+    if (p == w) break;
+    words++;
+    const char *word = s + w;
+    size_t wl = p - w;
+    if (!starts_upper(word, wl)) {
+      static const char *const small[] = {"de", "del",  "la", "le", "of",  "el", "al",
+                                          "am", "upon", "da", "do", "dos", NULL};
+      int ok = strong;
+      for (int j = 0; small[j]; j++) {
+        size_t sl2 = strlen(small[j]);
+        if ((wl == sl2 || (wl == sl2 + 1 && word[sl2] == ',')) && memcmp(word, small[j], sl2) == 0) ok = 1;
+      }
+      if (!ok) return 0;
+    }
+    for (size_t c = 0; c < wl; c++) {
+      unsigned char ch = (unsigned char)word[c];
+      if (islower(ch)) all_caps = 0;
+      if (ch == ',') comma_in_place = 1;
+      if (ch < 0x80 && !isalpha(ch) && !strchr(",.'&-/", ch)) return 0;
+    }
+  }
+  if (words == 0 || words > 6) return 0;
+  /* A plain hyphen after "Place, Region" or capitals, or with a day or an
+   * agency; "Anchorage, Alaska", "WASHINGTON", "Rio de Janeiro" are places,
+   * "US President George W Bush" is a sentence's subject. */
+  if (plain && !all_caps && !strong && !comma_in_place) return 0;
+  if (!comma_in_place && !all_caps && !strong && words > 3) return 0;
+  d->place_len = h;
+  d->len = i + seplen;
+  return 1;
+}
+
+/* Length of the place of a dateline at the start of s, or 0. */
+static size_t dateline_length(const char *s, size_t n) {
+  dateline_parts d;
+  return parse_dateline(s, n, &d) ? d.place_start + d.place_len : 0;
 }
 
 static char *dup_n(const char *s, size_t n) {
@@ -193,6 +346,49 @@ static char *dup_n(const char *s, size_t n) {
     p[n] = '\0';
   }
   return p;
+}
+
+/* A copy of a dateline's place with the spaces before its commas dropped
+ * ("OAKLAND , N.J." -> "OAKLAND, N.J."). */
+static char *tidy_place(const char *s, size_t n) {
+  char *p = malloc(n + 1);
+  if (!p) return NULL;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] == ' ' && (i + 1 < n && (s[i + 1] == ',' || s[i + 1] == ' '))) continue;
+    p[k++] = s[i];
+  }
+  p[k] = '\0';
+  return p;
+}
+
+/* Records the lede's dateline: its place and its day.  A dateline that is
+ * a paragraph of its own (a line of its own, then an indented or blank
+ * line) is joined to the paragraph after it, which it opens.  The dateline
+ * stays in the paragraph's text: it is searched as the words it is (a
+ * search for "Houston" finds the stories filed from there), the passage
+ * keeps every line of the file as written, and dateline: filters on the
+ * place recorded here. */
+static int record_dateline(article *out, size_t first) {
+  passage *p0 = &out->passages[first];
+  const char *lede = ngi_article_text(out, first);
+  dateline_parts d;
+  if (!parse_dateline(lede, p0->len, &d)) return NG_OK;
+  if (d.whole && first + 1 < out->npassages && out->passages[first + 1].kind == NG_KIND_PARAGRAPH &&
+      p0->len + 1 + out->passages[first + 1].len <= NGI_MAX_PASSAGE_BYTES) {
+    /* The texts lie one after the other, NUL-separated: the NUL becomes a
+     * space. */
+    passage *p1 = &out->passages[first + 1];
+    out->texts.data[p0->offset + p0->len] = ' ';
+    p0->len += 1 + p1->len;
+    p0->last_line = p1->last_line;
+    memmove(p1, p1 + 1, (out->npassages - first - 2) * sizeof *p1);
+    out->npassages--;
+  }
+  out->dateline = tidy_place(lede + d.place_start, d.place_len);
+  if (!out->dateline) return NG_ESYSTEM;
+  if (d.day_len && !(out->dateline_day = dup_n(lede + d.day_start, d.day_len))) return NG_ESYSTEM;
+  return NG_OK;
 }
 
 /* Appends one passage made of lines [a, b], joined with single spaces,
@@ -441,19 +637,20 @@ int ngi_segment(const char *text, size_t len, const char *title, article *out) {
     i = j + 1;
   }
 
-  if (rc == NG_OK && out->npassages > first_paragraph) {
-    const char *lede = ngi_article_text(out, first_paragraph);
-    size_t dl = dateline_length(lede, out->passages[first_paragraph].len);
-    if (dl) {
-      out->dateline = dup_n(lede, dl);
-      if (!out->dateline) rc = NG_ESYSTEM;
-    }
-  }
+  if (rc == NG_OK && out->npassages > first_paragraph) rc = record_dateline(out, first_paragraph);
   if (rc == NG_OK && out->date) {
     char iso[32];
-    char *d = ngi_date_normalize(out->date, iso, sizeof iso) == 0 ? strdup(iso) : NULL;
-    free(out->date); /* a date we cannot read is left out rather than mis-sorted */
-    out->date = d;
+    if (ngi_date_normalize(out->date, iso, sizeof iso) == 0) {
+      char *d = strdup(iso);
+      if (!d) rc = NG_ESYSTEM;
+      free(out->date);
+      out->date = d;
+    } else {
+      /* A date we cannot read is left out rather than mis-sorted, and
+       * kept for the warning. */
+      out->date_unread = out->date;
+      out->date = NULL;
+    }
   }
   free(lines);
   free(clean_title);
@@ -464,7 +661,9 @@ int ngi_segment(const char *text, size_t len, const char *title, article *out) {
 void ngi_article_free(article *a) {
   free(a->title);
   free(a->dateline);
+  free(a->dateline_day);
   free(a->date);
+  free(a->date_unread);
   free(a->source);
   free(a->url);
   free(a->author);

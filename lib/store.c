@@ -48,9 +48,15 @@ static const char *const schema_sql =
     "  encoding TEXT,"
     "  indexed_ns INTEGER NOT NULL DEFAULT 0,"
     "  passages INTEGER NOT NULL DEFAULT 0,"
+    "  dateline_day TEXT," /* the dateline's day as written ("Feb 26"), apart from its place */
+    "  dup_of INTEGER,"    /* dedup.c: the first-seen member of the story's duplicate group, NULL for a first */
     "  pno INTEGER NOT NULL DEFAULT 0);" /* its first passage's number (postings.c) */
     "CREATE INDEX doc_feed ON doc(feed) WHERE feed IS NOT NULL;"
     "CREATE INDEX doc_date ON doc(date) WHERE date IS NOT NULL;"
+    "CREATE INDEX doc_dup ON doc(dup_of) WHERE dup_of IS NOT NULL;"
+    /* dedup.c: each grouped document's MinHash signature and its LSH band keys. */
+    "CREATE TABLE dup_sig(doc INTEGER PRIMARY KEY, shingles INTEGER NOT NULL, sig BLOB NOT NULL);"
+    "CREATE TABLE dup_band(key INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY(key, doc)) WITHOUT ROWID;"
     "CREATE TABLE word(raw TEXT PRIMARY KEY, stem TEXT NOT NULL) WITHOUT ROWID;"
     /* The scoring structure (postings.c). */
     "CREATE TABLE nstat(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
@@ -68,9 +74,9 @@ static const char *const schema_sql =
 #define DOC_COLUMNS                                                                                            \
   "path, kind, feed, title, dateline, date, source, url, author, size, mtime_ns, hash, encoding, indexed_ns, " \
   "passages,"                                                                                                  \
-  " pno"
-#define DOC_VALUES "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16"
-#define DOC_NCOLUMNS 16
+  " pno, dateline_day"
+#define DOC_VALUES "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17"
+#define DOC_NCOLUMNS 17
 
 enum stmt_id {
   ST_DOC_LIST,
@@ -106,17 +112,26 @@ enum stmt_id {
   ST_PDIR_GET,
   ST_PDIR_PUT,
   ST_MATCH_ROWID,
-  ST_DOC_INFO,
   ST_HIT_ROW,
   ST_SNIPPET_ROWID,
   ST_DEAD_HAS,
+  ST_SET_DUP_OF,
+  ST_DUP_SIG_INSERT,
+  ST_DUP_SIG_GET,
+  ST_DUP_SIG_DELETE,
+  ST_DUP_BAND_INSERT,
+  ST_DUP_BAND_DELETE,
+  ST_DUP_CANDIDATES,
+  ST_DUP_CANDIDATE,
+  ST_DUP_NEXT_FIRST,
+  ST_DUP_REPOINT,
   ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_DOC_LIST] = "SELECT id, path, kind, feed, size, mtime_ns, hash, indexed_ns, passages, pno FROM doc",
     [ST_DOC_INSERT] = "INSERT INTO doc(" DOC_COLUMNS ") VALUES(" DOC_VALUES ")",
-    [ST_DOC_UPDATE] = "UPDATE doc SET (" DOC_COLUMNS ") = (" DOC_VALUES ") WHERE id = ?17",
+    [ST_DOC_UPDATE] = "UPDATE doc SET (" DOC_COLUMNS ") = (" DOC_VALUES ") WHERE id = ?18",
     [ST_DOC_TOUCH] = "UPDATE doc SET size = ?2, mtime_ns = ?3, indexed_ns = ?4 WHERE id = ?1",
     [ST_DOC_DELETE] = "DELETE FROM doc WHERE id = ?1",
     [ST_PASSAGE_INSERT] = "INSERT INTO passage(rowid, body, head, first_line, last_line) VALUES(?1, ?2, ?3, ?4, ?5)",
@@ -149,14 +164,37 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_PDIR_GET] = "SELECT data FROM npdir WHERE chunk = ?1",
     [ST_PDIR_PUT] = "INSERT OR REPLACE INTO npdir(chunk, data) VALUES(?1, ?2)",
     [ST_MATCH_ROWID] = "SELECT 1 FROM passage WHERE passage MATCH ?1 AND rowid = ?2",
-    [ST_DOC_INFO] = "SELECT path, date, source FROM doc WHERE id = ?1",
     [ST_DEAD_HAS] = "SELECT last >= ?1 FROM ndead WHERE first <= ?1 ORDER BY first DESC LIMIT 1",
     [ST_SNIPPET_ROWID] = ("SELECT snippet(passage, -1, char(1), char(2), '\xE2\x80\xA6', ?3) FROM passage"
                           " WHERE passage MATCH ?1 AND rowid = ?2"),
     [ST_HIT_ROW] = ("SELECT p.rowid, 0.0, d.id, d.path, d.title, d.dateline, d.date, d.source, d.url, d.author,"
-                    " p.head, p.body, p.first_line, p.last_line FROM passage p JOIN doc d ON d.id = " ROWID_DOC_SQL(
-                        "p.rowid") " WHERE p.rowid = ?1"),
+                    " p.head, p.body, p.first_line, p.last_line, d.dateline_day, d.dup_of,"
+                    " 1 + (SELECT count(*) FROM doc c WHERE c.dup_of = coalesce(d.dup_of, d.id))"
+                    " FROM passage p JOIN doc d ON d.id = " ROWID_DOC_SQL("p.rowid") " WHERE p.rowid = ?1"),
+    [ST_SET_DUP_OF] = "UPDATE doc SET dup_of = ?2 WHERE id = ?1",
+    [ST_DUP_SIG_INSERT] = "INSERT INTO dup_sig(doc, shingles, sig) VALUES(?1, ?2, ?3)",
+    [ST_DUP_SIG_GET] = "SELECT sig FROM dup_sig WHERE doc = ?1",
+    [ST_DUP_SIG_DELETE] = "DELETE FROM dup_sig WHERE doc = ?1",
+    /* OR IGNORE: a many-row statement that cannot abort needs no statement
+     * journal, which would make FTS5 flush its pending terms. */
+    [ST_DUP_BAND_INSERT] = "INSERT OR IGNORE INTO dup_band(key, doc) VALUES(?1, ?2)",
+    [ST_DUP_BAND_DELETE] = "DELETE FROM dup_band WHERE key = ?1 AND doc = ?2",
+    [ST_DUP_CANDIDATES] = "SELECT doc FROM dup_band WHERE key = ?1",
+    [ST_DUP_CANDIDATE] =
+        "SELECT coalesce(d.dup_of, 0), s.sig FROM dup_sig s JOIN doc d ON d.id = s.doc WHERE s.doc = ?1",
+    [ST_DUP_NEXT_FIRST] = "SELECT min(id) FROM doc WHERE dup_of = ?1",
+    [ST_DUP_REPOINT] = "UPDATE doc SET dup_of = CASE WHEN id = ?2 THEN NULL ELSE ?2 END WHERE dup_of = ?1",
 };
+
+/* A band key and its document: the duplicate bands this handle wrote. */
+typedef struct band {
+  long long key, doc; /* doc 0: an empty slot; -1: a removed one */
+} band;
+
+typedef struct parked_bands {
+  band *bands;
+  size_t cap, used;
+} parked_bands;
 
 struct ngi_store {
   sqlite3 *db;
@@ -167,6 +205,19 @@ struct ngi_store {
   int reading;    /* searches reading inside one read transaction */
   int began_read; /* ... which ngi_store_read_begin began */
   int snip_ready; /* the temporary snippet table exists */
+  /* Duplicate bands (dedup.c's): those of this transaction are queued and
+   * stored by the commit in key order, like the words (random inserts
+   * into the band b-tree cost the writer as much as the lookups); every
+   * band this handle wrote is also in a hash table, and when the table
+   * was empty at the handle's first lookup (a new index, the first run of
+   * a big corpus) that hash table is all there is, and no lookup goes to
+   * SQLite. */
+  band *queued_bands;
+  size_t nqueued_bands, capqueued_bands;
+  sqlite3_stmt *band_insert_many;
+  band *bands; /* open addressing on the key, several docs a key */
+  size_t bands_cap, bands_used;
+  int bands_complete; /* -1 not known yet, 0 no, 1 the hash table holds every band of the index */
 };
 
 static sqlite3 *db_of(const ng_index *idx) { return idx->store ? idx->store->db : NULL; }
@@ -323,10 +374,26 @@ int ngi_store_create(ng_index *idx, const char *file, const char *language) {
   return rc;
 }
 
+/* nutgraf_surface(text, forms): ngi_surface_match as an SQL function. */
+static void surface_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  const char *text = (const char *)sqlite3_value_text(argv[0]);
+  const char *forms = (const char *)sqlite3_value_text(argv[1]);
+  sqlite3_result_int(ctx, text && forms ? ngi_surface_match(text, (size_t)sqlite3_value_bytes(argv[0]), forms) : 0);
+}
+
 int ngi_store_connect(ng_index *idx, const char *file, const char *want_language, int fresh) {
   const char *path = idx->path;
   ngi_store *s = calloc(1, sizeof *s);
   if (!s) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  s->bands_complete = -1;
+  if (idx->parked) {
+    parked_bands *pb = idx->parked;
+    s->bands = pb->bands, s->bands_cap = pb->cap, s->bands_used = pb->used;
+    s->bands_complete = 1;
+    free(pb);
+    idx->parked = NULL;
+  }
   idx->store = s;
   int flags = (idx->writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) |
               SQLITE_OPEN_NOMUTEX; /* a handle is one thread's */
@@ -361,6 +428,9 @@ int ngi_store_connect(ng_index *idx, const char *file, const char *want_language
   if (rc != NG_OK) return ngi_fail(idx, NG_EDATA, "index %s: %s", path, err);
   if (ngi_rank_register(ngi_fts5_api(s->db)) != SQLITE_OK)
     return ngi_fail(idx, NG_ESYSTEM, "cannot register the rank function");
+  if (sqlite3_create_function(s->db, "nutgraf_surface", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                              surface_fn, NULL, NULL) != SQLITE_OK)
+    return ngi_fail(idx, NG_ESYSTEM, "cannot register the surface check");
   if (idx->writable) {
     /* A file no one knows yet needs no sync (it is synced when published)
      * and, in rollback mode, no more than SQLite's default cache: a bigger
@@ -377,18 +447,38 @@ int ngi_store_connect(ng_index *idx, const char *file, const char *want_language
 
 int ngi_store_connected(const ng_index *idx) { return db_of(idx) != NULL; }
 
+static void free_parked(ng_index *idx) {
+  parked_bands *pb = idx->parked;
+  if (pb) free(pb->bands);
+  free(pb);
+  idx->parked = NULL;
+}
+
 void ngi_store_disconnect(ng_index *idx) {
   ngi_store *s = idx->store;
   if (s) {
     ngi_store_rollback(idx);
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(s->stmts[i]);
     sqlite3_finalize(s->word_insert_many);
+    sqlite3_finalize(s->band_insert_many);
     sqlite3_close(s->db);
     ngi_buf_free(&s->queued_words);
+    free(s->queued_bands);
+    free_parked(idx);
+    if (idx->unpublished && s->bands_complete == 1) {
+      /* A new index is reopened once published: its bands are all here. */
+      parked_bands *pb = malloc(sizeof *pb);
+      if (pb) *pb = (parked_bands){s->bands, s->bands_cap, s->bands_used};
+      idx->parked = pb;
+      if (!pb) free(s->bands);
+    } else {
+      free(s->bands);
+    }
     free(s);
     idx->store = NULL;
   }
   ngi_postings_free(idx);
+  if (!idx->unpublished) free_parked(idx); /* the handle is closing */
   ngi_lexicon_free(idx->lx);
   idx->lx = NULL;
 }
@@ -492,11 +582,14 @@ static int flush_words(ng_index *idx) {
   return rc;
 }
 
+static int flush_bands(ng_index *idx);
+
 int ngi_store_commit(ng_index *idx) {
   ngi_store *s = idx->store;
   if (!s->in_txn) return NG_OK;
   int rc = flush_words(idx);
   if (rc == NG_OK) rc = ngi_postings_flush(idx);
+  if (rc == NG_OK) rc = flush_bands(idx);
   if (rc == NG_OK) rc = exec(idx, "COMMIT", "committing");
   if (rc != NG_OK) {
     ngi_store_rollback(idx);
@@ -516,6 +609,9 @@ void ngi_store_rollback(ng_index *idx) {
   ngi_lexicon_unstore(idx->lx);
   ngi_buf_reset(&s->queued_words);
   ngi_postings_rollback(idx);
+  /* Nor were its bands; the hash table may now differ from the index. */
+  s->nqueued_bands = 0;
+  s->bands_complete = 0;
 }
 
 int ngi_store_word_stem(ng_index *idx, const char *raw, size_t n, buf *out) {
@@ -654,7 +750,8 @@ static void bind_document(sqlite3_stmt *st, const ngi_doc_row *r) {
   sqlite3_bind_int64(st, i++, r->indexed_ns);
   sqlite3_bind_int64(st, i++, r->passages);
   sqlite3_bind_int64(st, i++, r->pno);
-  _Static_assert(DOC_NCOLUMNS == 16, "bind_document binds every column of DOC_COLUMNS");
+  bind_text_or_null(st, i++, r->dateline_day);
+  _Static_assert(DOC_NCOLUMNS == 17, "bind_document binds every column of DOC_COLUMNS");
 }
 
 int ngi_store_put_document(ng_index *idx, ngi_doc_row *row) {
@@ -736,7 +833,6 @@ void ngi_store_read_end(ng_index *idx) {
   if (!s || s->in_txn || !s->reading) return;
   if (--s->reading) return;
   /* The row statements may still stand on a row. */
-  if (s->stmts[ST_DOC_INFO]) sqlite3_reset(s->stmts[ST_DOC_INFO]);
   if (s->stmts[ST_HIT_ROW]) sqlite3_reset(s->stmts[ST_HIT_ROW]);
   if (s->began_read && !sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
   s->began_read = 0;
@@ -755,20 +851,6 @@ int ngi_store_match_rowid(ng_index *idx, const char *match, long long rowid, int
   }
   sqlite3_reset(st);
   return rc;
-}
-
-int ngi_store_doc_info(ng_index *idx, long long doc, ngi_doc_info *out) {
-  sqlite3_stmt *st = stmt(idx, ST_DOC_INFO);
-  if (!st) return NG_ESYSTEM;
-  sqlite3_bind_int64(st, 1, doc);
-  int step = sqlite3_step(st);
-  if (step == SQLITE_ROW) {
-    out->path = (const char *)sqlite3_column_text(st, 0);
-    out->date = (const char *)sqlite3_column_text(st, 1);
-    out->source = (const char *)sqlite3_column_text(st, 2);
-    return NG_ROW; /* the statement stays on the row until the next call */
-  }
-  return step == SQLITE_DONE ? NG_DONE : ngi_store_fail(idx, "reading a document");
 }
 
 int ngi_store_hit_row(ng_index *idx, long long rowid, ngi_hit_row *row) {
@@ -793,6 +875,9 @@ int ngi_store_hit_row(ng_index *idx, long long rowid, ngi_hit_row *row) {
   row->first_line = sqlite3_column_int(st, 12);
   row->last_line = sqlite3_column_int(st, 13);
   row->snippet = NULL;
+  row->dateline_day = (const char *)sqlite3_column_text(st, 14);
+  row->dup_of = sqlite3_column_int64(st, 15);
+  row->copies = sqlite3_column_int64(st, 16);
   return NG_ROW;
 }
 
@@ -1044,6 +1129,232 @@ int ngi_store_pdir_put(ng_index *idx, long long chunk, const char *data, size_t 
 }
 
 /* ------------------------------------------------------------------ */
+/* Duplicate groups (dedup.c decides; these are its rows) */
+
+int ngi_store_set_dup_of(ng_index *idx, long long doc, long long dup_of) {
+  sqlite3_stmt *st = stmt(idx, ST_SET_DUP_OF);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, doc);
+  if (dup_of)
+    sqlite3_bind_int64(st, 2, dup_of);
+  else
+    sqlite3_bind_null(st, 2);
+  return run_stmt(idx, st, "grouping duplicates");
+}
+
+static size_t band_slot(long long key, size_t cap) {
+  uint64_t h = (uint64_t)key * 0x9E3779B97F4A7C15ULL;
+  return (size_t)(h >> 20) & (cap - 1);
+}
+
+static int band_remember(ngi_store *s, long long key, long long doc) {
+  if ((s->bands_used + 1) * 2 > s->bands_cap) {
+    size_t cap = s->bands_cap ? s->bands_cap * 2 : 1024;
+    band *t = calloc(cap, sizeof *t);
+    if (!t) return -1;
+    size_t used = 0;
+    for (size_t i = 0; i < s->bands_cap; i++) {
+      if (s->bands[i].doc <= 0) continue;
+      size_t k = band_slot(s->bands[i].key, cap);
+      while (t[k].doc) k = (k + 1) & (cap - 1);
+      t[k] = s->bands[i];
+      used++;
+    }
+    free(s->bands);
+    s->bands = t;
+    s->bands_cap = cap;
+    s->bands_used = used;
+  }
+  size_t k = band_slot(key, s->bands_cap);
+  while (s->bands[k].doc > 0) {
+    if (s->bands[k].key == key && s->bands[k].doc == doc) return 0;
+    k = (k + 1) & (s->bands_cap - 1);
+  }
+  if (!s->bands[k].doc) s->bands_used++;
+  s->bands[k].key = key;
+  s->bands[k].doc = doc;
+  return 0;
+}
+
+static void band_forget(ngi_store *s, long long key, long long doc) {
+  if (!s->bands_cap) return;
+  for (size_t k = band_slot(key, s->bands_cap); s->bands[k].doc; k = (k + 1) & (s->bands_cap - 1)) {
+    if (s->bands[k].key == key && s->bands[k].doc == doc) s->bands[k].doc = -1;
+  }
+}
+
+int ngi_store_dup_put(ng_index *idx, long long doc, const ngi_dup_sig *sig, const long long *keys, int nkeys) {
+  ngi_store *s = idx->store;
+  unsigned char blob[NGI_DUP_BYTES];
+  ngi_dup_encode(sig, blob);
+  sqlite3_stmt *st = stmt(idx, ST_DUP_SIG_INSERT);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, doc);
+  sqlite3_bind_int64(st, 2, sig->shingles);
+  sqlite3_bind_blob(st, 3, blob, (int)sizeof blob, SQLITE_STATIC);
+  int rc = run_stmt(idx, st, "storing a duplicate signature");
+  if (rc != NG_OK) return rc;
+  if (s->nqueued_bands + (size_t)nkeys > s->capqueued_bands) {
+    size_t cap = s->capqueued_bands ? s->capqueued_bands * 2 : 4096;
+    while (cap < s->nqueued_bands + (size_t)nkeys) cap *= 2;
+    band *q = realloc(s->queued_bands, cap * sizeof *q);
+    if (!q) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    s->queued_bands = q;
+    s->capqueued_bands = cap;
+  }
+  for (int i = 0; i < nkeys; i++) {
+    s->queued_bands[s->nqueued_bands++] = (band){keys[i], doc};
+    if (band_remember(s, keys[i], doc) != 0) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  }
+  return NG_OK;
+}
+
+static int cmp_bands(const void *a, const void *b) {
+  const band *x = a, *y = b;
+  return x->key < y->key ? -1 : x->key > y->key ? 1 : (x->doc > y->doc) - (x->doc < y->doc);
+}
+
+#define BANDS_PER_INSERT 50
+
+/* Stores the transaction's queued bands, in key order. */
+static int flush_bands(ng_index *idx) {
+  ngi_store *s = idx->store;
+  size_t n = 0;
+  for (size_t i = 0; i < s->nqueued_bands; i++) {
+    if (s->queued_bands[i].doc > 0) s->queued_bands[n++] = s->queued_bands[i];
+  }
+  s->nqueued_bands = n;
+  if (!n) return NG_OK;
+  qsort(s->queued_bands, n, sizeof *s->queued_bands, cmp_bands);
+  int rc = NG_OK;
+  size_t i = 0;
+  if (n >= BANDS_PER_INSERT && !s->band_insert_many) {
+    buf sql = {0};
+    ngi_buf_adds(&sql, "INSERT OR IGNORE INTO dup_band(key, doc) VALUES");
+    for (int r = 0; r < BANDS_PER_INSERT; r++) ngi_buf_adds(&sql, r ? ",(?,?)" : "(?,?)");
+    int prc = sql.oom ? SQLITE_NOMEM
+                      : sqlite3_prepare_v3(s->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT, &s->band_insert_many, NULL);
+    ngi_buf_free(&sql);
+    if (prc != SQLITE_OK) rc = ngi_store_fail(idx, "storing duplicate bands");
+  }
+  for (; rc == NG_OK && i + BANDS_PER_INSERT <= n; i += BANDS_PER_INSERT) {
+    for (int r = 0; r < BANDS_PER_INSERT; r++) {
+      sqlite3_bind_int64(s->band_insert_many, 2 * r + 1, s->queued_bands[i + (size_t)r].key);
+      sqlite3_bind_int64(s->band_insert_many, 2 * r + 2, s->queued_bands[i + (size_t)r].doc);
+    }
+    rc = run_stmt(idx, s->band_insert_many, "storing duplicate bands");
+  }
+  for (; rc == NG_OK && i < n; i++) {
+    sqlite3_stmt *st = stmt(idx, ST_DUP_BAND_INSERT);
+    if (!st) return NG_ESYSTEM;
+    sqlite3_bind_int64(st, 1, s->queued_bands[i].key);
+    sqlite3_bind_int64(st, 2, s->queued_bands[i].doc);
+    rc = run_stmt(idx, st, "storing duplicate bands");
+  }
+  if (rc == NG_OK) s->nqueued_bands = 0;
+  return rc;
+}
+
+static void add_found(long long *found, int *nfound, int max, long long doc, long long exclude) {
+  if (doc <= 0 || doc == exclude) return;
+  for (int k = 0; k < *nfound; k++)
+    if (found[k] == doc) return;
+  if (*nfound < max) found[(*nfound)++] = doc;
+}
+
+int ngi_store_dup_candidates(ng_index *idx, const long long *keys, int nkeys, long long exclude,
+                             void (*fn)(void *ctx, long long doc, long long dup_of, const ngi_dup_sig *sig),
+                             void *ctx) {
+  ngi_store *s = idx->store;
+  long long found[64];
+  int nfound = 0, rc = NG_OK;
+  if (s->bands_complete < 0) {
+    /* Is the band table empty (then this handle's hash table is all)? */
+    char t[8] = "";
+    int q = first_text(s->db, "SELECT NOT EXISTS (SELECT 1 FROM dup_band)", t, sizeof t);
+    if (q != SQLITE_OK) return ngi_store_fail(idx, "looking up duplicates");
+    s->bands_complete = t[0] == '1' && s->bands_used == 0;
+  }
+  for (int i = 0; i < nkeys && s->bands_cap; i++) {
+    for (size_t k = band_slot(keys[i], s->bands_cap); s->bands[k].doc; k = (k + 1) & (s->bands_cap - 1))
+      if (s->bands[k].key == keys[i]) add_found(found, &nfound, 64, s->bands[k].doc, exclude);
+  }
+  /* One seek a band (an IN list of 20 costs more: SQLite sorts it into a
+   * temporary table at every run). */
+  for (int i = 0; i < nkeys && rc == NG_OK && !s->bands_complete; i++) {
+    sqlite3_stmt *st = stmt(idx, ST_DUP_CANDIDATES);
+    if (!st) return NG_ESYSTEM;
+    sqlite3_bind_int64(st, 1, keys[i]);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) add_found(found, &nfound, 64, sqlite3_column_int64(st, 0), exclude);
+    if (step != SQLITE_DONE) rc = ngi_store_fail(idx, "looking up duplicates");
+    sqlite3_reset(st);
+  }
+  for (int k = 0; k < nfound && rc == NG_OK; k++) {
+    sqlite3_stmt *st = stmt(idx, ST_DUP_CANDIDATE);
+    if (!st) return NG_ESYSTEM;
+    sqlite3_bind_int64(st, 1, found[k]);
+    int step = sqlite3_step(st);
+    ngi_dup_sig sig;
+    if (step == SQLITE_ROW &&
+        ngi_dup_decode(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), &sig) == 0)
+      fn(ctx, found[k], sqlite3_column_int64(st, 0), &sig);
+    else if (step != SQLITE_ROW && step != SQLITE_DONE)
+      rc = ngi_store_fail(idx, "looking up duplicates");
+    sqlite3_reset(st);
+  }
+  return rc;
+}
+
+int ngi_store_dup_get(ng_index *idx, long long doc, ngi_dup_sig *sig) {
+  sqlite3_stmt *st = stmt(idx, ST_DUP_SIG_GET);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, doc);
+  int step = sqlite3_step(st);
+  int rc = step == SQLITE_ROW
+               ? ngi_dup_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), sig) == 0
+           : step == SQLITE_DONE ? 0
+                                 : ngi_store_fail(idx, "reading a duplicate signature");
+  sqlite3_reset(st);
+  return rc;
+}
+
+int ngi_store_dup_delete(ng_index *idx, long long doc, const long long *keys, int nkeys) {
+  ngi_store *s = idx->store;
+  sqlite3_stmt *st = stmt(idx, ST_DUP_SIG_DELETE);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, doc);
+  int rc = run_stmt(idx, st, "removing a duplicate signature");
+  /* Bands still queued are dropped from the queue (rare: a story changed
+   * twice in one transaction). */
+  for (size_t i = 0; i < s->nqueued_bands; i++)
+    if (s->queued_bands[i].doc == doc) s->queued_bands[i].doc = 0;
+  for (int i = 0; i < nkeys; i++) band_forget(s, keys[i], doc);
+  for (int i = 0; rc == NG_OK && i < nkeys; i++) {
+    if (!(st = stmt(idx, ST_DUP_BAND_DELETE))) return NG_ESYSTEM;
+    sqlite3_bind_int64(st, 1, keys[i]);
+    sqlite3_bind_int64(st, 2, doc);
+    rc = run_stmt(idx, st, "removing duplicate bands");
+  }
+  return rc;
+}
+
+int ngi_store_dup_hand_over(ng_index *idx, long long doc) {
+  sqlite3_stmt *st = stmt(idx, ST_DUP_NEXT_FIRST);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, doc);
+  int step = sqlite3_step(st);
+  long long next = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  sqlite3_reset(st);
+  if (step != SQLITE_ROW && step != SQLITE_DONE) return ngi_store_fail(idx, "regrouping duplicates");
+  if (!next) return NG_OK;
+  if (!(st = stmt(idx, ST_DUP_REPOINT))) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, doc);
+  sqlite3_bind_int64(st, 2, next);
+  return run_stmt(idx, st, "regrouping duplicates");
+}
+
+/* ------------------------------------------------------------------ */
 /* The statement builder: SQL text and its values, appended together */
 
 typedef struct bound {
@@ -1170,6 +1481,27 @@ static void add_conditions(sqlb *b, const ngi_hit_query *q) {
                 f->negated ? " AND NOT instr(lower(coalesce(d.source, '')), lower(?))"
                            : " AND instr(lower(coalesce(d.source, '')), lower(?))",
                 f->value);
+    } else if (f->field == NGI_FIELD_DATELINE) {
+      sqlb_text(b,
+                f->negated ? " AND NOT instr(lower(coalesce(d.dateline, '')), lower(?))"
+                           : " AND instr(lower(coalesce(d.dateline, '')), lower(?))",
+                f->value);
+    } else if (f->field == NGI_FIELD_AUTHOR) {
+      sqlb_text(b,
+                f->negated ? " AND NOT instr(lower(coalesce(d.author, '')), lower(?))"
+                           : " AND instr(lower(coalesce(d.author, '')), lower(?))",
+                f->value);
+    } else if (f->field == NGI_FIELD_DATE) {
+      /* "SINCE..UNTIL": prefixes of ISO dates, compared as text (date.c). */
+      const char *dots = strstr(f->value, "..");
+      char since[32] = "";
+      if (dots && (size_t)(dots - f->value) < sizeof since)
+        memcpy(since, f->value, (size_t)(dots - f->value)), since[dots - f->value] = '\0';
+      const char *until = dots ? dots + 2 : "";
+      sqlb_add(b, f->negated ? " AND NOT coalesce(1" : " AND (1");
+      if (since[0]) sqlb_text(b, " AND d.date >= ?", since);
+      if (until[0]) sqlb_text(b, " AND d.date <= ? || '~'", until);
+      sqlb_add(b, f->negated ? ", 0)" : ")");
     } else if (strpbrk(f->value, "*?[")) {
       sqlb_text(b, f->negated ? " AND d.path NOT GLOB ?" : " AND d.path GLOB ?", f->value);
     } else {
@@ -1179,10 +1511,96 @@ static void add_conditions(sqlb *b, const ngi_hit_query *q) {
   ngi_buf_free(&tmp);
 }
 
+/* ------------------------------------------------------------------ */
+/* The engine's document filter: add_conditions' SQL, one row a document */
+
+struct ngi_doc_filter {
+  ng_index *idx;
+  sqlite3_stmt *st;
+  int id_param; /* the placeholder of the document id */
+};
+
+int ngi_store_doc_filter_open(ng_index *idx, const char *since, const char *until, const ngi_filter *filters,
+                              size_t nfilters, ngi_doc_filter **out) {
+  *out = NULL;
+  ngi_doc_filter *f = calloc(1, sizeof *f);
+  /* the headline filters are the engine's (one FTS5 probe of the
+   * document's headline, not a MATCH over the whole index per document) */
+  ngi_filter *kept = calloc(nfilters ? nfilters : 1, sizeof *kept);
+  if (!f || !kept) {
+    free(f);
+    free(kept);
+    return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  }
+  size_t n = 0;
+  for (size_t i = 0; i < nfilters; i++)
+    if (filters[i].field != NGI_FIELD_TITLE) kept[n++] = filters[i];
+  ngi_hit_query q;
+  memset(&q, 0, sizeof q);
+  q.since = since;
+  q.until = until;
+  q.filters = kept;
+  q.nfilters = n;
+  sqlb b = {0};
+  sqlb_add(&b, "SELECT coalesce(d.dup_of, d.id), (1");
+  add_conditions(&b, &q);
+  sqlb_int(&b, ") FROM doc d WHERE d.id = ?", 0);
+  f->id_param = (int)b.n;
+  f->idx = idx;
+  int rc = sqlb_prepare(idx, &b, &f->st, "preparing the filters");
+  free(kept);
+  if (rc != NG_OK) {
+    ngi_store_doc_filter_close(f);
+    return rc;
+  }
+  *out = f;
+  return NG_OK;
+}
+
+int ngi_store_doc_filter_get(ngi_doc_filter *f, long long doc, int *pass, long long *group) {
+  sqlite3_reset(f->st);
+  sqlite3_bind_int64(f->st, f->id_param, doc);
+  int step = sqlite3_step(f->st);
+  *pass = 0;
+  *group = doc;
+  if (step == SQLITE_ROW) {
+    *group = sqlite3_column_int64(f->st, 0);
+    *pass = sqlite3_column_int(f->st, 1) != 0;
+  } else if (step != SQLITE_DONE) {
+    return ngi_store_fail(f->idx, "filtering documents");
+  }
+  sqlite3_reset(f->st);
+  return NG_OK;
+}
+
+void ngi_store_doc_filter_close(ngi_doc_filter *f) {
+  if (!f) return;
+  sqlite3_finalize(f->st);
+  free(f);
+}
+
 /* Output columns of every form: id, score, doc id, path, title, dateline,
- * date, source, url, author, head, body, first line, last line, and in the
- * fast form the snippet. */
+ * date, source, url, author, head, body, first line, last line, the
+ * snippet (NULL but in the fast form), then DOC_MORE's: the dateline's
+ * day, the duplicate group's first member and the group's size. */
 #define DOC_OUT "d.id, d.path, d.title, d.dateline, d.date, d.source, d.url, d.author"
+#define DOC_MORE(d, id)                                                                                              \
+  d ".dateline_day, " d ".dup_of, 1 + (SELECT count(*) FROM doc c WHERE c.dup_of = coalesce(" d ".dup_of, " d "." id \
+    "))"
+
+/* A passage matching only through a quoted variant form's phrase is a hit
+ * only when the form's words are written in it (expand.c). */
+static void add_surface(sqlb *b, const ngi_hit_query *q, const char *rowid) {
+  if (!q->surface_words || !q->match_plain) return;
+  buf sql = {0};
+  ngi_buf_printf(&sql, " AND (%s IN (SELECT rowid FROM passage WHERE passage MATCH ?)", rowid);
+  sqlb_text(b, sql.data ? sql.data : "", q->match_plain);
+  ngi_buf_reset(&sql);
+  ngi_buf_printf(&sql, " OR nutgraf_surface((SELECT coalesce(body, head) FROM passage WHERE rowid = %s), ?))", rowid);
+  sqlb_text(b, sql.data ? sql.data : "", q->surface_words);
+  if (sql.oom) b->oom = 1;
+  ngi_buf_free(&sql);
+}
 
 /* A plain query ranked by score is one statement: FTS5 orders by the rank
  * function and makes snippets for the page asked for alone, as "ORDER BY
@@ -1194,19 +1612,18 @@ static void build_hits(sqlb *b, const ngi_hit_query *q, int *has_snippet) {
   long offset = q->offset > 0 ? q->offset : 0;
   *has_snippet = 0;
   if (q->all) {
-    sqlb_add(b, "SELECT p.rowid, 0.0, " DOC_OUT
-                ", p.head, p.body, p.first_line, p.last_line"
-                " FROM passage p JOIN doc d ON d.id = " ROWID_DOC_SQL("p.rowid") " WHERE 1");
+    sqlb_add(b, "SELECT p.rowid, 0.0, " DOC_OUT ", p.head, p.body, p.first_line, p.last_line, NULL, " DOC_MORE(
+                    "d", "id") " FROM passage p JOIN doc d ON d.id = " ROWID_DOC_SQL("p.rowid") " WHERE 1");
     add_conditions(b, q);
     sqlb_int(b, " ORDER BY p.rowid LIMIT ?", limit);
     sqlb_int(b, " OFFSET ?", offset);
     return;
   }
-  int fast = !q->per_document && q->sort == NG_SORT_RANK && !q->since && !q->until && !q->nfilters;
+  int fast = !q->per_document && q->sort == NG_SORT_RANK && !q->since && !q->until && !q->nfilters && !q->surface_words;
   if (fast) {
     *has_snippet = 1;
     sqlb_add(b, "SELECT t.id, t.score, " DOC_OUT
-                ", t.head, t.body, t.first_line, t.last_line, t.snip FROM ("
+                ", t.head, t.body, t.first_line, t.last_line, t.snip, " DOC_MORE("d", "id") " FROM ("
                 "SELECT rowid AS id, -rank AS score, head, body, first_line, last_line,");
     sqlb_int(b, " snippet(passage, -1, char(1), char(2), '\xE2\x80\xA6', ?) AS snip", q->snippet_tokens);
     sqlb_text(b, " FROM passage WHERE passage MATCH ?", q->match);
@@ -1228,13 +1645,16 @@ static void build_hits(sqlb *b, const ngi_hit_query *q, int *has_snippet) {
              " AS rn FROM r)");
   /* The page of hits is chosen first, and only its passages are read. */
   sqlb_add(b,
-           " SELECT t.*, p.head, p.body, p.first_line, p.last_line FROM ("
+           " SELECT t.id, t.score, t.doc_id, t.path, t.title, t.dateline, t.date, t.source, t.url, t.author,"
+           " p.head, p.body, p.first_line, p.last_line, NULL, " DOC_MORE("t", "doc_id") " FROM ("
            "SELECT r.id AS id, r.score AS score, d.id AS doc_id, d.path AS path, d.title AS title,"
-           " d.dateline AS dateline, d.date AS date, d.source AS source, d.url AS url, d.author AS author");
+           " d.dateline AS dateline, d.date AS date, d.source AS source, d.url AS url, d.author AS author,"
+           " d.dateline_day AS dateline_day, d.dup_of AS dup_of");
   sqlb_add(b, q->per_document ? " FROM b AS r" : " FROM r");
   sqlb_add(b, " JOIN doc d ON d.id = r.doc WHERE 1");
   if (q->per_document) sqlb_add(b, " AND r.rn = 1");
   add_conditions(b, q);
+  add_surface(b, q, "r.id");
   const char *order =
       q->sort == NG_SORT_DATE ? " ORDER BY date IS NULL, date DESC, score DESC, id" : " ORDER BY score DESC, id";
   sqlb_add(b, order);
@@ -1283,6 +1703,9 @@ int ngi_store_hits_step(ngi_hits *h, ngi_hit_row *row, int *sqlite_code) {
   row->first_line = sqlite3_column_int(st, 12);
   row->last_line = sqlite3_column_int(st, 13);
   row->snippet = h->has_snippet ? (const char *)sqlite3_column_text(st, 14) : NULL;
+  row->dateline_day = (const char *)sqlite3_column_text(st, 15);
+  row->dup_of = sqlite3_column_int64(st, 16);
+  row->copies = sqlite3_column_int64(st, 17);
   return NG_ROW;
 }
 
@@ -1301,6 +1724,7 @@ int ngi_store_hits_count(ng_index *idx, const ngi_hit_query *q, long long *count
   sqlb_add(&b, q->per_document ? " SELECT count(DISTINCT r.doc)" : " SELECT count(*)");
   sqlb_add(&b, " FROM r JOIN doc d ON d.id = r.doc WHERE 1");
   add_conditions(&b, q);
+  add_surface(&b, q, "r.id");
   sqlite3_stmt *st = NULL;
   int rc = sqlb_prepare(idx, &b, &st, "preparing the search");
   if (rc == NG_OK) {

@@ -20,6 +20,15 @@ static char *user_variants_path(void) {
   return p;
 }
 
+/* The library's note on the query (an unknown field), one line. */
+static void print_notes(const ng_index *idx) {
+  const char *note = ng_index_notes(idx);
+  if (!*note) return;
+  char *shown = ng_display_string(note);
+  fprintf(stderr, "%s: note: %s\n", cli_program(), shown ? shown : note);
+  free(shown);
+}
+
 static int search(ng_index *idx, const query_options *o) {
   if (o->explain) {
     char *text = NULL;
@@ -32,12 +41,14 @@ static int search(ng_index *idx, const query_options *o) {
     long long n = 0;
     int rc = ng_count(idx, o->query, &o->search, &n);
     if (rc != NG_OK) return cli_fail_index(idx, rc);
+    print_notes(idx);
     printf("%lld\n", n);
     return n > 0 ? CLI_EXIT_OK : CLI_EXIT_NO_HITS;
   }
   ng_results *res = NULL;
   int rc = ng_search(idx, o->query, &o->search, &res);
   if (rc != NG_OK) return cli_fail_index(idx, rc);
+  if (!o->search.all) print_notes(idx);
   printer p;
   printer_init(&p, o, stdout);
   const ng_hit *hit;

@@ -1,7 +1,10 @@
 /*
- * options.c -- nutgraf-query's command line (getopt_long).  Options come
- * before the query: the first word that is not an option starts it, so
- * "nutgraf-query sanctions -oil" searches for sanctions without oil.
+ * options.c -- nutgraf-query's command line (getopt_long).  Options may
+ * come anywhere, as with grep and rg (GNU argument permutation): the
+ * arguments that are not options, joined with spaces, are the query, so
+ * "nutgraf-query NATO --color=never" searches for NATO.  "--" ends the
+ * options: "nutgraf-query -- 'sanctions -oil'" searches for sanctions
+ * without oil.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -12,11 +15,13 @@
 #include "query.h"
 
 static const char usage[] =
-    "usage: nutgraf-query [options] QUERY...\n"
+    "usage: nutgraf-query [options] QUERY... [options]\n"
+    "       nutgraf-query [options] -- QUERY...   (a query that starts with -word)\n"
     "       nutgraf-query [options] --all\n"
     "Print the passages of the index that best match QUERY, best first.\n"
     "Words are all required; \"a phrase\", OR, NOT word, -word, word*, NEAR,\n"
-    "(...), title:, source: and path: work as in nutgraf-syntax(7).\n"
+    "(...), title:, source:, path:, dateline:, author: and date: work as in\n"
+    "nutgraf-syntax(7).  Options may come anywhere; words after -- are the query.\n"
     "\n"
     "  -i, --index FILE      the index (default $NUTGRAF_INDEX, else\n"
     "                        $XDG_DATA_HOME/nutgraf/index.db, else\n"
@@ -28,7 +33,8 @@ static const char usage[] =
     "  -l, --files           print only the files, best first (like grep -l)\n"
     "  -f, --format FORMAT   text (default), grep (path:line:passage) or json\n"
     "  -s, --sort ORDER      rank (default) or date (newest first)\n"
-    "      --since DATE      only articles dated DATE (YYYY-MM-DD) or later\n"
+    "      --since DATE      only articles dated DATE or later: YYYY, YYYY-MM,\n"
+    "                        YYYY-MM-DD, today, yesterday, Nd or Nw (days, weeks ago)\n"
     "      --until DATE      only articles dated DATE or earlier\n"
     "      --variants FILE   add the variant groups in FILE; repeatable\n"
     "      --no-variants     do not search for variant spellings and synonyms\n"
@@ -92,7 +98,7 @@ int parse_query_options(int argc, char **argv, query_options *o) {
   const char *index = NULL, *color = "auto";
   int c;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "+:i:an:clf:s:hV", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":i:an:clf:s:hV", longopts, NULL)) != -1) {
     switch (c) {
       case 'i': index = optarg; break;
       case 'a': o->search.any = 1; break;
@@ -145,8 +151,9 @@ int parse_query_options(int argc, char **argv, query_options *o) {
         if (optopt && optopt < 256) return cli_usage_error("option '-%c' needs a value", optopt);
         return cli_usage_error("option '%s' needs a value", argv[optind - 1]);
       default:
-        if (optopt) return cli_usage_error("unknown option '-%c'", optopt);
-        return cli_usage_error("unknown option '%s'", argv[optind - 1]);
+        /* An excluded word is an option to getopt: say where it goes. */
+        if (optopt) return cli_usage_error("unknown option '-%c' (a query with a -word goes after --)", optopt);
+        return cli_usage_error("unknown option '%s' (a query with a -word goes after --)", argv[optind - 1]);
     }
   }
   if (strcmp(color, "always") == 0) {

@@ -56,80 +56,9 @@ static void put_snippet(printer *p, const char *s) {
   }
 }
 
-static json_t *jstr(const char *s) {
-  if (!s) return json_null();
-  json_t *j = json_string(s);
-  if (j) return j;
-  /* Not UTF-8 (a file name): show the bad bytes as U+FFFD. */
-  size_t n = strlen(s);
-  char *fixed = malloc(n * 3 + 1), *w = fixed;
-  if (!fixed) return json_null();
-  for (size_t i = 0; i < n;) {
-    unsigned char c = (unsigned char)s[i];
-    size_t k = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-    int ok = k > 0 && i + k <= n;
-    for (size_t j2 = 1; ok && j2 < k; j2++) ok = ((unsigned char)s[i + j2] & 0xC0) == 0x80;
-    if (ok) {
-      memcpy(w, s + i, k);
-      w += k;
-      i += k;
-    } else {
-      memcpy(w, "\xEF\xBF\xBD", 3);
-      w += 3;
-      i++;
-    }
-  }
-  *w = '\0';
-  j = json_string(fixed);
-  free(fixed);
-  return j ? j : json_null();
-}
-
 static int print_json(printer *p, const ng_hit *h) {
-  json_t *o = json_object();
+  json_t *o = cli_hit_record(h, p->rank);
   if (!o) return -1;
-  /* The snippet without markers, and where the markers were. */
-  size_t n = strlen(h->snippet);
-  char *plain = malloc(n + 1);
-  json_t *marks = json_array();
-  if (!plain || !marks) {
-    free(plain);
-    json_decref(marks);
-    json_decref(o);
-    return -1;
-  }
-  size_t w = 0, chars = 0, start = 0;
-  for (size_t i = 0; i < n; i++) {
-    char c = h->snippet[i];
-    if (c == NG_MARK_OPEN) {
-      start = chars;
-    } else if (c == NG_MARK_CLOSE) {
-      json_t *pair = json_pack("[II]", (json_int_t)start, (json_int_t)chars);
-      if (pair) json_array_append_new(marks, pair);
-    } else {
-      plain[w++] = c;
-      if (((unsigned char)c & 0xC0) != 0x80) chars++;
-    }
-  }
-  plain[w] = '\0';
-  json_object_set_new(o, "version", json_integer(NG_JSON_VERSION));
-  json_object_set_new(o, "rank", json_integer(p->rank));
-  json_object_set_new(o, "path", jstr(h->path));
-  json_object_set_new(o, "title", jstr(h->title));
-  json_object_set_new(o, "dateline", jstr(h->dateline));
-  json_object_set_new(o, "date", jstr(h->date));
-  json_object_set_new(o, "source", jstr(h->source));
-  json_object_set_new(o, "url", jstr(h->url));
-  json_object_set_new(o, "author", jstr(h->author));
-  json_object_set_new(o, "kind", json_string(h->kind == NG_KIND_HEADLINE ? "headline" : "paragraph"));
-  json_object_set_new(o, "ordinal", json_integer(h->ordinal));
-  json_object_set_new(o, "first_line", json_integer(h->first_line));
-  json_object_set_new(o, "last_line", json_integer(h->last_line));
-  json_object_set_new(o, "score", json_real(h->score));
-  json_object_set_new(o, "text", jstr(h->text));
-  json_object_set_new(o, "snippet", jstr(plain));
-  json_object_set_new(o, "highlights", marks);
-  free(plain);
   int rc = json_dumpf(o, p->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
   json_decref(o);
   if (rc != 0 || fputc('\n', p->out) == EOF) return -1;
@@ -171,7 +100,7 @@ int print_file(printer *p, const char *path) {
   p->rank++;
   if (p->o->format == FORMAT_JSON) {
     json_t *o = json_pack("{s:I,s:I,s:o}", "version", (json_int_t)NG_JSON_VERSION, "rank", (json_int_t)p->rank, "path",
-                          jstr(path));
+                          cli_json_string(path));
     if (!o) return -1;
     int rc = json_dumpf(o, p->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);

@@ -192,7 +192,7 @@ int search_document(ng_index *idx, const search_request *r, int explain, json_t 
   const ng_hit *hit;
   long n = 0;
   while ((rc = ng_results_next(res, &hit)) == NG_ROW) {
-    json_t *rec = hit_record(hit, r->opts.offset + n + 1);
+    json_t *rec = cli_hit_record(hit, r->opts.offset + n + 1);
     if (!rec || json_array_append_new(hits, rec) != 0) {
       rc = NG_ESYSTEM;
       goto done;
@@ -207,9 +207,9 @@ int search_document(ng_index *idx, const search_request *r, int explain, json_t 
   }
   if (explain && (rc = ng_explain(idx, r->q, &r->opts, &explained)) != NG_OK) goto done;
   if (total == 0) ng_suggest(idx, r->q, &r->opts, &suggestion);
-  *out = json_pack("{s:i,s:o,s:o,s:I,s:I,s:I,s:O,s:o}", "version", 1, "query", jstr(r->q), "interpreted",
-                   jstr(explained), "total", (json_int_t)total, "offset", (json_int_t)r->opts.offset, "limit",
-                   (json_int_t)r->opts.limit, "hits", hits, "suggestion", jstr(suggestion));
+  *out = json_pack("{s:i,s:o,s:o,s:I,s:I,s:I,s:O,s:o}", "version", 1, "query", cli_json_string(r->q), "interpreted",
+                   cli_json_string(explained), "total", (json_int_t)total, "offset", (json_int_t)r->opts.offset,
+                   "limit", (json_int_t)r->opts.limit, "hits", hits, "suggestion", cli_json_string(suggestion));
   rc = *out ? NG_OK : NG_ESYSTEM;
 done:
   ng_results_free(res);
@@ -243,7 +243,7 @@ void api_count(const serve_config *c, handle *h, const param_list *p, answer *a)
     library_error(a, idx, rc);
     return;
   }
-  answer_json(a, 200, json_pack("{s:i,s:o,s:I}", "version", 1, "query", jstr(r.q), "count", (json_int_t)n));
+  answer_json(a, 200, json_pack("{s:i,s:o,s:I}", "version", 1, "query", cli_json_string(r.q), "count", (json_int_t)n));
   a->cacheable = 1;
 }
 
@@ -257,7 +257,9 @@ void api_suggest(const serve_config *c, handle *h, const param_list *p, answer *
     library_error(a, idx, rc);
     return;
   }
-  answer_json(a, 200, json_pack("{s:i,s:o,s:o}", "version", 1, "query", jstr(r.q), "suggestion", jstr(s)));
+  answer_json(
+      a, 200,
+      json_pack("{s:i,s:o,s:o}", "version", 1, "query", cli_json_string(r.q), "suggestion", cli_json_string(s)));
   a->cacheable = 1;
   free(s);
 }
@@ -282,9 +284,10 @@ void api_health(const serve_config *c, handle *h, answer *a) {
   index_version v;
   read_index_version(c->index_path, &v);
   long long newest = v.db_mtime_ns > v.wal_mtime_ns ? v.db_mtime_ns : v.wal_mtime_ns;
-  answer_json(a, 200,
-              json_pack("{s:s,s:o,s:s,s:i,s:I,s:I,s:I,s:n,s:o,s:s}", "status", "ok", "index", jstr(c->index_path),
-                        "language", ng_index_language(idx), "schema_version", NG_SCHEMA_VERSION, "documents",
-                        (json_int_t)st.documents, "passages", (json_int_t)st.passages, "bytes", (json_int_t)st.bytes,
-                        "last_change", "files_modified", iso_time(newest), "nutgraf", NG_VERSION_STRING));
+  answer_json(
+      a, 200,
+      json_pack("{s:s,s:o,s:s,s:i,s:I,s:I,s:I,s:n,s:o,s:s}", "status", "ok", "index", cli_json_string(c->index_path),
+                "language", ng_index_language(idx), "schema_version", NG_SCHEMA_VERSION, "documents",
+                (json_int_t)st.documents, "passages", (json_int_t)st.passages, "bytes", (json_int_t)st.bytes,
+                "last_change", "files_modified", iso_time(newest), "nutgraf", NG_VERSION_STRING));
 }

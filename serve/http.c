@@ -288,7 +288,7 @@ void answer_error(answer *a, unsigned status, const char *fmt, ...) {
   va_end(ap);
   free(a->body);
   a->body = NULL;
-  answer_json(a, status, json_pack("{s:o}", "error", jstr(msg)));
+  answer_json(a, status, json_pack("{s:o}", "error", cli_json_string(msg)));
 }
 
 static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size, const char *value,

@@ -10,7 +10,6 @@
  *              search parameters table shared with the page
  *   page.c     the search page at / (embedded page.html, results rendered
  *              on the server for browsers without JavaScript)
- *   record.c   one hit as nutgraf-query's JSON record
  *   metrics.c  counters and the latency histogram for /metrics
  *   main.c     start, signals, drain, exit
  */
@@ -173,16 +172,6 @@ unsigned status_of(int rc);
 
 /* The search page; h may be NULL (no index: the page says so). */
 void page_render(const serve_config *c, handle *h, const param_list *p, const char *index_error, answer *a);
-
-/* ------------------------------------------------------------------ */
-/* record.c                                                            */
-
-/* One hit as nutgraf-query --format json writes it (NG_JSON_VERSION),
- * rank counted from 1; a new reference, or NULL when out of memory. */
-json_t *hit_record(const ng_hit *h, long rank);
-/* A JSON string of s, bytes that are not UTF-8 shown as U+FFFD; null for
- * NULL. */
-json_t *jstr(const char *s);
 
 /* ------------------------------------------------------------------ */
 /* metrics.c                                                           */

@@ -365,9 +365,10 @@ START_TEST(filters) {
   ck_assert_uint_eq(p.q.nfilters, 1);
   ck_assert_int_eq(p.q.filters[0].field, NGI_FIELD_TITLE);
   parsed_free(&p);
-  /* A field name in capitals is no field. */
+  /* Field names in any case (issue 10): Title: is title:. */
   parse_ok("TITLE:geneva envoys", NULL, &p);
-  ck_assert_uint_eq(p.q.nfilters, 0);
+  ck_assert_uint_eq(p.q.nfilters, 1);
+  ck_assert_int_eq(p.q.filters[0].field, NGI_FIELD_TITLE);
   parsed_free(&p);
   /* Filters inside OR still apply to the whole query. */
   parse_ok("(envoys source:wire) OR oil", NULL, &p);
@@ -737,6 +738,52 @@ START_TEST(odd_queries_are_safe) {
 }
 END_TEST
 
+/* dateline:, author: and date: filters; an unknown field is its words,
+ * with a note and a line of the explanation. */
+START_TEST(wire_fields) {
+  parsed p;
+  parse_ok("dateline:houston Author:\"Priya N\" envoys", NULL, &p);
+  ck_assert_uint_eq(p.q.nfilters, 2);
+  ck_assert_int_eq(p.q.filters[0].field, NGI_FIELD_DATELINE);
+  ck_assert_str_eq(p.q.filters[0].value, "houston");
+  ck_assert_int_eq(p.q.filters[1].field, NGI_FIELD_AUTHOR);
+  ck_assert_str_eq(p.q.filters[1].value, "Priya N");
+  ck_assert_uint_eq(p.q.notes.len, 0);
+  parsed_free(&p);
+  static const struct {
+    const char *query, *value;
+  } dates[] = {{"date:2025-12-01 envoys", "2025-12-01..2025-12-01"},
+               {"date:2025-11..2025-12 envoys", "2025-11..2025-12"},
+               {"date:2025.. envoys", "2025.."},
+               {"date:..2025-03-14 envoys", "..2025-03-14"},
+               {"-date:2024 envoys", "2024..2024"}};
+  for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {
+    parse_ok(dates[i].query, NULL, &p);
+    ck_assert_uint_eq(p.q.nfilters, 1);
+    ck_assert_int_eq(p.q.filters[0].field, NGI_FIELD_DATE);
+    ck_assert_str_eq(p.q.filters[0].value, dates[i].value);
+    parsed_free(&p);
+  }
+  ng_search_options o = NG_SEARCH_OPTIONS_INIT;
+  parsed_query q;
+  ck_assert_int_eq(ngi_query_expand(idx, "date:2025-12..2025-11 envoys", &o, &q), NG_EUSAGE);
+  ck_assert(contains(ng_index_errmsg(idx), "holds no day"));
+  ck_assert_int_eq(ngi_query_expand(idx, "date:someday envoys", &o, &q), NG_EUSAGE);
+  ck_assert(contains(ng_index_errmsg(idx), "cannot read date:someday"));
+
+  parse_ok("slug:geneva envoys", NULL, &p);
+  ck_assert_uint_eq(p.q.nfilters, 0);
+  ck_assert(contains(p.text, "\"slug\" AND \"geneva\""));
+  ck_assert(contains(p.q.notes.data, "slug: is not a field"));
+  ck_assert(contains(p.q.explain.data, "slug: is not a field; searched as words"));
+  ck_assert(!strchr(p.q.notes.data, '\n'));
+  parsed_free(&p);
+  parse_ok("slug:geneva kicker:envoys", NULL, &p);
+  ck_assert(contains(p.q.notes.data, "slug:, kicker: are not fields"));
+  parsed_free(&p);
+}
+END_TEST
+
 static Suite *expand_suite(void) {
   Suite *s = suite_create("expand");
   TCase *tc = tcase_create("syntax");
@@ -754,6 +801,7 @@ static Suite *expand_suite(void) {
   tcase_add_test(tc, prefix);
   tcase_add_test(tc, near);
   tcase_add_test(tc, filters);
+  tcase_add_test(tc, wire_fields);
   tcase_add_test(tc, unbalanced_falls_back);
   tcase_add_test(tc, lone_operators_fall_back);
   tcase_add_test(tc, unclosed_near_call_falls_back_to_words);

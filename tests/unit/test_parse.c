@@ -14,9 +14,9 @@ static void show(const qnode *n, buf *b) {
   if (n->negated) ngi_buf_addc(b, '-');
   if (n->required) ngi_buf_addc(b, '+');
   if (n->explicit_and) ngi_buf_adds(b, "&");
-  static const char *const fields[] = {"title:", "source:", "path:"};
+  static const char *const fields[] = {"title:", "source:", "path:", "dateline:", "author:", "date:"};
   switch (n->type) {
-    case NGI_WORD: ngi_buf_printf(b, "%s%s", n->text, n->prefix ? "*" : ""); return;
+    case NGI_WORD: ngi_buf_printf(b, "%s%s%s", n->unknown_field ? "?" : "", n->text, n->prefix ? "*" : ""); return;
     case NGI_PHRASE: ngi_buf_printf(b, "\"%s\"%s", n->text, n->prefix ? "*" : ""); return;
     case NGI_AND: ngi_buf_adds(b, "AND["); break;
     case NGI_OR: ngi_buf_adds(b, "OR["); break;
@@ -84,7 +84,23 @@ START_TEST(fields) {
   check_tree("headline:truce*", "AND[title:[truce*]]", 0);
   check_tree("source:AP path:wire/*", "AND[source:[AP] path:[wire/*]]", 0);
   check_tree("title:\"peace talks\" -source:tass", "AND[title:[\"peace talks\"] -source:[tass]]", 0);
-  check_tree("dateline:x", "AND[dateline:x]", 0); /* not a field: a word with a colon */
+  check_tree("slug:x", "AND[?slug:x]", 0); /* not a field: its words, and a note */
+}
+END_TEST
+
+/* Field names in any case; the new fields; a word that looks like a field
+ * but names none is marked (?) to be searched as its words. */
+START_TEST(more_fields) {
+  check_tree("Title:opec", "AND[title:[opec]]", 0);
+  check_tree("TITLE:opec SOURCE:wire", "AND[title:[opec] source:[wire]]", 0);
+  check_tree("dateline:houston oil", "AND[dateline:[houston] oil]", 0);
+  check_tree("dateline:\"new york\" oil", "AND[dateline:[\"new york\"] oil]", 0);
+  check_tree("author:smith -Author:jones", "AND[author:[smith] -author:[jones]]", 0);
+  check_tree("date:2025-12-01 talks", "AND[date:[2025-12-01] talks]", 0);
+  check_tree("date:2025-11..2025-12 talks", "AND[date:[2025-11..2025-12] talks]", 0);
+  check_tree("foo:bar talks", "AND[?foo:bar talks]", 0);
+  check_tree("http://example.org 10:30", "AND[http://example.org 10:30]", 0);
+  check_tree("\"unclosed foo:bar", "AND[unclosed ?foo:bar]", 1);
 }
 END_TEST
 
@@ -154,6 +170,7 @@ static Suite *parse_suite(void) {
   tcase_add_test(tc, operators);
   tcase_add_test(tc, near_forms);
   tcase_add_test(tc, fields);
+  tcase_add_test(tc, more_fields);
   tcase_add_test(tc, failures_read_as_plain_words);
   tcase_add_test(tc, cleaning);
   tcase_add_test(tc, any_bytes);

@@ -158,14 +158,34 @@ START_TEST(em_dash_aside_is_no_dateline) {
 }
 END_TEST
 
+/* The forms wires write datelines in (issue 10): the place is recorded
+ * without the agency, the day apart from it. */
 START_TEST(em_dash_datelines) {
   static const struct {
-    const char *lede, *dateline;
-  } cases[] = {{"WASHINGTON \xE2\x80\x94 The talks resumed on Monday.", "WASHINGTON"},
-               {"KYIV, Ukraine (AP) \xE2\x80\x94 The talks resumed on Monday.", "KYIV, Ukraine (AP)"},
-               {"Anchorage, Alaska \xE2\x80\x94 The talks resumed on Monday.", "Anchorage, Alaska"},
-               {"NEW YORK, March 3 (Reuters) - Stocks rose on Monday.", "NEW YORK, March 3 (Reuters)"},
-               {"PARIS -- The talks resumed on Monday.", "PARIS"}};
+    const char *lede, *dateline, *day;
+  } cases[] = {
+      {"WASHINGTON \xE2\x80\x94 The talks resumed on Monday.", "WASHINGTON", NULL},
+      {"KYIV, Ukraine (AP) \xE2\x80\x94 The talks resumed on Monday.", "KYIV, Ukraine", NULL},
+      {"Anchorage, Alaska \xE2\x80\x94 The talks resumed on Monday.", "Anchorage, Alaska", NULL},
+      {"NEW YORK, March 3 (Reuters) - Stocks rose on Monday.", "NEW YORK", "March 3"},
+      {"PARIS -- The talks resumed on Monday.", "PARIS", NULL},
+      {"SALVADOR, Feb 26 - Showers continued throughout the week.", "SALVADOR", "Feb 26"},
+      {"Houston, Feb 26 - Crude rose.", "Houston", "Feb 26"},
+      {"PORTLAND, Ore., Feb 26 - Timber sales fell.", "PORTLAND, Ore.", "Feb 26"},
+      {"Portland, Ore., Feb. 26 \xE2\x80\x93 Timber sales fell.", "Portland, Ore.", "Feb. 26"},
+      {"RICHMOND, Va. Feb 26 - Sales fell.", "RICHMOND, Va.", "Feb 26"},
+      {"TOKYO - The yen rose.", "TOKYO", NULL},
+      {"Tokyo (Kyodo) - The yen rose.", "Tokyo", NULL},
+      {"LONDON, 26 Feb - Gold fell.", "LONDON", "26 Feb"},
+      {"MONTREAL, Feb 26- Shr 1.11 dlrs.", "MONTREAL", "Feb 26"},
+      {"DETROIT, March 4 -General Motors said.", "DETROIT", "March 4"},
+      {"CHEVY CHASE, Md., - March 4 - Geico said.", "CHEVY CHASE, Md.", "March 4"},
+      {"ROME, March 13, Reuter - Rates rose.", "ROME", "March 13"},
+      {"****LONDON, March 5 - India bought sugar.", "LONDON", "March 5"},
+      {"BAGUIO, Philippines - Troops moved.", "BAGUIO, Philippines", NULL},
+      {"S\xC3\x83O PAULO, March 9 \xE2\x80\x94 Coffee rose.", "S\xC3\x83O PAULO", "March 9"},
+      {"OAKLAND , N.J., March 9 - Shares rose.", "OAKLAND, N.J.", "March 9"},
+  };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     buf t = {0};
     ngi_buf_printf(&t, "A headline\n\n%s\n", cases[i].lede);
@@ -174,8 +194,68 @@ START_TEST(em_dash_datelines) {
     ngi_buf_free(&t);
     ck_assert_msg(a.dateline && strcmp(a.dateline, cases[i].dateline) == 0, "\"%s\": dateline %s", cases[i].lede,
                   a.dateline ? a.dateline : "(none)");
+    ck_assert_msg(cases[i].day ? a.dateline_day && strcmp(a.dateline_day, cases[i].day) == 0 : !a.dateline_day,
+                  "\"%s\": day %s", cases[i].lede, a.dateline_day ? a.dateline_day : "(none)");
+    /* The dateline stays in the lede's text. */
+    ck_assert_str_eq(ngi_article_text(&a, 1), cases[i].lede);
     ngi_article_free(&a);
   }
+}
+END_TEST
+
+/* Not datelines: a sentence's subject before a dash, a minus, a table row. */
+START_TEST(not_datelines) {
+  static const char *const ledes[] = {
+      "US President George W Bush - speaking on Monday - said so.",
+      "The company said - in a statement - that it would.",
+      "Profits fell -5 pct in the quarter.",
+      "MAR8  --     --  12.5",
+      "Smith - who resigned - spoke.",
+      "APRIL 11 - The figures follow.",
+  };
+  for (size_t i = 0; i < sizeof ledes / sizeof ledes[0]; i++) {
+    buf t = {0};
+    ngi_buf_printf(&t, "A headline\n\n%s\n", ledes[i]);
+    article a;
+    segment(t.data, NULL, &a);
+    ngi_buf_free(&t);
+    ck_assert_msg(!a.dateline, "\"%s\": dateline %s recorded", ledes[i], a.dateline);
+    ngi_article_free(&a);
+  }
+}
+END_TEST
+
+/* A dateline on a line of its own opens the paragraph after it: on the
+ * wire (indented paragraphs) and between blank lines. */
+START_TEST(dateline_own_line) {
+  const char *wire =
+      "Date: Thu, 26 Feb 1987 17:34:40 +0000\n"
+      "\n"
+      "UTILITY POSTS JANUARY NET\n"
+      "    CHICAGO, Feb 26 -\n"
+      "    The utility said its January net fell\n"
+      "sharply as the cold weather eased and sales\n"
+      "of power to industry slowed.\n";
+  article a;
+  segment(wire, NULL, &a);
+  ck_assert_pstr_eq(a.dateline, "CHICAGO");
+  ck_assert_pstr_eq(a.dateline_day, "Feb 26");
+  ck_assert_uint_eq(a.npassages, 2);
+  ck_assert_str_eq(ngi_article_text(&a, 1),
+                   "CHICAGO, Feb 26 - The utility said its January net fell sharply as the cold "
+                   "weather eased and sales of power to industry slowed.");
+  ck_assert_int_eq(a.passages[1].first_line, 4);
+  ck_assert_int_eq(a.passages[1].last_line, 7);
+  ngi_article_free(&a);
+  const char *blank =
+      "Flood waters recede\n\nHOUSTON (AP) \xE2\x80\x94\n\nThe water fell overnight.\n\nRoads reopened.\n";
+  segment(blank, NULL, &a);
+  ck_assert_pstr_eq(a.dateline, "HOUSTON");
+  ck_assert_uint_eq(a.npassages, 3);
+  ck_assert_str_eq(ngi_article_text(&a, 1), "HOUSTON (AP) \xE2\x80\x94 The water fell overnight.");
+  ck_assert_int_eq(a.passages[1].first_line, 3);
+  ck_assert_int_eq(a.passages[1].last_line, 5);
+  ngi_article_free(&a);
 }
 END_TEST
 
@@ -189,7 +269,7 @@ START_TEST(wire_dateline) {
   article a;
   segment(text, NULL, &a);
   ck_assert_uint_eq(a.npassages, 3);
-  ck_assert_pstr_eq(a.dateline, "LONDON (Reuters)");
+  ck_assert_pstr_eq(a.dateline, "LONDON");
   /* The dateline stays in the lede's text. */
   ck_assert_str_eq(ngi_article_text(&a, 1),
                    "LONDON (Reuters) - Oil prices rose on Monday as traders weighed the risk of supply disruptions.");
@@ -565,6 +645,8 @@ static Suite *segment_suite(void) {
   tcase_add_test(tc, bbc_lede_with_dash_is_no_dateline);
   tcase_add_test(tc, em_dash_aside_is_no_dateline);
   tcase_add_test(tc, em_dash_datelines);
+  tcase_add_test(tc, not_datelines);
+  tcase_add_test(tc, dateline_own_line);
   tcase_add_test(tc, wire_dateline);
   tcase_add_test(tc, only_the_lede_has_a_dateline);
   tcase_add_test(tc, indented_paragraphs);

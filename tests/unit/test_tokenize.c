@@ -93,6 +93,29 @@ START_TEST(possessives_share_a_stem) {
 }
 END_TEST
 
+/* Dotted acronyms are one word: U.N. is UN (issue 10). */
+START_TEST(dotted_acronyms) {
+  ck_assert_str_eq(stem1("U.N."), stem1("UN"));
+  ck_assert_str_eq(stem1("U.S."), "us");
+  ck_assert_str_eq(stem1("U.S"), "us");
+  /* Capitals only: e.g. and a.m. stay letters. */
+  ck_assert_uint_eq(tokens("e.g.")->n, 2);
+  ck_assert_uint_eq(tokens("u.k.")->n, 2);
+  ck_assert_str_eq(stem1("U.S.A."), "usa");
+  seen *s = tokens("the U.N. council");
+  ck_assert_uint_eq(s->n, 3);
+  ck_assert_str_eq(s->raw[1], "un");
+  ck_assert_int_eq(s->start[1], 4);
+  ck_assert_int_eq(s->end[1], 8);
+  /* One letter is an initial, a longer word is a word. */
+  s = tokens("George W. Bush");
+  ck_assert_uint_eq(s->n, 3);
+  s = tokens("U.Nations St.Louis 3.5");
+  ck_assert_uint_eq(s->n, 6);
+  ck_assert_str_eq(s->raw[0], "u");
+}
+END_TEST
+
 START_TEST(inflections_share_a_stem) {
   ck_assert_str_eq(stem1("negotiations"), stem1("negotiating"));
   ck_assert_str_eq(stem1("sanctions"), stem1("sanction"));
@@ -427,6 +450,7 @@ static Suite *tokenize_suite(void) {
   tcase_add_checked_fixture(tc, setup_english, teardown);
   tcase_add_test(tc, possessives_share_a_stem);
   tcase_add_test(tc, inflections_share_a_stem);
+  tcase_add_test(tc, dotted_acronyms);
   tcase_add_test(tc, hyphenated_compound);
   tcase_add_test(tc, digits_survive);
   tcase_add_test(tc, long_token_is_cut_and_not_stemmed);

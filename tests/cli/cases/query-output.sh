@@ -70,7 +70,7 @@ run nutgraf-query --since 2025-03-01 --until 2025-03-31 election
 expect_match "$OUT" "header-block.txt" "--since/--until keep articles dated in range"
 run nutgraf-query --since 2026-01-01 election
 expect_status 1 "--since after every date: no hits"
-run nutgraf-query --since yesterday election
+run nutgraf-query --since 'last Tuesday' election
 expect_status 2 "a date it cannot read: exit 2"
 expect_one_line "$ERR" "with one line"
 run nutgraf-query -i "$T/nothing.db" ceasefire

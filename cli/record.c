@@ -1,19 +1,14 @@
 /*
  * record.c -- one hit as the JSON record of nutgraf-query --format json
- * (version NG_JSON_VERSION, documented in nutgraf-query(1)).
- *
- * A copy of query/output.c's record code, shaped as a function that
- * returns the record, so that both programs can share one module later;
- * until then a change to the record must be made in both files (the
- * serve case compares the two programs' records for every benchmark
- * query).
+ * and of nutgraf-serve's /search (version NG_JSON_VERSION, documented in
+ * nutgraf-query(1)): one module, so the two programs cannot drift apart.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "serve.h"
+#include "cli.h"
 
-json_t *jstr(const char *s) {
+json_t *cli_json_string(const char *s) {
   if (!s) return json_null();
   json_t *j = json_string(s);
   if (j) return j;
@@ -42,7 +37,7 @@ json_t *jstr(const char *s) {
   return j ? j : json_null();
 }
 
-json_t *hit_record(const ng_hit *h, long rank) {
+json_t *cli_hit_record(const ng_hit *h, long rank) {
   json_t *o = json_object();
   if (!o) return NULL;
   /* The snippet without markers, and where the markers were. */
@@ -71,21 +66,26 @@ json_t *hit_record(const ng_hit *h, long rank) {
   plain[w] = '\0';
   json_object_set_new(o, "version", json_integer(NG_JSON_VERSION));
   json_object_set_new(o, "rank", json_integer(rank));
-  json_object_set_new(o, "path", jstr(h->path));
-  json_object_set_new(o, "title", jstr(h->title));
-  json_object_set_new(o, "dateline", jstr(h->dateline));
-  json_object_set_new(o, "date", jstr(h->date));
-  json_object_set_new(o, "source", jstr(h->source));
-  json_object_set_new(o, "url", jstr(h->url));
-  json_object_set_new(o, "author", jstr(h->author));
+  json_object_set_new(o, "path", cli_json_string(h->path));
+  json_object_set_new(o, "title", cli_json_string(h->title));
+  json_object_set_new(o, "dateline", cli_json_string(h->dateline));
+  json_object_set_new(o, "date", cli_json_string(h->date));
+  json_object_set_new(o, "source", cli_json_string(h->source));
+  json_object_set_new(o, "url", cli_json_string(h->url));
+  json_object_set_new(o, "author", cli_json_string(h->author));
   json_object_set_new(o, "kind", json_string(h->kind == NG_KIND_HEADLINE ? "headline" : "paragraph"));
   json_object_set_new(o, "ordinal", json_integer(h->ordinal));
   json_object_set_new(o, "first_line", json_integer(h->first_line));
   json_object_set_new(o, "last_line", json_integer(h->last_line));
   json_object_set_new(o, "score", json_real(h->score));
-  json_object_set_new(o, "text", jstr(h->text));
-  json_object_set_new(o, "snippet", jstr(plain));
+  json_object_set_new(o, "text", cli_json_string(h->text));
+  json_object_set_new(o, "snippet", cli_json_string(plain));
   json_object_set_new(o, "highlights", marks);
+  /* Added with index schema 3: fields are only ever added. */
+  json_object_set_new(o, "doc_id", json_integer(h->doc_id));
+  json_object_set_new(o, "dateline_day", cli_json_string(h->dateline_day));
+  json_object_set_new(o, "dup_of", h->dup_of ? json_integer(h->dup_of) : json_null());
+  json_object_set_new(o, "copies", json_integer(h->copies));
   free(plain);
   return o;
 }
