@@ -86,6 +86,17 @@ json_t *cli_hit_record(const ng_hit *h, long rank) {
   json_object_set_new(o, "dateline_day", cli_json_string(h->dateline_day));
   json_object_set_new(o, "dup_of", h->dup_of ? json_integer(h->dup_of) : json_null());
   json_object_set_new(o, "copies", json_integer(h->copies));
+  json_t *copies = json_array();
+  for (int i = 0; copies && i < h->ncopy_paths; i++) json_array_append_new(copies, cli_json_string(h->copy_paths[i]));
+  json_object_set_new(o, "copy_paths", copies ? copies : json_null());
+  json_object_set_new(o, "more", json_integer(h->more));
+  json_t *more = json_array();
+  for (int i = 0; more && i < h->more; i++) {
+    json_t *m = json_pack("{s:i,s:i,s:i}", "ordinal", h->more_ordinals[i], "first_line", h->more_lines[2 * i],
+                          "last_line", h->more_lines[2 * i + 1]);
+    if (m) json_array_append_new(more, m);
+  }
+  json_object_set_new(o, "more_passages", more ? more : json_null());
   free(plain);
   return o;
 }

@@ -243,10 +243,13 @@ typedef struct ng_search_options {
   const char *until;  /* ISO date or NULL: only documents dated <= (the whole day) */
   int snippet_tokens; /* 0: 32 */
   int all;            /* ignore the query: every passage, in document order */
+  /* Since version 2: */
+  int per_story;   /* at most this many passages of a story (0: every passage; INIT: 1) */
+  int no_collapse; /* copies of a story (duplicate groups) are stories of their own */
 } ng_search_options;
-#define NG_SEARCH_OPTIONS_VERSION 1
+#define NG_SEARCH_OPTIONS_VERSION 2
 #define NG_SEARCH_OPTIONS_INIT \
-  { NG_SEARCH_OPTIONS_VERSION, 0, 0, 0, 0, NG_SORT_RANK, 0, 0, NULL, NULL, 0, 0 }
+  { NG_SEARCH_OPTIONS_VERSION, 0, 0, 0, 0, NG_SORT_RANK, 0, 0, NULL, NULL, 0, 0, 1, 0 }
 
 /* Snippets mark matched words with these bytes (never present in stored text). */
 #define NG_MARK_OPEN '\x01'
@@ -271,6 +274,16 @@ typedef struct ng_hit {
    * has no copies); and the number of documents in the group (1: none). */
   long long dup_of;
   long long copies;
+  /* With per_story: the other passages of this story that match, which
+   * the page does not show -- their number, ordinals and lines (first,
+   * last: 2 ints each); arrays owned by the iterator. */
+  int more;
+  const int *more_ordinals;
+  const int *more_lines;
+  /* The paths of the story's copies (copies - 1 of them, the first 100),
+   * when it has any; owned by the iterator. */
+  const char *const *copy_paths;
+  int ncopy_paths;
 } ng_hit;
 
 typedef struct ng_results ng_results;

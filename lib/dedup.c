@@ -186,9 +186,16 @@ void ngi_dup_bands(const ngi_dup_sig *s, long long keys[NGI_DUP_BANDS]) {
 }
 
 double ngi_dup_similarity(const ngi_dup_sig *a, const ngi_dup_sig *b, double *containment) {
-  int same = 0;
-  for (int k = 0; k < NGI_DUP_HASHES; k++) same += a->min[k] == b->min[k];
-  double j = (double)same / NGI_DUP_HASHES;
+  /* The band rows' values are whole; of the others only the low 8 bits
+   * are stored, which also agree by chance (1 in 256) when the values do
+   * not: their share is corrected for that (Li and Koenig 2010). */
+  int same = 0, same8 = 0;
+  for (int k = 0; k < NGI_DUP_FULL; k++) same += a->min[k] == b->min[k];
+  for (int k = NGI_DUP_FULL; k < NGI_DUP_HASHES; k++) same8 += (a->min[k] & 0xFF) == (b->min[k] & 0xFF);
+  double p8 = (double)same8 / (NGI_DUP_HASHES - NGI_DUP_FULL), chance = 1.0 / 256;
+  double j8 = (p8 - chance) / (1 - chance);
+  if (j8 < 0) j8 = 0;
+  double j = ((double)same + j8 * (NGI_DUP_HASHES - NGI_DUP_FULL)) / NGI_DUP_HASHES;
   if (containment) {
     /* |A and B| = J (|A| + |B|) / (1 + J), over the smaller set. */
     double na = a->shingles, nb = b->shingles;
@@ -250,26 +257,29 @@ int ngi_dup_remove(ng_index *idx, long long doc) {
   return rc;
 }
 
+static void put32(unsigned char *out, uint32_t v) {
+  out[0] = (unsigned char)v;
+  out[1] = (unsigned char)(v >> 8);
+  out[2] = (unsigned char)(v >> 16);
+  out[3] = (unsigned char)(v >> 24);
+}
+
+static uint32_t get32(const unsigned char *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 void ngi_dup_encode(const ngi_dup_sig *s, unsigned char out[NGI_DUP_BYTES]) {
-  uint32_t v[NGI_DUP_HASHES + 1];
-  v[0] = s->shingles;
-  memcpy(v + 1, s->min, sizeof s->min);
-  for (int i = 0; i <= NGI_DUP_HASHES; i++) {
-    out[4 * i] = (unsigned char)v[i];
-    out[4 * i + 1] = (unsigned char)(v[i] >> 8);
-    out[4 * i + 2] = (unsigned char)(v[i] >> 16);
-    out[4 * i + 3] = (unsigned char)(v[i] >> 24);
-  }
+  put32(out, s->shingles);
+  for (int k = 0; k < NGI_DUP_FULL; k++) put32(out + 4 + 4 * k, s->min[k]);
+  for (int k = NGI_DUP_FULL; k < NGI_DUP_HASHES; k++)
+    out[4 + 4 * NGI_DUP_FULL + (k - NGI_DUP_FULL)] = (unsigned char)s->min[k];
 }
 
 int ngi_dup_decode(const void *data, size_t n, ngi_dup_sig *s) {
   const unsigned char *p = data;
   if (n != NGI_DUP_BYTES) return -1;
-  uint32_t v[NGI_DUP_HASHES + 1];
-  for (int i = 0; i <= NGI_DUP_HASHES; i++)
-    v[i] =
-        (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 | (uint32_t)p[4 * i + 2] << 16 | (uint32_t)p[4 * i + 3] << 24;
-  s->shingles = v[0];
-  memcpy(s->min, v + 1, sizeof s->min);
+  s->shingles = get32(p);
+  for (int k = 0; k < NGI_DUP_FULL; k++) s->min[k] = get32(p + 4 + 4 * k);
+  for (int k = NGI_DUP_FULL; k < NGI_DUP_HASHES; k++) s->min[k] = p[4 + 4 * NGI_DUP_FULL + (k - NGI_DUP_FULL)];
   return 0;
 }

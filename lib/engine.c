@@ -46,6 +46,8 @@
 
 typedef struct cursor {
   ngi_term *t;
+  const unsigned char *lens; /* the passages' length codes (postings.c) */
+  size_t nlens;
   double w_idf; /* weight × idf */
   double tier;  /* added once per group when a literal term of it is present (accounted per cursor in bounds) */
   int head_only;
@@ -117,11 +119,12 @@ static int decode(cursor *c) {
   c->n = 0;
   while (p < end && c->n < BLOCK) {
     uint64_t d, tf2 = 2;
-    if (!get_varint(&p, end, &d) || ((d & 1) && !get_varint(&p, end, &tf2)) || p >= end) return 0;
+    if (!get_varint(&p, end, &d) || ((d & 1) && !get_varint(&p, end, &tf2))) return 0;
     prev += (long long)(d >> 1);
+    if (prev < 0 || (unsigned long long)prev >= c->nlens) return 0;
     c->pno[c->n] = prev;
     c->tf2[c->n] = (int)tf2;
-    c->len[c->n] = *p++;
+    c->len[c->n] = c->lens[prev];
     c->n++;
   }
   c->decoded = 1;
@@ -502,6 +505,8 @@ static int doc_passes(run *r, long long doc, int *pass) {
   return NG_OK;
 }
 
+static int verify(run *r, long long rowid);
+
 /* The last checks of a candidate that could enter: 1 it does, 0 not. */
 static int admit(run *r, long long pno, long long rowid) {
   int dead = ngi_store_dead_has(r->idx, pno);
@@ -510,6 +515,12 @@ static int admit(run *r, long long pno, long long rowid) {
   int rc = doc_passes(r, NGI_ROWID_DOC(rowid), &pass);
   if (rc != NG_OK) return rc;
   if (!pass) return 0;
+  return verify(r, rowid);
+}
+
+/* FTS5's word on a passage the postings matched, for the plans they only
+ * approximate (and the surface check): 1, 0 or an error. */
+static int verify(run *r, long long rowid) {
   const ngi_engine_query *q = r->q;
   if (q->plan->exact || !q->match) return 1;
   if (!q->surface_words || !q->match_plain) return ngi_store_match_rowid(r->idx, q->match, rowid, &r->sqlite_code);
@@ -520,10 +531,88 @@ static int admit(run *r, long long pno, long long rowid) {
   hit = ngi_store_match_rowid(r->idx, q->match, rowid, &r->sqlite_code);
   if (hit <= 0) return hit;
   ngi_hit_row row;
-  rc = ngi_store_hit_row(r->idx, rowid, &row);
+  int rc = ngi_store_hit_row(r->idx, rowid, &row);
   if (rc < 0) return rc;
   const char *text = rc == NG_ROW ? (row.body ? row.body : row.head) : NULL;
   return text && ngi_surface_match(text, strlen(text), q->surface_words);
+}
+
+/* Puts the cursor on target when it holds it (anywhere: blocks found by
+ * binary search, so it may move back); 0 when a block is damaged. */
+static int probe(cursor *c, long long target) {
+  for (c->part = 0; c->part < c->t->nparts; c->part++) {
+    const ngi_term_part *p = &c->t->parts[c->part];
+    if (!p->nblocks || p->table[p->nblocks - 1].last_pno < target) continue;
+    size_t lo = 0, hi = p->nblocks - 1;
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (p->table[mid].last_pno < target)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    c->block = lo;
+    c->decoded = 0;
+    if (!settle(c)) return 0;
+    return skip_to(c, target);
+  }
+  c->cur = END;
+  return 1;
+}
+
+/* Does the plan match passage pno (the postings, then FTS5 when they only
+ * approximate)?  1, 0, or an error. */
+static int matches_at(run *r, const alts_map *m, long long pno, long long rowid) {
+  const ngi_plan *plan = r->q->plan;
+  for (size_t i = 0; i < r->nc; i++)
+    if (!probe(&r->c[i], pno)) return ngi_fail(r->idx, NG_EDATA, "index %s is damaged: a postings block", r->idx->path);
+  int any = 0;
+  for (size_t g = 0; g < plan->ngroups; g++) {
+    int present = 0;
+    for (size_t a = 0; a < m->nalts && !present; a++) {
+      if (m->group_of[a] != (int)g) continue;
+      present = m->start[a + 1] > m->start[a];
+      for (int k = m->start[a]; k < m->start[a + 1] && present; k++) present = r->c[m->cursors[k]].cur == pno;
+    }
+    if (!present && plan->groups[g].required) return 0;
+    any |= present;
+  }
+  return any ? verify(r, rowid) : 0;
+}
+
+/* The other passages of hit i's document that match: counted, their
+ * rowids kept (the document's passages are consecutive passage numbers,
+ * doc.pno on: the postings are probed there). */
+static int count_more(run *r, const alts_map *m, ngi_engine_hit *hits, size_t n, size_t i) {
+  ngi_engine_hit *h = &hits[i];
+  long long doc = NGI_ROWID_DOC(h->rowid), first, count;
+  int rc = ngi_store_doc_range(r->idx, doc, &first, &count);
+  if (rc != NG_OK) return rc;
+  size_t cap = 0;
+  for (long long pno = first; pno < first + count; pno++) {
+    int shown = 0;
+    for (size_t j = 0; j < n && !shown; j++) shown = hits[j].pno == pno;
+    if (shown) continue;
+    long long rowid;
+    int date;
+    if ((rc = ngi_postings_pdir(r->idx, pno, &r->pdir, &rowid, &date)) != NG_OK) return rc;
+    int hit = matches_at(r, m, pno, rowid);
+    if (hit < 0) return hit;
+    if (!hit) continue;
+    if ((size_t)h->more == cap) {
+      cap = cap ? cap * 2 : 8;
+      long long *p = realloc(h->more_rowid, cap * sizeof *p);
+      if (!p) return ngi_fail(r->idx, NG_ESYSTEM, "out of memory");
+      h->more_rowid = p;
+    }
+    h->more_rowid[h->more++] = rowid;
+  }
+  return NG_OK;
+}
+
+void ngi_engine_hits_free(ngi_engine_hit *hits, size_t n) {
+  for (size_t i = 0; hits && i < n; i++) free(hits[i].more_rowid);
+  free(hits);
 }
 
 static int cmp_ub(const void *a, const void *b) {
@@ -541,10 +630,17 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
   r.pdir.chunk = -1;
   ngi_corpus_stats cs;
   alts_map m = {0};
-  topk top = {NULL, 0, 0, q->k, q->by_doc ? q->per_key : 0, q->sort == NG_SORT_DATE, 0};
+  topk top = {NULL, 0, 0, q->k, q->key != NGI_KEY_PASSAGE ? q->per_key : 0, q->sort == NG_SORT_DATE, 0};
   int rc = ngi_postings_stats(idx, &cs);
   if (rc == NG_OK) rc = build(&r, &m);
+  const unsigned char *lens = NULL;
+  size_t nlens = 0;
+  if (rc == NG_OK) rc = ngi_postings_lens(idx, &lens, &nlens);
   if (rc != NG_OK) goto done;
+  for (size_t i = 0; i < r.nc; i++) {
+    r.c[i].lens = lens;
+    r.c[i].nlens = nlens;
+  }
   weigh(&r, &m, q->plan->ngroups);
   int fields = 0;
   for (size_t i = 0; i < q->nfilters; i++) fields |= q->filters[i].field != NGI_FIELD_TITLE;
@@ -697,7 +793,8 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
       int may_enter = !full(&top) || top.by_date || score >= threshold(&top);
       if (may_enter) {
         if ((rc = ngi_postings_pdir(idx, p, &r.pdir, &e.rowid, &e.date)) != NG_OK) goto loop_done;
-        e.key = q->by_doc ? NGI_ROWID_DOC(e.rowid) : e.rowid;
+        e.key = q->key == NGI_KEY_PASSAGE ? e.rowid : NGI_ROWID_DOC(e.rowid);
+        if (q->key == NGI_KEY_GROUP && (rc = ngi_store_group_of(idx, e.key, &e.key)) != NG_OK) goto loop_done;
         if (full(&top) && !better(&top, &e, &top.e[top.worst])) may_enter = 0;
       }
       if (may_enter) {
@@ -729,9 +826,15 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
   }
   for (size_t i = 0; i < top.n; i++) {
     int tier = (int)floor(top.e[i].score / r.tier_value);
-    (*hits)[i] = (ngi_engine_hit){top.e[i].pno, top.e[i].rowid, top.e[i].score, tier, top.e[i].date};
+    (*hits)[i] = (ngi_engine_hit){top.e[i].pno, top.e[i].rowid, top.e[i].score, tier, top.e[i].date, 0, NULL};
   }
   *nhits = top.n;
+  for (size_t i = 0; q->more && rc == NG_OK && i < top.n; i++) rc = count_more(&r, &m, *hits, top.n, i);
+  if (rc != NG_OK) {
+    ngi_engine_hits_free(*hits, top.n);
+    *hits = NULL;
+    *nhits = 0;
+  }
 loop_done:
   free(gen);
   free(order);

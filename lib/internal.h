@@ -257,7 +257,11 @@ static inline const char *ngi_article_text(const article *a, size_t i) { return 
 #define NGI_DUP_HASHES 60 /* MinHash values in a signature */
 #define NGI_DUP_BANDS 10  /* LSH bands ... */
 #define NGI_DUP_ROWS 2    /* ... of this many values each (the first 20 values) */
-#define NGI_DUP_BYTES (4 * (NGI_DUP_HASHES + 1))
+/* Stored: the size, the band rows' values whole (to find the bands again
+ * when a story leaves), the others' low 8 bits (b-bit MinHash, Li and
+ * Koenig 2010: enough to verify a candidate, a quarter of the bytes). */
+#define NGI_DUP_FULL (NGI_DUP_BANDS * NGI_DUP_ROWS)
+#define NGI_DUP_BYTES (4 + 4 * NGI_DUP_FULL + (NGI_DUP_HASHES - NGI_DUP_FULL))
 
 typedef struct ngi_dup_sig {
   uint32_t shingles;            /* distinct-or-not shingles seen (the set's size, near enough) */
@@ -595,6 +599,10 @@ typedef struct ngi_pdir_cache {
   buf data;
 } ngi_pdir_cache;
 int ngi_postings_pdir(ng_index *idx, long long pno, ngi_pdir_cache *cache, long long *rowid, int *date);
+/* The length codes (ngi_len_code) of passages 0 .. *n, one byte each: a
+ * copy held by the handle, extended as the index grows; valid until the
+ * handle's next call into postings.c. */
+int ngi_postings_lens(ng_index *idx, const unsigned char **lens, size_t *n);
 
 typedef struct ngi_check_counts {
   long long segments, terms, postings;
@@ -788,6 +796,25 @@ int ngi_store_doc_filter_open(ng_index *idx, const char *since, const char *unti
 /* *pass 1 when doc passes (0 also when there is no such document). */
 int ngi_store_doc_filter_get(ngi_doc_filter *f, long long doc, int *pass, long long *group);
 void ngi_store_doc_filter_close(ngi_doc_filter *f);
+/* The duplicate group of doc: its first member's id, or doc itself (from
+ * a per-handle table kept in step with the database). */
+int ngi_store_group_of(ng_index *idx, long long doc, long long *group);
+/* A document's passage numbers: first_pno .. first_pno + count (0, 0 when
+ * there is no such document). */
+int ngi_store_doc_range(ng_index *idx, long long doc, long long *first_pno, long long *count);
+/* The paths of the other members of doc's duplicate group (group: its
+ * first member), by age, at most max, appended to out. */
+int ngi_store_copy_paths(ng_index *idx, long long doc, long long group, int max, strlist *out);
+/* A number that changes whenever the database may have changed (PRAGMA
+ * data_version, which other connections' commits move, and this handle's
+ * own commits), for caches of committed data; -1 inside a write
+ * transaction (cache nothing). */
+long long ngi_store_version(ng_index *idx);
+/* The passage lengths' chunks (postings.c's nlen rows). */
+int ngi_store_lens_get(ng_index *idx, long long chunk, buf *out); /* empty when absent */
+int ngi_store_lens_put(ng_index *idx, long long chunk, const char *data, size_t n);
+/* A passage's lines (0, 0 when there is no such passage). */
+int ngi_store_passage_lines(ng_index *idx, long long rowid, int *first_line, int *last_line);
 /* One passage with its document, for a hit (strings live until the next
  * call).  NG_ROW, NG_DONE or an error. */
 int ngi_store_hit_row(ng_index *idx, long long rowid, ngi_hit_row *row);
@@ -992,6 +1019,12 @@ int ngi_expand_variants(ng_index *idx);
 ** Interface to engine.c: top-k evaluation of a plan over the postings.
 */
 
+enum ngi_key {
+  NGI_KEY_PASSAGE = 0, /* every passage its own */
+  NGI_KEY_DOC = 1,     /* the document */
+  NGI_KEY_GROUP = 2    /* the document's duplicate group (copies are one story) */
+};
+
 typedef struct ngi_engine_query {
   const ngi_plan *plan;
   const char *match;                       /* the FTS5 expression that decides a match when the plan is not exact */
@@ -1001,8 +1034,9 @@ typedef struct ngi_engine_query {
   const char *since, *until; /* normalized dates or NULL */
   int sort;                  /* ng_sort */
   long k;                    /* results wanted (offset + limit), < 0: all */
-  int per_key;               /* passages per story (key), 0: no limit */
-  int by_doc;                /* key: the document (else every passage its own key) */
+  int per_key;               /* passages per key, 0: no limit */
+  int key;                   /* ngi_key: what counts as one story */
+  int more;                  /* count each hit's other matching passages of its document */
   double k1, b, head_weight; /* BM25 */
   int exhaustive;            /* score every candidate: no pruning (for checking) */
 } ngi_engine_query;
@@ -1012,11 +1046,14 @@ typedef struct ngi_engine_hit {
   double score; /* the whole score: BM25 plus the tier's worth */
   int tier;     /* groups matched by the words typed (each worth more than all BM25 can add) */
   int date;
+  int more;              /* with q->more: the document's other matching passages ... */
+  long long *more_rowid; /* ... their rowids, in order (malloc'd) */
 } ngi_engine_hit;
 
-/* Evaluates q: *hits (malloc'd, best first: score, then rowid) and their
- * number.  NG_OK or an error. */
+/* Evaluates q: *hits (malloc'd, best first: score, then rowid; free with
+ * ngi_engine_hits_free) and their number.  NG_OK or an error. */
 int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hits, size_t *n);
+void ngi_engine_hits_free(ngi_engine_hit *hits, size_t n);
 
 /* End of engine.c */
 
@@ -1029,5 +1066,15 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
 int ngi_snippet(ngi_lexicon *lx, const ngi_plan *plan, const char *text, int headline, int ntokens, char **out);
 
 /* End of snippet.c */
+
+/**************************************************************************
+** Interface to search.c: the public search calls (nutgraf.h) and this.
+*/
+
+/* The caller's options as this version's struct: the fields past the
+ * caller's version get the values that version behaved as. */
+void ngi_search_options_of(const ng_search_options *in, ng_search_options *out);
+
+/* End of search.c */
 
 #endif

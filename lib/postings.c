@@ -96,6 +96,7 @@ typedef struct bterm {
 typedef struct pdir_entry {
   long long pno, rowid;
   int date;
+  int len; /* its length's code */
 } pdir_entry;
 
 /* The terms of the passage FTS5 is tokenizing (an insert or a delete),
@@ -120,6 +121,11 @@ struct ngi_postings {
   pslot *slots;
   size_t cap, used;
   int len, oom;
+  /* The readers' copy of the passage lengths (one code a pno), loaded
+   * once and extended as the index grows; only committed data is kept. */
+  unsigned char *lens;
+  size_t nlens, caplens;
+  long long lens_version; /* ngi_store_version when loaded; -1: none */
 };
 
 static void free_bterm(void *v) {
@@ -130,7 +136,7 @@ static void free_bterm(void *v) {
 }
 
 static ngi_postings *postings_of(ng_index *idx) {
-  if (!idx->post) idx->post = calloc(1, sizeof *idx->post);
+  if (!idx->post && (idx->post = calloc(1, sizeof *idx->post))) idx->post->lens_version = -1;
   return idx->post;
 }
 
@@ -142,6 +148,7 @@ void ngi_postings_free(ng_index *idx) {
   ngi_buf_free(&P->arena);
   free(P->slots);
   free(P->pdir);
+  free(P->lens);
   free(P);
   idx->post = NULL;
 }
@@ -266,7 +273,7 @@ int ngi_postings_end_passage(ng_index *idx, long long pno, long long rowid, int 
     P->pdir = d;
     P->cappdir = cap;
   }
-  P->pdir[P->npdir++] = (pdir_entry){pno, rowid, date};
+  P->pdir[P->npdir++] = (pdir_entry){pno, rowid, date, ngi_len_code(P->len)};
   P->passages_delta++;
   P->tokens_delta += P->len;
   return NG_OK;
@@ -378,11 +385,11 @@ static int encode_postings(const bposting *p, size_t n, buf *body) {
     long long block_prev = prev;
     for (size_t i = lo; i < hi; i++) {
       /* The delta, its low bit set when tf and kind are not the usual
-       * (tf 1, body), then they follow; then the length's byte. */
+       * (tf 1, body), then they follow.  (The passage's length is in the
+       * lengths array, nlen, once a passage, as Lucene keeps its norms.) */
       int usual = p[i].tf2 == 2;
       put_varint(&data, (uint64_t)(p[i].pno - block_prev) << 1 | (usual ? 0 : 1));
       if (!usual) put_varint(&data, (uint64_t)p[i].tf2);
-      ngi_buf_addc(&data, (char)(unsigned char)p[i].len);
       block_prev = p[i].pno;
       if ((p[i].tf2 >> 1) > (bmax >> 1)) bmax = (p[i].tf2 & ~1) | (bmax & 1);
       bmax |= p[i].tf2 & 1;
@@ -507,6 +514,100 @@ static int read_record_head(seg_reader *r, long long off, record_head *h) {
 }
 
 /* ------------------------------------------------------------------ */
+/* The lengths array: one length code a passage number, in chunks */
+
+#define LEN_CHUNK 16384
+
+/* Reads the lengths of pnos [from, to) into P->lens (grown to hold them). */
+static int load_lens(ng_index *idx, ngi_postings *P, long long from, long long to) {
+  if (to > (long long)P->caplens) {
+    size_t cap = P->caplens ? P->caplens : LEN_CHUNK;
+    while ((long long)cap < to) cap *= 2;
+    unsigned char *l = realloc(P->lens, cap);
+    if (!l) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    P->lens = l;
+    P->caplens = cap;
+  }
+  buf data = {0};
+  int rc = NG_OK;
+  for (long long chunk = from / LEN_CHUNK; rc == NG_OK && chunk * LEN_CHUNK < to; chunk++) {
+    ngi_buf_reset(&data);
+    rc = ngi_store_lens_get(idx, chunk, &data);
+    long long lo = chunk * LEN_CHUNK > from ? chunk * LEN_CHUNK : from;
+    long long hi = (chunk + 1) * LEN_CHUNK < to ? (chunk + 1) * LEN_CHUNK : to;
+    if (rc != NG_OK) break;
+    /* numbers reserved for passages that were never written have no
+     * length (0: no posting may name them) */
+    long long have = chunk * LEN_CHUNK + (long long)data.len;
+    long long copy_to = have < hi ? have : hi;
+    if (copy_to > lo) memcpy(P->lens + lo, data.data + (lo - chunk * LEN_CHUNK), (size_t)(copy_to - lo));
+    if (copy_to < lo) copy_to = lo;
+    if (copy_to < hi) memset(P->lens + copy_to, 0, (size_t)(hi - copy_to));
+  }
+  ngi_buf_free(&data);
+  return rc;
+}
+
+int ngi_postings_lens(ng_index *idx, const unsigned char **lens, size_t *n) {
+  *lens = NULL;
+  *n = 0;
+  ngi_postings *P = postings_of(idx);
+  if (!P) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  long long version = ngi_store_version(idx);
+  if (version >= 0 && version == P->lens_version) {
+    *lens = P->lens;
+    *n = P->nlens;
+    return NG_OK;
+  }
+  long long next = 0;
+  int rc = ngi_store_stat_get(idx, "next_pno", &next);
+  /* Committed lengths never change (a passage number is never reused):
+   * only the new ones are read.  Inside a write transaction everything is
+   * read afresh and nothing kept. */
+  long long from = version >= 0 && P->lens_version >= 0 && (long long)P->nlens <= next ? (long long)P->nlens : 0;
+  if (rc == NG_OK) rc = load_lens(idx, P, from, next);
+  P->lens_version = -1;
+  if (rc != NG_OK) {
+    P->nlens = 0;
+    return rc;
+  }
+  P->nlens = (size_t)next;
+  if (version >= 0) P->lens_version = version;
+  *lens = P->lens;
+  *n = P->nlens;
+  return NG_OK;
+}
+
+/* Writes the batch's lengths into their chunks. */
+static int store_lens(ng_index *idx, ngi_postings *P) {
+  int rc = NG_OK;
+  buf data = {0};
+  for (size_t i = 0; rc == NG_OK && i < P->npdir;) {
+    long long chunk = P->pdir[i].pno / LEN_CHUNK;
+    ngi_buf_reset(&data);
+    rc = ngi_store_lens_get(idx, chunk, &data);
+    size_t want = 0;
+    for (size_t j = i; j < P->npdir && P->pdir[j].pno / LEN_CHUNK == chunk; j++) {
+      size_t at = (size_t)(P->pdir[j].pno % LEN_CHUNK) + 1;
+      if (at > want) want = at;
+    }
+    if (rc == NG_OK && data.len < want) {
+      if (ngi_buf_reserve(&data, want - data.len) != 0) {
+        rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+        break;
+      }
+      memset(data.data + data.len, 0, want - data.len);
+      data.len = want;
+    }
+    for (; rc == NG_OK && i < P->npdir && P->pdir[i].pno / LEN_CHUNK == chunk; i++)
+      data.data[P->pdir[i].pno % LEN_CHUNK] = (char)(unsigned char)P->pdir[i].len;
+    if (rc == NG_OK) rc = ngi_store_lens_put(idx, chunk, data.data, data.len);
+  }
+  ngi_buf_free(&data);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* Decoded records, for merging and checking */
 
 typedef struct record {
@@ -516,7 +617,8 @@ typedef struct record {
   size_t n;
 } record;
 
-static int decode_body(ng_index *idx, const unsigned char *p, const unsigned char *end, record *rec, int postings) {
+static int decode_body(ng_index *idx, const unsigned char *p, const unsigned char *end, record *rec, int postings,
+                       const unsigned char *lens, size_t nlens) {
   uint64_t count, nblocks, maxtf, minlen;
   if (!get_varint(&p, end, &count) || !get_varint(&p, end, &nblocks) || !get_varint(&p, end, &maxtf) ||
       !get_varint(&p, end, &minlen))
@@ -548,12 +650,16 @@ static int decode_body(ng_index *idx, const unsigned char *p, const unsigned cha
     long long cur = prev;
     while (p < bend && rc == NG_OK) {
       uint64_t d, tf2 = 2;
-      if (!get_varint(&p, bend, &d) || ((d & 1) && !get_varint(&p, bend, &tf2)) || p >= bend || rec->n >= count) {
+      if (!get_varint(&p, bend, &d) || ((d & 1) && !get_varint(&p, bend, &tf2)) || rec->n >= count) {
         rc = ngi_fail(idx, NG_EDATA, "index %s: a postings block is damaged", idx->path);
         break;
       }
       cur += (long long)(d >> 1);
-      rec->p[rec->n++] = (bposting){cur, (int)tf2, *p++};
+      if (cur < 0 || (unsigned long long)cur >= nlens || !lens[cur]) {
+        rc = ngi_fail(idx, NG_EDATA, "index %s: a posting names passage %lld, which has no length", idx->path, cur);
+        break;
+      }
+      rec->p[rec->n++] = (bposting){cur, (int)tf2, lens[cur]};
     }
     prev += (long long)last[b];
   }
@@ -687,9 +793,12 @@ static int cmp_stem(const buf *a, const buf *b) {
 /* Merges segments segs[0..n) (adjacent, in pno order) into one of the
  * next level, dropping dead postings. */
 static int merge_segments(ng_index *idx, const seg_info *segs, size_t n, const dead_list *dead) {
+  const unsigned char *lens;
+  size_t nlens;
+  int rc = ngi_postings_lens(idx, &lens, &nlens);
+  if (rc != NG_OK) return rc;
   merge_input *in = calloc(n, sizeof *in);
   if (!in) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
-  int rc = NG_OK;
   for (size_t i = 0; i < n && rc == NG_OK; i++) {
     reader_reset(&in[i].r, idx, segs[i].id, segs[i].bytes);
     rc = next_head(&in[i]);
@@ -721,7 +830,8 @@ static int merge_segments(ng_index *idx, const seg_info *segs, size_t n, const d
       ngi_buf_reset(&raw);
       rc = reader_read(&in[i].r, in[i].head.body_off, in[i].head.body_len, &raw);
       if (rc == NG_OK)
-        rc = decode_body(idx, (const unsigned char *)raw.data, (const unsigned char *)raw.data + raw.len, &rec, 1);
+        rc = decode_body(idx, (const unsigned char *)raw.data, (const unsigned char *)raw.data + raw.len, &rec, 1, lens,
+                         nlens);
       for (size_t k = 0; rc == NG_OK && k < rec.n; k++) {
         if (is_dead(dead, rec.p[k].pno)) {
           dropped++;
@@ -859,6 +969,7 @@ int ngi_postings_flush(ng_index *idx) {
     }
     ngi_buf_free(&data);
   }
+  if (rc == NG_OK) rc = store_lens(idx, P);
   for (size_t i = 0; rc == NG_OK && i < P->dead_terms.cap; i++) {
     strmap_slot *s = &P->dead_terms.slots[i];
     if (s->key) rc = ngi_store_termdead_add(idx, s->key, s->klen, (long long)(intptr_t)s->value);
@@ -1150,8 +1261,12 @@ typedef struct df_check {
 
 int ngi_postings_check(ng_index *idx, ngi_check_counts *out) {
   memset(out, 0, sizeof *out);
+  const unsigned char *lens;
+  size_t nlens;
+  int rc = ngi_postings_lens(idx, &lens, &nlens);
+  if (rc != NG_OK) return rc;
   seg_list l;
-  int rc = load_segments(idx, &l);
+  rc = load_segments(idx, &l);
   dead_list d = {0};
   if (rc == NG_OK) rc = load_dead(idx, &d);
   strmap live = {0};
@@ -1174,7 +1289,8 @@ int ngi_postings_check(ng_index *idx, ngi_check_counts *out) {
       ngi_buf_reset(&raw);
       if (rc == NG_OK) rc = reader_read(&in.r, in.head.body_off, in.head.body_len, &raw);
       if (rc == NG_OK)
-        rc = decode_body(idx, (const unsigned char *)raw.data, (const unsigned char *)raw.data + raw.len, &rec, 1);
+        rc = decode_body(idx, (const unsigned char *)raw.data, (const unsigned char *)raw.data + raw.len, &rec, 1, lens,
+                         nlens);
       long long n = 0;
       for (size_t k = 0; rc == NG_OK && k < rec.n; k++) {
         if (rec.p[k].pno < l.s[i].first_pno || rec.p[k].pno > l.s[i].last_pno ||

@@ -12,6 +12,7 @@
  * read a page ahead, so that the snippets of a page the statement could
  * not make itself come from one FTS5 query (ngi_store_snippets).
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,9 @@ enum { S_PATH, S_TITLE, S_DATELINE, S_DATE, S_SOURCE, S_URL, S_AUTHOR, S_TEXT, S
 
 typedef struct held {
   ng_hit hit;
-  char *strings[S_COUNT]; /* the hit's strings, owned */
+  char *strings[S_COUNT];          /* the hit's strings, owned */
+  int *more_ordinals, *more_lines; /* owned */
+  strlist copies;                  /* owned */
 } held;
 
 struct ng_results {
@@ -131,6 +134,9 @@ static int search_error(ng_index *idx, int raw_fts5, const char *query, int sqli
 static void free_page(ng_results *res) {
   for (size_t i = 0; i < res->n; i++) {
     for (int k = 0; k < S_COUNT; k++) free(res->page[i].strings[k]);
+    free(res->page[i].more_ordinals);
+    free(res->page[i].more_lines);
+    ngi_strlist_free(&res->page[i].copies);
   }
   res->n = res->next = 0;
 }
@@ -181,11 +187,12 @@ static int make_snippets(ng_results *res) {
 
 /* The next row of the results: from the SQL statement, or the next ranked
  * passage's row. */
-static int next_row(ng_results *res, ngi_hit_row *row, int *code) {
+static int next_row(ng_results *res, ngi_hit_row *row, int *code, const ngi_engine_hit **ranked) {
   *code = SQLITE_OK;
+  *ranked = NULL;
   if (res->hits) return ngi_store_hits_step(res->hits, row, code);
   while (res->at < res->nranked) {
-    const ngi_engine_hit *h = &res->ranked[res->at++];
+    const ngi_engine_hit *h = *ranked = &res->ranked[res->at++];
     int rc = ngi_store_hit_row(res->idx, h->rowid, row);
     if (rc == NG_DONE) continue; /* cannot happen in one read transaction */
     row->score = h->score;
@@ -200,7 +207,8 @@ static int read_page(ng_results *res) {
   while (!res->done && res->n < PAGE) {
     ngi_hit_row row;
     int code;
-    int step = next_row(res, &row, &code);
+    const ngi_engine_hit *ranked;
+    int step = next_row(res, &row, &code, &ranked);
     if (step == NG_DONE) {
       res->done = 1;
       break;
@@ -237,8 +245,45 @@ static int read_page(ng_results *res) {
     h->dateline_day = hd->strings[S_DATELINE_DAY];
     h->dup_of = row.dup_of;
     h->copies = row.copies;
+    if (ranked && ranked->more) {
+      /* the story's other matching passages: ordinals and lines */
+      hd->more_ordinals = malloc((size_t)ranked->more * sizeof *hd->more_ordinals);
+      hd->more_lines = malloc((size_t)ranked->more * 2 * sizeof *hd->more_lines);
+      if (!hd->more_ordinals || !hd->more_lines) return ngi_fail(res->idx, NG_ESYSTEM, "out of memory");
+      for (int k = 0; k < ranked->more; k++) {
+        hd->more_ordinals[k] = NGI_ROWID_ORDINAL(ranked->more_rowid[k]);
+        int rc = ngi_store_passage_lines(res->idx, ranked->more_rowid[k], &hd->more_lines[2 * k],
+                                         &hd->more_lines[2 * k + 1]);
+        if (rc != NG_OK) return rc;
+      }
+      h->more = ranked->more;
+      h->more_ordinals = hd->more_ordinals;
+      h->more_lines = hd->more_lines;
+    }
+    if (row.copies > 1) {
+      int rc = ngi_store_copy_paths(res->idx, row.doc, row.dup_of ? row.dup_of : row.doc, 100, &hd->copies);
+      if (rc != NG_OK) return rc;
+      h->copy_paths = (const char *const *)hd->copies.items;
+      h->ncopy_paths = (int)hd->copies.n;
+    }
   }
   return res->fts && res->n ? make_snippets(res) : NG_OK;
+}
+
+void ngi_search_options_of(const ng_search_options *in, ng_search_options *out) {
+  static const ng_search_options defaults = NG_SEARCH_OPTIONS_INIT;
+  if (!in) {
+    *out = defaults;
+  } else if (in->version >= NG_SEARCH_OPTIONS_VERSION) {
+    *out = *in;
+    out->version = NG_SEARCH_OPTIONS_VERSION;
+  } else {
+    /* version 1 ended before per_story: every passage, as it ranked */
+    *out = defaults;
+    memcpy(out, in, offsetof(ng_search_options, per_story));
+    out->version = NG_SEARCH_OPTIONS_VERSION;
+    out->per_story = 0;
+  }
 }
 
 /* Queries the engine answers: every query of words, with or without
@@ -267,8 +312,14 @@ static int rank(ng_index *idx, const parsed_query *q, const ng_search_options *o
   eq.until = hq->until;
   eq.sort = o->sort;
   eq.k = hq->limit < 0 ? -1 : hq->offset + hq->limit;
-  eq.by_doc = o->per_document;
-  eq.per_key = o->per_document ? 1 : 0;
+  /* Stories: --files keeps a document's best passage, --per-story N its
+   * N best; copies of a story (a duplicate group) are one story unless
+   * no_collapse.  --per-story 0 ranks every passage, copies too. */
+  if (o->per_document || o->per_story > 0) {
+    eq.key = o->no_collapse ? NGI_KEY_DOC : NGI_KEY_GROUP;
+    eq.per_key = o->per_document ? 1 : o->per_story;
+    eq.more = !o->per_document;
+  }
   eq.k1 = NG_K1;
   eq.b = NG_B;
   eq.head_weight = NG_HEAD_WEIGHT;
@@ -277,6 +328,7 @@ static int rank(ng_index *idx, const parsed_query *q, const ng_search_options *o
   if (rc != NG_OK) return rc;
   /* The offset's passages are not shown. */
   size_t skip = (size_t)hq->offset < *n ? (size_t)hq->offset : *n;
+  for (size_t i = 0; i < skip; i++) free((*hits)[i].more_rowid);
   memmove(*hits, *hits + skip, (*n - skip) * sizeof **hits);
   *n -= skip;
   return NG_OK;
@@ -284,8 +336,9 @@ static int rank(ng_index *idx, const parsed_query *q, const ng_search_options *o
 
 int ng_search(ng_index *idx, const char *query, const ng_search_options *opts, ng_results **out) {
   *out = NULL;
-  ng_search_options defaults = NG_SEARCH_OPTIONS_INIT;
-  if (!opts) opts = &defaults;
+  ng_search_options given;
+  ngi_search_options_of(opts, &given);
+  opts = &given;
   parsed_query q;
   memset(&q, 0, sizeof q);
   int rc = opts->all ? NG_OK : understand(idx, query, opts, &q);
@@ -340,7 +393,7 @@ void ng_results_free(ng_results *res) {
   if (!res) return;
   free_page(res);
   ngi_store_hits_close(res->hits);
-  free(res->ranked);
+  ngi_engine_hits_free(res->ranked, res->nranked);
   ngi_plan_free(&res->plan);
   if (res->reading) ngi_store_read_end(res->idx);
   free(res->fts);
@@ -350,8 +403,9 @@ void ng_results_free(ng_results *res) {
 
 int ng_count(ng_index *idx, const char *query, const ng_search_options *opts, long long *count) {
   *count = 0;
-  ng_search_options defaults = NG_SEARCH_OPTIONS_INIT;
-  if (!opts) opts = &defaults;
+  ng_search_options given;
+  ngi_search_options_of(opts, &given);
+  opts = &given;
   parsed_query q;
   int rc = understand(idx, query, opts, &q);
   buf match = {0};
@@ -368,8 +422,9 @@ int ng_count(ng_index *idx, const char *query, const ng_search_options *opts, lo
 
 int ng_explain(ng_index *idx, const char *query, const ng_search_options *opts, char **out) {
   *out = NULL;
-  ng_search_options defaults = NG_SEARCH_OPTIONS_INIT;
-  if (!opts) opts = &defaults;
+  ng_search_options given;
+  ngi_search_options_of(opts, &given);
+  opts = &given;
   if (opts->raw_fts5) {
     buf b = {0};
     ngi_buf_printf(&b, "query: %s\n  passed to FTS5 as it is (--fts5)\n", query);

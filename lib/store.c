@@ -67,7 +67,8 @@ static const char *const schema_sql =
     "  PRIMARY KEY(seg, stem)) WITHOUT ROWID;"
     "CREATE TABLE ndead(first INTEGER PRIMARY KEY, last INTEGER NOT NULL);"
     "CREATE TABLE ntermdead(stem BLOB PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE npdir(chunk INTEGER PRIMARY KEY, data BLOB NOT NULL);";
+    "CREATE TABLE npdir(chunk INTEGER PRIMARY KEY, data BLOB NOT NULL);"
+    "CREATE TABLE nlen(chunk INTEGER PRIMARY KEY, data BLOB NOT NULL);";
 
 /* A document row's columns, in the order bind_document binds them: the
  * one list the INSERT and the UPDATE share. */
@@ -109,12 +110,19 @@ enum stmt_id {
   ST_TERMDEAD_ADD,
   ST_TERMDEAD_GET,
   ST_TERMDEAD_CLEAN,
+  ST_DATA_VERSION,
+  ST_LENS_GET,
+  ST_LENS_PUT,
   ST_PDIR_GET,
   ST_PDIR_PUT,
   ST_MATCH_ROWID,
   ST_HIT_ROW,
   ST_SNIPPET_ROWID,
   ST_DEAD_HAS,
+  ST_GROUP_OF,
+  ST_DOC_RANGE,
+  ST_PASSAGE_LINES,
+  ST_COPY_PATHS,
   ST_SET_DUP_OF,
   ST_DUP_SIG_INSERT,
   ST_DUP_SIG_GET,
@@ -161,6 +169,9 @@ static const char *const stmt_sql[ST_COUNT] = {
                          " ON CONFLICT(stem) DO UPDATE SET n = n + excluded.n"),
     [ST_TERMDEAD_GET] = "SELECT n FROM ntermdead WHERE stem = ?1",
     [ST_TERMDEAD_CLEAN] = "DELETE FROM ntermdead WHERE stem = ?1 AND n <= 0",
+    [ST_DATA_VERSION] = "PRAGMA data_version",
+    [ST_LENS_GET] = "SELECT data FROM nlen WHERE chunk = ?1",
+    [ST_LENS_PUT] = "INSERT OR REPLACE INTO nlen(chunk, data) VALUES(?1, ?2)",
     [ST_PDIR_GET] = "SELECT data FROM npdir WHERE chunk = ?1",
     [ST_PDIR_PUT] = "INSERT OR REPLACE INTO npdir(chunk, data) VALUES(?1, ?2)",
     [ST_MATCH_ROWID] = "SELECT 1 FROM passage WHERE passage MATCH ?1 AND rowid = ?2",
@@ -171,6 +182,11 @@ static const char *const stmt_sql[ST_COUNT] = {
                     " p.head, p.body, p.first_line, p.last_line, d.dateline_day, d.dup_of,"
                     " 1 + (SELECT count(*) FROM doc c WHERE c.dup_of = coalesce(d.dup_of, d.id))"
                     " FROM passage p JOIN doc d ON d.id = " ROWID_DOC_SQL("p.rowid") " WHERE p.rowid = ?1"),
+    [ST_DOC_RANGE] = "SELECT pno, passages FROM doc WHERE id = ?1",
+    [ST_COPY_PATHS] = ("SELECT path FROM doc WHERE (id = ?2 OR dup_of = ?2) AND id != ?1"
+                       " ORDER BY id LIMIT ?3"),
+    [ST_PASSAGE_LINES] = "SELECT first_line, last_line FROM passage WHERE rowid = ?1",
+    [ST_GROUP_OF] = "SELECT coalesce(dup_of, id) FROM doc WHERE id = ?1",
     [ST_SET_DUP_OF] = "UPDATE doc SET dup_of = ?2 WHERE id = ?1",
     [ST_DUP_SIG_INSERT] = "INSERT INTO dup_sig(doc, shingles, sig) VALUES(?1, ?2, ?3)",
     [ST_DUP_SIG_GET] = "SELECT sig FROM dup_sig WHERE doc = ?1",
@@ -218,6 +234,14 @@ struct ngi_store {
   band *bands; /* open addressing on the key, several docs a key */
   size_t bands_cap, bands_used;
   int bands_complete; /* -1 not known yet, 0 no, 1 the hash table holds every band of the index */
+  /* The duplicate groups for the engine: doc id -> its group's first
+   * member, for the documents with a dup_of; loaded when a search first
+   * needs it, again once the database changed (PRAGMA data_version, which
+   * other connections' commits move, and this handle's own commits). */
+  strmap groups;
+  long long groups_version; /* data_version << 32 | commits when loaded; -1: not loaded */
+  long long commits;        /* this handle's commits */
+  int groups_checked;       /* in the current read transaction */
 };
 
 static sqlite3 *db_of(const ng_index *idx) { return idx->store ? idx->store->db : NULL; }
@@ -387,6 +411,7 @@ int ngi_store_connect(ng_index *idx, const char *file, const char *want_language
   ngi_store *s = calloc(1, sizeof *s);
   if (!s) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
   s->bands_complete = -1;
+  s->groups_version = -1;
   if (idx->parked) {
     parked_bands *pb = idx->parked;
     s->bands = pb->bands, s->bands_cap = pb->cap, s->bands_used = pb->used;
@@ -463,6 +488,7 @@ void ngi_store_disconnect(ng_index *idx) {
     sqlite3_finalize(s->band_insert_many);
     sqlite3_close(s->db);
     ngi_buf_free(&s->queued_words);
+    ngi_map_clear(&s->groups, NULL);
     free(s->queued_bands);
     free_parked(idx);
     if (idx->unpublished && s->bands_complete == 1) {
@@ -596,6 +622,7 @@ int ngi_store_commit(ng_index *idx) {
     return rc;
   }
   s->in_txn = 0;
+  s->commits++;
   ngi_lexicon_forget(idx->lx);
   return NG_OK;
 }
@@ -836,6 +863,94 @@ void ngi_store_read_end(ng_index *idx) {
   if (s->stmts[ST_HIT_ROW]) sqlite3_reset(s->stmts[ST_HIT_ROW]);
   if (s->began_read && !sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
   s->began_read = 0;
+  s->groups_checked = 0;
+}
+
+static int load_groups(ng_index *idx) {
+  ngi_store *s = idx->store;
+  sqlite3_stmt *st = NULL;
+  long long version = ngi_store_version(idx);
+  s->groups_checked = 1;
+  if (version >= 0 && version == s->groups_version) return NG_OK;
+  ngi_map_clear(&s->groups, NULL);
+  s->groups_version = -1;
+  if (sqlite3_prepare_v2(s->db, "SELECT id, dup_of FROM doc WHERE dup_of IS NOT NULL", -1, &st, NULL) != SQLITE_OK)
+    return ngi_store_fail(idx, "reading the duplicate groups");
+  int step, rc = NG_OK;
+  while (rc == NG_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    long long id = sqlite3_column_int64(st, 0), first = sqlite3_column_int64(st, 1);
+    if (ngi_map_put(&s->groups, (const char *)&id, sizeof id, (void *)(intptr_t)first) != 0)
+      rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  }
+  if (rc == NG_OK && step != SQLITE_DONE) rc = ngi_store_fail(idx, "reading the duplicate groups");
+  sqlite3_finalize(st);
+  if (rc == NG_OK) s->groups_version = version;
+  return rc;
+}
+
+int ngi_store_doc_range(ng_index *idx, long long doc, long long *first_pno, long long *count) {
+  *first_pno = *count = 0;
+  sqlite3_stmt *st = stmt(idx, ST_DOC_RANGE);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, doc);
+  int step = sqlite3_step(st);
+  if (step == SQLITE_ROW) {
+    *first_pno = sqlite3_column_int64(st, 0);
+    *count = sqlite3_column_int64(st, 1);
+  }
+  sqlite3_reset(st);
+  return step == SQLITE_ROW || step == SQLITE_DONE ? NG_OK : ngi_store_fail(idx, "reading a document");
+}
+
+int ngi_store_passage_lines(ng_index *idx, long long rowid, int *first_line, int *last_line) {
+  *first_line = *last_line = 0;
+  sqlite3_stmt *st = stmt(idx, ST_PASSAGE_LINES);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, rowid);
+  int step = sqlite3_step(st);
+  if (step == SQLITE_ROW) {
+    *first_line = sqlite3_column_int(st, 0);
+    *last_line = sqlite3_column_int(st, 1);
+  }
+  sqlite3_reset(st);
+  return step == SQLITE_ROW || step == SQLITE_DONE ? NG_OK : ngi_store_fail(idx, "reading a passage");
+}
+
+int ngi_store_copy_paths(ng_index *idx, long long doc, long long group, int max, strlist *out) {
+  sqlite3_stmt *st = stmt(idx, ST_COPY_PATHS);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, doc);
+  sqlite3_bind_int64(st, 2, group);
+  sqlite3_bind_int(st, 3, max);
+  int step, rc = NG_OK;
+  while (rc == NG_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
+    if (ngi_strlist_add(out, (const char *)sqlite3_column_text(st, 0)) != 0)
+      rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  if (rc == NG_OK && step != SQLITE_DONE) rc = ngi_store_fail(idx, "reading a story's copies");
+  sqlite3_reset(st);
+  return rc;
+}
+
+int ngi_store_group_of(ng_index *idx, long long doc, long long *group) {
+  ngi_store *s = idx->store;
+  *group = doc;
+  if (s->in_txn) {
+    /* a writer's own uncommitted rows: asked of SQLite */
+    sqlite3_stmt *st = stmt(idx, ST_GROUP_OF);
+    if (!st) return NG_ESYSTEM;
+    sqlite3_bind_int64(st, 1, doc);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) *group = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? NG_OK : ngi_store_fail(idx, "reading a duplicate group");
+  }
+  if (!s->groups_checked) {
+    int rc = load_groups(idx);
+    if (rc != NG_OK) return rc;
+  }
+  intptr_t first = (intptr_t)ngi_map_get(&s->groups, (const char *)&doc, sizeof doc);
+  if (first) *group = (long long)first;
+  return NG_OK;
 }
 
 int ngi_store_match_rowid(ng_index *idx, const char *match, long long rowid, int *sqlite_code) {
@@ -1110,6 +1225,33 @@ int ngi_store_termdead_get(ng_index *idx, const char *stem, size_t n, long long 
   int rc = step == SQLITE_ROW || step == SQLITE_DONE ? NG_OK : ngi_store_fail(idx, "counting removed postings");
   sqlite3_reset(st);
   return rc;
+}
+
+int ngi_store_lens_get(ng_index *idx, long long chunk, buf *out) {
+  sqlite3_stmt *st = stmt(idx, ST_LENS_GET);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, chunk);
+  return blob_into(idx, st, out, "reading the passage lengths");
+}
+
+int ngi_store_lens_put(ng_index *idx, long long chunk, const char *data, size_t n) {
+  sqlite3_stmt *st = stmt(idx, ST_LENS_PUT);
+  if (st) {
+    sqlite3_bind_int64(st, 1, chunk);
+    sqlite3_bind_blob(st, 2, data, (int)n, SQLITE_STATIC);
+  }
+  return run_stmt(idx, st, "storing the passage lengths");
+}
+
+long long ngi_store_version(ng_index *idx) {
+  ngi_store *s = idx->store;
+  if (!s || s->in_txn) return -1;
+  sqlite3_stmt *st = stmt(idx, ST_DATA_VERSION);
+  if (!st) return -1;
+  long long v = -1;
+  if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  return v < 0 ? -1 : (v & 0x7FFFFFFF) << 32 | (s->commits & 0xFFFFFFFF);
 }
 
 int ngi_store_pdir_get(ng_index *idx, long long chunk, buf *out) {

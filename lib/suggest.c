@@ -73,7 +73,8 @@ static void consider(void *ctx, const char *raw, const char *stem) {
 
 int ng_suggest(ng_index *idx, const char *query, const ng_search_options *opts, char **out) {
   *out = NULL;
-  ng_search_options o = opts ? *opts : (ng_search_options)NG_SEARCH_OPTIONS_INIT;
+  ng_search_options o;
+  ngi_search_options_of(opts, &o);
   if (o.raw_fts5) return NG_OK;
   int rc = ngi_expand_variants(idx);
   if (rc != NG_OK) return rc;

@@ -33,6 +33,9 @@ static const char usage[] =
     "  -l, --files           print only the files, best first (like grep -l)\n"
     "  -f, --format FORMAT   text (default), grep (path:line:passage) or json\n"
     "  -s, --sort ORDER      rank (default) or date (newest first)\n"
+    "      --per-story N     at most N passages of a story (default 1;\n"
+    "                        0: every matching passage, copies too)\n"
+    "      --no-collapse     show copies of a story (duplicates) apart\n"
     "      --since DATE      only articles dated DATE or later: YYYY, YYYY-MM,\n"
     "                        YYYY-MM-DD, today, yesterday, Nd or Nw (days, weeks ago)\n"
     "      --until DATE      only articles dated DATE or earlier\n"
@@ -59,7 +62,9 @@ enum {
   OPT_FTS5,
   OPT_EXPLAIN,
   OPT_COLOR,
-  OPT_ALL
+  OPT_ALL,
+  OPT_PER_STORY,
+  OPT_NO_COLLAPSE
 };
 
 static const struct option longopts[] = {{"index", required_argument, NULL, 'i'},
@@ -77,6 +82,8 @@ static const struct option longopts[] = {{"index", required_argument, NULL, 'i'}
                                          {"fts5", no_argument, NULL, OPT_FTS5},
                                          {"explain", no_argument, NULL, OPT_EXPLAIN},
                                          {"all", no_argument, NULL, OPT_ALL},
+                                         {"per-story", required_argument, NULL, OPT_PER_STORY},
+                                         {"no-collapse", no_argument, NULL, OPT_NO_COLLAPSE},
                                          {"color", required_argument, NULL, OPT_COLOR},
                                          {"colour", required_argument, NULL, OPT_COLOR},
                                          {"help", no_argument, NULL, 'h'},
@@ -144,6 +151,14 @@ int parse_query_options(int argc, char **argv, query_options *o) {
       case OPT_FTS5: o->search.raw_fts5 = 1; break;
       case OPT_EXPLAIN: o->explain = 1; break;
       case OPT_ALL: o->search.all = 1; break;
+      case OPT_PER_STORY: {
+        long n;
+        if (parse_count(optarg, &n) != 0 || n > 1000000)
+          return cli_usage_error("--per-story wants a number, not '%s'", optarg);
+        o->search.per_story = (int)n;
+        break;
+      }
+      case OPT_NO_COLLAPSE: o->search.no_collapse = 1; break;
       case OPT_COLOR: color = optarg; break;
       case 'h': fputs(usage, stdout); return -1;
       case 'V': printf("nutgraf-query: %s\n", ng_version_info()); return -1;

@@ -85,7 +85,10 @@ int print_hit(printer *p, const ng_hit *h) {
       else
         fprintf(p->out, "paragraph %d", h->ordinal);
       if (h->date) fprintf(p->out, ", %s", h->date);
-      fprintf(p->out, "  score %.2f\n", h->score);
+      fprintf(p->out, "  score %.2f", h->score);
+      if (h->more) fprintf(p->out, "  +%d more in this story", h->more);
+      if (h->copies > 1) fprintf(p->out, "  +%lld %s", h->copies - 1, h->copies == 2 ? "copy" : "copies");
+      fputc('\n', p->out);
       if (h->kind != NG_KIND_HEADLINE && h->title[0])
         fprintf(p->out, "   %s%s%s\n", o->color ? C_HEAD : "", h->title, o->color ? C_OFF : "");
       fputs("   ", p->out);

@@ -13,8 +13,9 @@
  * /search answers one document holding nutgraf-query's JSON records:
  *   {"version":1,"query":Q,"interpreted":EXPLAIN,"total":N,"offset":O,
  *    "limit":L,"hits":[RECORD...],"suggestion":null|S}
- * "total" is counted with ng_count only when the page is full (a short page
- * tells it: offset + hits); "suggestion" is asked for only when nothing
+ * "total" is the number of matching passages (nutgraf-query --count),
+ * counted with ng_count unless a short page of every passage tells it
+ * (offset + hits); "suggestion" is asked for only when nothing
  * matched, as nutgraf-query does.
  */
 #include <stddef.h>
@@ -31,7 +32,8 @@ enum param_kind {
   P_LIMIT,    /* 1 .. --max-limit */
   P_OFFSET,   /* 0 .. --max-offset */
   P_DATE,     /* a date, read by the library */
-  P_SORT      /* rank or date */
+  P_SORT,     /* rank or date */
+  P_STORY     /* 0 .. 1000 passages a story */
 };
 
 typedef struct search_param {
@@ -48,8 +50,8 @@ static const search_param search_params[] = {
     {"since", P_DATE, offsetof(ng_search_options, since)},
     {"until", P_DATE, offsetof(ng_search_options, until)},
     {"variants", P_NOT_BOOL, offsetof(ng_search_options, no_variants)},
-    /* Next, when the JSON record and nutgraf-query have them:
-     * {"per-story", P_BOOL, offsetof(ng_search_options, per_document)}, */
+    {"per-story", P_STORY, offsetof(ng_search_options, per_story)},
+    {"collapse", P_NOT_BOOL, offsetof(ng_search_options, no_collapse)},
 };
 #define NPARAMS (sizeof search_params / sizeof search_params[0])
 
@@ -154,6 +156,11 @@ int read_search_request(const serve_config *c, const param_list *p, const char *
         if (!v) return answer_error(a, 400, "%s wants a date (YYYY-MM-DD)", key), -1;
         *(const char **)(void *)field = v;
         break;
+      case P_STORY:
+        if (!v || read_long(v, 0, 1000, &n) != 0)
+          return answer_error(a, 400, "per-story wants a number from 0 to 1000, not '%.64s'", v ? v : ""), -1;
+        *(int *)(void *)field = (int)n;
+        break;
       case P_SORT:
         if (v && strcmp(v, "rank") == 0)
           *(int *)(void *)field = NG_SORT_RANK;
@@ -201,7 +208,7 @@ int search_document(ng_index *idx, const search_request *r, int explain, json_t 
   }
   if (rc < 0) goto done;
   long long total = r->opts.offset + n;
-  if (n >= r->opts.limit || (n == 0 && r->opts.offset > 0)) {
+  if (n >= r->opts.limit || (n == 0 && r->opts.offset > 0) || r->opts.per_story != 0) {
     rc = ng_count(idx, r->q, &r->opts, &total);
     if (rc != NG_OK) goto done;
   }

@@ -52,7 +52,7 @@ expect_one_line() {
 
 # lines QUERY [OPTIONS...]: "first_line" of each hit, in rank order, space-separated.
 lines() {
-  nutgraf-query --format json --limit 0 "$@" | python3 -c '
+  nutgraf-query --format json --limit 0 --per-story 0 "$@" | python3 -c '
 import json, sys
 print(" ".join(str(json.loads(l)["first_line"]) for l in sys.stdin))'
 }

@@ -24,6 +24,7 @@
 
 #define VOCAB 600
 #define DOCS 1200
+#define COPIES 30
 
 static char words[VOCAB][16];
 static double zipf_cdf[VOCAB];
@@ -105,8 +106,20 @@ static void build_corpus(void) {
   ck_assert_int_eq(mkdir(docs, 0700), 0);
   index_path = path_join(dir, "index.db");
   for (int i = 0; i < DOCS; i++) write_doc(docs, i, 0);
+  /* copies of a few stories (duplicate groups: one story when collapsed) */
+  for (int i = 0; i < COPIES; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "d%04d.txt", i * 37);
+    char *src = path_join(docs, name);
+    size_t n;
+    char *text = read_whole(src, &n);
+    snprintf(name, sizeof name, "copy%02d.txt", i);
+    write_file(docs, name, text, n);
+    free(text);
+    free(src);
+  }
   ng_run_stats st = index_tree(index_path, docs);
-  ck_assert_int_eq(st.added, DOCS);
+  ck_assert_int_eq(st.added, DOCS + COPIES);
 }
 
 static void make_dir(void) { dir = tmpdir_make(); }
@@ -176,14 +189,15 @@ static void check_query(ng_index *idx, const char *query, const ng_search_option
   ck_assert_msg(rp == re, "'%s' (any %d, limit %ld): pruned returns %d, exhaustive %d (%s)", query, o->any, o->limit,
                 rp, re, ng_index_errmsg(idx));
   if (rp == NG_OK) {
-    ck_assert_msg(p.n == e.n, "'%s' (any %d, sort %d, per doc %d, limit %ld): %zu hits pruned, %zu exhaustive", query,
-                  o->any, o->sort, o->per_document, o->limit, p.n, e.n);
+    ck_assert_msg(p.n == e.n,
+                  "'%s' (any %d, sort %d, per doc %d, per story %d, limit %ld): %zu hits pruned, %zu exhaustive", query,
+                  o->any, o->sort, o->per_document, o->per_story, o->limit, p.n, e.n);
     for (size_t i = 0; i < p.n; i++) {
       ck_assert_msg(p.doc[i] == e.doc[i] && p.ordinal[i] == e.ordinal[i] && same_score(p.score[i], e.score[i]),
-                    "'%s' (any %d, sort %d, per doc %d, limit %ld): hit %zu is doc %lld/%d score %.12g pruned, "
-                    "doc %lld/%d score %.12g exhaustive",
-                    query, o->any, o->sort, o->per_document, o->limit, i + 1, p.doc[i], p.ordinal[i], p.score[i],
-                    e.doc[i], e.ordinal[i], e.score[i]);
+                    "'%s' (any %d, sort %d, per doc %d, per story %d, limit %ld): hit %zu is doc %lld/%d score %.12g "
+                    "pruned, doc %lld/%d score %.12g exhaustive",
+                    query, o->any, o->sort, o->per_document, o->per_story, o->limit, i + 1, p.doc[i], p.ordinal[i],
+                    p.score[i], e.doc[i], e.ordinal[i], e.score[i]);
     }
     t->with_hits += p.n > 0;
     t->compared_hits += (int)p.n;
@@ -209,6 +223,11 @@ static void check_shapes(ng_index *idx, unsigned long long seed, tally *t) {
   for (int i = 0; i < 400; i++) {
     ng_search_options o = NG_SEARCH_OPTIONS_INIT;
     int shape = i % 10;
+    /* stories: one passage each (the default), every passage, or two,
+     * copies apart or not */
+    int stories = (i / 30) % 4;
+    o.per_story = stories == 0 ? 1 : stories == 1 ? 0 : 2;
+    o.no_collapse = stories == 3;
     o.limit = (i / 10) % 3 == 0 ? 10 : (i / 10) % 3 == 1 ? 3 : 60;
     int common = i % 2;
     switch (shape) {
@@ -280,6 +299,31 @@ START_TEST(pruned_equals_exhaustive) {
 }
 END_TEST
 
+/* A story and its copies are one story; with no_collapse they are apart. */
+START_TEST(copies_are_one_story) {
+  ng_index *idx = open_read();
+  ng_search_options o = NG_SEARCH_OPTIONS_INIT;
+  o.limit = -1;
+  o.any = 1;
+  ranked one, apart;
+  buf q = {0};
+  for (int i = 0; i < 40; i++) {
+    if (i) ngi_buf_addc(&q, ' ');
+    ngi_buf_adds(&q, words[i]);
+  }
+  ck_assert_int_eq(run(idx, q.data, &o, 0, &one), NG_OK);
+  o.no_collapse = 1;
+  ck_assert_int_eq(run(idx, q.data, &o, 0, &apart), NG_OK);
+  /* every document matches the 40 commonest words: one hit a story */
+  ck_assert_uint_eq(apart.n, DOCS + COPIES);
+  ck_assert_uint_eq(one.n, DOCS);
+  ranked_free(&one);
+  ranked_free(&apart);
+  ngi_buf_free(&q);
+  ng_index_close(idx);
+}
+END_TEST
+
 /* Every match, unranked limit: the engine's matching equals FTS5's count. */
 START_TEST(all_matches_equal_the_count) {
   ng_index *idx = open_read();
@@ -289,6 +333,7 @@ START_TEST(all_matches_equal_the_count) {
     ng_search_options o = NG_SEARCH_OPTIONS_INIT;
     o.any = i % 3 == 0;
     o.limit = -1;
+    o.per_story = 0;
     draw_query(&q, 1 + below(3), i % 2);
     if (i % 5 == 4) ngi_buf_printf(&q, " -%s", words[below(10)]);
     ranked p;
@@ -469,6 +514,7 @@ static Suite *engine_suite(void) {
   tcase_set_timeout(made, 600);
   tcase_add_test(made, pruned_equals_exhaustive);
   tcase_add_test(made, all_matches_equal_the_count);
+  tcase_add_test(made, copies_are_one_story);
   tcase_add_test(made, after_changes_and_optimize);
   suite_add_tcase(s, made);
   TCase *shared = tcase_create("shared");

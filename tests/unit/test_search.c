@@ -135,6 +135,7 @@ static char *where(const hits *hs) {
 /* The hits' places must be exactly want (sorted "name:line" list). */
 static void check_where(const char *query, const ng_search_options *o, const char *want) {
   ng_search_options all = NG_SEARCH_OPTIONS_INIT;
+  all.per_story = 0; /* every passage */
   if (o) all = *o;
   all.limit = -1;
   hits hs;
@@ -150,6 +151,7 @@ static void check_where(const char *query, const ng_search_options *o, const cha
 
 static ng_search_options no_variants(void) {
   ng_search_options o = NG_SEARCH_OPTIONS_INIT;
+  o.per_story = 0; /* every passage */
   o.no_variants = 1;
   return o;
 }
@@ -158,6 +160,7 @@ static ng_search_options no_variants(void) {
 
 START_TEST(ceasefire_in_summit) {
   ng_search_options o = NG_SEARCH_OPTIONS_INIT;
+  o.per_story = 0; /* every passage */
   o.limit = -1;
   hits hs;
   search_ok("ceasefire", &o, &hs);
@@ -230,6 +233,7 @@ END_TEST
 
 START_TEST(ranked_by_score) {
   ng_search_options o = NG_SEARCH_OPTIONS_INIT;
+  o.per_story = 0; /* every passage */
   o.limit = -1;
   hits hs;
   search_ok("ceasefire", &o, &hs);
@@ -247,6 +251,7 @@ START_TEST(count_equals_hits) {
   for (int pd = 0; pd <= 1; pd++) {
     for (int i = 0; queries[i]; i++) {
       ng_search_options o = NG_SEARCH_OPTIONS_INIT;
+      o.per_story = 0; /* every passage */
       o.limit = -1;
       o.per_document = pd;
       hits hs;
@@ -264,6 +269,7 @@ END_TEST
 
 START_TEST(per_document_best_passage) {
   ng_search_options o = NG_SEARCH_OPTIONS_INIT;
+  o.per_story = 0; /* every passage */
   o.limit = -1;
   hits all;
   search_ok("ceasefire", &o, &all);
@@ -287,6 +293,7 @@ END_TEST
 
 START_TEST(limit_and_offset) {
   ng_search_options o = NG_SEARCH_OPTIONS_INIT;
+  o.per_story = 0; /* every passage */
   o.limit = -1;
   hits all;
   search_ok("the", &o, &all);
@@ -320,6 +327,7 @@ END_TEST
 
 START_TEST(sort_by_date) {
   ng_search_options o = NG_SEARCH_OPTIONS_INIT;
+  o.per_story = 0; /* every passage */
   o.limit = -1;
   o.sort = NG_SORT_DATE;
   hits hs;
@@ -345,6 +353,7 @@ END_TEST
 /* Every hit of query with since/until is dated within them; returns n. */
 static size_t check_dates(const char *since, const char *until, const char *must_have_prefix) {
   ng_search_options o = NG_SEARCH_OPTIONS_INIT;
+  o.per_story = 0; /* every passage */
   o.limit = -1;
   o.since = since;
   o.until = until;
@@ -375,6 +384,7 @@ START_TEST(since_and_until) {
   ck_assert_uint_gt(check_dates("13 April 2025", NULL, "2025-04-13"), 0);
   /* The header-block date counts. */
   ng_search_options o = NG_SEARCH_OPTIONS_INIT;
+  o.per_story = 0; /* every passage */
   o.limit = -1;
   o.since = "2025-03-14";
   o.until = "2025-03-14";
@@ -391,6 +401,7 @@ END_TEST
  * a bad date.  The assertions pass; the leak shows under valgrind only. */
 START_TEST(bad_date_is_usage_error) {
   ng_search_options o = NG_SEARCH_OPTIONS_INIT;
+  o.per_story = 0; /* every passage */
   o.since = "last Tuesday";
   hits hs;
   ck_assert_int_eq(search("ceasefire", &o, &hs), NG_EUSAGE);
@@ -405,6 +416,7 @@ END_TEST
 
 START_TEST(raw_fts5) {
   ng_search_options o = NG_SEARCH_OPTIONS_INIT;
+  o.per_story = 0; /* every passage */
   o.raw_fts5 = 1;
   o.limit = -1;
   hits hs;
@@ -457,6 +469,7 @@ START_TEST(list_all_in_order) {
   ng_index_stats st;
   ck_assert_int_eq(ng_index_get_stats(idx, &st), NG_OK);
   ng_search_options o = NG_SEARCH_OPTIONS_INIT;
+  o.per_story = 0; /* every passage */
   o.all = 1;
   o.limit = -1;
   hits hs;
@@ -499,6 +512,7 @@ END_TEST
 
 START_TEST(snippets_mark_matches) {
   ng_search_options o = NG_SEARCH_OPTIONS_INIT;
+  o.per_story = 0; /* every passage */
   o.limit = -1;
   hits hs;
   search_ok("ceasefire", &o, &hs);

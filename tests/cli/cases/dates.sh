@@ -38,7 +38,7 @@ spelled.txt 2025-12-01T14:05:00
 today.txt $today
 unreadable.txt None" "every form stored as ISO 8601, UTC where a zone was given; the unreadable ones indexed undated"
 
-files() { nutgraf-query --files "$@" | sed 's#.*/##' | sort | tr '\n' ' ' | sed 's/ $//'; }
+files() { nutgraf-query --files --no-collapse "$@" | sed 's#.*/##' | sort | tr '\n' ' ' | sed 's/ $//'; }
 expect_eq "$(files harbour --since 2025 --until 2025)" "abbreviated.txt feed.jsonl#f1 iso-zone.txt numeric.txt rfc2822.txt spelled.txt" "--since 2025 --until 2025: the year"
 expect_eq "$(files harbour --since 2025-12 --until 2025-12-01)" "abbreviated.txt iso-zone.txt numeric.txt rfc2822.txt spelled.txt" "YYYY-MM and a day"
 expect_eq "$(files harbour --since today)" "today.txt" "today"

@@ -2,7 +2,7 @@
 # them, so a query that starts with an excluded word comes after it.
 nutgraf-index -q fixtures/articles fixtures/feeds
 
-run nutgraf-query NATO --color=never --format grep
+run nutgraf-query NATO --color=never --format grep --per-story 0
 expect_status 0 "NATO --color=never: options after the query"
 expect_no_match "$OUT" "color" "the option is not a query word"
 expect_match "$OUT" "summit-geneva.txt:1:" "NATO is searched"

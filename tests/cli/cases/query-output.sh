@@ -29,16 +29,16 @@ print(n, "records;", "; ".join(problems[:5]) or "all fields as documented")
 PY
 expect_match "$(cat json.txt)" "^[0-9]+ records; all fields as documented$" "JSON Lines parse line by line with every documented field"
 
-run nutgraf-query --format grep ceasefire
+run nutgraf-query --format grep --per-story 0 ceasefire
 expect_match "$OUT" "^fixtures/articles/summit-geneva.txt:1:Geneva talks close without a ceasefire" "grep format: path:line:passage, relative to the working directory"
 run nutgraf-query --color never ceasefire
-expect_match "$OUT" "^1\. fixtures/articles/summit-geneva.txt:[0-9]+(-[0-9]+)?  (headline|paragraph [0-9]+)  score [0-9.]+$" "text format: rank, path:lines, kind, score"
+expect_match "$OUT" "^1\. fixtures/articles/summit-geneva.txt:[0-9]+(-[0-9]+)?  (headline|paragraph [0-9]+)  score [0-9.]+  \+3 more in this story$" "text format: rank, path:lines, kind, score, the story's other matching passages"
 expect_match "$OUT" "\[ceasefire\]" "text format marks matches with brackets when not on a terminal"
 run nutgraf-query --color always ceasefire
 expect_match "$OUT" $'\033\\[1;31mceasefire' "--color always highlights in colour"
 
 run nutgraf-query --count ceasefire
-expect_eq "$OUT" "$(nutgraf-query --format json --limit 0 ceasefire | wc -l | tr -d ' ')" "--count equals the number of hits"
+expect_eq "$OUT" "$(nutgraf-query --format json --limit 0 --per-story 0 ceasefire | wc -l | tr -d ' ')" "--count equals the number of matching passages"
 run nutgraf-query --files truce
 expect_eq "$(printf '%s\n' "$OUT" | sort | uniq -d)" "" "--files lists each file once"
 expect_match "$OUT" "wire-indented.txt" "--files lists the files with hits"

@@ -9,8 +9,8 @@ expect_eq "$(files 'UN relief')" "un-council.txt" "with another word"
 expect_eq "$(files --no-variants UN)" "un-council.txt" "without variants, the acronym alone"
 expect_eq "$(files 'unit national')" "crlf.txt un-canning.txt" "typed words are stemmed as ever (united nations has both), but do not turn into UN"
 run nutgraf-query --count UN
-expect_eq "$OUT" "$(nutgraf-query --format json -n 0 UN | wc -l | tr -d ' ')" "--count counts what the search shows"
+expect_eq "$OUT" "$(nutgraf-query --format json -n 0 --per-story 0 UN | wc -l | tr -d ' ')" "--count counts what the search shows"
 run nutgraf-query --explain --count UN
 expect_match "$ERR" "quoted variants \(united nations\) count only where their words are written so" "--explain says so"
-run nutgraf-query --format grep 'U.N.'
+run nutgraf-query --format grep --per-story 0 'U.N.'
 expect_match "$OUT" "un-council.txt:5:GENEVA, June 3 - The U.N. relief office" "a hit on U.N."
