@@ -15,7 +15,14 @@
  * With -DLATENCY_NO_NUTGRAF only the porter side is built (no nutgraf.h),
  * and NUTGRAF_INDEX must be "-".
  *
- * Usage: latency [-r REPS] [-w WARMUP] [-l LIMIT] NUTGRAF_INDEX|- PORTER_DB QUERIES
+ * Usage: latency [-r REPS] [-w WARMUP] [-l LIMIT] [-x OPTION]... NUTGRAF_INDEX|- PORTER_DB QUERIES
+ * -x OPTION sets a search option on the nutgraf side, spelled as the
+ * nutgraf-query option that sets it (--any, --no-variants, --files for one
+ * passage per document); bench/ passes each word of --nutgraf-extra here,
+ * so the in-process figures are taken with the same options as the
+ * nutgraf-query runs. An option not mapped in apply_option() is a usage
+ * error, never silently ignored: that function is the hook where options
+ * the library gains later (collapsing duplicate stories) are added.
  * QUERIES: one query per line: the nutgraf query, a TAB, the FTS5 expression.
  * Output on stdout, one line per timed search:
  *   sample<TAB>QUERY_NO<TAB>ng|porter<TAB>NANOSECONDS<TAB>HITS
@@ -70,9 +77,25 @@ done:
 }
 
 #ifndef LATENCY_NO_NUTGRAF
+/* Sets the search option a nutgraf-query option names; 0 when done, -1 for
+ * an option with no mapping here (add it when ng_search_options grows one,
+ * e.g. the per-story collapse switch). */
+static int apply_option(ng_search_options *so, const char *opt) {
+  if (!strcmp(opt, "--any") || !strcmp(opt, "-a")) {
+    so->any = 1;
+  } else if (!strcmp(opt, "--no-variants")) {
+    so->no_variants = 1;
+  } else if (!strcmp(opt, "--files") || !strcmp(opt, "-l")) {
+    so->per_document = 1;
+  } else {
+    return -1;
+  }
+  return 0;
+}
+
 /* One nutgraf search; returns the number of hits, or -1 on error. */
-static int nutgraf_search(ng_index *idx, const char *query, int limit) {
-  ng_search_options so = NG_SEARCH_OPTIONS_INIT;
+static int nutgraf_search(ng_index *idx, const char *query, const ng_search_options *base, int limit) {
+  ng_search_options so = *base;
   ng_results *res = NULL;
   const ng_hit *hit;
   int hits = -1, rc;
@@ -93,7 +116,7 @@ done:
 
 static void usage(void) {
   fprintf(stderr,
-          "usage: latency [-r REPS] [-w WARMUP] [-l LIMIT] "
+          "usage: latency [-r REPS] [-w WARMUP] [-l LIMIT] [-x OPTION]... "
           "NUTGRAF_INDEX|- PORTER_DB QUERIES\n");
 }
 
@@ -104,14 +127,27 @@ int main(int argc, char **argv) {
   FILE *qf = NULL;
 #ifndef LATENCY_NO_NUTGRAF
   ng_index *idx = NULL;
+  ng_search_options base = NG_SEARCH_OPTIONS_INIT;
 #endif
-  int use_ng;
+  int use_ng, nextra = 0;
 
-  while ((opt = getopt(argc, argv, "r:w:l:h")) != -1) {
+  while ((opt = getopt(argc, argv, "r:w:l:x:h")) != -1) {
     switch (opt) {
       case 'r': reps = atoi(optarg); break;
       case 'w': warmup = atoi(optarg); break;
       case 'l': limit = atoi(optarg); break;
+      case 'x':
+#ifndef LATENCY_NO_NUTGRAF
+        if (apply_option(&base, optarg) != 0) {
+          fprintf(stderr,
+                  "latency: -x %s: no such search option mapped in bench/latency.c "
+                  "(add it to apply_option)\n",
+                  optarg);
+          return 2;
+        }
+#endif
+        nextra++;
+        break;
       case 'h': usage(); return 0;
       default: usage(); return 2;
     }
@@ -126,6 +162,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "latency: built without nutgraf; pass - as NUTGRAF_INDEX\n");
     return 2;
   }
+  if (nextra) fprintf(stderr, "latency: -x ignored: built without nutgraf\n");
 #endif
 
   if (!(qf = fopen(argv[optind + 2], "r"))) {
@@ -167,7 +204,7 @@ int main(int argc, char **argv) {
 #ifndef LATENCY_NO_NUTGRAF
       if (use_ng) {
         t0 = now_ns();
-        n = nutgraf_search(idx, ngq[q], limit);
+        n = nutgraf_search(idx, ngq[q], &base, limit);
         t1 = now_ns();
         if (n < 0) {
           fprintf(stderr, "latency: nutgraf query %d (%s): %s\n", q + 1, ngq[q], ng_index_errmsg(idx));
