@@ -25,7 +25,10 @@
  * the library gains later (collapsing duplicate stories) are added.
  * QUERIES: one query per line: the nutgraf query, a TAB, the FTS5 expression.
  * Output on stdout, one line per timed search:
- *   sample<TAB>QUERY_NO<TAB>ng|porter<TAB>NANOSECONDS<TAB>HITS
+ *   sample<TAB>QUERY_NO<TAB>ng|porter<TAB>NANOSECONDS<TAB>HITS<TAB>CPU_NANOSECONDS
+ * NANOSECONDS is wall time (CLOCK_MONOTONIC); CPU_NANOSECONDS the thread's
+ * CPU time over the same search (CLOCK_THREAD_CPUTIME_ID), which a busy
+ * machine inflates much less: their ratio tells how much others got in.
  * Exit: 0 ok, 2 usage, 3 cannot open an index or the query file, 4 search error.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -50,9 +53,9 @@ static const char porter_sql[] =
     "SELECT rowid, snippet(p, 0, '[', ']', '...', 32) FROM p "
     "WHERE p MATCH ?1 ORDER BY rank LIMIT ?2";
 
-static long long now_ns(void) {
+static long long clock_ns(clockid_t clock) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(clock, &ts);
   return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
@@ -199,30 +202,34 @@ int main(int argc, char **argv) {
 
   for (int q = 0; q < nq; q++) {
     for (int r = -warmup; r < reps; r++) {
-      long long t0, t1;
+      long long t0, t1, c0, c1;
       int n;
 #ifndef LATENCY_NO_NUTGRAF
       if (use_ng) {
-        t0 = now_ns();
+        c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+        t0 = clock_ns(CLOCK_MONOTONIC);
         n = nutgraf_search(idx, ngq[q], &base, limit);
-        t1 = now_ns();
+        t1 = clock_ns(CLOCK_MONOTONIC);
+        c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
         if (n < 0) {
           fprintf(stderr, "latency: nutgraf query %d (%s): %s\n", q + 1, ngq[q], ng_index_errmsg(idx));
           status = 4;
           break;
         }
-        if (r >= 0) printf("sample\t%d\tng\t%lld\t%d\n", q + 1, t1 - t0, n);
+        if (r >= 0) printf("sample\t%d\tng\t%lld\t%d\t%lld\n", q + 1, t1 - t0, n, c1 - c0);
       }
 #endif
-      t0 = now_ns();
+      c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+      t0 = clock_ns(CLOCK_MONOTONIC);
       n = porter_search(pdb, fts[q], limit);
-      t1 = now_ns();
+      t1 = clock_ns(CLOCK_MONOTONIC);
+      c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
       if (n < 0) {
         fprintf(stderr, "latency: porter query %d (%s): %s\n", q + 1, fts[q], sqlite3_errmsg(pdb));
         status = 4;
         break;
       }
-      if (r >= 0) printf("sample\t%d\tporter\t%lld\t%d\n", q + 1, t1 - t0, n);
+      if (r >= 0) printf("sample\t%d\tporter\t%lld\t%d\t%lld\n", q + 1, t1 - t0, n, c1 - c0);
     }
   }
 

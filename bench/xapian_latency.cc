@@ -23,7 +23,8 @@
  * Usage: xapian_latency [-r REPS] [-w WARMUP] [-l LIMIT] [-o and|or] [-c] [-s] XAPIAN_DB QUERIES
  * QUERIES: one query per line: a label (the nutgraf query; ignored), a TAB,
  * the QueryParser string. Output on stdout, one line per timed search:
- *   sample<TAB>QUERY_NO<TAB>xapian<TAB>NANOSECONDS<TAB>HITS
+ *   sample<TAB>QUERY_NO<TAB>xapian<TAB>NANOSECONDS<TAB>HITS<TAB>CPU_NANOSECONDS
+ * (wall time, and the thread's CPU time over the same search, as latency.c)
  * and with -c, before the samples, one line per query with the exact number
  * of matching documents (passages):
  *   count<TAB>QUERY_NO<TAB>xapian<TAB>MATCHES
@@ -56,9 +57,9 @@ const char *const stop_words[] = {"a",     "about", "an",   "and", "are",  "as",
 /* Results are read into this so the compiler cannot skip reading them. */
 volatile size_t sink;
 
-long long now_ns() {
+long long clock_ns(clockid_t clock) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(clock, &ts);
   return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
@@ -162,7 +163,7 @@ int main(int argc, char **argv) {
     }
     for (size_t q = 0; q < queries.size() && status == 0; q++) {
       for (int r = -warmup; r < reps; r++) {
-        long long t0 = now_ns();
+        long long c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID), t0 = clock_ns(CLOCK_MONOTONIC);
         int n;
         try {
           n = s.search(queries[q], (Xapian::doccount)limit);
@@ -172,8 +173,8 @@ int main(int argc, char **argv) {
           status = 4;
           break;
         }
-        long long t1 = now_ns();
-        if (r >= 0) std::printf("sample\t%zu\txapian\t%lld\t%d\n", q + 1, t1 - t0, n);
+        long long t1 = clock_ns(CLOCK_MONOTONIC), c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+        if (r >= 0) std::printf("sample\t%zu\txapian\t%lld\t%d\t%lld\n", q + 1, t1 - t0, n, c1 - c0);
       }
     }
   } catch (const Xapian::DatabaseOpeningError &e) {
