@@ -960,8 +960,9 @@ def porter_count(porter_db, terms):
 # ---------------------------------------------------------------------------
 # In-process latency programs: bench/latency.c (nutgraf and porter) and
 # bench/xapian_latency.cc (Xapian). Both print
-#   sample<TAB>QUERY_NO<TAB>TOOL<TAB>NANOSECONDS<TAB>HITS
-# and the helpers below turn that into {(query_no, tool): [µs]}.
+#   sample<TAB>QUERY_NO<TAB>TOOL<TAB>NANOSECONDS<TAB>HITS<TAB>CPU_NANOSECONDS
+# (wall time, and the searching thread's CPU time) and the helpers below turn
+# that into {(query_no, tool): [µs]}, one dict per clock.
 
 
 def find_libnutgraf(build):
@@ -1040,20 +1041,24 @@ def write_latency_queries(queries, path, xapian=False):
             f.write(f"{line}\t{to_xapian(terms) if xapian else to_fts5_and(terms)}\n")
 
 
-def parse_samples(text, samples, hits, counts=None):
-    """Add the sample lines of TEXT to SAMPLES {(q, tool): [µs]} and HITS
+def parse_samples(text, samples, hits, counts=None, cpu=None):
+    """Add the sample lines of TEXT to SAMPLES {(q, tool): [µs of wall
+    time]}, CPU {(q, tool): [µs of CPU time]} when given, and HITS
     {(q, tool): n}; count lines to COUNTS {(q, tool): matches}."""
     for s in text.splitlines():
         f = s.split("\t")
-        if len(f) == 5 and f[0] == "sample":
+        if len(f) in (5, 6) and f[0] == "sample":
             q, tool = int(f[1]), f[2]
             samples.setdefault((q, tool), []).append(int(f[3]) / 1000.0)
             hits[(q, tool)] = int(f[4])
+            if cpu is not None and len(f) == 6:
+                cpu.setdefault((q, tool), []).append(int(f[5]) / 1000.0)
         elif len(f) == 4 and f[0] == "count" and counts is not None:
             counts[(int(f[1]), f[2])] = int(f[3])
 
 
-def run_latency(exe, ng_db, porter_db, qfile, reps, samples, hits, extra=(), warmup=10):
+def run_latency(exe, ng_db, porter_db, qfile, reps, samples, hits, extra=(), warmup=10,
+                cpu=None):
     """One run of latency.c over every query of QFILE; EXTRA are nutgraf-query
     style options handed on as -x OPTION (see latency.c). Returns its exit code."""
     argv = [exe, "-r", str(reps), "-w", str(warmup), "-l", "10"]
@@ -1062,12 +1067,12 @@ def run_latency(exe, ng_db, porter_db, qfile, reps, samples, hits, extra=(), war
     p = subprocess.run(argv + [ng_db or "-", porter_db, qfile], capture_output=True, text=True)
     if p.returncode != 0:
         progress(f"latency exited {p.returncode}: {p.stderr.strip()}")
-    parse_samples(p.stdout, samples, hits)
+    parse_samples(p.stdout, samples, hits, cpu=cpu)
     return p.returncode
 
 
 def run_xapian_latency(exe, db, qfile, reps, samples, hits, counts=None, snippets=False,
-                       tool="xapian", warmup=10):
+                       tool="xapian", warmup=10, cpu=None):
     """One run of xapian_latency over every query of QFILE (samples stored
     under TOOL). Exact match counts go to COUNTS when it is given."""
     argv = [exe, "-r", str(reps), "-w", str(warmup), "-l", "10", "-o", XAPIAN_DEFAULT_OP]
@@ -1080,5 +1085,5 @@ def run_xapian_latency(exe, db, qfile, reps, samples, hits, counts=None, snippet
         progress(f"xapian_latency exited {p.returncode}: {p.stderr.strip()}")
     if tool != "xapian":
         p.stdout = p.stdout.replace("\txapian\t", f"\t{tool}\t")
-    parse_samples(p.stdout, samples, hits, counts)
+    parse_samples(p.stdout, samples, hits, counts, cpu=cpu)
     return p.returncode

@@ -68,6 +68,9 @@ def parse_args():
                     help="timed in-process searches per query (default: %(default)s)")
     ap.add_argument("--no-latency", action="store_true",
                     help="skip the in-process latency part")
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="in-process figures from wall time (default) or from the searching "
+                    "thread's CPU time, which a busy machine inflates less")
     ap.add_argument("--cc", default=os.environ.get("CC", "cc"),
                     help="C compiler for bench/latency.c (default: $CC or cc)")
     ap.add_argument("--cxx", default=os.environ.get("CXX", "g++"),
@@ -198,13 +201,13 @@ def measure_latency(args, queries, ctx, tmp):
         B.build_xapian_latency(args.cxx, tmp)
     if xexe is None:
         print(f"- Xapian in-process not measured: {why}.")
-    samples, hits, tools, failed = {}, {}, [], []
+    wall, cpu, hits, tools, failed = {}, {}, {}, [], []
     if exe is not None:
         qfile = os.path.join(tmp, "latency-queries.tsv")
         B.write_latency_queries(queries, qfile)
         rc = B.run_latency(exe, ctx["ng_db"] if lib else None, ctx["porter_db"], qfile,
-                           args.latency_reps, samples, hits,
-                           extra=args.lat_extra if lib else ())
+                           args.latency_reps, wall, hits,
+                           extra=args.lat_extra if lib else (), cpu=cpu)
         if rc != 0:
             failed.append(f"latency exited {rc} (see stderr)")
         tools += (["ng"] if lib else []) + ["porter"]
@@ -212,7 +215,7 @@ def measure_latency(args, queries, ctx, tmp):
         qfile = os.path.join(tmp, "xapian-queries.tsv")
         B.write_latency_queries(queries, qfile, xapian=True)
         rc = B.run_xapian_latency(xexe, ctx["xapian_db"], qfile, args.latency_reps,
-                                  samples, hits)
+                                  wall, hits, cpu=cpu)
         if rc != 0:
             failed.append(f"xapian_latency exited {rc} (see stderr)")
         tools.append("xapian")
@@ -221,6 +224,7 @@ def measure_latency(args, queries, ctx, tmp):
     if not tools:
         return
     print()
+    samples = cpu if args.clock == "cpu" else wall
     print(latency_table(queries, samples, hits, tools))
     print("\n- nutgraf: `ng_search` + every `ng_results_next` + `ng_results_free`"
           + (f" (options: `{shlex.join(args.lat_extra)}`)" if args.lat_extra and lib else "")
@@ -229,7 +233,8 @@ def measure_latency(args, queries, ctx, tmp):
           "query); Xapian: QueryParser as quest sets it up (english, STEM_SOME, quest's "
           "stop words, default op AND, FLAG_DEFAULT|FLAG_WILDCARD) + Enquire (BM25) + "
           "`get_mset(0, 10)` + each hit's document data, no snippet "
-          "(xapian_latency.cc, run after latency.c); nearest-rank percentiles.")
+          "(xapian_latency.cc, run after latency.c); nearest-rank percentiles of "
+          + ("the searching thread's CPU time." if args.clock == "cpu" else "wall time."))
 
 
 # ---------------------------------------------------------------------------

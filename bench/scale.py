@@ -76,6 +76,9 @@ def parse_args():
                     help="time whole processes with an alternating loop instead of hyperfine")
     ap.add_argument("--no-latency", action="store_true", help="skip the in-process part")
     ap.add_argument("--no-process", action="store_true", help="skip the whole-process part")
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="in-process figures from wall time (default) or from the searching "
+                    "thread's CPU time, which a busy machine inflates less")
     ap.add_argument("--xapian-snippets", action="store_true",
                     help="also time Xapian making a snippet of each hit (MSet::snippet)")
     ap.add_argument("--nutgraf-extra", default="", metavar="OPTIONS",
@@ -227,8 +230,9 @@ def latency_queries(queries):
 
 
 def measure_latency(ss, ctx, lat, args, tmp):
-    """In-process samples of one size: {(q, tool): [µs]}, hits, counts."""
-    samples, hits, counts = {}, {}, {}
+    """In-process samples of one size: ({(q, tool): [µs]} by --clock, hits,
+    counts, problems, {(q, tool): [µs]} by the other clock)."""
+    samples, hits, counts, cpu = {}, {}, {}, {}
     reps = max(1, args.latency_reps // args.rounds)
     qfile = os.path.join(tmp, "latency-queries.tsv")
     xfile = os.path.join(tmp, "xapian-queries.tsv")
@@ -240,25 +244,27 @@ def measure_latency(ss, ctx, lat, args, tmp):
             B.progress(f"{ss.label}: latency.c round {r + 1}/{args.rounds} ({reps} reps)")
             rc = B.run_latency(lat["exe"], ctx["ng_db"] if lat["with_ng"] else None,
                                ss.porter_db, qfile, reps, samples, hits,
-                               extra=args.lat_extra if lat["with_ng"] else ())
+                               extra=args.lat_extra if lat["with_ng"] else (), cpu=cpu)
             if rc:
                 problems.append(f"latency.c exited {rc} on {ss.label}")
         if lat["xexe"] and ctx["xapian_db"]:
             B.progress(f"{ss.label}: xapian_latency round {r + 1}/{args.rounds}")
             rc = B.run_xapian_latency(lat["xexe"], ctx["xapian_db"], xfile, reps, samples, hits,
-                                      counts=counts if r == 0 else None)
+                                      counts=counts if r == 0 else None, cpu=cpu)
             if rc:
                 problems.append(f"xapian_latency exited {rc} on {ss.label}")
             if args.xapian_snippets:
                 B.run_xapian_latency(lat["xexe"], ctx["xapian_db"], xfile, reps, samples, hits,
-                                     snippets=True, tool="xapian+snip")
+                                     snippets=True, tool="xapian+snip", cpu=cpu)
     for q, (line, terms) in enumerate(lat["queries"], start=1):
         if ctx["ng_db"] and ctx["ng_query"]:
             counts[(q, "ng")] = B.nutgraf_count(ctx["ng_query"], ctx["ng_db"], line,
                                                 args.ng_extra)
         if ctx["sqlite3"]:
             counts[(q, "porter")] = B.porter_count(ss.porter_db, terms)
-    return samples, hits, counts, problems
+    if args.clock == "cpu":
+        return cpu, hits, counts, problems, samples
+    return samples, hits, counts, problems, cpu
 
 
 def measure_process(ss, ctx, queries, args, tmp, use_hyperfine):
@@ -376,13 +382,32 @@ def print_latency(sets, res, nmain, lat_queries, args, have_ng):
         return rows
 
     reps = (args.latency_reps // args.rounds) * args.rounds
+    clock = "" if args.clock == "wall" else ", CPU time"
     print(f"## In-process latency, warm: geometric mean of the per-query p50 over the "
-          f"{nmain} queries of queries.txt, ms\n")
+          f"{nmain} queries of queries.txt, ms{clock}\n")
     rows = [growth_row(ENGINE_TITLE[t], p50[t], bold=t == "ng") for t in tools]
     print(B.md_table(hdr, rows + ratio_rows(p50, 1)))
-    print(f"\n## In-process latency: p99 pooled over all searches of the {nmain} queries, ms\n")
+    print(f"\n## In-process latency: p99 pooled over all searches of the {nmain} queries, "
+          f"ms{clock}\n")
     rows = [growth_row(ENGINE_TITLE[t], p99[t], bold=t == "ng") for t in tools]
     print(B.md_table(hdr, rows + ratio_rows(p99, 1)))
+
+    other = "CPU" if args.clock == "wall" else "wall"
+    rows = []
+    for t in tools:
+        vals = []
+        for ss in sets:
+            mine, theirs = res[ss.label][0], res[ss.label][4]
+            rs = [B.ratio(B.percentile(mine[(q, t)], 50), B.percentile(theirs[(q, t)], 50))
+                  for q in range(1, nmain + 1) if mine.get((q, t)) and theirs.get((q, t))]
+            r = B.geomean(rs) if len(rs) == nmain else None
+            vals.append(r if args.clock == "wall" or r is None else 1 / r)
+        rows.append([ENGINE_TITLE[t]] + [B.fmt(v) for v in vals])
+    print("\n## How busy the machine was: wall ÷ CPU time of the same searches "
+          "(geometric mean over the 36 of the p50 ratio; 1.00 = a core to itself)\n")
+    print(B.md_table(["engine"] + labels, rows))
+    print(f"\n- The tables here are from {args.clock} time (`--clock`); the same runs' "
+          f"{other}-time figures differ by this factor.")
 
     print("\n## In-process p50 per query, ms (and matching passages at the smallest size)\n")
     index = {line: q for q, (line, _t) in enumerate(lat_queries, start=1)}
@@ -422,6 +447,11 @@ def print_latency(sets, res, nmain, lat_queries, args, have_ng):
     if extra:
         print(f"- {', '.join(f'`{w}`' for w in extra)} are not in queries.txt: measured for "
               "the per-query rows only, outside the mean and the pooled p99.")
+    if sets[-1].copies > 1:
+        print("- At ×N every passage is there N times, so the ten best hits are copies of a "
+              "few passages with tied scores (which also makes Xapian's snippets cheaper at "
+              "×64 than at ×1: the same text ten times). A nutgraf that collapses duplicate "
+              "stories must be measured with that off (`--nutgraf-extra`).")
 
 
 def print_counts(sets, res, lat_queries):
@@ -559,7 +589,7 @@ def main():
                 res[ss.label] = measure_latency(ss, ctx, lat, args, tmp)
                 notes += res[ss.label][3]
             else:
-                res[ss.label] = ({}, {}, {}, [])
+                res[ss.label] = ({}, {}, {}, [], {})
         lat_s = time.perf_counter() - started - built_s
         pres = {}
         if not args.no_process:
