@@ -314,18 +314,24 @@ def print_build(sets, have_ng):
         def w(t):
             return t["wall"] if t else None
 
+        def cpu(t):
+            return t["cpu"] if t else None
+
         def size(t):
             return t["size"] / 1048576 if t else None
         rows.append([ss.label, f"{ss.meta.get('files', '?'):,}", f"{ss.meta.get('passages', 0):,}",
-                     B.fmt(w(fresh)), B.fmt(w(porter)), B.fmt(B.ratio(w(fresh), w(porter))),
-                     B.fmt(w(xap), 1), B.fmt(size(fresh), 1), B.fmt(size(porter), 1),
+                     B.fmt(w(fresh)), B.fmt(cpu(fresh)), B.fmt(w(porter)), B.fmt(cpu(porter)),
+                     B.fmt(B.ratio(w(fresh), w(porter))), B.fmt(B.ratio(cpu(fresh), cpu(porter))),
+                     B.fmt(w(xap), 1), B.fmt(cpu(xap), 1), B.fmt(size(fresh), 1),
+                     B.fmt(size(porter), 1),
                      B.fmt(B.ratio(size(fresh), size(porter))), B.fmt(size(xap), 1)])
         if fresh and b.get("full") and b.get("nochange"):
             full, same = b["full"], b["nochange"]
             rrows.append([ss.label, B.fmt(w(fresh)), B.fmt(w(full)),
-                          B.fmt(B.ratio(w(full), w(fresh))), B.fmt(size(full), 1),
-                          B.fmt(w(same), 3),
-                          B.fmt(100 * B.ratio(w(same), w(fresh)), 1) + " %"])
+                          B.fmt(B.ratio(w(full), w(fresh))), B.fmt(B.ratio(cpu(full), cpu(fresh))),
+                          B.fmt(size(full), 1), B.fmt(w(same), 3),
+                          B.fmt(100 * B.ratio(w(same), w(fresh)), 1) + " %",
+                          B.fmt(100 * B.ratio(cpu(same), cpu(fresh)), 1) + " %"])
         runs = {k: t["runs"] for k, t in b.items()}
         bad = [f"{t['name']} exit {t['bad_rc']}" for t in b.values() if t.get("bad_rc")]
         notes.append(f"{ss.label}: built and timed {ss.meta.get('built', '?')} (load average "
@@ -335,15 +341,16 @@ def print_build(sets, have_ng):
     if rows:
         print("## Index build (bench/index.py's measure: wall seconds, median of the "
               "alternating runs)\n")
-        print(B.md_table(["corpus", "files", "passages", "nutgraf-index s", "sqlite3 porter s",
-                          "nutgraf ÷ porter", "Xapian scriptindex s", "nutgraf MiB",
-                          "porter MiB", "nutgraf ÷ porter size", "Xapian MiB"], rows))
+        print(B.md_table(["corpus", "files", "passages", "nutgraf-index wall s", "CPU s",
+                          "sqlite3 porter wall s", "CPU s", "nutgraf ÷ porter wall", "CPU",
+                          "Xapian scriptindex wall s", "CPU s", "nutgraf MiB", "porter MiB",
+                          "nutgraf ÷ porter size", "Xapian MiB"], rows))
         print()
     if rrows and have_ng:
         print("## nutgraf re-runs on the built index (same folders)\n")
-        print(B.md_table(["corpus", "fresh build s", "`--full` rebuild s", "full ÷ fresh",
-                          "MiB after --full", "nothing changed s", "nothing changed ÷ fresh"],
-                         rrows))
+        print(B.md_table(["corpus", "fresh build s", "`--full` rebuild s", "full ÷ fresh wall",
+                          "CPU", "MiB after --full", "nothing changed s",
+                          "nothing changed ÷ fresh wall", "CPU"], rrows))
         print()
     for n in notes:
         print(f"- {n}")
