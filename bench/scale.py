@@ -365,16 +365,22 @@ def print_latency(sets, res, nmain, lat_queries, args, have_ng):
     labels = [ss.label for ss in sets]
     tools = [t for t in ("ng", "porter", "xapian", "xapian+snip")
              if any((1, t) in res[ss.label][0] for ss in sets)]
-    p50 = {t: [] for t in tools}
-    p99 = {t: [] for t in tools}
-    for ss in sets:
-        samples = res[ss.label][0]
-        for t in tools:
-            per_q = [B.percentile(samples[(q, t)], 50)
-                     for q in range(1, nmain + 1) if samples.get((q, t))]
-            p50[t].append(ms(B.geomean(per_q)) if len(per_q) == nmain else None)
-            pooled = [x for q in range(1, nmain + 1) for x in samples.get((q, t), [])]
-            p99[t].append(ms(B.percentile(pooled, 99)) if pooled else None)
+    def summaries(which):
+        """{tool: [geomean p50 ms per size]}, {tool: [pooled p99 ms per size]}
+        from res[...][WHICH] (0: the --clock samples, 4: the other clock's)."""
+        p50 = {t: [] for t in tools}
+        p99 = {t: [] for t in tools}
+        for ss in sets:
+            samples = res[ss.label][which]
+            for t in tools:
+                per_q = [B.percentile(samples[(q, t)], 50)
+                         for q in range(1, nmain + 1) if samples.get((q, t))]
+                p50[t].append(ms(B.geomean(per_q)) if len(per_q) == nmain else None)
+                pooled = [x for q in range(1, nmain + 1) for x in samples.get((q, t), [])]
+                p99[t].append(ms(B.percentile(pooled, 99)) if pooled else None)
+        return p50, p99
+
+    p50, p99 = summaries(0)
     hdr = ["engine"] + labels + [
         f"growth ×{sets[0].copies}→×{sets[-1].copies}" if len(sets) > 1 else "growth"]
 
@@ -410,6 +416,14 @@ def print_latency(sets, res, nmain, lat_queries, args, have_ng):
             r = B.geomean(rs) if len(rs) == nmain else None
             vals.append(r if args.clock == "wall" or r is None else 1 / r)
         rows.append([ENGINE_TITLE[t]] + [B.fmt(v) for v in vals])
+    o50, o99 = summaries(4)
+    if any(v is not None for vs in o50.values() for v in vs):
+        print(f"\n## The same searches timed by {other} time: geometric mean of the p50 "
+              f"(and pooled p99), ms\n")
+        orows = [growth_row(ENGINE_TITLE[t], o50[t], bold=t == "ng") for t in tools]
+        orows += ratio_rows(o50, 1)
+        orows += [growth_row(f"{ENGINE_TITLE[t]} p99", o99[t]) for t in tools]
+        print(B.md_table(hdr, orows))
     print("\n## How busy the machine was: wall ÷ CPU time of the same searches "
           "(geometric mean over the 36 of the p50 ratio; 1.00 = a core to itself)\n")
     print(B.md_table(["engine"] + labels, rows))
