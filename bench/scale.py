@@ -246,7 +246,9 @@ def measure_latency(ss, ctx, lat, args, tmp):
                                ss.porter_db, qfile, reps, samples, hits,
                                extra=args.lat_extra if lat["with_ng"] else (), cpu=cpu)
             if rc:
-                problems.append(f"latency.c exited {rc} on {ss.label}")
+                problems.append(f"latency.c exited {rc} on {ss.label}"
+                                + (" (usage: a -x option from --nutgraf-extra it does not map "
+                                   "yet? see stderr)" if rc == 2 else " (see stderr)"))
         if lat["xexe"] and ctx["xapian_db"]:
             B.progress(f"{ss.label}: xapian_latency round {r + 1}/{args.rounds}")
             rc = B.run_xapian_latency(lat["xexe"], ctx["xapian_db"], xfile, reps, samples, hits,
