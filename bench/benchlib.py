@@ -966,8 +966,10 @@ def porter_count(porter_db, terms):
 
 
 def find_libnutgraf(build):
+    """libnutgraf in BUILD: the static archive first (what the programs link,
+    no PIC), else the shared library."""
     b = build_dir(build)
-    for pattern in ("libnutgraf.so", "libnutgraf.a", "libnutgraf.so.*"):
+    for pattern in ("libnutgraf.a", "libnutgraf.so", "libnutgraf.so.*"):
         hits = sorted(glob.glob(os.path.join(b, "**", pattern), recursive=True))
         if hits:
             return hits[0]
