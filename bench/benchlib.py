@@ -15,9 +15,12 @@ Standard library only.
 """
 
 import datetime
+import glob
+import json
 import math
 import os
 import re
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -27,7 +30,30 @@ import time
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(BENCH_DIR)
-DEFAULT_SHARED = os.path.normpath(os.path.join(REPO_ROOT, "..", "shared"))
+
+
+def default_shared():
+    """Where ../shared is: $NUTGRAF_SHARED, else next to the repo root, else
+    (in a linked git worktree) next to the main checkout."""
+    if os.environ.get("NUTGRAF_SHARED"):
+        return os.environ["NUTGRAF_SHARED"]
+    here = os.path.normpath(os.path.join(REPO_ROOT, "..", "shared"))
+    if os.path.isdir(here):
+        return here
+    try:
+        common = subprocess.run(["git", "-C", REPO_ROOT, "rev-parse", "--git-common-dir"],
+                                capture_output=True, text=True, timeout=20).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        common = ""
+    if common:
+        main_root = os.path.dirname(os.path.abspath(os.path.join(REPO_ROOT, common)))
+        there = os.path.normpath(os.path.join(main_root, "..", "shared"))
+        if os.path.isdir(there):
+            return there
+    return here
+
+
+DEFAULT_SHARED = default_shared()
 
 # A word as FTS5's unicode61 tokenizer sees it: a run of letters and digits.
 WORD_RE = re.compile(r"[^\W_]+")
@@ -49,6 +75,21 @@ def skip(msg):
 
 # ---------------------------------------------------------------------------
 # Tools and machine information
+
+
+def glue_option_values(argv, names=("--nutgraf-extra", "--latency-extra")):
+    """ARGV with `--nutgraf-extra '--no-variants'` turned into
+    `--nutgraf-extra=--no-variants`: argparse takes a value that starts with
+    '-' for an option of its own otherwise."""
+    out, i = [], 0
+    while i < len(argv):
+        if argv[i] in names and i + 1 < len(argv):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
 
 
 def build_dir(arg):
@@ -311,13 +352,13 @@ def passages_from_index(db_path):
     return out
 
 
-def get_passages(nutgraf_index_bin, inputs, tmpdir, label):
+def get_passages(nutgraf_index_bin, inputs, tmpdir, label, db=None):
     """Passages for the peers, plus a note saying where they came from.
-    With nutgraf built, index INPUTS into TMPDIR/LABEL.nutgraf (untimed) and
-    read its passages; otherwise split files on blank lines.
+    With nutgraf built, index INPUTS into DB (default TMPDIR/LABEL.nutgraf;
+    untimed) and read its passages; otherwise split files on blank lines.
     Returns (passages, note, nutgraf_db_or_None)."""
     if nutgraf_index_bin:
-        db = os.path.join(tmpdir, f"{label}.nutgraf")
+        db = db or os.path.join(tmpdir, f"{label}.nutgraf")
         remove_path(db)
         progress(f"building nutgraf index of {label} to extract its passages")
         m = run_measured([nutgraf_index_bin, "--index", db, "--quiet"] + list(inputs))
@@ -552,3 +593,499 @@ def md_table(headers, rows, right=None):
 
 def make_tmpdir(parent, tag):
     return tempfile.mkdtemp(prefix=f"nutgraf-bench-{tag}-", dir=parent)
+
+
+def load_average():
+    """The 1, 5 and 15 minute load averages as one string, or '?'."""
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+def disk_usage(path):
+    """Bytes of disk blocks under PATH, each inode counted once (hard links
+    to the corpus cost one copy, as on disk)."""
+    seen, total = set(), 0
+    paths = [path] if os.path.isfile(path) else (
+        os.path.join(root, name) for root, _dirs, files in os.walk(path) for name in files)
+    for p in paths:
+        try:
+            st = os.lstat(p)
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) not in seen:
+            seen.add((st.st_dev, st.st_ino))
+            total += st.st_blocks * 512
+    return total
+
+
+# ---------------------------------------------------------------------------
+# Corpus copies and the index cache
+
+
+def parse_copies(text):
+    """'1,8,64' -> [1, 8, 64] (sorted, unique, each at least 1)."""
+    try:
+        out = sorted({int(x) for x in str(text).split(",") if x.strip()})
+    except ValueError:
+        raise ValueError(f"--copies wants numbers separated by commas, not {text!r}")
+    if not out or out[0] < 1:
+        raise ValueError("--copies wants numbers of at least 1")
+    return out
+
+
+def link_or_copy(src, dst):
+    """A hard link of SRC at DST, or a copy where the file system refuses."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def make_copies(inputs, root, copies):
+    """COPIES copies of the input folders under distinct paths,
+    ROOT/copyK/<folder>/..., every file hard-linked to the original (copied
+    where the file system refuses a link): nutgraf-index walks and reads
+    COPIES times the files, each under its own path, while the disk holds
+    one copy. Returns the copied folders in order. A complete set already
+    under ROOT (its .complete file records the copies and file count) is
+    reused as it is."""
+    files = list_files(inputs)
+    stamp = f"{copies} {len(files)}\n"
+    marker = os.path.join(root, ".complete")
+    folders = [os.path.join(root, f"copy{k}", os.path.basename(src))
+               for k in range(1, copies + 1) for src in inputs]
+    try:
+        with open(marker, encoding="ascii") as f:
+            if f.read() == stamp:
+                return folders
+    except OSError:
+        pass
+    if os.path.isdir(root):
+        shutil.rmtree(root)
+    for k in range(1, copies + 1):
+        for src in inputs:
+            base = os.path.abspath(src)
+            dst_top = os.path.join(root, f"copy{k}", os.path.basename(src))
+            for path in files:
+                if not path.startswith(base + os.sep):
+                    continue
+                dst = os.path.join(dst_top, os.path.relpath(path, base))
+                os.makedirs(os.path.dirname(dst), exist_ok=True)
+                link_or_copy(path, dst)
+    with open(marker, "w", encoding="ascii") as f:
+        f.write(stamp)
+    return folders
+
+
+def binary_stamp(path):
+    """What identifies a build of a program: its path and mtime."""
+    if not path:
+        return None
+    try:
+        return {"path": path, "mtime_ns": os.stat(path).st_mtime_ns}
+    except OSError:
+        return None
+
+
+CACHE_FORMAT = 1
+
+
+class ScaleSet:
+    """One corpus size (the corpus folders, or COPIES copies of them) and its
+    indexes for the three engines, kept in ROOT/x<COPIES>/:
+
+        inputs/copyK/<folder>/...   the copies (hard links; none for ×1,
+                                    which indexes the corpus in place)
+        nutgraf.db                  nutgraf's index; its passages are the peers'
+        porter.db                   fts5(body, tokenize='porter') of those passages
+        xapian/                     scriptindex --stemmer=english of them
+        meta.json                   what was built, from what, by which
+                                    nutgraf-index, and the build timings if
+                                    they were measured (bench/scale.py)
+
+    A later run given the same ROOT (--reuse) searches these indexes instead
+    of building them again. Invariant: meta.json is written last, so an
+    interrupted build is never taken for a complete one."""
+
+    ENGINES = ("nutgraf", "porter", "xapian")
+
+    def __init__(self, root, corpus, copies):
+        self.root, self.corpus, self.copies = root, os.path.abspath(corpus), copies
+        self.dir = os.path.join(root, f"x{copies}")
+        self.ng_db = os.path.join(self.dir, "nutgraf.db")
+        self.porter_db = os.path.join(self.dir, "porter.db")
+        self.xapian_db = os.path.join(self.dir, "xapian")
+        self.meta_path = os.path.join(self.dir, "meta.json")
+        self.label = f"BBC ×{copies}" if "bbc" in os.path.basename(self.corpus).lower() \
+            else f"{os.path.basename(self.corpus)} ×{copies}"
+        self.meta = {}
+        try:
+            with open(self.meta_path, encoding="utf-8") as f:
+                self.meta = json.load(f)
+        except (OSError, ValueError):
+            self.meta = {}
+        self._inputs = None
+
+    def inputs(self):
+        """The folders to index (made on first use)."""
+        if self._inputs is None:
+            folders = corpus_inputs(self.corpus)
+            self._inputs = folders if self.copies == 1 else make_copies(
+                folders, os.path.join(self.dir, "inputs"), self.copies)
+        return self._inputs
+
+    def path(self, engine):
+        return {"nutgraf": self.ng_db, "porter": self.porter_db,
+                "xapian": self.xapian_db}[engine]
+
+    def has(self, engine):
+        """Is ENGINE's index complete here, for this corpus and size?"""
+        m = self.meta
+        return (m.get("format") == CACHE_FORMAT and m.get("corpus") == self.corpus
+                and m.get("copies") == self.copies and engine in m.get("engines", ())
+                and os.path.exists(self.path(engine)))
+
+    def stale_note(self, ng_index_bin):
+        """A sentence when nutgraf.db was built by another nutgraf-index build
+        than the current one (a rebuild may change it), else None."""
+        built = self.meta.get("nutgraf_index")
+        now = binary_stamp(ng_index_bin)
+        if self.has("nutgraf") and built and now and built != now:
+            return (f"{self.label}: nutgraf.db was built by a different nutgraf-index "
+                    f"build ({built.get('path')}, {self.meta.get('built', '?')}); "
+                    "pass --rebuild to build it again with the current one")
+        return None
+
+    def save(self, engines, ng_index_bin, **fields):
+        meta = {"format": CACHE_FORMAT, "corpus": self.corpus, "copies": self.copies,
+                "engines": sorted(engines), "nutgraf_index": binary_stamp(ng_index_bin),
+                "built": datetime.datetime.now(datetime.timezone.utc)
+                .strftime("%Y-%m-%d %H:%M UTC")}
+        meta.update(fields)
+        tmp = self.meta_path + ".new"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(meta, f, indent=1, sort_keys=True)
+        os.replace(tmp, self.meta_path)
+        self.meta = meta
+
+    def forget(self):
+        """Mark the set incomplete before (re)building any of it."""
+        if os.path.exists(self.meta_path):
+            os.remove(self.meta_path)
+        self.meta = {}
+
+    def ensure_untimed(self, ng_index_bin, want_xapian, work):
+        """Build what is missing here, untimed (bench/query.py): nutgraf's
+        index (everything, when it is missing), then the porter table
+        through python3's sqlite3 and the Xapian index by scriptindex.
+        Returns (passage count, note on where the passages came from)."""
+        engines = [e for e in self.ENGINES if self.has(e)]
+        if ng_index_bin and not self.has("nutgraf"):
+            engines = []
+        want = ["porter"] + (["xapian"] if want_xapian else [])
+        if ng_index_bin:
+            want.insert(0, "nutgraf")
+        if all(e in engines for e in want):
+            return self.meta.get("passages"), self.meta.get("note", "") + " (reused)"
+        fields = {k: self.meta[k] for k in ("build",) if k in self.meta}
+        self.forget()
+        os.makedirs(self.dir, exist_ok=True)
+        if "nutgraf" in engines:
+            passages = passages_from_index(self.ng_db)
+            note = ("passages extracted from nutgraf's index (passage_content), "
+                    "identical for every tool")
+        else:
+            fields = {}
+            passages, note, db = get_passages(ng_index_bin, self.inputs(), work,
+                                              f"x{self.copies}", db=self.ng_db)
+            engines = ["nutgraf"] if db else []
+        if "porter" not in engines:
+            progress(f"{self.label}: building the porter table ({len(passages)} passages)")
+            build_porter_db(passages, self.porter_db)
+            engines.append("porter")
+        if want_xapian and "xapian" not in engines:
+            progress(f"{self.label}: building the Xapian index")
+            script = os.path.join(work, "xapian.script")
+            inp = os.path.join(work, f"x{self.copies}.xapian.in")
+            xapian_script(script, store_text=True)
+            write_xapian_input([(r, t) for r, _p, t in passages], inp)
+            remove_path(self.xapian_db)
+            subprocess.run(scriptindex_cmd(self.xapian_db, script, inp), check=True,
+                           stdout=subprocess.DEVNULL)
+            os.remove(inp)
+            engines.append("xapian")
+        self.save(engines, ng_index_bin, files=len(list_files(self.inputs())),
+                  passages=len(passages), note=note, **fields)
+        return len(passages), note
+
+
+# ---------------------------------------------------------------------------
+# Timed builds
+
+
+class Timed:
+    """One command under test, run repeatedly: what it measured each time
+    and the size of what it wrote. The output path is removed before each
+    run unless FRESH is false (a reindex of an existing index)."""
+
+    def __init__(self, name, cmd, out, stdin=None, fresh=True):
+        self.name, self.cmd, self.out, self.stdin = name, cmd, out, stdin
+        self.fresh = fresh
+        self.runs = []          # Measured
+        self.sizes = []         # bytes
+        self.bad_rc = set()
+
+    def run_once(self):
+        if self.fresh:
+            remove_path(self.out)
+        m = run_measured(self.cmd, stdin_path=self.stdin)
+        if m.rc != 0:
+            if m.rc not in self.bad_rc:
+                progress(f"{self.name} exited {m.rc}: {m.stderr.strip()[:300]}")
+            self.bad_rc.add(m.rc)
+        self.runs.append(m)
+        self.sizes.append(path_size(self.out))
+        return m
+
+    def med(self, attr):
+        return median([getattr(m, attr) for m in self.runs])
+
+    def walls(self):
+        return [m.wall for m in self.runs]
+
+    def summary(self):
+        """A JSON-able record of the medians (for a ScaleSet's meta.json)."""
+        return {"name": self.name, "runs": len(self.runs), "wall": self.med("wall"),
+                "wall_min": min(self.walls()) if self.runs else None,
+                "wall_max": max(self.walls()) if self.runs else None,
+                "cpu": self.med("cpu"), "maxrss_kib": self.med("maxrss_kib"),
+                "size": median(self.sizes), "bad_rc": sorted(self.bad_rc)}
+
+
+# ---------------------------------------------------------------------------
+# Whole-process query timing (bench/query.py, bench/scale.py)
+
+PORTER_SELECT = ("SELECT rowid, snippet(p, 0, '[', ']', '...', 32) FROM p "
+                 "WHERE p MATCH {expr} ORDER BY rank LIMIT 10;")
+XAPIAN_DEFAULT_OP, XAPIAN_FLAGS = "and", "default,wildcard"
+
+
+def read_queries(path):
+    """[(line, terms)] of a query list (bench/queries.txt syntax)."""
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                terms = parse_user_query(line)
+                if terms:
+                    out.append((line, terms))
+    return out
+
+
+def query_commands(line, terms, ctx, tools=("nutgraf", "porter", "xapian", "rg")):
+    """The command each available tool in TOOLS runs for one query. CTX:
+    ng_query, ng_db, ng_extra (arguments added to every nutgraf-query),
+    sqlite3 (bool), porter_db, xapian_db, rg (bool), inputs."""
+    cmds = {}
+    if "nutgraf" in tools and ctx.get("ng_query") and ctx.get("ng_db"):
+        cmds["nutgraf"] = ([ctx["ng_query"], "--index", ctx["ng_db"], "--limit", "10"]
+                           + list(ctx.get("ng_extra") or []) + [line])
+    if "porter" in tools and ctx.get("sqlite3") and ctx.get("porter_db"):
+        sql = PORTER_SELECT.format(expr=sql_quote(to_fts5_and(terms)))
+        cmds["porter"] = ["sqlite3", "-readonly", ctx["porter_db"], sql]
+    if "xapian" in tools and ctx.get("xapian_db"):
+        cmds["xapian"] = ["quest", "-d", ctx["xapian_db"], "-m", "10", "-o", XAPIAN_DEFAULT_OP,
+                          "-f", XAPIAN_FLAGS, to_xapian(terms)]
+    if "rg" in tools and ctx.get("rg"):
+        cmds["rg"] = ["rg", "--no-config"] + to_rg_args(terms) + ["--"] + ctx["inputs"]
+    return cmds
+
+
+def time_hyperfine(cmds, runs, warmup, tmp):
+    """Median seconds and the set of exit codes per tool, via one hyperfine
+    call per query."""
+    names = list(cmds)
+    out = os.path.join(tmp, "hyperfine.json")
+    argv = ["hyperfine", "-N", "-i", "--style", "none", "--output", "null",
+            "--warmup", str(warmup), "--runs", str(runs), "--export-json", out]
+    for name in names:
+        argv += ["-n", name, shlex.join(cmds[name])]
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+    with open(out, encoding="utf-8") as f:
+        data = json.load(f)
+    return ({r["command"]: r["median"] for r in data["results"]},
+            {r["command"]: set(r.get("exit_codes") or []) for r in data["results"]})
+
+
+def time_loop(cmds, runs, warmup):
+    """Median seconds and the set of exit codes per tool, alternating tools
+    within each repetition."""
+    samples = {name: [] for name in cmds}
+    codes = {name: set() for name in cmds}
+    for r in range(-warmup, runs):
+        for name, cmd in cmds.items():
+            t0 = time.perf_counter()
+            p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            dt = time.perf_counter() - t0
+            codes[name].add(p.returncode)
+            if r >= 0:
+                samples[name].append(dt)
+    return {name: median(s) for name, s in samples.items()}, codes
+
+
+def nutgraf_count(ng_query, ng_db, line, extra=()):
+    """nutgraf-query --count: the number of matching passages, or 'exit N'."""
+    p = subprocess.run([ng_query, "--index", ng_db, "--count"] + list(extra) + [line],
+                       capture_output=True, text=True, errors="replace")
+    try:
+        return int(p.stdout.split()[0])
+    except (IndexError, ValueError):
+        return f"exit {p.returncode}"
+
+
+def porter_count(porter_db, terms):
+    con = sqlite3.connect(f"file:{porter_db}?mode=ro", uri=True)
+    try:
+        return con.execute("SELECT count(*) FROM p WHERE p MATCH ?",
+                           (to_fts5_and(terms),)).fetchone()[0]
+    except sqlite3.Error as e:
+        return f"error: {e}"
+    finally:
+        con.close()
+
+
+# ---------------------------------------------------------------------------
+# In-process latency programs: bench/latency.c (nutgraf and porter) and
+# bench/xapian_latency.cc (Xapian). Both print
+#   sample<TAB>QUERY_NO<TAB>TOOL<TAB>NANOSECONDS<TAB>HITS<TAB>CPU_NANOSECONDS
+# (wall time, and the searching thread's CPU time) and the helpers below turn
+# that into {(query_no, tool): [µs]}, one dict per clock.
+
+
+def find_libnutgraf(build):
+    """libnutgraf in BUILD: the static archive first (what the programs link,
+    no PIC), else the shared library."""
+    b = build_dir(build)
+    for pattern in ("libnutgraf.a", "libnutgraf.so", "libnutgraf.so.*"):
+        hits = sorted(glob.glob(os.path.join(b, "**", pattern), recursive=True))
+        if hits:
+            return hits[0]
+    return None
+
+
+def build_latency(cc, tmp, lib, latency_libs=None):
+    """Compile bench/latency.c against LIB (libnutgraf), or porter-only when
+    LIB is None. Returns the binary path or None (the reason on stderr)."""
+    src = os.path.join(BENCH_DIR, "latency.c")
+    exe = os.path.join(tmp, "latency" if lib else "latency-porter")
+    base = [cc, "-O2", "-std=c11", "-o", exe, src]
+    if lib is None:
+        attempts = [base + ["-DLATENCY_NO_NUTGRAF", "-lsqlite3"]]
+    else:
+        pre = base + ["-I" + os.path.join(REPO_ROOT, "include"), lib]
+        if lib.endswith(".so") or ".so." in lib:
+            pre.append("-Wl,-rpath," + os.path.dirname(lib))
+        extra = ([shlex.split(latency_libs)] if latency_libs else
+                 [["-lsqlite3", "-lstemmer", "-lm"],
+                  ["-lsqlite3", "-lstemmer", "-ljansson", "-lm", "-lpthread", "-ldl"]])
+        attempts = [pre + e for e in extra]
+    err = ""
+    for cmd in attempts:
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode == 0:
+            progress("built latency: " + shlex.join(cmd))
+            return exe
+        err = p.stderr.strip()
+    progress("cannot build bench/latency.c:\n" + err[-3000:])
+    return None
+
+
+def xapian_build_flags():
+    """Compiler and linker flags for libxapian (pkg-config, else
+    xapian-config), or None when neither knows it."""
+    for cmd in (["pkg-config", "--cflags", "--libs", "xapian-core"],
+                ["xapian-config", "--cxxflags", "--libs"]):
+        if not which(cmd[0]):
+            continue
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode == 0:
+            return shlex.split(p.stdout)
+    return None
+
+
+def build_xapian_latency(cxx, tmp):
+    """Compile bench/xapian_latency.cc with CXX against libxapian. Returns the
+    binary path, or (None, reason)."""
+    if not which(cxx):
+        return None, f"no C++ compiler `{cxx}`"
+    flags = xapian_build_flags()
+    if flags is None:
+        return None, ("libxapian not found by pkg-config or xapian-config "
+                      "(apt-get install libxapian-dev, see bench/setup)")
+    exe = os.path.join(tmp, "xapian_latency")
+    cmd = [cxx, "-O2", "-o", exe, os.path.join(BENCH_DIR, "xapian_latency.cc")] + flags
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        progress("cannot build bench/xapian_latency.cc:\n" + p.stderr.strip()[-3000:])
+        return None, "bench/xapian_latency.cc did not build (see stderr)"
+    progress("built xapian_latency: " + shlex.join(cmd))
+    return exe, None
+
+
+def write_latency_queries(queries, path, xapian=False):
+    """The query file of latency.c (nutgraf query TAB FTS5 expression) or of
+    xapian_latency (nutgraf query TAB QueryParser string)."""
+    with open(path, "w", encoding="utf-8") as f:
+        for line, terms in queries:
+            f.write(f"{line}\t{to_xapian(terms) if xapian else to_fts5_and(terms)}\n")
+
+
+def parse_samples(text, samples, hits, counts=None, cpu=None):
+    """Add the sample lines of TEXT to SAMPLES {(q, tool): [µs of wall
+    time]}, CPU {(q, tool): [µs of CPU time]} when given, and HITS
+    {(q, tool): n}; count lines to COUNTS {(q, tool): matches}."""
+    for s in text.splitlines():
+        f = s.split("\t")
+        if len(f) in (5, 6) and f[0] == "sample":
+            q, tool = int(f[1]), f[2]
+            samples.setdefault((q, tool), []).append(int(f[3]) / 1000.0)
+            hits[(q, tool)] = int(f[4])
+            if cpu is not None and len(f) == 6:
+                cpu.setdefault((q, tool), []).append(int(f[5]) / 1000.0)
+        elif len(f) == 4 and f[0] == "count" and counts is not None:
+            counts[(int(f[1]), f[2])] = int(f[3])
+
+
+def run_latency(exe, ng_db, porter_db, qfile, reps, samples, hits, extra=(), warmup=10,
+                cpu=None):
+    """One run of latency.c over every query of QFILE; EXTRA are nutgraf-query
+    style options handed on as -x OPTION (see latency.c). Returns its exit code."""
+    argv = [exe, "-r", str(reps), "-w", str(warmup), "-l", "10"]
+    for opt in extra:
+        argv += ["-x", opt]
+    p = subprocess.run(argv + [ng_db or "-", porter_db, qfile], capture_output=True, text=True)
+    if p.returncode != 0:
+        progress(f"latency exited {p.returncode}: {p.stderr.strip()}")
+    parse_samples(p.stdout, samples, hits, cpu=cpu)
+    return p.returncode
+
+
+def run_xapian_latency(exe, db, qfile, reps, samples, hits, counts=None, snippets=False,
+                       tool="xapian", warmup=10, cpu=None):
+    """One run of xapian_latency over every query of QFILE (samples stored
+    under TOOL). Exact match counts go to COUNTS when it is given."""
+    argv = [exe, "-r", str(reps), "-w", str(warmup), "-l", "10", "-o", XAPIAN_DEFAULT_OP]
+    if counts is not None:
+        argv.append("-c")
+    if snippets:
+        argv.append("-s")
+    p = subprocess.run(argv + [db, qfile], capture_output=True, text=True)
+    if p.returncode != 0:
+        progress(f"xapian_latency exited {p.returncode}: {p.stderr.strip()}")
+    if tool != "xapian":
+        p.stdout = p.stdout.replace("\txapian\t", f"\t{tool}\t")
+    parse_samples(p.stdout, samples, hits, counts, cpu=cpu)
+    return p.returncode

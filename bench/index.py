@@ -6,11 +6,13 @@ Measures wall time, CPU time (user+sys), peak RSS and index size of
   - the sqlite3 shell loading the same passages into a plain FTS5 table
     with tokenize='porter' (one transaction, SQL script prepared beforehand),
   - Xapian scriptindex with English stemming (input file prepared beforehand),
-on the corpus as it is and on COPIES copies of it under distinct paths. Runs
+on the corpus as it is and on COPIES copies of it under distinct paths (hard
+links; --copies 8,64 measures both sizes). Runs
 alternate (nutgraf, porter, xapian, nutgraf, ...) and each figure is the
 median of N runs; ratios are nutgraf's median over the peer's median from the
 same run of this script. Then nutgraf's incremental reindex: nothing changed,
-one file touched (mtime only), one file edited (a line appended).
+one file touched (mtime only), one file edited (a line appended), and a
+--full rebuild (every file re-read).
 
 The passages given to the peers are nutgraf's own (read from the
 passage_content table of an untimed nutgraf index); without nutgraf they are
@@ -40,9 +42,9 @@ def parse_args():
     ap.add_argument("-n", "--runs", type=int, default=5,
                     help="timed runs per tool and corpus size, median reported "
                     "(default: %(default)s)")
-    ap.add_argument("--copies", type=int, default=8,
-                    help="copies of the corpus for the scale run; 0 skips it "
-                    "(default: %(default)s)")
+    ap.add_argument("--copies", default="8",
+                    help="copies of the corpus for the scale runs, e.g. 8 or 8,64 "
+                    "(hard links under distinct paths); 0 skips them (default: %(default)s)")
     ap.add_argument("--quick", action="store_true",
                     help="a fast look: --runs 3 --copies 2")
     ap.add_argument("--no-reindex", action="store_true",
@@ -53,9 +55,14 @@ def parse_args():
                     help="keep the scratch directory and print its path")
     args = ap.parse_args()
     if args.quick:
-        args.runs, args.copies = 3, 2
+        args.runs, args.copies = 3, "2"
     if args.runs < 1:
         ap.error("--runs must be at least 1")
+    try:
+        args.copies = [] if args.copies.strip() == "0" else \
+            [k for k in B.parse_copies(args.copies) if k > 1]
+    except ValueError as e:
+        ap.error(str(e))
     return args
 
 
@@ -63,52 +70,25 @@ def mib(kib_or_bytes, unit_kib=False):
     return kib_or_bytes / 1024 if unit_kib else kib_or_bytes / (1024 * 1024)
 
 
-class Tool:
-    """One indexer under test: how to run it and what it measured."""
-
-    def __init__(self, name, cmd, out, stdin=None):
-        self.name, self.cmd, self.out, self.stdin = name, cmd, out, stdin
-        self.runs = []          # Measured
-        self.sizes = []         # bytes
-        self.bad_rc = set()
-
-    def run_once(self):
-        B.remove_path(self.out)
-        m = B.run_measured(self.cmd, stdin_path=self.stdin)
-        if m.rc != 0:
-            if m.rc not in self.bad_rc:
-                B.progress(f"{self.name} exited {m.rc}: {m.stderr.strip()[:300]}")
-            self.bad_rc.add(m.rc)
-        self.runs.append(m)
-        self.sizes.append(B.path_size(self.out))
-        return m
-
-    def med(self, attr):
-        return B.median([getattr(m, attr) for m in self.runs])
-
-    def walls(self):
-        return [m.wall for m in self.runs]
-
-
 def bench_scale(label, inputs, tmp, ng_index, have_sqlite, have_xapian, runs):
     passages, note, _db = B.get_passages(ng_index, inputs, tmp, label)
     tools = []
     if ng_index:
         out = os.path.join(tmp, f"{label}.timed.nutgraf")
-        tools.append(Tool("nutgraf-index",
-                          [ng_index, "--index", out, "--quiet"] + list(inputs), out))
+        tools.append(B.Timed("nutgraf-index",
+                             [ng_index, "--index", out, "--quiet"] + list(inputs), out))
     if have_sqlite:
         sql = os.path.join(tmp, f"{label}.porter.sql")
         B.write_porter_sql(passages, sql)
         out = os.path.join(tmp, f"{label}.porter.db")
-        tools.append(Tool("sqlite3 FTS5 porter", ["sqlite3", "-bail", out], out, stdin=sql))
+        tools.append(B.Timed("sqlite3 FTS5 porter", ["sqlite3", "-bail", out], out, stdin=sql))
     if have_xapian:
         script = os.path.join(tmp, "xapian.script")
         B.xapian_script(script, store_text=True)
         inp = os.path.join(tmp, f"{label}.xapian.in")
         B.write_xapian_input([(r, t) for r, _p, t in passages], inp)
         out = os.path.join(tmp, f"{label}.xapian")
-        tools.append(Tool("Xapian scriptindex", B.scriptindex_cmd(out, script, inp), out))
+        tools.append(B.Timed("Xapian scriptindex", B.scriptindex_cmd(out, script, inp), out))
     nfiles = len(B.list_files(inputs))
     nbytes = B.input_bytes(inputs)
     for r in range(runs):
@@ -153,13 +133,14 @@ def bench_reindex(ng_index, corpus_inputs, tmp, runs):
     db = os.path.join(tmp, "reindex.nutgraf")
     B.progress("reindex: building the initial index")
     first = B.run_measured([ng_index, "--index", db, "--quiet"] + inputs)
+    first_size = B.path_size(db)
     if first.rc != 0:
         B.progress(f"nutgraf-index exited {first.rc}: {first.stderr.strip()[:300]}")
     files = B.list_files(inputs)
     victim = files[len(files) // 2]
     cmd = [ng_index, "--index", db, "--quiet"] + inputs
     results = {"no change": [], "one file touched (mtime)": [],
-               "one file edited (line appended)": []}
+               "one file edited (line appended)": [], "full rebuild (--full)": []}
     rcs = {k: set() for k in results}
     for r in range(runs):
         for kind in results:
@@ -169,7 +150,7 @@ def bench_reindex(ng_index, corpus_inputs, tmp, runs):
             elif kind.startswith("one file edited"):
                 with open(victim, "a", encoding="utf-8") as f:
                     f.write(f"\nBenchmark edit number {r + 1}, written by bench/index.py.\n")
-            m = B.run_measured(cmd)
+            m = B.run_measured(cmd[:1] + ["--full"] + cmd[1:] if "--full" in kind else cmd)
             if m.rc != 0:
                 rcs[kind].add(m.rc)
             results[kind].append(m)
@@ -180,7 +161,7 @@ def bench_reindex(ng_index, corpus_inputs, tmp, runs):
         rows.append([name, B.fmt(B.median([m.wall for m in ms]), 3),
                      B.fmt(B.median([m.cpu for m in ms]), 3),
                      B.fmt(B.median([m.maxrss_kib for m in ms]) / 1024, 1)])
-    return rows, first, B.path_size(db)
+    return rows, first, first_size, B.path_size(db)
 
 
 def main():
@@ -214,14 +195,9 @@ def main():
     try:
         inputs = B.corpus_inputs(corpus)
         scales = [("BBC ×1", "x1", inputs)]
-        if args.copies > 1:
-            copies = []
-            for k in range(1, args.copies + 1):
-                for src in inputs:
-                    dst = os.path.join(tmp, "copies", f"copy{k}", os.path.basename(src))
-                    shutil.copytree(src, dst)
-                    copies.append(dst)
-            scales.append((f"BBC ×{args.copies}", f"x{args.copies}", copies))
+        for k in args.copies:
+            copies = B.make_copies(inputs, os.path.join(tmp, "copies", f"x{k}"), k)
+            scales.append((f"BBC ×{k}", f"x{k}", copies))
         all_rows, infos, headline = [], [], None
         for label, tag, inp in scales:
             B.progress(f"{label}: {len(inp)} input folders")
@@ -244,6 +220,10 @@ def main():
         for label, info in infos:
             print(f"- {label}: {info['files']} files, {info['bytes'] / 1e6:.1f} MB, "
                   f"{info['passages']} passages; {info['note']}.")
+        if args.copies:
+            print("- Copies: every file hard-linked under `copies/x<N>/copyK/<folder>` in the "
+                  "scratch directory (copied where links fail), so each is read under its "
+                  "own path.")
         print(f"- CPU = user + system time of the process (wait4); {B.RSS_NOTE}. "
               "Scratch files on "
               f"`{os.path.dirname(tmp)}`; page cache warm (inputs read by an "
@@ -266,11 +246,13 @@ def main():
                   f"threads{hint}).")
 
         if ng_index and not args.no_reindex:
-            rows, first, size = bench_reindex(ng_index, inputs, tmp, args.runs)
+            rows, first, size, size_after = bench_reindex(ng_index, inputs, tmp, args.runs)
             print(f"\n## nutgraf incremental reindex (BBC ×1 copy), median of {args.runs}\n")
             print(B.md_table(["operation", "wall s", "CPU s", "peak RSS MiB"], rows))
             print(f"\n- Initial full build of that copy: {first.wall:.2f} s wall, "
-                  f"{first.cpu:.2f} s CPU; index {size / 1048576:.1f} MiB.")
+                  f"{first.cpu:.2f} s CPU; index {size / 1048576:.1f} MiB "
+                  f"({size_after / 1048576:.1f} MiB after the {args.runs} rounds above, "
+                  "--full rebuilds included).")
     finally:
         if args.keep:
             B.progress(f"scratch kept in {tmp}")

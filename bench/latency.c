@@ -15,10 +15,20 @@
  * With -DLATENCY_NO_NUTGRAF only the porter side is built (no nutgraf.h),
  * and NUTGRAF_INDEX must be "-".
  *
- * Usage: latency [-r REPS] [-w WARMUP] [-l LIMIT] NUTGRAF_INDEX|- PORTER_DB QUERIES
+ * Usage: latency [-r REPS] [-w WARMUP] [-l LIMIT] [-x OPTION]... NUTGRAF_INDEX|- PORTER_DB QUERIES
+ * -x OPTION sets a search option on the nutgraf side, spelled as the
+ * nutgraf-query option that sets it (--any, --no-variants, --files for one
+ * passage per document); bench/ passes each word of --nutgraf-extra here,
+ * so the in-process figures are taken with the same options as the
+ * nutgraf-query runs. An option not mapped in apply_option() is a usage
+ * error, never silently ignored: that function is the hook where options
+ * the library gains later (collapsing duplicate stories) are added.
  * QUERIES: one query per line: the nutgraf query, a TAB, the FTS5 expression.
  * Output on stdout, one line per timed search:
- *   sample<TAB>QUERY_NO<TAB>ng|porter<TAB>NANOSECONDS<TAB>HITS
+ *   sample<TAB>QUERY_NO<TAB>ng|porter<TAB>NANOSECONDS<TAB>HITS<TAB>CPU_NANOSECONDS
+ * NANOSECONDS is wall time (CLOCK_MONOTONIC); CPU_NANOSECONDS the thread's
+ * CPU time over the same search (CLOCK_THREAD_CPUTIME_ID), which a busy
+ * machine inflates much less: their ratio tells how much others got in.
  * Exit: 0 ok, 2 usage, 3 cannot open an index or the query file, 4 search error.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -43,9 +53,9 @@ static const char porter_sql[] =
     "SELECT rowid, snippet(p, 0, '[', ']', '...', 32) FROM p "
     "WHERE p MATCH ?1 ORDER BY rank LIMIT ?2";
 
-static long long now_ns(void) {
+static long long clock_ns(clockid_t clock) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(clock, &ts);
   return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
@@ -70,9 +80,25 @@ done:
 }
 
 #ifndef LATENCY_NO_NUTGRAF
+/* Sets the search option a nutgraf-query option names; 0 when done, -1 for
+ * an option with no mapping here (add it when ng_search_options grows one,
+ * e.g. the per-story collapse switch). */
+static int apply_option(ng_search_options *so, const char *opt) {
+  if (!strcmp(opt, "--any") || !strcmp(opt, "-a")) {
+    so->any = 1;
+  } else if (!strcmp(opt, "--no-variants")) {
+    so->no_variants = 1;
+  } else if (!strcmp(opt, "--files") || !strcmp(opt, "-l")) {
+    so->per_document = 1;
+  } else {
+    return -1;
+  }
+  return 0;
+}
+
 /* One nutgraf search; returns the number of hits, or -1 on error. */
-static int nutgraf_search(ng_index *idx, const char *query, int limit) {
-  ng_search_options so = NG_SEARCH_OPTIONS_INIT;
+static int nutgraf_search(ng_index *idx, const char *query, const ng_search_options *base, int limit) {
+  ng_search_options so = *base;
   ng_results *res = NULL;
   const ng_hit *hit;
   int hits = -1, rc;
@@ -93,7 +119,7 @@ done:
 
 static void usage(void) {
   fprintf(stderr,
-          "usage: latency [-r REPS] [-w WARMUP] [-l LIMIT] "
+          "usage: latency [-r REPS] [-w WARMUP] [-l LIMIT] [-x OPTION]... "
           "NUTGRAF_INDEX|- PORTER_DB QUERIES\n");
 }
 
@@ -104,14 +130,27 @@ int main(int argc, char **argv) {
   FILE *qf = NULL;
 #ifndef LATENCY_NO_NUTGRAF
   ng_index *idx = NULL;
+  ng_search_options base = NG_SEARCH_OPTIONS_INIT;
 #endif
-  int use_ng;
+  int use_ng, nextra = 0;
 
-  while ((opt = getopt(argc, argv, "r:w:l:h")) != -1) {
+  while ((opt = getopt(argc, argv, "r:w:l:x:h")) != -1) {
     switch (opt) {
       case 'r': reps = atoi(optarg); break;
       case 'w': warmup = atoi(optarg); break;
       case 'l': limit = atoi(optarg); break;
+      case 'x':
+#ifndef LATENCY_NO_NUTGRAF
+        if (apply_option(&base, optarg) != 0) {
+          fprintf(stderr,
+                  "latency: -x %s: no such search option mapped in bench/latency.c "
+                  "(add it to apply_option)\n",
+                  optarg);
+          return 2;
+        }
+#endif
+        nextra++;
+        break;
       case 'h': usage(); return 0;
       default: usage(); return 2;
     }
@@ -126,6 +165,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "latency: built without nutgraf; pass - as NUTGRAF_INDEX\n");
     return 2;
   }
+  if (nextra) fprintf(stderr, "latency: -x ignored: built without nutgraf\n");
 #endif
 
   if (!(qf = fopen(argv[optind + 2], "r"))) {
@@ -162,30 +202,34 @@ int main(int argc, char **argv) {
 
   for (int q = 0; q < nq; q++) {
     for (int r = -warmup; r < reps; r++) {
-      long long t0, t1;
+      long long t0, t1, c0, c1;
       int n;
 #ifndef LATENCY_NO_NUTGRAF
       if (use_ng) {
-        t0 = now_ns();
-        n = nutgraf_search(idx, ngq[q], limit);
-        t1 = now_ns();
+        c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+        t0 = clock_ns(CLOCK_MONOTONIC);
+        n = nutgraf_search(idx, ngq[q], &base, limit);
+        t1 = clock_ns(CLOCK_MONOTONIC);
+        c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
         if (n < 0) {
           fprintf(stderr, "latency: nutgraf query %d (%s): %s\n", q + 1, ngq[q], ng_index_errmsg(idx));
           status = 4;
           break;
         }
-        if (r >= 0) printf("sample\t%d\tng\t%lld\t%d\n", q + 1, t1 - t0, n);
+        if (r >= 0) printf("sample\t%d\tng\t%lld\t%d\t%lld\n", q + 1, t1 - t0, n, c1 - c0);
       }
 #endif
-      t0 = now_ns();
+      c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+      t0 = clock_ns(CLOCK_MONOTONIC);
       n = porter_search(pdb, fts[q], limit);
-      t1 = now_ns();
+      t1 = clock_ns(CLOCK_MONOTONIC);
+      c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
       if (n < 0) {
         fprintf(stderr, "latency: porter query %d (%s): %s\n", q + 1, fts[q], sqlite3_errmsg(pdb));
         status = 4;
         break;
       }
-      if (r >= 0) printf("sample\t%d\tporter\t%lld\t%d\n", q + 1, t1 - t0, n);
+      if (r >= 0) printf("sample\t%d\tporter\t%lld\t%d\t%lld\n", q + 1, t1 - t0, n, c1 - c0);
     }
   }
 
