@@ -59,7 +59,11 @@ void ng_languages(char *buf, size_t n);
 void ng_init(void);
 
 /* A copy of s that is safe to show on one line of a terminal: control
- * characters and bytes that are not UTF-8 are written as \n, \t, \xHH.
+ * characters (C0, DEL, C1) and bytes that are not UTF-8 are written as \n,
+ * \t, \xHH, a backslash as \\, and the characters that reorder or hide
+ * text -- bidirectional controls (U+061C, U+200E, U+200F, U+202A-U+202E,
+ * U+2066-U+2069), zero-width characters (U+200B-U+200D, U+2060, U+FEFF)
+ * and the line and paragraph separators (U+2028, U+2029) -- as \uXXXX.
  * Returns a malloc'd string the caller frees, or NULL (out of memory). */
 char *ng_display_string(const char *s);
 

@@ -59,8 +59,12 @@ static void on_item(void *ctx, const ng_item_report *rep) {
     clear_progress(r);
     char *path = ng_display_string(rep->path);
     if (what) {
-      fprintf(stderr, "%s: %s: %s: %s%s\n", cli_program(), what, path ? path : "?", rep->message ? rep->message : "",
+      /* The message may quote the file (jansson's error text quotes the
+       * bad token): it is escaped as the path is. */
+      char *message = ng_display_string(rep->message ? rep->message : "");
+      fprintf(stderr, "%s: %s: %s: %s%s\n", cli_program(), what, path ? path : "?", message ? message : "?",
               rep->status == NG_ITEM_SKIPPED ? ", skipped" : "");
+      free(message);
     } else {
       static const char *const names[] = {"new", "changed", "unchanged", "removed", "skipped"};
       fprintf(stderr, "%-9s %s", names[rep->status], path ? path : "?");

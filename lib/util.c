@@ -314,6 +314,16 @@ char *ngi_clean_path(const char *path) {
   return ngi_buf_detach(&out);
 }
 
+/* Characters that reorder, hide or break the text around them on a
+ * terminal: the bidirectional marks, embeddings, overrides and isolates
+ * (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069), zero-width
+ * characters (U+200B-U+200D, U+2060, U+FEFF) and the line and paragraph
+ * separators (U+2028, U+2029). */
+static int hides_text(uint32_t cp) {
+  return cp == 0x061C || (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) || cp == 0x2060 ||
+         (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
+}
+
 char *ng_display_string(const char *s) {
   buf b = {0};
   size_t n = strlen(s);
@@ -330,6 +340,8 @@ char *ng_display_string(const char *s) {
     else if (c < 0x20 || c == 0x7F || k == 0 || (k == 2 && cp >= 0x80 && cp <= 0x9F)) {
       ngi_buf_printf(&b, "\\x%02X", c);
       k = 1;
+    } else if (k > 1 && hides_text(cp)) {
+      ngi_buf_printf(&b, "\\u%04X", (unsigned)cp);
     } else {
       ngi_buf_add(&b, s + i, k);
     }
