@@ -172,7 +172,7 @@ enum ng_severity { NG_SEV_NONE = 0, NG_SEV_WARNING = 1, NG_SEV_ERROR = 2 };
 
 /* What happened to one file or feed record, passed to the run's callback. */
 typedef struct ng_item_report {
-  const char *path;     /* as stored (absolute), or "<feed>#<id>" for feed records */
+  const char *path;     /* as stored (absolute), or "<feed>//#<id>" ("stdin#<id>") for feed records */
   int status;           /* ng_item_status */
   int severity;         /* ng_severity */
   int error_class;      /* with NG_SEV_ERROR: NG_EDATA or NG_ESYSTEM */
@@ -209,7 +209,8 @@ int ng_run_add_path(ng_run *run, const char *path);
 /* Reads a JSON Lines feed: one article per line, an object with string
  * fields "id" (or a number), "title", "body" and optional "date", "source",
  * "url", "author".  name is "-" for stdin (fp then must be given) or a file
- * path (fp NULL).  Records are stored as "<feed>#<id>", replacing a stored
+ * path (fp NULL).  Records are stored as "<feed>//#<id>" ("stdin#<id>" for
+ * standard input; no file path holds "//"), replacing a stored
  * record with the same id when it changed.  Bad lines are reported and
  * skipped.  Returns as ng_run_add_path. */
 int ng_run_add_feed(ng_run *run, const char *name, FILE *fp);
@@ -256,7 +257,7 @@ typedef struct ng_search_options {
 
 typedef struct ng_hit {
   long long doc_id;
-  const char *path;                  /* file path, or "<feed>#<id>" */
+  const char *path;                  /* file path, or "<feed>//#<id>" */
   const char *title;                 /* document headline, or "" */
   const char *dateline;              /* or NULL */
   const char *date;                  /* ISO 8601 or NULL */

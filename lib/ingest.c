@@ -43,9 +43,17 @@
 #define DEFAULT_MAX_FILE (256LL << 20)
 #define MAX_QUEUED 64 /* jobs the worker may prepare ahead of the writer */
 
+/* A feed file's records are documents named "<feed>//#<id>": a file's
+ * path is absolute and cleaned, so it never holds "//", and no file (not
+ * even one named "wire.jsonl#1" beside wire.jsonl) can take a record's
+ * place.  Records read from standard input are "stdin#<id>", which no
+ * absolute path can be either. */
+#define RECORD_SEP "//#"
+
 /* The feed being read: its records' jobs are all in the queue or done. */
 typedef struct feed_state {
-  const char *name;  /* records are stored as "<name>#<id>" */
+  const char *name;  /* the feed's path, or "stdin" */
+  const char *sep;   /* records are stored as "<name><sep><id>": RECORD_SEP, or "#" for stdin */
   long long feed_id; /* the feed file's document, or 0 (stdin) */
   long long mtime_ns;
   hashset known; /* hashes of the stored records' lines */
@@ -298,7 +306,7 @@ static int finish_record(ng_run *run, ngi_job *j) {
     ngi_buf_free(&key);
     return NG_OK;
   }
-  ngi_buf_printf(&key, "%s#%s", f->name, j->rec.id);
+  ngi_buf_printf(&key, "%s%s%s", f->name, f->sep, j->rec.id);
   if (key.oom) return out_of_memory(run);
   ngi_known *known = ngi_catalog_get(&run->catalog, key.data);
   if (known) known->seen = 1;
@@ -420,10 +428,19 @@ static int known_hashes(ng_run *run, feed_state *f, long long feed_id, const cha
   return NG_OK;
 }
 
+/* Does the feed hold records named as before RECORD_SEP ("<feed>#<id>")?
+ * Then it is read again, which renames them. */
+static int old_record_names(const ng_run *run, const ngi_known *feed) {
+  size_t n = strlen(feed->path);
+  const ngi_known *k = ngi_catalog_records(&run->catalog, feed->id);
+  return k && (strncmp(k->path, feed->path, n) != 0 || strncmp(k->path + n, RECORD_SEP, strlen(RECORD_SEP)) != 0);
+}
+
 static int add_feed_file(ng_run *run, const char *path, const struct stat *st) {
   ngi_known *known = ngi_catalog_get(&run->catalog, path);
   if (known) known->seen = 1;
-  if (known && known->kind == NGI_DOC_FEED && ngi_unchanged(known, st, run->opts.full)) {
+  if (known && known->kind == NGI_DOC_FEED && ngi_unchanged(known, st, run->opts.full) &&
+      !old_record_names(run, known)) {
     /* An unchanged feed keeps all its records. */
     ngi_catalog_keep_records(&run->catalog, known->id);
     run->stats.unchanged++;
@@ -453,7 +470,7 @@ static int add_feed_file(ng_run *run, const char *path, const struct stat *st) {
     doc_meta m = {NGI_DOC_FEED, 0, 0, 0, 0, "UTF-8"};
     rc = write_document(run, path, known, &m, NULL, NULL, &known);
   }
-  feed_state f = {path, known ? known->id : 0, ngi_mtime_ns(st), {0}, 0};
+  feed_state f = {path, RECORD_SEP, known ? known->id : 0, ngi_mtime_ns(st), {0}, 0};
   if (rc == NG_OK) rc = known_hashes(run, &f, f.feed_id, NULL);
   if (rc == NG_OK) rc = read_feed(run, &f, fp);
   fclose(fp);
@@ -544,7 +561,7 @@ int ng_run_add_feed(ng_run *run, const char *name, FILE *fp) {
   if (strcmp(name, "-") != 0) return add_root(run, name, 1);
   if (!fp) fp = stdin;
   int rc = drain(run);
-  feed_state f = {"stdin", 0, 0, {0}, 0};
+  feed_state f = {"stdin", "#", 0, 0, {0}, 0};
   if (rc == NG_OK) rc = known_hashes(run, &f, 0, "stdin#");
   if (rc == NG_OK) rc = read_feed(run, &f, fp);
   ngi_hashset_free(&f.known);

@@ -563,11 +563,11 @@ START_TEST(jsonl_files_are_feeds) {
   ck_assert_int_eq(run_docs(&st), NG_OK);
   ck_assert_int_eq(st.added, 3);
   ck_assert_int_eq(st.passages_written, 2 + 3 + 2);
-  const report_copy *r = report_for("/wire.jsonl#r1");
+  const report_copy *r = report_for("/wire.jsonl//#r1");
   ck_assert_ptr_nonnull(r);
   ck_assert_int_eq(r->status, NG_ITEM_NEW);
   ck_assert_int_eq(r->passages, 3);
-  ck_assert_ptr_nonnull(report_for("/wire.jsonl#2"));
+  ck_assert_ptr_nonnull(report_for("/wire.jsonl//#2"));
 
   /* Unchanged feed: nothing re-read. */
   run_docs(&st);
@@ -581,7 +581,7 @@ START_TEST(jsonl_files_are_feeds) {
   ck_assert_int_eq(st.removed, 1);
   ck_assert_int_eq(st.added, 0);
   ck_assert_int_eq(st.changed, 0);
-  r = report_for("/wire.jsonl#2");
+  r = report_for("/wire.jsonl//#2");
   ck_assert_ptr_nonnull(r);
   ck_assert_int_eq(r->status, NG_ITEM_REMOVED);
   check_index();
@@ -719,8 +719,8 @@ START_TEST(feed_by_name) {
   ng_run_free(run);
   free(p);
   ck_assert_int_eq(st.added, 2);
-  ck_assert_ptr_nonnull(report_for("/named.txt#r1"));
-  ck_assert_ptr_nonnull(report_for("/named.txt#2"));
+  ck_assert_ptr_nonnull(report_for("/named.txt//#r1"));
+  ck_assert_ptr_nonnull(report_for("/named.txt//#2"));
   /* A feed that is not there. */
   char *missing = path_join(docs, "missing.jsonl");
   ck_assert_int_eq(ng_run_begin(&run, idx, NULL, on_report, NULL), NG_OK);
