@@ -363,9 +363,33 @@ char *ngi_strdup_n(const char *s, size_t n) {
 /* The handle's error message: every module sets it through this. */
 int ngi_fail(ng_index *idx, int code, const char *fmt, ...) {
   if (!idx) return code;
+  idx->err_code = code;
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(idx->err, sizeof idx->err, fmt, ap);
   va_end(ap);
   return code;
+}
+
+/* SQLite's error log: every statement that fails is reported there, with
+ * its code, even when the caller goes on (an FTS5 snippet, a page read by
+ * a query that still returns).  The damage it reports is counted, so that
+ * a search can say once that the index is damaged. */
+static long long damage_count;
+static char damage_text[256];
+
+static void on_sqlite_log(void *ctx, int code, const char *message) {
+  (void)ctx;
+  if ((code & 0xFF) != SQLITE_CORRUPT && (code & 0xFF) != SQLITE_NOTADB) return;
+  if (__atomic_fetch_add(&damage_count, 1, __ATOMIC_SEQ_CST) == 0)
+    snprintf(damage_text, sizeof damage_text, "%s", message ? message : "");
+}
+
+void ngi_watch_damage(void) { sqlite3_config(SQLITE_CONFIG_LOG, on_sqlite_log, (void *)NULL); }
+
+long long ngi_damage_count(void) { return __atomic_load_n(&damage_count, __ATOMIC_SEQ_CST); }
+
+const char *ng_index_damage(const ng_index *idx) {
+  if (!idx || ngi_damage_count() <= idx->damage_seen) return NULL;
+  return damage_text[0] ? damage_text : "database corruption";
 }

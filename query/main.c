@@ -106,6 +106,13 @@ int main(int argc, char **argv) {
     for (size_t i = 0; rc == NG_OK && i < o.nvariants; i++) rc = ng_index_add_variants(idx, o.variants[i]);
   }
   status = rc == NG_OK ? search(idx, &o) : cli_fail_index(idx, rc);
+  /* SQLite may step over a damaged page and still answer: say it once. */
+  const char *damage = status <= CLI_EXIT_NO_HITS ? ng_index_damage(idx) : NULL;
+  if (damage)
+    status = cli_fail(CLI_EXIT_DATA,
+                      "index %s is damaged (SQLite reported: %s); results may be missing; rebuild it with"
+                      " nutgraf-index --full PATH...",
+                      o.index_path, damage);
   ng_index_close(idx);
   free_query_options(&o);
   return status;
