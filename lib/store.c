@@ -262,9 +262,9 @@ int ngi_store_create(ng_index *idx, const char *file, const char *language) {
  * swallowed: the commit stands, and the run says that the log is still to
  * be copied (ng_index_checkpoint). */
 #define WAL_CHECKPOINT_PAGES 1000
-/* A persistent log is cut back to this after a checkpoint, and emptied
- * when the writer closes. */
-#define WAL_SIZE_LIMIT "67108864"
+/* A persistent log is cut back to this after a checkpoint, so that room a
+ * run freed is room on the disk, and emptied when the writer closes. */
+#define WAL_SIZE_LIMIT "4194304"
 
 static int after_commit(void *ctx, sqlite3 *db, const char *name, int pages) {
   ngi_store *s = ctx;
@@ -400,6 +400,9 @@ int ngi_store_connect(ng_index *idx, const char *file, const char *want_language
                      "= " WAL_SIZE_LIMIT,
              "setting up") != NG_OK)
       return NG_ESYSTEM;
+    /* A log an earlier run could not copy into the index (a full disk) is
+     * copied first, so that this run writes into room, not after it. */
+    if (!fresh) sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
   }
   return NG_OK;
 }
