@@ -611,11 +611,17 @@ static int on_problem(void *ctx, const char *path, int severity, const char *mes
   return NG_OK;
 }
 
+static int on_out_of_memory(void *ctx, const char *path) {
+  ng_run *run = ctx;
+  ngi_fail(run->idx, NG_ESYSTEM, "%s: out of memory", path);
+  return fail_index(run);
+}
+
 static int add_root(ng_run *run, const char *given, int as_feed) {
   if (run->fatal) return NG_ESYSTEM;
   char *path = ngi_clean_path(given);
   if (!path) return out_of_memory(run);
-  ngi_walk_ops ops = {run, on_file, on_problem, &run->own, run->opts.exclude, &run->catalog};
+  ngi_walk_ops ops = {run, on_file, on_problem, &run->own, run->opts.exclude, &run->catalog, on_out_of_memory};
   int rc = NG_OK;
   struct stat st;
   /* A root that cannot be read is not a root: nothing under it goes. */

@@ -459,6 +459,9 @@ typedef struct ngi_walk_ops {
   const ngi_own *own;         /* the index's own files, never visited */
   const char *const *exclude; /* fnmatch globs on names */
   const ngi_catalog *catalog;
+  /* Memory ran out at path: the walk stops with this result (NULL:
+   * NG_ESYSTEM). */
+  int (*out_of_memory)(void *ctx, const char *path);
 } ngi_walk_ops;
 
 /* Walks root (a cleaned absolute path: a file, or a directory walked

@@ -208,6 +208,13 @@ static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const
 
 static int walk_dir(const ngi_walk_ops *ops, const char *dir, const ancestor *up);
 
+/* Memory ran out (a directory could not be opened for it): the machine's
+ * problem, not the path's, so the run stops, with one message. */
+static int out_of_memory(const ngi_walk_ops *ops, const char *path) {
+  if (ops->out_of_memory) return ops->out_of_memory(ops->ctx, path);
+  return NG_ESYSTEM;
+}
+
 /* One entry found at path (stat'ed through symbolic links). */
 static int visit(const ngi_walk_ops *ops, const char *path, const ancestor *up, int as_feed) {
   if (own_path(ops->own, path)) return NG_OK; /* the index, its -wal, -shm and .lock files */
@@ -219,6 +226,7 @@ static int visit(const ngi_walk_ops *ops, const char *path, const ancestor *up, 
     if (e == ENOENT && lstat(path, &lst) == 0)
       return ops->problem(ops->ctx, path, NG_SEV_WARNING, "broken symbolic link", 0);
     char msg[200];
+    if (e == ENOMEM) return out_of_memory(ops, path);
     snprintf(msg, sizeof msg, "cannot read: %s", strerror(e));
     return ops->problem(ops->ctx, path, NG_SEV_ERROR, msg, 1); /* whatever was indexed under it stays */
   }
@@ -245,6 +253,7 @@ static int walk_dir(const ngi_walk_ops *ops, const char *dir, const ancestor *up
   DIR *d = opendir(dir);
   if (!d) {
     char msg[200];
+    if (errno == ENOMEM) return out_of_memory(ops, dir);
     snprintf(msg, sizeof msg, "cannot read directory: %s", strerror(errno));
     return ops->problem(ops->ctx, dir, NG_SEV_ERROR, msg, 1);
   }
