@@ -33,6 +33,7 @@ int cli_exit_status(int rc) {
  * what the message quotes (file names, feed ids, the index path, a
  * library's error text) may hold any byte, and ng_display_string escapes
  * control, bidirectional and zero-width characters. */
+static void put_message(const char *kind, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void put_message(const char *kind, const char *fmt, va_list ap) {
   char small[512], *text = small;
   va_list copy;
