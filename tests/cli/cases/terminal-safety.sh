@@ -54,6 +54,17 @@ for color in never always; do
     clean "$out" "$format output, colour $color: title, name and body escaped"
   done
 done
+# On a real terminal (a pseudo-terminal from script(1)): colour on by
+# default, and still nothing raw but nutgraf's own colours.
+if command -v script >/dev/null 2>&1; then
+  for format in text grep; do
+    TERM=xterm script -qec "env -u NO_COLOR nutgraf-query --format $format --limit 0 ceasefire" /dev/null | tr -d '\r' >tty.out
+    expect_match "$(cat tty.out)" $'\033\\[[0-9;]*m' "on a terminal ($format): in colour"
+    clean tty.out "on a terminal ($format): title, name and body escaped"
+  done
+else
+  pass "on a terminal: skipped (no script(1) to make one)"
+fi
 run nutgraf-query --color never --limit 0 ceasefire
 expect_match "$OUT" 'Ceasefire \\u202E headline' "a title shows U+202E as \\u202E"
 expect_match "$OUT" 'hidden\\u200B' "a body shows U+200B as \\u200B"
