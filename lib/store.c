@@ -94,8 +94,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 
 struct ngi_store {
   sqlite3 *db;
-  int immutable;         /* a reader that could not use the -wal and -shm files reads the file as it is */
-  int checkpoint_failed; /* the last checkpoint after a commit failed (code) */
+  int immutable; /* a reader that could not use the -wal and -shm files reads the file as it is */
   sqlite3_stmt *stmts[ST_COUNT];
   sqlite3_stmt *word_insert_many; /* flush_words' batch insert */
   buf queued_words;               /* "raw\0stem\0" pairs, to be stored by the next commit */
@@ -256,24 +255,13 @@ int ngi_store_create(ng_index *idx, const char *file, const char *language) {
   return rc;
 }
 
-/* The write-ahead log after a commit: a checkpoint (copying the log into
- * the file) once it holds WAL_CHECKPOINT_PAGES pages, as SQLite's own
- * automatic checkpoint does, but one that fails (a full disk) is noted, not
- * swallowed: the commit stands, and the run says that the log is still to
- * be copied (ng_index_checkpoint). */
-#define WAL_CHECKPOINT_PAGES 1000
-/* A persistent log is cut back to this after a checkpoint, so that room a
- * run freed is room on the disk, and emptied when the writer closes. */
+/* The write-ahead log: SQLite's automatic checkpoint copies it into the
+ * file after commits (and says nothing when that fails on a full disk:
+ * the commit stands); a run's last copy is ng_index_checkpoint, which says
+ * so.  A persistent log is cut back to WAL_SIZE_LIMIT after a checkpoint,
+ * so that room a run freed is room on the disk, and emptied when the
+ * writer closes. */
 #define WAL_SIZE_LIMIT "4194304"
-
-static int after_commit(void *ctx, sqlite3 *db, const char *name, int pages) {
-  ngi_store *s = ctx;
-  if (pages >= WAL_CHECKPOINT_PAGES) {
-    int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    s->checkpoint_failed = rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : rc;
-  }
-  return SQLITE_OK;
-}
 
 /* file as an SQLite URI that reads it as immutable ("file:" and the
  * absolute path with %, ?, # and non-ASCII bytes escaped). */
@@ -347,7 +335,6 @@ int ngi_store_connect(ng_index *idx, const char *file, const char *want_language
      * Databases"); the log is emptied then. */
     int on = 1;
     sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &on);
-    sqlite3_wal_hook(s->db, after_commit, s);
   }
 
   int app = 0, version = 0;
@@ -1257,10 +1244,7 @@ int ng_index_checkpoint(ng_index *idx) {
   sqlite3 *db = db_of(idx);
   if (!db || !idx->writable || idx->store->immutable) return NG_OK;
   int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-  if (rc == SQLITE_OK || rc == SQLITE_BUSY) {
-    idx->store->checkpoint_failed = 0;
-    return NG_OK;
-  }
+  if (rc == SQLITE_OK || rc == SQLITE_BUSY) return NG_OK;
   ngi_store_fail(idx, "copying the write-ahead log into the index");
   char detail[sizeof idx->err];
   snprintf(detail, sizeof detail, "%s", idx->err);
