@@ -29,23 +29,45 @@ int cli_exit_status(int rc) {
   }
 }
 
+/* Prints "PROGRAM: KIND: MESSAGE" as one line that is safe on a terminal:
+ * what the message quotes (file names, feed ids, the index path, a
+ * library's error text) may hold any byte, and ng_display_string escapes
+ * control, bidirectional and zero-width characters. */
+static void put_message(const char *kind, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void put_message(const char *kind, const char *fmt, va_list ap) {
+  char small[512], *text = small;
+  va_list copy;
+  va_copy(copy, ap);
+  int n = vsnprintf(small, sizeof small, fmt, copy);
+  va_end(copy);
+  if (n >= (int)sizeof small && (text = malloc((size_t)n + 1)) != NULL) vsnprintf(text, (size_t)n + 1, fmt, ap);
+  char *shown = ng_display_string(text ? text : small);
+  fprintf(stderr, "%s: %s: %s\n", program, kind, shown ? shown : "(a message that could not be shown: out of memory)");
+  free(shown);
+  if (text != small) free(text);
+}
+
+void cli_message(const char *kind, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  put_message(kind, fmt, ap);
+  va_end(ap);
+}
+
 int cli_usage_error(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "%s: error: ", program);
-  vfprintf(stderr, fmt, ap);
+  put_message("error", fmt, ap);
   va_end(ap);
-  fprintf(stderr, "\nTry '%s --help'.\n", program);
+  fprintf(stderr, "Try '%s --help'.\n", program);
   return CLI_EXIT_USAGE;
 }
 
 int cli_fail(int status, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "%s: error: ", program);
-  vfprintf(stderr, fmt, ap);
+  put_message("error", fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
   return status;
 }
 

@@ -33,6 +33,11 @@ const char *cli_program(void);
 /* The exit status for a library status code. */
 int cli_exit_status(int rc);
 
+/* Every message below is printed as one line with ng_display_string's
+ * escapes: nothing it quotes can move the cursor, recolour, reorder or
+ * hide text on the terminal.  "PROGRAM: KIND: MESSAGE" (KIND "warning",
+ * "error"). */
+void cli_message(const char *kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "PROGRAM: error: MESSAGE" and "Try 'PROGRAM --help'."; returns 2. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "PROGRAM: error: MESSAGE"; returns status. */

@@ -59,7 +59,11 @@ void ng_languages(char *buf, size_t n);
 void ng_init(void);
 
 /* A copy of s that is safe to show on one line of a terminal: control
- * characters and bytes that are not UTF-8 are written as \n, \t, \xHH.
+ * characters (C0, DEL, C1) and bytes that are not UTF-8 are written as \n,
+ * \t, \xHH, a backslash as \\, and the characters that reorder or hide
+ * text -- bidirectional controls (U+061C, U+200E, U+200F, U+202A-U+202E,
+ * U+2066-U+2069), zero-width characters (U+200B-U+200D, U+2060, U+FEFF)
+ * and the line and paragraph separators (U+2028, U+2029) -- as \uXXXX.
  * Returns a malloc'd string the caller frees, or NULL (out of memory). */
 char *ng_display_string(const char *s);
 
@@ -78,7 +82,9 @@ enum ng_open_flags {
   NG_OPEN_READONLY = 0, /* searching: never writes, never locks */
   NG_OPEN_WRITE = 1,    /* indexing: takes the writer lock for the handle's life */
   NG_OPEN_CREATE = 2,   /* with NG_OPEN_WRITE: create the index when missing */
-  NG_OPEN_NOWAIT = 4    /* with NG_OPEN_WRITE: NG_EBUSY instead of waiting for the lock */
+  NG_OPEN_NOWAIT = 4,   /* with NG_OPEN_WRITE: NG_EBUSY instead of waiting for the lock */
+  NG_OPEN_REBUILD = 8   /* with NG_OPEN_WRITE: build a new index that replaces this one
+                           when a run on the handle finishes (see ng_index_open) */
 };
 
 typedef struct ng_open_options {
@@ -100,14 +106,36 @@ typedef struct ng_open_options {
  * when a run on it finishes or the handle is closed; until then a reader
  * finds no index there (NG_EDATA).  A read-only handle
  * sees the last committed state and is never blocked by a writer.
+ *
+ * Nothing is written to or beside a file that is not a nutgraf index (its
+ * header is read first), and a writer opens no file of the index through a
+ * symbolic link: the index, "<path>.lock" (which must be a regular file of
+ * the caller's or the index's owner) and SQLite's "-wal", "-shm" and
+ * "-journal" files.  A read-only handle on an index whose directory it may
+ * not write uses the "-wal" and "-shm" files writers leave beside it, or,
+ * when there are none, reads the file as immutable.
+ *
+ * NG_OPEN_REBUILD (with NG_OPEN_WRITE; NG_OPEN_CREATE is implied): the
+ * handle writes a new index under a temporary name, whatever state the
+ * old one is in (even damaged), and ng_run_finish renames it over the old
+ * one; until then readers see the old index, and closing the handle
+ * without a finished run leaves the old index as it was.  A run on such a
+ * handle also carries over what the old index held outside the run's
+ * paths (see ng_run_begin).  A file that is not a nutgraf index is still
+ * refused, except one whose header was damaged beside a lock file of its
+ * owner.  The new index is in language, else the old index's.
+ *
  * Returns NG_OK, NG_EUSAGE (unknown language), NG_EDATA (missing, not an
- * index, other schema version, other language), NG_EBUSY or NG_ESYSTEM.
+ * index, other schema version, other language, a symbolic link or another
+ * user's file where the index's files are), NG_EBUSY or NG_ESYSTEM.
  * *out is always set: on error it holds only the message, so the caller can
  * print ng_index_errmsg(*out) and then must call ng_index_close(*out).
  * opts may be NULL (read-only). */
 int ng_index_open(ng_index **out, const char *path, const ng_open_options *opts);
 
-/* Closes the handle, releases the writer lock.  Accepts NULL. */
+/* Closes the handle, releases the writer lock.  A new index (NG_OPEN_CREATE)
+ * that no run committed is published empty, unless a run on the handle
+ * failed: then nothing is published.  Accepts NULL. */
 void ng_index_close(ng_index *idx);
 
 /* The message of the handle's last error, or "" -- owned by the handle,
@@ -139,8 +167,29 @@ int ng_index_get_stats(ng_index *idx, ng_index_stats *stats);
  * NG_OK when sound, NG_EDATA when damaged (message says what), NG_ESYSTEM. */
 int ng_index_check(ng_index *idx, ng_index_stats *stats);
 
+/* Like ng_index_check, and calls problem (may be NULL) once for each
+ * problem found, a line of text without a newline (SQLite's multi-line
+ * reports are split; at most 100 lines, then one that says how many more).
+ * Returns as ng_index_check; its message is then the first problem. */
+int ng_index_verify(ng_index *idx, ng_index_stats *stats, void (*problem)(void *ctx, const char *line), void *ctx);
+
 /* Merges the FTS5 b-trees and truncates the write-ahead log (write handle). */
 int ng_index_optimize(ng_index *idx);
+
+/* Copies the write-ahead log into the index file (a checkpoint), as a
+ * write handle does on its own after each large commit.  NG_OK (done, or
+ * put off because a reader still uses the log: nothing is lost), or
+ * NG_ESYSTEM when it failed (a full disk): every committed change is kept
+ * in the log, searches see it, and a later checkpoint with room finishes
+ * the job; the message says so. */
+int ng_index_checkpoint(ng_index *idx);
+
+/* When SQLite has reported damage (a corrupt page, a file that is not a
+ * database) since the handle was opened -- in this process, on any
+ * connection -- its first report; else NULL.  A search can succeed on a
+ * damaged index, with the damage in pages it did not need or that SQLite
+ * stepped over: a caller can check this after searching.  Needs ng_init. */
+const char *ng_index_damage(const ng_index *idx);
 
 /* ------------------------------------------------------------------ */
 /* Indexing runs                                                       */
@@ -170,7 +219,7 @@ enum ng_severity { NG_SEV_NONE = 0, NG_SEV_WARNING = 1, NG_SEV_ERROR = 2 };
 
 /* What happened to one file or feed record, passed to the run's callback. */
 typedef struct ng_item_report {
-  const char *path;     /* as stored (absolute), or "<feed>#<id>" for feed records */
+  const char *path;     /* as stored (absolute), or "<feed>//#<id>" ("stdin#<id>") for feed records */
   int status;           /* ng_item_status */
   int severity;         /* ng_severity */
   int error_class;      /* with NG_SEV_ERROR: NG_EDATA or NG_ESYSTEM */
@@ -190,6 +239,11 @@ typedef struct ng_run_stats {
 } ng_run_stats;
 
 /* Starts a run on a write handle.  report may be NULL.  opts may be NULL.
+ * On a handle opened with NG_OPEN_REBUILD the run fills the new index: the
+ * paths and feeds it is given, then, at ng_run_finish, every other file
+ * and feed the old index held that still exists (read again), and the
+ * records it held from standard input (copied); items are reported new,
+ * changed or removed against the old index.
  * Returns NG_OK (*out set), NG_EUSAGE (read-only handle, bad encoding name)
  * or NG_ESYSTEM; the message is on idx. */
 int ng_run_begin(ng_run **out, ng_index *idx, const ng_run_options *opts, ng_report_fn report, void *ctx);
@@ -207,7 +261,8 @@ int ng_run_add_path(ng_run *run, const char *path);
 /* Reads a JSON Lines feed: one article per line, an object with string
  * fields "id" (or a number), "title", "body" and optional "date", "source",
  * "url", "author".  name is "-" for stdin (fp then must be given) or a file
- * path (fp NULL).  Records are stored as "<feed>#<id>", replacing a stored
+ * path (fp NULL).  Records are stored as "<feed>//#<id>" ("stdin#<id>" for
+ * standard input; no file path holds "//"), replacing a stored
  * record with the same id when it changed.  Bad lines are reported and
  * skipped.  Returns as ng_run_add_path. */
 int ng_run_add_feed(ng_run *run, const char *name, FILE *fp);
@@ -220,8 +275,19 @@ int ng_run_finish(ng_run *run, ng_run_stats *stats);
 /* Current counts of a run in progress (for progress lines). */
 void ng_run_progress(const ng_run *run, ng_run_stats *stats);
 
+/* The counts of a run as of its last commit: what is in the index even if
+ * the run fails from here on (zero while a new index is not published). */
+void ng_run_committed(const ng_run *run, ng_run_stats *stats);
+
+/* NG_OK while the run can go on; once the index failed it (a call returned
+ * NG_ESYSTEM), the class of that failure: NG_ESYSTEM (I/O, memory, a full
+ * disk) or NG_EDATA (the index is damaged).  The message is on the index. */
+int ng_run_failed(const ng_run *run);
+
 /* Frees the run; work not yet committed by ng_run_finish is rolled back,
- * except batches already committed (each file is always all-or-nothing). */
+ * except batches already committed (each file is always all-or-nothing).
+ * A run freed without a successful ng_run_finish on a new index that is
+ * not yet published (or a rebuild) removes it: nothing is published. */
 void ng_run_free(ng_run *run);
 
 /* ------------------------------------------------------------------ */
@@ -257,7 +323,7 @@ typedef struct ng_search_options {
 
 typedef struct ng_hit {
   long long doc_id;
-  const char *path;                  /* file path, or "<feed>#<id>" */
+  const char *path;                  /* file path, or "<feed>//#<id>" */
   const char *title;                 /* document headline, or "" */
   const char *dateline;              /* or NULL */
   const char *date;                  /* ISO 8601 or NULL */

@@ -22,7 +22,8 @@ static const char usage[] =
     "                        ~/.local/share/nutgraf/index.db)\n"
     "      --jsonl FILE      read a JSON Lines feed (id, title, body, date, source,\n"
     "                        url, author); - reads standard input; repeatable\n"
-    "  -f, --full            re-read every file, changed or not\n"
+    "  -f, --full            rebuild the index into a new file: read every file\n"
+    "                        again, with those the index holds beyond PATH...\n"
     "  -l, --language NAME   Snowball language of a new index (default english)\n"
     "  -e, --encoding NAME   encoding of text that is not UTF-8 (default WINDOWS-1252)\n"
     "  -x, --exclude GLOB    skip files and directories whose name matches; repeatable\n"
@@ -128,7 +129,7 @@ int parse_index_options(int argc, char **argv, index_options *o) {
     ng_languages(list, sizeof list);
     return cli_usage_error("unknown language '%s' (known: %s)", o->language, list);
   }
-  if (!o->npaths && !o->nfeeds && !o->check && !o->optimize)
+  if (!o->npaths && !o->nfeeds && !o->check && !o->optimize && !o->full)
     return cli_usage_error("%s", "nothing to index: give files, directories or --jsonl FILE");
   return cli_index_path(index, &o->index_path);
 }

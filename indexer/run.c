@@ -59,8 +59,12 @@ static void on_item(void *ctx, const ng_item_report *rep) {
     clear_progress(r);
     char *path = ng_display_string(rep->path);
     if (what) {
-      fprintf(stderr, "%s: %s: %s: %s%s\n", cli_program(), what, path ? path : "?", rep->message ? rep->message : "",
+      /* The message may quote the file (jansson's error text quotes the
+       * bad token): it is escaped as the path is. */
+      char *message = ng_display_string(rep->message ? rep->message : "");
+      fprintf(stderr, "%s: %s: %s: %s%s\n", cli_program(), what, path ? path : "?", message ? message : "?",
               rep->status == NG_ITEM_SKIPPED ? ", skipped" : "");
+      free(message);
     } else {
       static const char *const names[] = {"new", "changed", "unchanged", "removed", "skipped"};
       fprintf(stderr, "%-9s %s", names[rep->status], path ? path : "?");
@@ -78,11 +82,32 @@ static int worse(int a, int b) {
   return a > b ? a : b;
 }
 
+/* A run the index failed: its error, and exactly what is kept of the
+ * run -- the batches committed before the failure, or nothing. */
+static int run_failed(const index_options *o, ng_index *idx, ng_run *run) {
+  ng_run_stats k;
+  ng_run_committed(run, &k);
+  int status = cli_exit_status(ng_run_failed(run));
+  if (o->full) return cli_fail(status, "%s; the rebuild is abandoned and the index is as it was", ng_index_errmsg(idx));
+  if (k.added + k.changed + k.removed + k.unchanged == 0)
+    return cli_fail(status, "%s; nothing of this run was kept", ng_index_errmsg(idx));
+  return cli_fail(status,
+                  "%s; kept: what the run committed before (%lld new, %lld changed, %lld removed, %lld unchanged);"
+                  " the rest of the run was rolled back",
+                  ng_index_errmsg(idx), k.added, k.changed, k.removed, k.unchanged);
+}
+
+static void print_problem(void *ctx, const char *line) {
+  (void)ctx;
+  cli_message("error", "%s", line);
+}
+
 int run_indexer(const index_options *o) {
   /* A file size limit must give an error, not kill us. */
   signal(SIGXFSZ, SIG_IGN);
   ng_open_options oo = NG_OPEN_OPTIONS_INIT;
-  oo.flags = NG_OPEN_WRITE | (o->npaths || o->nfeeds ? NG_OPEN_CREATE : 0) | (o->no_wait ? NG_OPEN_NOWAIT : 0);
+  oo.flags = NG_OPEN_WRITE | (o->npaths || o->nfeeds ? NG_OPEN_CREATE : 0) | (o->no_wait ? NG_OPEN_NOWAIT : 0) |
+             (o->full ? NG_OPEN_REBUILD : 0);
   oo.language = o->language;
   ng_index *idx = NULL;
   int rc = ng_index_open(&idx, o->index_path, &oo);
@@ -92,7 +117,7 @@ int run_indexer(const index_options *o) {
     return status;
   }
   int status = 0;
-  if (o->npaths || o->nfeeds) {
+  if (o->npaths || o->nfeeds || o->full) {
     reporter r = {o, NULL, isatty(2), seconds(), 0, 0};
     ng_run_options ro = NG_RUN_OPTIONS_INIT;
     ro.fallback_encoding = o->encoding;
@@ -107,17 +132,16 @@ int run_indexer(const index_options *o) {
       return status;
     }
     r.run = run;
-    for (size_t i = 0; i < o->npaths && rc != NG_ESYSTEM; i++) rc = ng_run_add_path(run, o->paths[i]);
-    for (size_t i = 0; i < o->nfeeds && rc != NG_ESYSTEM; i++) rc = ng_run_add_feed(run, o->feeds[i], NULL);
+    for (size_t i = 0; i < o->npaths && !ng_run_failed(run); i++) ng_run_add_path(run, o->paths[i]);
+    for (size_t i = 0; i < o->nfeeds && !ng_run_failed(run); i++) ng_run_add_feed(run, o->feeds[i], NULL);
     ng_run_stats s;
-    if (rc != NG_ESYSTEM)
-      rc = ng_run_finish(run, &s);
+    if (!ng_run_failed(run))
+      ng_run_finish(run, &s);
     else
       ng_run_progress(run, &s);
     clear_progress(&r);
-    if (rc == NG_ESYSTEM) {
-      status = cli_fail(CLI_EXIT_SYSTEM, "%s; the changes of this run that were not committed are rolled back",
-                        ng_index_errmsg(idx));
+    if (ng_run_failed(run)) {
+      status = run_failed(o, idx, run);
     } else {
       status = cli_exit_status(s.worst);
       if (!o->quiet) {
@@ -130,6 +154,10 @@ int run_indexer(const index_options *o) {
         if (have) fprintf(stderr, "; index: %lld documents, %lld passages", is.documents, is.passages);
         fputc('\n', stderr);
       }
+      /* What the run wrote is committed; the log is copied into the index
+       * here, and a full disk that stops that is said as what it is. */
+      rc = ng_index_checkpoint(idx);
+      if (rc != NG_OK) status = worse(status, cli_fail_index(idx, rc));
     }
     ng_run_free(run);
   }
@@ -139,8 +167,10 @@ int run_indexer(const index_options *o) {
   }
   if (status != CLI_EXIT_SYSTEM && o->check) {
     ng_index_stats is;
-    rc = ng_index_check(idx, &is);
-    if (rc != NG_OK) {
+    rc = ng_index_verify(idx, &is, print_problem, NULL);
+    if (rc == NG_EDATA) {
+      status = worse(status, CLI_EXIT_DATA); /* each problem printed on its line */
+    } else if (rc != NG_OK) {
       status = worse(status, cli_fail_index(idx, rc));
     } else {
       char *path = ng_display_string(o->index_path);

@@ -47,9 +47,20 @@
 #define DEFAULT_MAX_FILE (256LL << 20)
 #define MAX_QUEUED 64 /* jobs the worker may prepare ahead of the writer */
 
+/* A feed file's records are documents named "<feed>//#<id>": a file's
+ * path is absolute and cleaned, so it never holds "//", and no file (not
+ * even one named "wire.jsonl#1" beside wire.jsonl) can take a record's
+ * place.  Records read from standard input are "stdin#<id>", which no
+ * absolute path can be either. */
+#define RECORD_SEP "//#"
+
+/* The size a feed's row has while it is being read (add_feed_file). */
+#define FEED_READING (-1LL)
+
 /* The feed being read: its records' jobs are all in the queue or done. */
 typedef struct feed_state {
-  const char *name;  /* records are stored as "<name>#<id>" */
+  const char *name;  /* the feed's path, or "stdin" */
+  const char *sep;   /* records are stored as "<name><sep><id>": RECORD_SEP, or "#" for stdin */
   long long feed_id; /* the feed file's document, or 0 (stdin) */
   long long mtime_ns;
   hashset known; /* hashes of the stored records' lines */
@@ -64,12 +75,21 @@ struct ng_run {
   ngi_catalog catalog;
   strlist roots;      /* cleaned paths given to the run */
   strlist failed;     /* paths that could not be read: no removals under them */
-  char *index_path;   /* our own files are never indexed */
+  ngi_own own;        /* the index's own files, never indexed */
   ngi_pipeline *pipe; /* the worker reading files ahead, once started */
   feed_state *feed;   /* the feed being read, or NULL */
   ng_run_stats stats;
+  ng_run_stats committed; /* stats as of the last commit readers can see */
   long long batch_files, batch_bytes, batch_start;
-  int fatal; /* an index error: the run must stop */
+  int fatal;    /* an index error: the run must stop */
+  int failure;  /* its class: NG_ESYSTEM, or NG_EDATA (a damaged index) */
+  int finished; /* ng_run_finish succeeded */
+  /* Rebuilding (NG_OPEN_REBUILD): what the old index held, and the files
+   * and feeds whose stored content this run keeps because it could not
+   * read them again (they are copied from the old index at the end). */
+  int rebuild;
+  ngi_catalog prior;
+  strmap kept;
 };
 
 static long long now_ns(void) {
@@ -98,16 +118,34 @@ static void report(ng_run *run, const char *path, int status, int severity, int 
   run->report(run->ctx, &r);
 }
 
+/* The index failed: the run stops (NG_ESYSTEM to the callers), with the
+ * class of the failure kept (a damaged index is NG_EDATA). */
 static int fail_index(ng_run *run) {
+  int code = run->idx->err_code == NG_EDATA ? NG_EDATA : NG_ESYSTEM;
+  if (!run->fatal) run->failure = code;
   run->fatal = 1;
-  worsen(run, NG_ESYSTEM);
+  worsen(run, code);
   return NG_ESYSTEM;
+}
+
+/* Rebuilding: was path (a file or a feed) in the old index? */
+static int was_known(const ng_run *run, const char *path) {
+  return run->rebuild && ngi_catalog_get(&run->prior, path) != NULL;
+}
+
+/* The stored content of path stays as it is (a file that cannot be read,
+ * a feed with a bad line): rebuilding, it is copied from the old index. */
+static int keep_stored(ng_run *run, const char *path) {
+  if (!run->rebuild || !ngi_catalog_get(&run->prior, path)) return NG_OK;
+  return ngi_map_put(&run->kept, path, strlen(path), (void *)1) == 0 ? NG_OK : NG_ESYSTEM;
 }
 
 static int out_of_memory(ng_run *run) {
   ngi_fail(run->idx, NG_ESYSTEM, "out of memory");
   return fail_index(run);
 }
+
+static int load_prior(ng_run *run);
 
 int ng_run_begin(ng_run **out, ng_index *idx, const ng_run_options *opts, ng_report_fn report_fn, void *ctx) {
   *out = NULL;
@@ -123,9 +161,11 @@ int ng_run_begin(ng_run **out, ng_index *idx, const ng_run_options *opts, ng_rep
   if (run->opts.max_file_size <= 0) run->opts.max_file_size = DEFAULT_MAX_FILE;
   run->report = report_fn;
   run->ctx = ctx;
-  run->index_path = ngi_clean_path(idx->path);
   run->batch_start = now_ns();
-  int rc = run->index_path ? ngi_catalog_load(idx, &run->catalog) : ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  run->rebuild = idx->rebuild;
+  int rc = ngi_own_init(&run->own, idx->path) == NG_OK ? ngi_catalog_load(idx, &run->catalog)
+                                                       : ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  if (rc == NG_OK && run->rebuild) rc = load_prior(run);
   if (rc != NG_OK) {
     ng_run_free(run);
     return rc;
@@ -134,18 +174,26 @@ int ng_run_begin(ng_run **out, ng_index *idx, const ng_run_options *opts, ng_rep
   return NG_OK;
 }
 
+/* Commits the batch (publishing a new index with its first); what readers
+ * can now see is what the run has kept so far. */
+static int commit(ng_run *run, int final) {
+  if ((final ? ngi_index_commit_final(run->idx) : ngi_index_commit(run->idx)) != NG_OK) return fail_index(run);
+  if (!ngi_index_private(run->idx)) run->committed = run->stats;
+  return NG_OK;
+}
+
 static int maybe_commit(ng_run *run, size_t bytes) {
   run->batch_files++;
   run->batch_bytes += (long long)bytes;
   /* A new index no one can see yet is published after BATCH_NS of work,
    * however many files that is (index.c: its first batch is the cheapest). */
-  int private = run->idx->unpublished != NULL;
+  int private = ngi_index_private(run->idx);
   if ((private || (run->batch_files < BATCH_FILES && run->batch_bytes < BATCH_BYTES)) &&
       now_ns() - run->batch_start < BATCH_NS)
     return NG_OK;
   run->batch_files = run->batch_bytes = 0;
   run->batch_start = now_ns();
-  return ngi_index_commit(run->idx) == NG_OK ? NG_OK : fail_index(run);
+  return commit(run, 0);
 }
 
 static int begin(ng_run *run) { return ngi_store_begin(run->idx) == NG_OK ? NG_OK : fail_index(run); }
@@ -270,7 +318,7 @@ static int finish_file(ng_run *run, ngi_job *j) {
         return fail_index(run);
       }
       report(run, path, NG_ITEM_SKIPPED, j->severity, j->error_class, 0, NULL, j->message);
-      return NG_OK;
+      return j->binary || keep_stored(run, path) == NG_OK ? NG_OK : out_of_memory(run);
     case NGI_PREP_SAME: {
       int rc = touch_document(run, known, j->size, j->mtime_ns);
       if (rc != NG_OK) return rc;
@@ -281,7 +329,7 @@ static int finish_file(ng_run *run, ngi_job *j) {
     default: {
       if (ngi_store_queue_words(run->idx, j->words.data, j->words.len) != NG_OK) return fail_index(run);
       doc_meta m = {NGI_DOC_ARTICLE, 0, j->size, j->mtime_ns, j->hash, j->encoding};
-      int changed = known != NULL;
+      int changed = known != NULL || was_known(run, path);
       int rc = write_document(run, path, known, &m, &j->art, j, NULL);
       if (rc != NG_OK) return rc;
       if (changed)
@@ -312,7 +360,7 @@ static int finish_record(ng_run *run, ngi_job *j) {
     ngi_buf_free(&key);
     return NG_OK;
   }
-  ngi_buf_printf(&key, "%s#%s", f->name, j->rec.id);
+  ngi_buf_printf(&key, "%s%s%s", f->name, f->sep, j->rec.id);
   if (key.oom) return out_of_memory(run);
   ngi_known *known = ngi_catalog_get(&run->catalog, key.data);
   if (known) known->seen = 1;
@@ -333,7 +381,7 @@ static int finish_record(ng_run *run, ngi_job *j) {
     }
     if (ngi_store_queue_words(run->idx, j->words.data, j->words.len) != NG_OK) return fail_index(run);
     doc_meta m = {NGI_DOC_RECORD, f->feed_id, j->size, f->mtime_ns, j->hash, "UTF-8"};
-    int changed = known != NULL;
+    int changed = known != NULL || was_known(run, key.data);
     rc = write_document(run, key.data, known, &m, &j->art, j, NULL);
     if (rc == NG_OK) {
       if (changed)
@@ -387,24 +435,64 @@ static int submit(ng_run *run, ngi_job *j) {
 /* ------------------------------------------------------------------ */
 /* Feeds */
 
+/* Reads one line (with its '\n') into a malloc'd buffer of its size,
+ * *line; a line longer than limit is read to its end but not kept (*line
+ * NULL), so standard input too is held to --max-size.  *n is the line's
+ * length.  Returns 1 for a line, 0 at the end, -1 when memory ran out. */
+static int read_line(FILE *fp, long long limit, char **line, size_t *n) {
+  char *b = NULL;
+  size_t len = 0, cap = 0;
+  int c, over = 0;
+  *line = NULL;
+  *n = 0;
+  while ((c = getc_unlocked(fp)) != EOF) {
+    if (!over && (long long)len >= limit) {
+      over = 1;
+      free(b);
+      b = NULL;
+    }
+    if (!over && len + 2 > cap) {
+      size_t want = cap ? cap * 2 : 256;
+      char *nb = realloc(b, want);
+      if (!nb) {
+        free(b);
+        return -1;
+      }
+      b = nb;
+      cap = want;
+    }
+    if (!over) b[len] = (char)c;
+    len++;
+    if (c == '\n') break;
+  }
+  if (len == 0) return 0;
+  if (!over) {
+    b[len] = '\0';
+    char *fit = cap - len > 4096 ? realloc(b, len + 1) : NULL; /* give the spare back */
+    *line = fit ? fit : b;
+  }
+  *n = len;
+  return 1;
+}
+
 /* Reads a feed's lines (from fp) into record jobs, then waits for them. */
 static int read_feed(ng_run *run, feed_state *f, FILE *fp) {
   char *line = NULL;
-  size_t cap = 0;
-  ssize_t n;
+  size_t n;
   long lineno = 0;
-  int rc = NG_OK, unreadable = 0;
+  int rc = NG_OK, unreadable = 0, got;
   run->feed = f;
-  while (rc == NG_OK && !run->fatal && (n = getline(&line, &cap, fp)) >= 0) {
+  while (rc == NG_OK && !run->fatal && (got = read_line(fp, run->opts.max_file_size, &line, &n)) != 0) {
     lineno++;
-    ngi_job *j = calloc(1, sizeof *j);
-    if (!j || !(j->line = ngi_strdup_n(line, (size_t)n))) {
-      free(j);
+    ngi_job *j = got > 0 ? calloc(1, sizeof *j) : NULL;
+    if (!j) {
+      free(line);
       rc = out_of_memory(run);
       break;
     }
     j->kind = NGI_JOB_RECORD;
-    j->linelen = (size_t)n;
+    j->line = line; /* the job's now; NULL when over the limit */
+    j->linelen = n;
     j->lineno = lineno;
     j->known_records = &f->known;
     rc = submit(run, j);
@@ -415,7 +503,6 @@ static int read_feed(ng_run *run, feed_state *f, FILE *fp) {
     snprintf(msg, sizeof msg, "read error: %s", strerror(errno));
     report(run, f->name, NG_ITEM_SKIPPED, NG_SEV_ERROR, NG_EDATA, 0, NULL, msg);
   }
-  free(line);
   int drained = drain(run);
   if (rc == NG_OK) rc = drained;
   run->feed = NULL;
@@ -434,10 +521,19 @@ static int known_hashes(ng_run *run, feed_state *f, long long feed_id, const cha
   return NG_OK;
 }
 
+/* Does the feed hold records named as before RECORD_SEP ("<feed>#<id>")?
+ * Then it is read again, which renames them. */
+static int old_record_names(const ng_run *run, const ngi_known *feed) {
+  size_t n = strlen(feed->path);
+  const ngi_known *k = ngi_catalog_records(&run->catalog, feed->id);
+  return k && (strncmp(k->path, feed->path, n) != 0 || strncmp(k->path + n, RECORD_SEP, strlen(RECORD_SEP)) != 0);
+}
+
 static int add_feed_file(ng_run *run, const char *path, const struct stat *st) {
   ngi_known *known = ngi_catalog_get(&run->catalog, path);
   if (known) known->seen = 1;
-  if (known && known->kind == NGI_DOC_FEED && ngi_unchanged(known, st, run->opts.full)) {
+  if (known && known->kind == NGI_DOC_FEED && ngi_unchanged(known, st, run->opts.full) &&
+      !old_record_names(run, known)) {
     /* An unchanged feed keeps all its records. */
     ngi_catalog_keep_records(&run->catalog, known->id);
     run->stats.unchanged++;
@@ -449,7 +545,7 @@ static int add_feed_file(ng_run *run, const char *path, const struct stat *st) {
     snprintf(msg, sizeof msg, "larger than %lld bytes (--max-size)", run->opts.max_file_size);
     if (known) ngi_catalog_keep_records(&run->catalog, known->id);
     report(run, path, NG_ITEM_SKIPPED, NG_SEV_WARNING, 0, 0, NULL, msg);
-    return NG_OK;
+    return keep_stored(run, path) == NG_OK ? NG_OK : out_of_memory(run);
   }
   FILE *fp = fopen(path, "rb");
   if (!fp) {
@@ -457,23 +553,29 @@ static int add_feed_file(ng_run *run, const char *path, const struct stat *st) {
     snprintf(msg, sizeof msg, "cannot read: %s", strerror(errno));
     if (known) ngi_catalog_keep_records(&run->catalog, known->id);
     report(run, path, NG_ITEM_SKIPPED, NG_SEV_ERROR, NG_EDATA, 0, NULL, msg);
-    return NG_OK;
+    return keep_stored(run, path) == NG_OK ? NG_OK : out_of_memory(run);
   }
   /* The drain first: jobs queued before the feed may write this path. */
   int rc = drain(run);
-  /* A new feed gets a row whose size and mtime match no file, so that a
-   * run killed before the feed's end reads it again. */
+  /* A feed being read has a marker that matches no file (size -1) until
+   * its last record is stored: a new feed's row is written so, and a known
+   * feed's marker is cleared in the batch of its first changed record, so
+   * a run killed half-way reads the feed again, even when it is put back
+   * as it was with its old mtime. */
   if (rc == NG_OK && (!known || known->kind != NGI_DOC_FEED)) {
-    doc_meta m = {NGI_DOC_FEED, 0, 0, 0, 0, "UTF-8"};
+    doc_meta m = {NGI_DOC_FEED, 0, FEED_READING, 0, 0, "UTF-8"};
     rc = write_document(run, path, known, &m, NULL, NULL, &known);
+  } else if (rc == NG_OK && known->size != FEED_READING) {
+    rc = touch_document(run, known, FEED_READING, 0);
   }
-  feed_state f = {path, known ? known->id : 0, ngi_mtime_ns(st), {0}, 0};
+  feed_state f = {path, RECORD_SEP, known ? known->id : 0, ngi_mtime_ns(st), {0}, 0};
   if (rc == NG_OK) rc = known_hashes(run, &f, f.feed_id, NULL);
   if (rc == NG_OK) rc = read_feed(run, &f, fp);
   fclose(fp);
   if (rc == NG_EDATA) rc = NG_OK; /* reported; the feed keeps its records */
   if (rc == NG_OK && !f.failed) rc = remove_unseen_records(run, f.feed_id);
   if (f.failed) ngi_catalog_keep_records(&run->catalog, f.feed_id);
+  if (rc == NG_OK && f.failed && keep_stored(run, path) != NG_OK) rc = out_of_memory(run);
   /* Now the feed is whole: its marker tells the next run so. */
   if (rc == NG_OK && !f.failed) rc = touch_document(run, known, st->st_size, ngi_mtime_ns(st));
   if (rc == NG_OK) rc = maybe_commit(run, 0);
@@ -523,21 +625,17 @@ static int on_problem(void *ctx, const char *path, int severity, const char *mes
   return NG_OK;
 }
 
-/* Is path the index or one of the files SQLite and the lock keep beside it? */
-static int on_own(void *ctx, const char *path) {
-  const ng_run *run = ctx;
-  size_t n = strlen(run->index_path);
-  if (strncmp(path, run->index_path, n) != 0) return 0;
-  const char *rest = path + n;
-  return !*rest || !strcmp(rest, "-wal") || !strcmp(rest, "-shm") || !strcmp(rest, "-journal") ||
-         !strcmp(rest, ".lock") || !strncmp(rest, ".new-", 5);
+static int on_out_of_memory(void *ctx, const char *path) {
+  ng_run *run = ctx;
+  ngi_fail(run->idx, NG_ESYSTEM, "%s: out of memory", path);
+  return fail_index(run);
 }
 
 static int add_root(ng_run *run, const char *given, int as_feed) {
   if (run->fatal) return NG_ESYSTEM;
   char *path = ngi_clean_path(given);
   if (!path) return out_of_memory(run);
-  ngi_walk_ops ops = {run, on_file, on_problem, on_own, run->opts.exclude, &run->catalog};
+  ngi_walk_ops ops = {run, on_file, on_problem, &run->own, run->opts.exclude, &run->catalog, on_out_of_memory};
   int rc = NG_OK;
   struct stat st;
   /* A root that cannot be read is not a root: nothing under it goes. */
@@ -558,40 +656,207 @@ int ng_run_add_feed(ng_run *run, const char *name, FILE *fp) {
   if (strcmp(name, "-") != 0) return add_root(run, name, 1);
   if (!fp) fp = stdin;
   int rc = drain(run);
-  feed_state f = {"stdin", 0, 0, {0}, 0};
+  feed_state f = {"stdin", "#", 0, 0, {0}, 0};
   if (rc == NG_OK) rc = known_hashes(run, &f, 0, "stdin#");
   if (rc == NG_OK) rc = read_feed(run, &f, fp);
   ngi_hashset_free(&f.known);
   return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* Rebuilding (NG_OPEN_REBUILD): the new index gets the run's paths, and
+ * at its end what the old index held beyond them */
+
+/* A problem with the old index itself (not with one document). */
+static void report_previous(ng_run *run, const char *message) {
+  if (!run->report) return;
+  ng_item_report r = {run->idx->path, NG_ITEM_UNCHANGED, NG_SEV_WARNING, 0, 0, NULL, message};
+  run->report(run->ctx, &r);
+}
+
+static int load_prior(ng_run *run) {
+  ng_index *old = run->idx->previous;
+  char msg[1200] = "";
+  if (!old && run->idx->previous_err) {
+    snprintf(msg, sizeof msg, "the old index cannot be read (%s): the new one holds only the paths given",
+             run->idx->previous_err);
+  } else if (old && ngi_catalog_load(old, &run->prior) != NG_OK) {
+    /* What was read before the damage is carried over still. */
+    snprintf(msg, sizeof msg,
+             "the old index could be read only in part (%s): the new one holds the paths given and"
+             " what could be read",
+             old->err);
+  }
+  if (msg[0]) report_previous(run, msg);
+  return NG_OK;
+}
+
+/* Copies a passage read from the old index into an article. */
+static int add_copied_passage(void *ctx, int ordinal, int kind, const char *text, int first, int last) {
+  article *a = ctx;
+  (void)ordinal;
+  if (a->npassages == a->cap) {
+    size_t cap = a->cap ? a->cap * 2 : 16;
+    passage *p = realloc(a->passages, cap * sizeof *p);
+    if (!p) return NG_ESYSTEM;
+    a->passages = p;
+    a->cap = cap;
+  }
+  passage *p = &a->passages[a->npassages];
+  p->offset = a->texts.len;
+  p->len = strlen(text);
+  p->kind = kind;
+  p->first_line = first;
+  p->last_line = last;
+  ngi_buf_add(&a->texts, text, p->len + 1);
+  if (a->texts.oom) return NG_ESYSTEM;
+  a->npassages++;
+  return NG_OK;
+}
+
+/* Copies document k of the old index into the new one (its feed there:
+ * feed), as it was; *out (may be NULL) gets the new document.  When the
+ * old index fails here, the document is reported and left out. */
+static int copy_document(ng_run *run, const ngi_known *k, long long feed, ngi_known **out) {
+  ng_index *old = run->idx->previous;
+  if (out) *out = NULL;
+  if (!old) return NG_OK;
+  ngi_doc_row row;
+  buf strings = {0};
+  article art;
+  memset(&art, 0, sizeof art);
+  int rc = ngi_store_get_document(old, k->id, &row, &strings);
+  if (rc == NG_OK) rc = ngi_store_each_passage(old, k->id, add_copied_passage, &art);
+  if (rc == NG_OK &&
+      ((row.title && !(art.title = strdup(row.title))) || (row.dateline && !(art.dateline = strdup(row.dateline))) ||
+       (row.date && !(art.date = strdup(row.date))) || (row.source && !(art.source = strdup(row.source))) ||
+       (row.url && !(art.url = strdup(row.url))) || (row.author && !(art.author = strdup(row.author)))))
+    rc = NG_ESYSTEM;
+  if (rc == NG_ESYSTEM && !old->err[0]) ngi_fail(old, NG_ESYSTEM, "out of memory");
+  if (rc != NG_OK) {
+    char msg[1200];
+    snprintf(msg, sizeof msg, "kept in the old index but not copied into the new one: %s", old->err);
+    report(run, k->path, NG_ITEM_SKIPPED, NG_SEV_ERROR, NG_EDATA, 0, NULL, msg);
+    rc = NG_OK;
+  } else {
+    doc_meta m = {row.kind, feed, row.size, row.mtime_ns, row.hash, row.encoding};
+    rc = write_document(run, k->path, NULL, &m, row.kind == NGI_DOC_FEED ? NULL : &art, NULL, out);
+    if (rc == NG_OK) rc = maybe_commit(run, art.texts.len);
+  }
+  ngi_article_free(&art);
+  ngi_buf_free(&strings);
+  return rc;
+}
+
+static int by_id(const void *a, const void *b) {
+  long long x = (*(ngi_known *const *)a)->id, y = (*(ngi_known *const *)b)->id;
+  return x < y ? -1 : x > y;
+}
+
+static int under_roots(const ng_run *run, const char *path) {
+  for (size_t r = 0; r < run->roots.n; r++)
+    if (is_under(path, run->roots.items[r])) return 1;
+  return 0;
+}
+
+static int under_failed(const ng_run *run, const char *path) {
+  for (size_t f = 0; f < run->failed.n; f++)
+    if (is_under(path, run->failed.items[f])) return 1;
+  return 0;
+}
+
+static int was_kept(const ng_run *run, const char *path) {
+  return ngi_map_get(&run->kept, path, strlen(path)) != NULL || under_failed(run, path);
+}
+
+static int on_file(void *ctx, const char *path, const struct stat *st, int as_feed);
+
+/* The end of a rebuild, in the old index's order: the files and feeds it
+ * held outside the run's paths are read again; what the run kept as it
+ * was (a file it could not read, a feed with a bad line, what lies under
+ * a directory it could not list) and the records read from standard
+ * input are copied; the rest of what it held is reported removed. */
+static int carry_over(ng_run *run) {
+  ngi_known **docs = run->prior.docs.count ? malloc(run->prior.docs.count * sizeof *docs) : NULL;
+  size_t n = 0;
+  if (run->prior.docs.count && !docs) return out_of_memory(run);
+  for (size_t i = 0; i < run->prior.docs.cap; i++)
+    if (run->prior.docs.slots[i].key) docs[n++] = run->prior.docs.slots[i].value;
+  if (n) qsort(docs, n, sizeof *docs, by_id);
+  int rc = NG_OK;
+  for (size_t i = 0; i < n && rc == NG_OK; i++) {
+    ngi_known *d = docs[i];
+    struct stat st;
+    if (d->kind == NGI_DOC_RECORD || ngi_catalog_get(&run->catalog, d->path) || under_roots(run, d->path)) continue;
+    if (stat(d->path, &st) != 0 || !S_ISREG(st.st_mode) || ngi_own_is(&run->own, d->path, &st)) continue;
+    rc = on_file(run, d->path, &st, d->kind == NGI_DOC_FEED);
+  }
+  if (rc == NG_OK) rc = drain(run);
+  for (size_t i = 0; i < n && rc == NG_OK; i++) {
+    ngi_known *d = docs[i];
+    ngi_known *now = ngi_catalog_get(&run->catalog, d->path);
+    if (d->kind == NGI_DOC_ARTICLE && !now && was_kept(run, d->path)) {
+      rc = copy_document(run, d, 0, NULL);
+    } else if (d->kind == NGI_DOC_FEED && was_kept(run, d->path)) {
+      /* Its records as they were, beside those the run could read. */
+      if (!now) rc = copy_document(run, d, 0, &now);
+      for (ngi_known *r = ngi_catalog_records(&run->prior, d->id); r && now && rc == NG_OK; r = r->next_in_feed)
+        if (!ngi_catalog_get(&run->catalog, r->path)) rc = copy_document(run, r, now->id, NULL);
+    } else if (d->kind == NGI_DOC_RECORD && !d->feed && strncmp(d->path, "stdin#", 6) == 0 && !now) {
+      rc = copy_document(run, d, 0, &now);
+      if (rc == NG_OK && now) {
+        run->stats.unchanged++;
+        report(run, d->path, NG_ITEM_UNCHANGED, NG_SEV_NONE, 0, 0, NULL, NULL);
+      }
+    }
+  }
+  for (size_t i = 0; i < n && rc == NG_OK; i++) {
+    ngi_known *d = docs[i];
+    if (d->kind == NGI_DOC_FEED || ngi_catalog_get(&run->catalog, d->path)) continue;
+    run->stats.removed++;
+    report(run, d->path, NG_ITEM_REMOVED, NG_SEV_NONE, 0, 0, NULL, NULL);
+  }
+  free(docs);
+  return rc;
+}
+
 int ng_run_finish(ng_run *run, ng_run_stats *stats) {
   int rc = run->fatal ? NG_ESYSTEM : drain(run);
+  if (rc == NG_OK && run->rebuild) rc = carry_over(run);
   /* Files gone from under a root, feeds with their records. */
   for (size_t i = 0; i < run->catalog.docs.cap && rc == NG_OK; i++) {
     ngi_known *d = run->catalog.docs.slots[i].value;
     if (!run->catalog.docs.slots[i].key || d->seen || d->kind == NGI_DOC_RECORD) continue;
-    int gone = 0;
-    for (size_t r = 0; r < run->roots.n && !gone; r++) gone = is_under(d->path, run->roots.items[r]);
-    for (size_t f = 0; f < run->failed.n && gone; f++) gone = !is_under(d->path, run->failed.items[f]);
-    if (!gone) continue;
+    if (!under_roots(run, d->path) || under_failed(run, d->path)) continue;
     if (d->kind == NGI_DOC_FEED) rc = remove_unseen_records(run, d->id);
     if (rc == NG_OK) rc = remove_document(run, d);
   }
-  if (rc == NG_OK && ngi_index_commit(run->idx) != NG_OK) rc = fail_index(run);
+  if (rc == NG_OK) rc = commit(run, 1);
+  if (rc == NG_OK) {
+    run->finished = 1;
+    run->committed = run->stats;
+  }
   if (stats) *stats = run->stats;
   return rc;
 }
 
 void ng_run_progress(const ng_run *run, ng_run_stats *stats) { *stats = run->stats; }
 
+void ng_run_committed(const ng_run *run, ng_run_stats *stats) { *stats = run->committed; }
+
+int ng_run_failed(const ng_run *run) { return run->fatal ? run->failure : NG_OK; }
+
 void ng_run_free(ng_run *run) {
   if (!run) return;
   ngi_pipeline_stop(run->pipe);
   ngi_store_rollback(run->idx);
+  /* A new index or a rebuild whose run failed is never published. */
+  if (!run->finished && run->fatal) ngi_index_abandon(run->idx);
   ngi_catalog_free(&run->catalog);
   ngi_strlist_free(&run->roots);
   ngi_strlist_free(&run->failed);
-  free(run->index_path);
+  ngi_own_free(&run->own);
+  ngi_catalog_free(&run->prior);
+  ngi_map_clear(&run->kept, NULL);
   free(run);
 }

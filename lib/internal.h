@@ -73,21 +73,27 @@ typedef struct ngi_postings ngi_postings;
 
 /* An open index.  Each field belongs to the module named beside it. */
 struct ng_index {
-  char *path;         /* index.c: the index file as given */
-  int writable;       /* index.c: opened with NG_OPEN_WRITE */
-  int lock_fd;        /* index.c: "<path>.lock", flocked for the handle's life */
-  char *unpublished;  /* index.c: a new index's temporary file, until its first commit */
-  int busy_ms;        /* index.c: the connection's busy timeout */
-  ngi_store *store;   /* store.c: the connection, its statements, the transaction */
-  ngi_lexicon *lx;    /* tokenize.c: made by store.c when it connects */
-  ngi_postings *post; /* postings.c: the batch being written */
-  ngi_variants *vars; /* variants.c: loaded by expand.c on first use */
-  int exhaustive;     /* engine.c: score every match, no pruning -- the reference
-                         the pruned top k must equal (tests; NUTGRAF_EXHAUSTIVE=1
-                         in the environment at open, for bench/ and debugging) */
-  char *notes;        /* search.c: the notes on the last query (ng_index_notes), or NULL */
-  void *parked;       /* store.c: what a new index's connection keeps while it is published */
-  char err[1024];     /* util.c (ngi_fail), for every module: the last error's message */
+  char *path;            /* index.c: the index file as given */
+  int writable;          /* index.c: opened with NG_OPEN_WRITE */
+  int lock_fd;           /* index.c: "<path>.lock", flocked for the handle's life */
+  char *unpublished;     /* index.c: a new index's temporary file, until it is published */
+  int rebuild;           /* index.c: NG_OPEN_REBUILD: the new file replaces the old at the run's end */
+  int abandoned;         /* index.c: a run on the unpublished file failed: it is never published */
+  ng_index *previous;    /* index.c: rebuilding: the old index, open read-only, or NULL */
+  char *previous_err;    /* index.c: rebuilding: why the old index could not be opened, or NULL */
+  int busy_ms;           /* index.c: the connection's busy timeout */
+  ngi_store *store;      /* store.c: the connection, its statements, the transaction */
+  ngi_lexicon *lx;       /* tokenize.c: made by store.c when it connects */
+  ngi_postings *post;    /* postings.c: the batch being written, the readers' lengths */
+  ngi_variants *vars;    /* variants.c: loaded by expand.c on first use */
+  int exhaustive;        /* engine.c: score every match, no pruning -- the reference
+                            the pruned top k must equal (tests; NUTGRAF_EXHAUSTIVE=1
+                            in the environment at open, for bench/ and debugging) */
+  char *notes;           /* search.c: the notes on the last query (ng_index_notes), or NULL */
+  void *parked;          /* store.c: what a new index's connection keeps while it is published */
+  long long damage_seen; /* util.c: SQLite's count of reported corruption when the handle opened */
+  int err_code;          /* util.c (ngi_fail): the last error's status code */
+  char err[1024];        /* util.c (ngi_fail), for every module: the last error's message */
 };
 
 /**************************************************************************
@@ -155,8 +161,14 @@ char *ngi_clean_path(const char *path);
 /* A copy of s, or NULL when s is NULL or memory is short. */
 char *ngi_strdup_n(const char *s, size_t n);
 
-/* Sets the handle's message (any module's error); returns code. */
+/* Sets the handle's message and code (any module's error); returns code. */
 int ngi_fail(ng_index *idx, int code, const char *fmt, ...) NGI_PRINTF(3, 4);
+
+/* Counts the damage SQLite reports in its error log (SQLITE_CORRUPT,
+ * SQLITE_NOTADB), process-wide; ng_init installs the log (it must come
+ * before SQLite starts). */
+void ngi_watch_damage(void);
+long long ngi_damage_count(void);
 
 /* End of util.c */
 
@@ -485,6 +497,31 @@ void ngi_catalog_keep_records(ngi_catalog *c, long long feed_id);
 int ngi_unchanged(const ngi_known *k, const struct stat *st, int full);
 long long ngi_mtime_ns(const struct stat *st);
 
+/* The index's own files -- the index, its -wal, -shm and -journal files,
+ * its lock and a new index's temporary files -- known by their directory
+ * and names, and by the identity (device and inode) of those that exist
+ * when the run starts, so that no path that reaches them (a symbolic link
+ * to their directory or to one of them) makes them documents. */
+typedef struct ngi_own {
+  dev_t dir_dev;
+  ino_t dir_ino;
+  int have_dir;
+  char *base; /* the index's file name */
+  struct {
+    dev_t dev;
+    ino_t ino;
+  } files[6];
+  size_t nfiles;
+} ngi_own;
+
+/* NG_OK, or NG_ESYSTEM when memory is short. */
+int ngi_own_init(ngi_own *own, const char *index_path);
+void ngi_own_free(ngi_own *own);
+/* Is name (a directory entry) one of the index's file names? */
+int ngi_own_name(const ngi_own *own, const char *name);
+/* Is path (with its stat st, or NULL) one of the index's own files? */
+int ngi_own_is(const ngi_own *own, const char *path, const struct stat *st);
+
 typedef struct ngi_walk_ops {
   void *ctx;
   /* A regular file to index; st is NULL for a file found by readdir as a
@@ -493,10 +530,12 @@ typedef struct ngi_walk_ops {
   /* A problem with a path: severity NG_SEV_WARNING or NG_SEV_ERROR (class
    * NG_EDATA).  failed: nothing under path may be removed. */
   int (*problem)(void *ctx, const char *path, int severity, const char *message, int failed);
-  /* Is path one of the index's own files? */
-  int (*own)(void *ctx, const char *path);
+  const ngi_own *own;         /* the index's own files, never visited */
   const char *const *exclude; /* fnmatch globs on names */
   const ngi_catalog *catalog;
+  /* Memory ran out at path: the walk stops with this result (NULL:
+   * NG_ESYSTEM). */
+  int (*out_of_memory)(void *ctx, const char *path);
 } ngi_walk_ops;
 
 /* Walks root (a cleaned absolute path: a file, or a directory walked
@@ -619,8 +658,15 @@ int ngi_postings_check(ng_index *idx, ngi_check_counts *out);
 */
 
 /* Commits the handle's transaction, and publishes a new index with its
- * first commit. */
+ * first commit -- but not a rebuilt one (NG_OPEN_REBUILD). */
 int ngi_index_commit(ng_index *idx);
+/* The same for a run's last commit: a rebuilt index is published too. */
+int ngi_index_commit_final(ng_index *idx);
+/* A run on the handle failed: an index it was building is removed and
+ * never published (the old one, when rebuilding, stays as it was). */
+void ngi_index_abandon(ng_index *idx);
+/* Is the handle building a new file that no one sees yet? */
+int ngi_index_private(const ng_index *idx);
 
 /* End of index.c */
 
@@ -643,6 +689,13 @@ int ngi_store_create(ng_index *idx, const char *file, const char *language);
  * nutgraf index of this version.  fresh: a file no reader knows yet (no
  * sync, a small cache). */
 int ngi_store_connect(ng_index *idx, const char *file, const char *want_language, int fresh);
+/* Reads the first n bytes of file into h through SQLite's own file layer:
+ * the number read (less at the end of the file), or -errno.  A plain
+ * close() would drop every POSIX lock this process holds on the file,
+ * those of its other connections too (SQLite's os_unix.c, "POSIX advisory
+ * locks"), and a writer elsewhere could then truncate a log they read;
+ * SQLite's unix VFS keeps such a descriptor open until those locks go. */
+long ngi_store_read_header(const char *file, unsigned char *h, size_t n);
 /* Closes the connection, rolling back what was not committed. */
 void ngi_store_disconnect(ng_index *idx);
 int ngi_store_connected(const ng_index *idx);
@@ -675,6 +728,14 @@ int ngi_store_put_document(ng_index *idx, ngi_doc_row *row);
 /* Records a new size, mtime and indexing time. */
 int ngi_store_touch_document(ng_index *idx, long long id, long long size, long long mtime_ns, long long indexed_ns);
 int ngi_store_delete_document(ng_index *idx, long long id);
+/* Reads document id's whole row; its strings go into *strings (and live
+ * as long as it does, unchanged).  NG_EDATA when there is no such row. */
+int ngi_store_get_document(ng_index *idx, long long id, ngi_doc_row *row, buf *strings);
+/* Calls fn with each passage of doc, in ordinal order (strings live
+ * during the call); stops at fn's first non-zero result. */
+int ngi_store_each_passage(ng_index *idx, long long doc,
+                           int (*fn)(void *ctx, int ordinal, int kind, const char *text, int first, int last),
+                           void *ctx);
 /* Deletes passages 0..count of a document whose passages are numbered
  * from first_pno; adds what went to *removed. */
 int ngi_store_delete_passages(ng_index *idx, long long doc, long long count, long long first_pno, long long *removed);

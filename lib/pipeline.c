@@ -210,14 +210,15 @@ static void prepare_file(ngi_lexicon *lx, const char *fallback, long long max_si
 /* A feed record: parse, then segment its body under its title. */
 static void prepare_record(ngi_lexicon *lx, long long max_size, ngi_job *j) {
   j->size = (long long)j->linelen;
-  j->hash = (long long)ngi_hash(j->line, j->linelen);
   j->encoding = "UTF-8";
-  if (max_size > 0 && (long long)j->linelen > max_size) {
+  /* A line over the limit was not kept by the reader (line NULL). */
+  if (!j->line || (max_size > 0 && (long long)j->linelen > max_size)) {
     char msg[200];
     snprintf(msg, sizeof msg, "record larger than %lld bytes (--max-size)", max_size);
     skip(j, NG_SEV_WARNING, 0, msg);
     return;
   }
+  j->hash = (long long)ngi_hash(j->line, j->linelen);
   char err[300] = "";
   int rc = ngi_feed_parse(j->line, j->linelen, &j->rec, err, sizeof err);
   if (rc == NG_DONE) {
@@ -232,6 +233,9 @@ static void prepare_record(ngi_lexicon *lx, long long max_size, ngi_job *j) {
     j->outcome = NGI_PREP_SAME;
     return;
   }
+  /* The record's fields are copies: the line can go now, before the
+   * segmenting makes another copy of the body. */
+  free(j->line), j->line = NULL;
   rc = ngi_segment(j->rec.body, strlen(j->rec.body), j->rec.title, &j->art);
   if (rc != NG_OK) {
     skip(j, NG_SEV_ERROR, rc, rc == NG_EDATA ? "too many paragraphs" : "out of memory");
@@ -248,7 +252,6 @@ static void prepare_record(ngi_lexicon *lx, long long max_size, ngi_job *j) {
   j->art.author = j->rec.author, j->rec.author = NULL;
   /* The text now lives in the article. */
   free(j->rec.body), j->rec.body = NULL;
-  free(j->line), j->line = NULL;
   j->outcome = NGI_PREP_ARTICLE;
   warn_date(j);
   /* The duplicate signature here, on the worker: the writer only looks

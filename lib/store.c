@@ -25,6 +25,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +215,7 @@ typedef struct parked_bands {
 
 struct ngi_store {
   sqlite3 *db;
+  int immutable; /* a reader that could not use the -wal and -shm files reads the file as it is */
   sqlite3_stmt *stmts[ST_COUNT];
   sqlite3_stmt *word_insert_many; /* flush_words' batch insert */
   buf queued_words;               /* "raw\0stem\0" pairs, to be stored by the next commit */
@@ -266,8 +268,8 @@ int ngi_store_fail(ng_index *idx, const char *context) {
   switch (code) {
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
-      return ngi_fail(idx, NG_EDATA, "index %s is damaged (%s: %s); rebuild it with nutgraf-index --full", idx->path,
-                      context, msg);
+      return ngi_fail(idx, NG_EDATA, "index %s is damaged (%s: %s); rebuild it with nutgraf-index --full PATH...",
+                      idx->path, context, msg);
     case SQLITE_FULL:
       return ngi_fail(idx, NG_ESYSTEM, "index %s: %s: no room to write (%s)", idx->path, context,
                       sys ? strerror(sys) : "disk or file size limit full");
@@ -406,6 +408,98 @@ static void surface_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_result_int(ctx, text && forms ? ngi_surface_match(text, (size_t)sqlite3_value_bytes(argv[0]), forms) : 0);
 }
 
+/* The write-ahead log: SQLite's automatic checkpoint copies it into the
+ * file after commits (and says nothing when that fails on a full disk:
+ * the commit stands); a run's last copy is ng_index_checkpoint, which says
+ * so.  A persistent log is cut back to WAL_SIZE_LIMIT after a checkpoint,
+ * so that room a run freed is room on the disk, and emptied when the
+ * writer closes. */
+#define WAL_SIZE_LIMIT "4194304"
+
+/* file as an SQLite URI that reads it as immutable ("file:" and the
+ * absolute path with %, ?, # and non-ASCII bytes escaped). */
+static char *immutable_uri(const char *file) {
+  char *abs = ngi_clean_path(file);
+  buf b = {0};
+  ngi_buf_adds(&b, "file:");
+  for (const unsigned char *p = (const unsigned char *)(abs ? abs : ""); *p; p++) {
+    if (*p == '%' || *p == '?' || *p == '#' || *p <= 0x20 || *p >= 0x7F)
+      ngi_buf_printf(&b, "%%%02X", *p);
+    else
+      ngi_buf_addc(&b, (char)*p);
+  }
+  ngi_buf_adds(&b, "?immutable=1");
+  free(abs);
+  return b.oom || !abs ? (ngi_buf_free(&b), NULL) : ngi_buf_detach(&b);
+}
+
+long ngi_store_read_header(const char *file, unsigned char *h, size_t n) {
+  sqlite3_vfs *vfs = sqlite3_vfs_find(NULL);
+  if (!vfs) return -ENOSYS;
+  /* xOpen takes a database name as sqlite3_open_v2 makes it (a name
+   * followed by its URI parameters). */
+  sqlite3_filename name = sqlite3_create_filename(file, "", "", 0, NULL);
+  sqlite3_file *f = name ? sqlite3_malloc(vfs->szOsFile) : NULL;
+  if (!f) {
+    sqlite3_free_filename(name);
+    return -ENOMEM;
+  }
+  memset(f, 0, (size_t)vfs->szOsFile);
+  int out = 0;
+  errno = 0;
+  long got;
+  int rc = vfs->xOpen(vfs, name, f, SQLITE_OPEN_READONLY | SQLITE_OPEN_MAIN_DB, &out);
+  if (rc != SQLITE_OK) {
+    got = errno ? -errno : -EACCES;
+  } else {
+    rc = f->pMethods->xRead(f, h, (int)n, 0);
+    /* A short read fills the rest with zeros and says so; how much was
+     * there does not matter to a header check beyond "all of it or not". */
+    got = rc == SQLITE_OK ? (long)n : rc == SQLITE_IOERR_SHORT_READ ? 0 : -EIO;
+  }
+  if (f->pMethods) f->pMethods->xClose(f);
+  sqlite3_free(f);
+  sqlite3_free_filename(name);
+  return got;
+}
+
+static void configure(ng_index *idx, sqlite3 *db) {
+  sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, (int *)NULL);
+  sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+  sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
+  sqlite3_busy_timeout(db, idx->busy_ms);
+}
+
+/* Reads the header fields a nutgraf index is known by: SQLITE_OK or
+ * SQLite's error. */
+static int read_identity(sqlite3 *db, int *app, int *version) {
+  int rc = pragma_int(db, "PRAGMA application_id", app);
+  if (rc == SQLITE_OK) rc = pragma_int(db, "PRAGMA user_version", version);
+  return rc;
+}
+
+/* A reader that may not write the index's directory, on a read-only
+ * mount or a full disk, reads through the -wal and -shm files writers
+ * leave beside the index (SQLite opens a read-only -shm as such, since
+ * 3.22).  When they are missing and cannot be made, SQLite's documented
+ * way is the immutable URI parameter -- sound only with no log to read,
+ * so only when the -wal file is absent or empty. */
+static int may_read_immutable(const char *file, int code) {
+  if (code != SQLITE_CANTOPEN && (code & 0xFF) != SQLITE_READONLY) return 0;
+  buf wal = {0};
+  ngi_buf_printf(&wal, "%s-wal", file);
+  char *real = wal.oom ? NULL : realpath(file, NULL);
+  if (real) {
+    ngi_buf_reset(&wal);
+    ngi_buf_printf(&wal, "%s-wal", real);
+    free(real);
+  }
+  struct stat st;
+  int ok = !wal.oom && (stat(wal.data, &st) != 0 ? errno == ENOENT : st.st_size == 0);
+  ngi_buf_free(&wal);
+  return ok;
+}
+
 int ngi_store_connect(ng_index *idx, const char *file, const char *want_language, int fresh) {
   const char *path = idx->path;
   ngi_store *s = calloc(1, sizeof *s);
@@ -426,14 +520,33 @@ int ngi_store_connect(ng_index *idx, const char *file, const char *want_language
     if (!s->db) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
     return ngi_store_fail(idx, "opening");
   }
-  sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, (int *)NULL);
-  sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
-  sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
-  sqlite3_busy_timeout(s->db, idx->busy_ms);
+  configure(idx, s->db);
+  if (idx->writable && !fresh) {
+    /* The -wal and -shm files stay when the writer closes, so that those
+     * who may only read can open the index (SQLite's wal.html, "Read-Only
+     * Databases"); the log is emptied then. */
+    int on = 1;
+    sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &on);
+  }
 
   int app = 0, version = 0;
-  int rc = pragma_int(s->db, "PRAGMA application_id", &app);
-  if (rc == SQLITE_OK) rc = pragma_int(s->db, "PRAGMA user_version", &version);
+  int rc = read_identity(s->db, &app, &version);
+  if (rc != SQLITE_OK && !idx->writable && may_read_immutable(file, sqlite3_extended_errcode(s->db))) {
+    char *uri = immutable_uri(file);
+    sqlite3 *db = NULL;
+    if (uri && sqlite3_open_v2(uri, &db, flags | SQLITE_OPEN_URI, NULL) == SQLITE_OK) {
+      configure(idx, db);
+      if (read_identity(db, &app, &version) == SQLITE_OK) {
+        sqlite3_close(s->db);
+        s->db = db;
+        s->immutable = 1;
+        rc = SQLITE_OK;
+        db = NULL;
+      }
+    }
+    sqlite3_close(db);
+    free(uri);
+  }
   if (rc == SQLITE_NOTADB || (rc == SQLITE_OK && app != APPLICATION_ID))
     return ngi_fail(idx, NG_EDATA, "%s is not a nutgraf index", path);
   if (rc != SQLITE_OK) return ngi_store_fail(idx, "reading the schema version");
@@ -463,9 +576,15 @@ int ngi_store_connect(ng_index *idx, const char *file, const char *want_language
      * 0.40 against 0.43 s).  Later batches in WAL mode read back the
      * segments FTS5 merges; there a 32 MiB cache pays (BBC x8: 3.65
      * against 4.12 s). */
-    if (exec(idx, fresh ? "PRAGMA synchronous = OFF" : "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768",
+    if (exec(idx,
+             fresh ? "PRAGMA synchronous = OFF"
+                   : "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768; PRAGMA journal_size_limit "
+                     "= " WAL_SIZE_LIMIT,
              "setting up") != NG_OK)
       return NG_ESYSTEM;
+    /* A log an earlier run could not copy into the index (a full disk) is
+     * copied first, so that this run writes into room, not after it. */
+    if (!fresh) sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
   }
   return NG_OK;
 }
@@ -1497,6 +1616,82 @@ int ngi_store_dup_hand_over(ng_index *idx, long long doc) {
 }
 
 /* ------------------------------------------------------------------ */
+/* Reading a document back (a rebuild copies what it cannot read again) */
+
+static const char *text_into(buf *b, sqlite3_stmt *st, int col, size_t *at) {
+  const unsigned char *t = sqlite3_column_text(st, col);
+  if (!t) return NULL;
+  *at = b->len;
+  ngi_buf_adds(b, (const char *)t);
+  ngi_buf_addc(b, '\0');
+  return "";
+}
+
+int ngi_store_get_document(ng_index *idx, long long id, ngi_doc_row *row, buf *strings) {
+  sqlite3_stmt *st = NULL;
+  memset(row, 0, sizeof *row);
+  ngi_buf_reset(strings);
+  int rc = NG_OK;
+  if (sqlite3_prepare_v2(idx->store->db, "SELECT " DOC_COLUMNS " FROM doc WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+    return ngi_store_fail(idx, "reading a document");
+  sqlite3_bind_int64(st, 1, id);
+  int step = sqlite3_step(st);
+  if (step == SQLITE_ROW) {
+    /* Strings go into one buffer, which may move: offsets first. */
+    size_t at[8] = {0};
+    const char *has[8];
+    int cols[8] = {0, 3, 4, 5, 6, 7, 8, 12};
+    for (int i = 0; i < 8; i++) has[i] = text_into(strings, st, cols[i], &at[i]);
+    row->id = id;
+    row->kind = sqlite3_column_int(st, 1);
+    row->feed = sqlite3_column_int64(st, 2);
+    row->size = sqlite3_column_int64(st, 9);
+    row->mtime_ns = sqlite3_column_int64(st, 10);
+    row->hash = sqlite3_column_int64(st, 11);
+    row->indexed_ns = sqlite3_column_int64(st, 13);
+    row->passages = sqlite3_column_int64(st, 14);
+    if (strings->oom || !has[0]) {
+      rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    } else {
+      const char **out[8] = {&row->path,   &row->title, &row->dateline, &row->date,
+                             &row->source, &row->url,   &row->author,   &row->encoding};
+      for (int i = 0; i < 8; i++) *out[i] = has[i] ? strings->data + at[i] : NULL;
+    }
+  } else {
+    rc = step == SQLITE_DONE ? ngi_fail(idx, NG_EDATA, "index %s: document %lld is gone", idx->path, id)
+                             : ngi_store_fail(idx, "reading a document");
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int ngi_store_each_passage(ng_index *idx, long long doc,
+                           int (*fn)(void *ctx, int ordinal, int kind, const char *text, int first, int last),
+                           void *ctx) {
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(idx->store->db,
+                         "SELECT rowid, head, body, first_line, last_line FROM passage"
+                         " WHERE rowid BETWEEN ?1 AND ?2 ORDER BY rowid",
+                         -1, &st, NULL) != SQLITE_OK)
+    return ngi_store_fail(idx, "reading passages");
+  sqlite3_bind_int64(st, 1, NGI_ROWID(doc, 0));
+  sqlite3_bind_int64(st, 2, NGI_ROWID(doc, NGI_MAX_ORDINAL));
+  int step, rc = NG_OK;
+  while (rc == NG_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *head = (const char *)sqlite3_column_text(st, 1);
+    const char *body = (const char *)sqlite3_column_text(st, 2);
+    rc = fn(ctx, NGI_ROWID_ORDINAL(sqlite3_column_int64(st, 0)), head ? NG_KIND_HEADLINE : NG_KIND_PARAGRAPH,
+            head   ? head
+            : body ? body
+                   : "",
+            sqlite3_column_int(st, 3), sqlite3_column_int(st, 4));
+  }
+  if (rc == NG_OK && step != SQLITE_DONE) rc = ngi_store_fail(idx, "reading passages");
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* The statement builder: SQL text and its values, appended together */
 
 typedef struct bound {
@@ -1962,50 +2157,127 @@ int ng_index_get_stats(ng_index *idx, ng_index_stats *s) {
   return rc;
 }
 
-int ng_index_check(ng_index *idx, ng_index_stats *stats) {
+/* The problems a check found: one line each, the first kept as the
+ * handle's message. */
+typedef struct problems {
+  ng_index *idx;
+  void (*fn)(void *ctx, const char *line);
+  void *ctx;
+  long n;
+} problems;
+
+#define MAX_PROBLEM_LINES 100
+
+static void problem(problems *p, const char *fmt, ...) NGI_PRINTF(2, 3);
+static void problem(problems *p, const char *fmt, ...) {
+  char line[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  if (p->n == 0) ngi_fail(p->idx, NG_EDATA, "%s", line);
+  if (p->fn && p->n < MAX_PROBLEM_LINES) p->fn(p->ctx, line);
+  p->n++;
+}
+
+/* SQLite's check report, a row of several lines ("*** in database main
+ * ***\nPage 5: ..."), as one problem a line. */
+static void report_lines(problems *p, const char *what, const char *report) {
+  while (report && *report) {
+    size_t n = strcspn(report, "\n");
+    if (n && strncmp(report, "*** in database", 15) != 0)
+      problem(p, "index %s is damaged: %s: %.*s", p->idx->path, what, (int)n, report);
+    report += n;
+    if (*report) report++;
+  }
+}
+
+int ng_index_verify(ng_index *idx, ng_index_stats *stats, void (*fn)(void *ctx, const char *line), void *ctx) {
   ng_index_stats local;
   if (!stats) stats = &local;
+  memset(stats, 0, sizeof *stats);
+  problems p = {idx, fn, ctx, 0};
   sqlite3_stmt *st = NULL;
   int rc = NG_OK;
-  if (sqlite3_prepare_v2(idx->store->db, "PRAGMA quick_check", -1, &st, NULL) != SQLITE_OK)
-    return ngi_store_fail(idx, "checking");
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    const char *r = (const char *)sqlite3_column_text(st, 0);
-    if (r && strcmp(r, "ok") != 0 && rc == NG_OK) rc = ngi_fail(idx, NG_EDATA, "index %s is damaged: %s", idx->path, r);
+  if (sqlite3_prepare_v2(idx->store->db, "PRAGMA quick_check(" NGI_STR(MAX_PROBLEM_LINES) ")", -1, &st, NULL) !=
+      SQLITE_OK) {
+    rc = ngi_store_fail(idx, "checking");
+    if (rc == NG_EDATA) problem(&p, "%s", idx->err);
+    return rc;
   }
-  if (sqlite3_finalize(st) != SQLITE_OK && rc == NG_OK) rc = ngi_store_fail(idx, "checking");
-  if (rc != NG_OK) return rc;
+  int step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *r = (const char *)sqlite3_column_text(st, 0);
+    if (r && strcmp(r, "ok") != 0) report_lines(&p, "SQLite's check", r);
+  }
+  if (step != SQLITE_DONE) {
+    rc = ngi_store_fail(idx, "checking");
+    if (rc == NG_EDATA) problem(&p, "%s", idx->err);
+  }
+  sqlite3_finalize(st);
   /* FTS5's own check compares the full-text index with the stored text. */
-  if (idx->writable) {
-    if (sqlite3_exec(idx->store->db, "INSERT INTO passage(passage) VALUES('integrity-check')", NULL, NULL, NULL) !=
-        SQLITE_OK) {
-      return ngi_fail(idx, NG_EDATA, "index %s: the full-text index does not match the passages (%s)", idx->path,
-                      sqlite3_errmsg(idx->store->db));
-    }
+  if (rc == NG_OK && p.n == 0 && idx->writable &&
+      sqlite3_exec(idx->store->db, "INSERT INTO passage(passage) VALUES('integrity-check')", NULL, NULL, NULL) !=
+          SQLITE_OK) {
+    char what[300];
+    snprintf(what, sizeof what, "%s", sqlite3_errmsg(idx->store->db));
+    problem(&p, "index %s is damaged: the full-text index does not match the passages (%s)", idx->path, what);
   }
   long long orphans = 0, declared = 0;
-  rc = count_query(idx, "SELECT count(*) FROM passage WHERE " ROWID_DOC_SQL("rowid") " NOT IN (SELECT id FROM doc)",
-                   &orphans);
-  if (rc == NG_OK) rc = count_query(idx, "SELECT coalesce(sum(passages), 0) FROM doc", &declared);
-  if (rc == NG_OK) rc = ng_index_get_stats(idx, stats);
-  if (rc != NG_OK) return rc;
-  if (orphans) return ngi_fail(idx, NG_EDATA, "index %s: %lld passages belong to no document", idx->path, orphans);
-  /* The scoring structure: every segment decodes, and its counts are
-   * those of the live passages. */
-  ngi_check_counts pc;
-  rc = ngi_postings_check(idx, &pc);
-  if (rc != NG_OK) return rc;
-  stats->words = pc.terms;
-  long long live = 0;
-  rc = ngi_store_stat_get(idx, "passages", &live);
-  if (rc != NG_OK) return rc;
-  if (live != stats->passages)
-    return ngi_fail(idx, NG_EDATA, "index %s: the postings count %lld passages but %lld are stored", idx->path, live,
-                    stats->passages);
-  if (declared != stats->passages)
-    return ngi_fail(idx, NG_EDATA, "index %s: documents declare %lld passages but %lld are stored", idx->path, declared,
-                    stats->passages);
-  return NG_OK;
+  if (rc == NG_OK && p.n == 0) {
+    rc = count_query(idx, "SELECT count(*) FROM passage WHERE " ROWID_DOC_SQL("rowid") " NOT IN (SELECT id FROM doc)",
+                     &orphans);
+    if (rc == NG_OK) rc = count_query(idx, "SELECT coalesce(sum(passages), 0) FROM doc", &declared);
+    if (rc == NG_OK) rc = ng_index_get_stats(idx, stats);
+    if (rc == NG_EDATA) problem(&p, "%s", idx->err);
+    if (rc == NG_OK && orphans)
+      problem(&p, "index %s is damaged: %lld passages belong to no document", idx->path, orphans);
+    if (rc == NG_OK && declared != stats->passages)
+      problem(&p, "index %s is damaged: documents declare %lld passages but %lld are stored", idx->path, declared,
+              stats->passages);
+  }
+  if (rc == NG_OK && p.n == 0) {
+    /* The scoring structure: every segment decodes, in order, and its
+     * counts are those of the live passages. */
+    ngi_check_counts pc;
+    rc = ngi_postings_check(idx, &pc);
+    if (rc == NG_EDATA) problem(&p, "%s", idx->err);
+    long long live = 0;
+    if (rc == NG_OK) {
+      stats->words = pc.terms;
+      rc = ngi_store_stat_get(idx, "passages", &live);
+    }
+    if (rc == NG_OK && live != stats->passages)
+      problem(&p, "index %s is damaged: the postings count %lld passages but %lld are stored", idx->path, live,
+              stats->passages);
+    if (rc == NG_EDATA) rc = NG_OK; /* reported as a problem */
+  }
+  if (p.n > MAX_PROBLEM_LINES && fn) {
+    char line[200];
+    snprintf(line, sizeof line, "index %s: %ld more problems not shown", idx->path, p.n - MAX_PROBLEM_LINES);
+    fn(ctx, line);
+  }
+  if (p.n) {
+    /* The handle's message is the first problem. */
+    return NG_EDATA;
+  }
+  return rc;
+}
+
+int ng_index_check(ng_index *idx, ng_index_stats *stats) { return ng_index_verify(idx, stats, NULL, NULL); }
+
+int ng_index_checkpoint(ng_index *idx) {
+  sqlite3 *db = db_of(idx);
+  if (!db || !idx->writable || idx->store->immutable) return NG_OK;
+  int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  if (rc == SQLITE_OK || rc == SQLITE_BUSY) return NG_OK;
+  ngi_store_fail(idx, "copying the write-ahead log into the index");
+  char detail[sizeof idx->err];
+  snprintf(detail, sizeof detail, "%s", idx->err);
+  return ngi_fail(idx, NG_ESYSTEM,
+                  "%s; every change committed so far is kept in the log and searches see it; a later run with room"
+                  " finishes the copy",
+                  detail);
 }
 
 int ng_index_optimize(ng_index *idx) {

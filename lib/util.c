@@ -314,6 +314,16 @@ char *ngi_clean_path(const char *path) {
   return ngi_buf_detach(&out);
 }
 
+/* Characters that reorder, hide or break the text around them on a
+ * terminal: the bidirectional marks, embeddings, overrides and isolates
+ * (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069), zero-width
+ * characters (U+200B-U+200D, U+2060, U+FEFF) and the line and paragraph
+ * separators (U+2028, U+2029). */
+static int hides_text(uint32_t cp) {
+  return cp == 0x061C || (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) || cp == 0x2060 ||
+         (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
+}
+
 char *ng_display_string(const char *s) {
   buf b = {0};
   size_t n = strlen(s);
@@ -330,6 +340,8 @@ char *ng_display_string(const char *s) {
     else if (c < 0x20 || c == 0x7F || k == 0 || (k == 2 && cp >= 0x80 && cp <= 0x9F)) {
       ngi_buf_printf(&b, "\\x%02X", c);
       k = 1;
+    } else if (k > 1 && hides_text(cp)) {
+      ngi_buf_printf(&b, "\\u%04X", (unsigned)cp);
     } else {
       ngi_buf_add(&b, s + i, k);
     }
@@ -351,9 +363,33 @@ char *ngi_strdup_n(const char *s, size_t n) {
 /* The handle's error message: every module sets it through this. */
 int ngi_fail(ng_index *idx, int code, const char *fmt, ...) {
   if (!idx) return code;
+  idx->err_code = code;
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(idx->err, sizeof idx->err, fmt, ap);
   va_end(ap);
   return code;
+}
+
+/* SQLite's error log: every statement that fails is reported there, with
+ * its code, even when the caller goes on (an FTS5 snippet, a page read by
+ * a query that still returns).  The damage it reports is counted, so that
+ * a search can say once that the index is damaged. */
+static long long damage_count;
+static char damage_text[256];
+
+static void on_sqlite_log(void *ctx, int code, const char *message) {
+  (void)ctx;
+  if ((code & 0xFF) != SQLITE_CORRUPT && (code & 0xFF) != SQLITE_NOTADB) return;
+  if (__atomic_fetch_add(&damage_count, 1, __ATOMIC_SEQ_CST) == 0)
+    snprintf(damage_text, sizeof damage_text, "%s", message ? message : "");
+}
+
+void ngi_watch_damage(void) { sqlite3_config(SQLITE_CONFIG_LOG, on_sqlite_log, (void *)NULL); }
+
+long long ngi_damage_count(void) { return __atomic_load_n(&damage_count, __ATOMIC_SEQ_CST); }
+
+const char *ng_index_damage(const ng_index *idx) {
+  if (!idx || ngi_damage_count() <= idx->damage_seen) return NULL;
+  return damage_text[0] ? damage_text : "database corruption";
 }

@@ -108,6 +108,86 @@ int ngi_unchanged(const ngi_known *k, const struct stat *st, int full) {
 }
 
 /* ------------------------------------------------------------------ */
+/* The index's own files */
+
+static const char *const own_suffixes[] = {"", "-wal", "-shm", "-journal", ".lock"};
+
+int ngi_own_init(ngi_own *own, const char *index_path) {
+  memset(own, 0, sizeof *own);
+  char *path = ngi_clean_path(index_path);
+  if (!path) return NG_ESYSTEM;
+  char *slash = strrchr(path, '/');
+  int rc = (own->base = strdup(slash + 1)) ? NG_OK : NG_ESYSTEM;
+  *slash = '\0';
+  struct stat st;
+  if (rc == NG_OK && stat(slash == path ? "/" : path, &st) == 0) {
+    own->dir_dev = st.st_dev;
+    own->dir_ino = st.st_ino;
+    own->have_dir = 1;
+  }
+  *slash = '/';
+  buf p = {0};
+  for (size_t i = 0; rc == NG_OK && i < sizeof own_suffixes / sizeof *own_suffixes; i++) {
+    ngi_buf_reset(&p);
+    ngi_buf_printf(&p, "%s%s", path, own_suffixes[i]);
+    if (p.oom) rc = NG_ESYSTEM;
+    if (rc == NG_OK && stat(p.data, &st) == 0 && own->nfiles < sizeof own->files / sizeof *own->files) {
+      own->files[own->nfiles].dev = st.st_dev;
+      own->files[own->nfiles].ino = st.st_ino;
+      own->nfiles++;
+    }
+  }
+  ngi_buf_free(&p);
+  free(path);
+  if (rc != NG_OK) ngi_own_free(own);
+  return rc;
+}
+
+void ngi_own_free(ngi_own *own) {
+  free(own->base);
+  memset(own, 0, sizeof *own);
+}
+
+int ngi_own_name(const ngi_own *own, const char *name) {
+  if (!own || !own->base) return 0;
+  size_t n = strlen(own->base);
+  if (strncmp(name, own->base, n) != 0) return 0;
+  const char *rest = name + n;
+  if (strncmp(rest, ".new-", 5) == 0) return 1; /* a new index and its journal */
+  for (size_t i = 0; i < sizeof own_suffixes / sizeof *own_suffixes; i++)
+    if (strcmp(rest, own_suffixes[i]) == 0) return 1;
+  return 0;
+}
+
+/* Is the directory dir_st the index's, and name one of its files? */
+static int own_entry(const ngi_own *own, dev_t dev, ino_t ino, const char *name) {
+  return own && own->have_dir && own->dir_dev == dev && own->dir_ino == ino && ngi_own_name(own, name);
+}
+
+/* Is the file st one of the index's own (by identity)? */
+static int own_file(const ngi_own *own, const struct stat *st) {
+  for (size_t i = 0; own && i < own->nfiles; i++)
+    if (own->files[i].dev == st->st_dev && own->files[i].ino == st->st_ino) return 1;
+  return 0;
+}
+
+/* Is path, by its directory and name, one of the index's files? */
+static int own_path(const ngi_own *own, const char *path) {
+  if (!own || !own->have_dir) return 0;
+  const char *slash = strrchr(path, '/');
+  if (!slash || !ngi_own_name(own, slash + 1)) return 0;
+  char *dir = ngi_strdup_n(path, (size_t)(slash - path));
+  struct stat st;
+  int yes = dir && stat(*dir ? dir : "/", &st) == 0 && st.st_dev == own->dir_dev && st.st_ino == own->dir_ino;
+  free(dir);
+  return yes;
+}
+
+int ngi_own_is(const ngi_own *own, const char *path, const struct stat *st) {
+  return own_path(own, path) || (st && own_file(own, st));
+}
+
+/* ------------------------------------------------------------------ */
 /* The walk */
 
 typedef struct ancestor {
@@ -129,9 +209,16 @@ static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const
 
 static int walk_dir(const ngi_walk_ops *ops, const char *dir, const ancestor *up);
 
+/* Memory ran out (a directory could not be opened for it): the machine's
+ * problem, not the path's, so the run stops, with one message. */
+static int out_of_memory(const ngi_walk_ops *ops, const char *path) {
+  if (ops->out_of_memory) return ops->out_of_memory(ops->ctx, path);
+  return NG_ESYSTEM;
+}
+
 /* One entry found at path (stat'ed through symbolic links). */
 static int visit(const ngi_walk_ops *ops, const char *path, const ancestor *up, int as_feed) {
-  if (ops->own(ops->ctx, path)) return NG_OK; /* the index, its -wal, -shm and .lock files */
+  if (own_path(ops->own, path)) return NG_OK; /* the index, its -wal, -shm and .lock files */
   struct stat st;
   if (stat(path, &st) != 0) {
     int e = errno;
@@ -140,6 +227,7 @@ static int visit(const ngi_walk_ops *ops, const char *path, const ancestor *up, 
     if (e == ENOENT && lstat(path, &lst) == 0)
       return ops->problem(ops->ctx, path, NG_SEV_WARNING, "broken symbolic link", 0);
     char msg[200];
+    if (e == ENOMEM) return out_of_memory(ops, path);
     snprintf(msg, sizeof msg, "cannot read: %s", strerror(e));
     return ops->problem(ops->ctx, path, NG_SEV_ERROR, msg, 1); /* whatever was indexed under it stays */
   }
@@ -153,6 +241,7 @@ static int visit(const ngi_walk_ops *ops, const char *path, const ancestor *up, 
     return walk_dir(ops, path, &me);
   }
   if (!S_ISREG(st.st_mode)) return ops->problem(ops->ctx, path, NG_SEV_WARNING, "not a regular file", 0);
+  if (own_file(ops->own, &st)) return NG_OK; /* a link to one of them */
   return ops->file(ops->ctx, path, &st, as_feed);
 }
 
@@ -165,6 +254,7 @@ static int walk_dir(const ngi_walk_ops *ops, const char *dir, const ancestor *up
   DIR *d = opendir(dir);
   if (!d) {
     char msg[200];
+    if (errno == ENOMEM) return out_of_memory(ops, dir);
     snprintf(msg, sizeof msg, "cannot read directory: %s", strerror(errno));
     return ops->problem(ops->ctx, dir, NG_SEV_ERROR, msg, 1);
   }
@@ -175,6 +265,8 @@ static int walk_dir(const ngi_walk_ops *ops, const char *dir, const ancestor *up
   char entry[1 + sizeof e->d_name];
   while ((e = readdir(d)) != NULL) {
     if (skip_name(ops, e->d_name)) continue;
+    /* The index's files, in its directory however it is reached. */
+    if (up && own_entry(ops->own, up->dev, up->ino, e->d_name)) continue;
     /* Each name is kept after a byte telling whether it is a regular file. */
     entry[0] = e->d_type == DT_REG ? 'f' : '?';
     snprintf(entry + 1, sizeof entry - 1, "%s", e->d_name);
@@ -202,8 +294,7 @@ static int walk_dir(const ngi_walk_ops *ops, const char *dir, const ancestor *up
     }
     /* A regular file the index does not know yet needs no stat here: the
      * worker reads it (and stats it) anyway. */
-    if (list.items[i][0] == 'f' && !ngi_catalog_get(ops->catalog, path.data) && !is_feed_name(path.data) &&
-        !ops->own(ops->ctx, path.data))
+    if (list.items[i][0] == 'f' && !ngi_catalog_get(ops->catalog, path.data) && !is_feed_name(path.data))
       rc = ops->file(ops->ctx, path.data, NULL, 0);
     else
       rc = visit(ops, path.data, up, is_feed_name(path.data));

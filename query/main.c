@@ -29,12 +29,31 @@ static void print_notes(const ng_index *idx) {
   free(shown);
 }
 
+/* Lines of text (--explain's), each escaped for the terminal. */
+static void put_lines(const char *text, FILE *out) {
+  while (*text) {
+    size_t n = strcspn(text, "\n");
+    char *line = malloc(n + 1);
+    char *shown = NULL;
+    if (line) {
+      memcpy(line, text, n);
+      line[n] = '\0';
+      shown = ng_display_string(line);
+    }
+    fprintf(out, "%s\n", shown ? shown : "?");
+    free(shown);
+    free(line);
+    text += n;
+    if (*text) text++;
+  }
+}
+
 static int search(ng_index *idx, const query_options *o) {
   if (o->explain) {
     char *text = NULL;
     int rc = ng_explain(idx, o->query, &o->search, &text);
     if (rc != NG_OK) return cli_fail_index(idx, rc);
-    fputs(text, stderr);
+    put_lines(text, stderr);
     free(text);
   }
   if (o->count) {
@@ -72,7 +91,9 @@ static int search(ng_index *idx, const query_options *o) {
   ng_suggest(idx, o->query, &o->search, &better);
   char *shown = ng_display_string(o->query);
   if (o->format == FORMAT_TEXT) fprintf(stderr, "%s: no passages match '%s'\n", cli_program(), shown ? shown : "");
-  if (better) fprintf(stderr, "%s: did you mean: %s\n", cli_program(), better);
+  char *better_shown = better ? ng_display_string(better) : NULL;
+  if (better_shown) fprintf(stderr, "%s: did you mean: %s\n", cli_program(), better_shown);
+  free(better_shown);
   free(shown);
   free(better);
   return CLI_EXIT_NO_HITS;
@@ -96,6 +117,13 @@ int main(int argc, char **argv) {
     for (size_t i = 0; rc == NG_OK && i < o.nvariants; i++) rc = ng_index_add_variants(idx, o.variants[i]);
   }
   status = rc == NG_OK ? search(idx, &o) : cli_fail_index(idx, rc);
+  /* SQLite may step over a damaged page and still answer: say it once. */
+  const char *damage = status <= CLI_EXIT_NO_HITS ? ng_index_damage(idx) : NULL;
+  if (damage)
+    status = cli_fail(CLI_EXIT_DATA,
+                      "index %s is damaged (SQLite reported: %s); results may be missing; rebuild it with"
+                      " nutgraf-index --full PATH...",
+                      o.index_path, damage);
   ng_index_close(idx);
   free_query_options(&o);
   return status;

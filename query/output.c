@@ -45,14 +45,37 @@ static void put_path(printer *p, const char *path) {
   free(d);
 }
 
+static char *copy_bytes(const char *s, size_t n) {
+  char *c = malloc(n + 1);
+  if (c) {
+    memcpy(c, s, n);
+    c[n] = '\0';
+  }
+  return c;
+}
+
+/* n bytes of stored text, escaped as ng_display_string escapes: a title
+ * or a passage may hold bidirectional or zero-width characters (decode.c
+ * already made control characters spaces), and text output is for a
+ * terminal. */
+static void put_text(printer *p, const char *s, size_t n) {
+  char *copy = copy_bytes(s, n);
+  char *shown = copy ? ng_display_string(copy) : NULL;
+  fputs(shown ? shown : "?", p->out);
+  free(shown);
+  free(copy);
+}
+
 static void put_snippet(printer *p, const char *s) {
-  for (; *s; s++) {
+  while (*s) {
+    size_t n = strcspn(s, "\x01\x02");
+    if (n) put_text(p, s, n);
+    s += n;
     if (*s == NG_MARK_OPEN)
       fputs(p->o->color ? C_MATCH : "[", p->out);
     else if (*s == NG_MARK_CLOSE)
       fputs(p->o->color ? C_OFF : "]", p->out);
-    else
-      fputc(*s, p->out);
+    if (*s) s++;
   }
 }
 
@@ -72,7 +95,9 @@ int print_hit(printer *p, const ng_hit *h) {
     case FORMAT_JSON: return print_json(p, h);
     case FORMAT_GREP:
       put_path(p, h->path);
-      fprintf(p->out, ":%s%d%s:%s\n", o->color ? C_LINE : "", h->first_line, o->color ? C_OFF : "", h->text);
+      fprintf(p->out, ":%s%d%s:", o->color ? C_LINE : "", h->first_line, o->color ? C_OFF : "");
+      put_text(p, h->text, strlen(h->text));
+      fputc('\n', p->out);
       break;
     default:
       fprintf(p->out, "%ld. ", p->rank);
@@ -89,8 +114,11 @@ int print_hit(printer *p, const ng_hit *h) {
       if (h->more) fprintf(p->out, "  +%d more in this story", h->more);
       if (h->copies > 1) fprintf(p->out, "  +%lld %s", h->copies - 1, h->copies == 2 ? "copy" : "copies");
       fputc('\n', p->out);
-      if (h->kind != NG_KIND_HEADLINE && h->title[0])
-        fprintf(p->out, "   %s%s%s\n", o->color ? C_HEAD : "", h->title, o->color ? C_OFF : "");
+      if (h->kind != NG_KIND_HEADLINE && h->title[0]) {
+        fprintf(p->out, "   %s", o->color ? C_HEAD : "");
+        put_text(p, h->title, strlen(h->title));
+        fprintf(p->out, "%s\n", o->color ? C_OFF : "");
+      }
       fputs("   ", p->out);
       put_snippet(p, h->snippet);
       fputs("\n\n", p->out);

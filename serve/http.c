@@ -32,6 +32,9 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -196,11 +199,15 @@ static void *reap(void *arg) {
   (void)arg;
   long long limit = (long long)srv.c->timeout * 1000000000LL;
   struct timespec pause = {0, 100 * 1000000L};
+  size_t peak = 0;          /* connections at once since memory was last given back */
+  long long trimmed_ns = 0; /* when it was, at most once a second */
   while (!__atomic_load_n(&srv.stopping, __ATOMIC_RELAXED)) {
     nanosleep(&pause, NULL);
     long long now = now_ns(CLOCK_MONOTONIC);
+    size_t open = 0;
     pthread_mutex_lock(&srv.lock);
     for (conn *k = srv.conns; k; k = k->next) {
+      open++;
       if (!k->cut && now - __atomic_load_n(&k->since_ns, __ATOMIC_RELAXED) > limit) {
         shutdown(k->fd, SHUT_RDWR);
         k->cut = 1;
@@ -208,6 +215,19 @@ static void *reap(void *arg) {
       }
     }
     pthread_mutex_unlock(&srv.lock);
+    if (open > peak) peak = open;
+#ifdef __GLIBC__
+    /* After a burst of connections (each holds a memory pool of up to
+     * --max-request bytes) the server is idle again: glibc keeps freed
+     * memory of its thread arenas unless asked, so a burst would stay in
+     * the RSS for good.  malloc_trim gives it back (well under a
+     * millisecond on an idle server, at most once a second). */
+    if (open == 0 && peak > 0 && now - trimmed_ns >= 1000000000LL) {
+      malloc_trim(0);
+      peak = 0;
+      trimmed_ns = now;
+    }
+#endif
   }
   return NULL;
 }

@@ -287,13 +287,14 @@ def load(url, queries_file, total, clients, until=None, paths=("/search", "/coun
             try:
                 conn.request("GET", path)
                 r = conn.getresponse()
-                r.read()
+                body = r.read()
                 status = r.status
                 if r.getheader("Connection", "").lower() == "close":
                     conn.close()
                     conn = http.client.HTTPConnection(host, port, timeout=30)
             except (OSError, http.client.HTTPException) as e:
                 status = type(e).__name__
+                body = b""
                 conn.close()
                 conn = http.client.HTTPConnection(host, port, timeout=30)
             with lock:
@@ -301,7 +302,7 @@ def load(url, queries_file, total, clients, until=None, paths=("/search", "/coun
                 if status != 200:
                     state["errors"] += 1
                     if len(state["examples"]) < 5:
-                        state["examples"].append("%s %s" % (status, path))
+                        state["examples"].append("%s %s %s" % (status, path, body[:200].decode("utf-8", "replace")))
         conn.close()
 
     start = time.monotonic()

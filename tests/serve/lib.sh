@@ -9,7 +9,7 @@ CLIENT="$NG_SRC/tests/serve/client.py"
 SERVERS=""
 
 # The cleanup of run-case.sh, after stopping the servers still running.
-trap 'for p in $SERVERS; do kill -KILL "$p" 2>/dev/null; done; chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'for p in $SERVERS; do kill -KILL "$p" 2>/dev/null; done; [ -n "${NG_SERVE_LOG_KEEP:-}" ] && grep -h " 5[0-9][0-9] \|error" "$T"/*.err >"$NG_SERVE_LOG_KEEP" 2>/dev/null; chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
 
 # start_server ARGS...: starts nutgraf-serve on a free loopback port (port
 # 0: the kernel picks one) with ARGS; sets SERVE_PID, PORT and URL.  Its

@@ -317,6 +317,92 @@ START_TEST(check_fresh_index) {
 }
 END_TEST
 
+/* A lock file that is a link, to a file or dangling, is refused before
+ * anything is written; the target is as it was and a dangling link gets
+ * no target. */
+START_TEST(lock_link_refused) {
+  char *path = make_index("index.db");
+  char *lock = path_join(dir, "index.db.lock");
+  char *target = path_join(dir, "target.txt");
+  char *dangling = path_join(dir, "nowhere.txt");
+  write_file(dir, "target.txt", "keep me\n", 8);
+  const char *dests[] = {target, dangling};
+  for (int i = 0; i < 2; i++) {
+    unlink(lock);
+    ck_assert_int_eq(symlink(dests[i], lock), 0);
+    ng_index *idx;
+    ck_assert_int_eq(open_index(&idx, path, NG_OPEN_WRITE, NULL), NG_EDATA);
+    ck_assert_msg(contains(ng_index_errmsg(idx), "symbolic link"), "message: %s", ng_index_errmsg(idx));
+    ng_index_close(idx);
+  }
+  size_t n;
+  char *after = read_whole(target, &n);
+  ck_assert_int_eq(n, 8);
+  ck_assert(memcmp(after, "keep me\n", 8) == 0);
+  free(after);
+  ck_assert_int_eq(access(dangling, F_OK), -1);
+  free(path);
+  free(lock);
+  free(target);
+  free(dangling);
+}
+END_TEST
+
+/* A writer refuses another program's database before it takes the lock:
+ * no lock file appears beside it. */
+START_TEST(foreign_file_gets_no_lock) {
+  char *path = path_join(dir, "other.db");
+  sqlite3 *db;
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  ck_assert_int_eq(sqlite3_exec(db, "CREATE TABLE x(a)", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  const unsigned flags[] = {NG_OPEN_WRITE, NG_OPEN_WRITE | NG_OPEN_CREATE, NG_OPEN_WRITE | NG_OPEN_REBUILD};
+  for (int i = 0; i < 3; i++) {
+    ng_index *idx;
+    ck_assert_int_eq(open_index(&idx, path, flags[i], NULL), NG_EDATA);
+    ck_assert(contains(ng_index_errmsg(idx), "not a nutgraf index"));
+    ng_index_close(idx);
+  }
+  char *lock = path_join(dir, "other.db.lock");
+  ck_assert_int_eq(access(lock, F_OK), -1);
+  free(lock);
+  free(path);
+}
+END_TEST
+
+/* ng_index_verify: each problem a line of its own, the first as the
+ * handle's message; a sound index calls nothing. */
+static int problem_lines;
+static void count_problem(void *ctx, const char *line) {
+  (void)ctx;
+  ck_assert(strchr(line, '\n') == NULL);
+  problem_lines++;
+}
+
+START_TEST(verify_lines) {
+  char *path = make_index("index.db");
+  ng_index *idx;
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_WRITE, NULL), NG_OK);
+  problem_lines = 0;
+  ck_assert_int_eq(ng_index_verify(idx, NULL, count_problem, NULL), NG_OK);
+  ck_assert_int_eq(problem_lines, 0);
+  ck_assert_int_eq(ng_index_checkpoint(idx), NG_OK);
+  ng_index_close(idx);
+  /* A document that declares passages it does not have. */
+  sqlite3 *db;
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  ck_assert_int_eq(sqlite3_exec(db, "INSERT INTO doc(path, passages) VALUES('/x.txt', 3)", NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(db);
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_WRITE, NULL), NG_OK);
+  ck_assert_int_eq(ng_index_verify(idx, NULL, count_problem, NULL), NG_EDATA);
+  ck_assert_int_eq(problem_lines, 1);
+  ck_assert_msg(contains(ng_index_errmsg(idx), "declare 3 passages"), "message: %s", ng_index_errmsg(idx));
+  ng_index_close(idx);
+  free(path);
+}
+END_TEST
+
 START_TEST(null_handles) {
   ng_index_close(NULL);
   ck_assert_str_eq(ng_index_errmsg(NULL), "out of memory");
@@ -402,6 +488,9 @@ static Suite *index_suite(void) {
   tcase_add_test(tc, language_mismatch);
   tcase_add_test(tc, check_fresh_index);
   tcase_add_test(tc, null_handles);
+  tcase_add_test(tc, lock_link_refused);
+  tcase_add_test(tc, foreign_file_gets_no_lock);
+  tcase_add_test(tc, verify_lines);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("paths");

@@ -563,11 +563,11 @@ START_TEST(jsonl_files_are_feeds) {
   ck_assert_int_eq(run_docs(&st), NG_OK);
   ck_assert_int_eq(st.added, 3);
   ck_assert_int_eq(st.passages_written, 2 + 3 + 2);
-  const report_copy *r = report_for("/wire.jsonl#r1");
+  const report_copy *r = report_for("/wire.jsonl//#r1");
   ck_assert_ptr_nonnull(r);
   ck_assert_int_eq(r->status, NG_ITEM_NEW);
   ck_assert_int_eq(r->passages, 3);
-  ck_assert_ptr_nonnull(report_for("/wire.jsonl#2"));
+  ck_assert_ptr_nonnull(report_for("/wire.jsonl//#2"));
 
   /* Unchanged feed: nothing re-read. */
   run_docs(&st);
@@ -581,7 +581,7 @@ START_TEST(jsonl_files_are_feeds) {
   ck_assert_int_eq(st.removed, 1);
   ck_assert_int_eq(st.added, 0);
   ck_assert_int_eq(st.changed, 0);
-  r = report_for("/wire.jsonl#2");
+  r = report_for("/wire.jsonl//#2");
   ck_assert_ptr_nonnull(r);
   ck_assert_int_eq(r->status, NG_ITEM_REMOVED);
   check_index();
@@ -719,8 +719,8 @@ START_TEST(feed_by_name) {
   ng_run_free(run);
   free(p);
   ck_assert_int_eq(st.added, 2);
-  ck_assert_ptr_nonnull(report_for("/named.txt#r1"));
-  ck_assert_ptr_nonnull(report_for("/named.txt#2"));
+  ck_assert_ptr_nonnull(report_for("/named.txt//#r1"));
+  ck_assert_ptr_nonnull(report_for("/named.txt//#2"));
   /* A feed that is not there. */
   char *missing = path_join(docs, "missing.jsonl");
   ck_assert_int_eq(ng_run_begin(&run, idx, NULL, on_report, NULL), NG_OK);
@@ -785,6 +785,108 @@ START_TEST(abandoned_run_keeps_index_sound) {
 }
 END_TEST
 
+/* --max-size holds for a feed read from a stream: the long line is
+ * skipped with a warning, the others are indexed. */
+START_TEST(stream_line_over_max_size) {
+  buf feed = {0};
+  ngi_buf_adds(&feed, "{\"id\": \"long\", \"title\": \"Long\", \"body\": \"");
+  for (int i = 0; i < 2000; i++) ngi_buf_adds(&feed, "words ");
+  ngi_buf_adds(&feed, "\"}\n{\"id\": \"short\", \"title\": \"Short\", \"body\": \"A short one.\"}\n");
+  ng_run_options o = NG_RUN_OPTIONS_INIT;
+  o.max_file_size = 1000;
+  ng_run *run;
+  ng_run_stats st;
+  ck_assert_int_eq(ng_run_begin(&run, idx, &o, on_report, NULL), NG_OK);
+  FILE *f = mem(feed.data);
+  ck_assert_int_eq(ng_run_add_feed(run, "-", f), NG_OK);
+  fclose(f);
+  ck_assert_int_eq(ng_run_finish(run, &st), NG_OK);
+  ng_run_free(run);
+  ngi_buf_free(&feed);
+  ck_assert_int_eq(st.added, 1);
+  const report_copy *r = report_for("stdin:1");
+  ck_assert_ptr_nonnull(r);
+  ck_assert_int_eq(r->severity, NG_SEV_WARNING);
+  ck_assert(strstr(r->message, "--max-size") != NULL);
+  ck_assert_ptr_nonnull(report_for("stdin#short"));
+}
+END_TEST
+
+/* A rebuild (NG_OPEN_REBUILD) of an index that holds two roots and records
+ * read from standard input, run on one root: the new index holds all of
+ * it, the other root read again and the stdin records copied, and replaces
+ * the old one only when the run finishes. */
+START_TEST(rebuild_carries_over) {
+  char *other = tmpdir_make();
+  write_file(docs, "a.txt", article_a, (size_t)-1);
+  write_file(other, "b.txt", article_b, (size_t)-1);
+  const char *both[] = {docs, other, NULL};
+  ng_run_stats st;
+  run_paths(&st, NULL, both);
+  ng_run *run;
+  ck_assert_int_eq(ng_run_begin(&run, idx, NULL, NULL, NULL), NG_OK);
+  FILE *f = mem(feed_two);
+  ck_assert_int_eq(ng_run_add_feed(run, "-", f), NG_OK);
+  fclose(f);
+  ck_assert_int_eq(ng_run_finish(run, &st), NG_OK);
+  ng_run_free(run);
+  ck_assert_int_eq(documents(), 4);
+  ng_index_close(idx);
+
+  ng_open_options o = NG_OPEN_OPTIONS_INIT;
+  o.flags = NG_OPEN_WRITE | NG_OPEN_REBUILD;
+  ck_assert_msg(ng_index_open(&idx, index_path, &o) == NG_OK, "%s", ng_index_errmsg(idx));
+  clear_reports();
+  ck_assert_int_eq(ng_run_begin(&run, idx, NULL, on_report, NULL), NG_OK);
+  ck_assert_int_eq(ng_run_add_path(run, docs), NG_OK);
+  /* Until the run finishes, readers see the old index, whole. */
+  ng_index *reader;
+  ck_assert_int_eq(ng_index_open(&reader, index_path, NULL), NG_OK);
+  ng_index_stats rs;
+  ck_assert_int_eq(ng_index_get_stats(reader, &rs), NG_OK);
+  ck_assert_int_eq(rs.documents, 4);
+  ng_index_close(reader);
+  ck_assert_int_eq(ng_run_finish(run, &st), NG_OK);
+  ng_run_free(run);
+  CHECK_COUNTS(st, 0, 2, 0, 2, 0);
+  ck_assert_int_eq(report_for("/a.txt")->status, NG_ITEM_CHANGED);
+  ck_assert_int_eq(report_for("/b.txt")->status, NG_ITEM_CHANGED);
+  ck_assert_int_eq(report_for("stdin#r1")->status, NG_ITEM_UNCHANGED);
+  ck_assert_int_eq(documents(), 4);
+  check_index();
+  ck_assert_int_eq(ng_index_open(&reader, index_path, NULL), NG_OK);
+  ck_assert_int_eq(ng_index_get_stats(reader, &rs), NG_OK);
+  ck_assert_int_eq(rs.documents, 4);
+  ng_index_close(reader);
+  tmpdir_remove(other);
+}
+END_TEST
+
+/* A rebuild that is freed without finishing leaves the old index as it
+ * was, and its temporary file is gone. */
+START_TEST(unfinished_rebuild_changes_nothing) {
+  write_file(docs, "a.txt", article_a, (size_t)-1);
+  ng_run_stats st;
+  run_docs(&st);
+  ng_index_close(idx);
+  ng_open_options o = NG_OPEN_OPTIONS_INIT;
+  o.flags = NG_OPEN_WRITE | NG_OPEN_REBUILD;
+  ck_assert_int_eq(ng_index_open(&idx, index_path, &o), NG_OK);
+  write_file(docs, "b.txt", article_b, (size_t)-1);
+  ng_run *run;
+  ck_assert_int_eq(ng_run_begin(&run, idx, NULL, NULL, NULL), NG_OK);
+  ck_assert_int_eq(ng_run_add_path(run, docs), NG_OK);
+  ng_run_free(run); /* no finish */
+  ng_index_close(idx);
+  ck_assert_int_eq(ng_index_open(&idx, index_path, NULL), NG_OK);
+  ck_assert_int_eq(documents(), 1);
+  buf tmp = {0};
+  ngi_buf_printf(&tmp, "%s.new-%ld", index_path, (long)getpid());
+  ck_assert_int_eq(access(tmp.data, F_OK), -1);
+  ngi_buf_free(&tmp);
+}
+END_TEST
+
 static Suite *ingest_suite(void) {
   Suite *s = suite_create("ingest");
   TCase *tc = tcase_create("files");
@@ -832,6 +934,9 @@ static Suite *ingest_suite(void) {
   tcase_add_test(tc, run_needs_write_handle);
   tcase_add_test(tc, progress_and_no_callback);
   tcase_add_test(tc, abandoned_run_keeps_index_sound);
+  tcase_add_test(tc, stream_line_over_max_size);
+  tcase_add_test(tc, rebuild_carries_over);
+  tcase_add_test(tc, unfinished_rebuild_changes_nothing);
   suite_add_tcase(s, tc);
   return s;
 }

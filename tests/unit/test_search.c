@@ -39,7 +39,7 @@ static void close_index(void) {
 
 typedef struct hit {
   long long doc_id;
-  char name[80]; /* base name of the path ("summit-geneva.txt", "wire.jsonl#nw-...") */
+  char name[80]; /* base name of the path ("summit-geneva.txt", "wire.jsonl//#nw-...") */
   char *title, *dateline, *date, *source, *text, *snippet;
   int kind, ordinal, first_line, last_line;
   double score;
@@ -86,8 +86,11 @@ static int search(const char *query, const ng_search_options *o, hits *out) {
       ck_assert_ptr_nonnull(out->h);
     }
     hit *c = &out->h[out->n++];
-    const char *slash = strrchr(h->path, '/');
-    snprintf(c->name, sizeof c->name, "%s", slash ? slash + 1 : h->path);
+    /* The base name of the file, or of the feed file and the record id. */
+    const char *rec = strstr(h->path, "//#");
+    const char *slash = h->path + (rec ? (size_t)(rec - h->path) : strlen(h->path));
+    while (slash > h->path && slash[-1] != '/') slash--;
+    snprintf(c->name, sizeof c->name, "%s", slash);
     c->doc_id = h->doc_id;
     c->title = dup_or_null(h->title);
     c->dateline = dup_or_null(h->dateline);
@@ -203,7 +206,7 @@ START_TEST(ceasefire_everywhere) {
   /* With variants, truce too (wire-indented headline and P2, feed r1.p1). */
   check_where("ceasefire", NULL,
               "crlf.txt:5 summit-geneva.txt:1 summit-geneva.txt:15 summit-geneva.txt:3 summit-geneva.txt:46 "
-              "wire-indented.txt:1 wire-indented.txt:2 wire.jsonl#nw-2025-0412-001:3");
+              "wire-indented.txt:1 wire-indented.txt:2 wire.jsonl//#nw-2025-0412-001:3");
 }
 END_TEST
 
@@ -211,18 +214,18 @@ START_TEST(words_where_the_readme_says) {
   ng_search_options o = no_variants();
   check_where("sanctions", &o, "markets-blank-lines.txt:13 summit-geneva.txt:34");
   check_where("negotiations", &o, "summit-geneva.txt:38 summit-geneva.txt:50");
-  check_where("truce", &o, "wire-indented.txt:1 wire-indented.txt:2 wire.jsonl#nw-2025-0412-001:3");
+  check_where("truce", &o, "wire-indented.txt:1 wire-indented.txt:2 wire.jsonl//#nw-2025-0412-001:3");
   check_where("Zelenskyy", &o, "summit-geneva.txt:22 summit-geneva.txt:54");
-  check_where("Kyiv", &o, "summit-geneva.txt:19 utf16-bom.txt:5 wire.jsonl#nw-2025-0412-002:3");
+  check_where("Kyiv", &o, "summit-geneva.txt:19 utf16-bom.txt:5 wire.jsonl//#nw-2025-0412-002:3");
   check_where("NATO", &o, "summit-geneva.txt:1 summit-geneva.txt:26 summit-geneva.txt:42");
   /* A phrase across a line break. */
   check_where("\"North Atlantic Treaty Organization\"", &o, "summit-geneva.txt:30");
   /* Variants: Kiev finds Kyiv; NATO finds the long form. */
-  check_where("Kiev", NULL, "summit-geneva.txt:19 utf16-bom.txt:5 wire.jsonl#nw-2025-0412-002:3");
+  check_where("Kiev", NULL, "summit-geneva.txt:19 utf16-bom.txt:5 wire.jsonl//#nw-2025-0412-002:3");
   check_where("NATO", NULL, "summit-geneva.txt:1 summit-geneva.txt:26 summit-geneva.txt:30 summit-geneva.txt:42");
   /* Prefixes match words as written, accents folded. */
   check_where("Z\xC3\xBCr*", &o,
-              "utf16-bom.txt:1 utf16-bom.txt:3 wire.jsonl#nw-2025-0413-004:1 wire.jsonl#nw-2025-0413-004:3");
+              "utf16-bom.txt:1 utf16-bom.txt:3 wire.jsonl//#nw-2025-0413-004:1 wire.jsonl//#nw-2025-0413-004:3");
   check_where("12-hou*", &o, "summit-geneva.txt:3");
   check_where("negotiat*", &o, "summit-geneva.txt:38 summit-geneva.txt:50");
   /* Decoded text is searchable. */
@@ -551,17 +554,17 @@ START_TEST(filters) {
   check_where("path:crlf ceasefire", &o, "crlf.txt:5");
   check_where("-path:summit ceasefire", &o, "crlf.txt:5");
   check_where("-title:geneva ceasefire", &o, "crlf.txt:5");
-  check_where("source:wire truce", &o, "wire.jsonl#nw-2025-0412-001:3");
+  check_where("source:wire truce", &o, "wire.jsonl//#nw-2025-0412-001:3");
   check_where("-source:wire truce", &o, "wire-indented.txt:1 wire-indented.txt:2");
   check_where("path:*.txt truce", &o, "wire-indented.txt:1 wire-indented.txt:2");
   /* source: ignores case; path: does not, and a glob matches the whole path. */
-  check_where("source:WIRE truce", &o, "wire.jsonl#nw-2025-0412-001:3");
-  check_where("source:\"Nutgraf Wire\" truce", &o, "wire.jsonl#nw-2025-0412-001:3");
+  check_where("source:WIRE truce", &o, "wire.jsonl//#nw-2025-0412-001:3");
+  check_where("source:\"Nutgraf Wire\" truce", &o, "wire.jsonl//#nw-2025-0412-001:3");
   check_where("path:CRLF ceasefire", &o, "");
   check_where("path:*/crlf.txt ceasefire", &o, "crlf.txt:5");
-  check_where("path:#nw-2025-0412-001 truce", &o, "wire.jsonl#nw-2025-0412-001:3");
+  check_where("path:#nw-2025-0412-001 truce", &o, "wire.jsonl//#nw-2025-0412-001:3");
   /* Filters hold for the whole query, even inside OR. */
-  check_where("kyiv OR truce source:wire", &o, "wire.jsonl#nw-2025-0412-001:3 wire.jsonl#nw-2025-0412-002:3");
+  check_where("kyiv OR truce source:wire", &o, "wire.jsonl//#nw-2025-0412-001:3 wire.jsonl//#nw-2025-0412-002:3");
   /* A headline filter alone searches headlines. */
   check_where("title:geneva", &o, "summit-geneva.txt:1");
   check_where("title:truce", &o, "wire-indented.txt:1");
@@ -573,8 +576,8 @@ END_TEST
  * must match the whole path (nutgraf-syntax(7), Fields). */
 START_TEST(path_glob_with_trailing_star) {
   ng_search_options o = no_variants();
-  check_where("path:*/articles/* truce", &o, "wire-indented.txt:1 wire-indented.txt:2 wire.jsonl#nw-2025-0412-001:3");
-  check_where("path:*/w* truce", &o, "wire-indented.txt:1 wire-indented.txt:2 wire.jsonl#nw-2025-0412-001:3");
+  check_where("path:*/articles/* truce", &o, "wire-indented.txt:1 wire-indented.txt:2 wire.jsonl//#nw-2025-0412-001:3");
+  check_where("path:*/w* truce", &o, "wire-indented.txt:1 wire-indented.txt:2 wire.jsonl//#nw-2025-0412-001:3");
   check_where("path:crlf.* ceasefire", &o, "");
 }
 END_TEST
@@ -586,7 +589,7 @@ START_TEST(feed_record_fields) {
   search_ok("truce", &o, &hs);
   const hit *rec = NULL;
   for (size_t i = 0; i < hs.n; i++) {
-    if (strcmp(hs.h[i].name, "wire.jsonl#nw-2025-0412-001") == 0) rec = &hs.h[i];
+    if (strcmp(hs.h[i].name, "wire.jsonl//#nw-2025-0412-001") == 0) rec = &hs.h[i];
   }
   ck_assert_ptr_nonnull(rec);
   ck_assert_ptr_nonnull(rec->date);

@@ -368,6 +368,16 @@ START_TEST(display_string_escapes) {
   check_display("\xED\xA0\x80", "\\xED\\xA0\\x80");
   /* C1 controls (U+0085 here) are control characters too. */
   check_display("x\xC2\x85y", "x\\xC2\\x85y");
+  /* Characters that reorder or hide text are shown as \uXXXX. */
+  check_display("bidi\xE2\x80\xAEtxt.exe", "bidi\\u202Etxt.exe");
+  check_display("\xE2\x80\xAA\xE2\x80\xAB\xE2\x80\xAC\xE2\x80\xAD", "\\u202A\\u202B\\u202C\\u202D");
+  check_display("\xE2\x81\xA6\xE2\x81\xA7\xE2\x81\xA8\xE2\x81\xA9", "\\u2066\\u2067\\u2068\\u2069");
+  check_display("\xE2\x80\x8E\xE2\x80\x8F\xD8\x9C", "\\u200E\\u200F\\u061C");
+  check_display("zero\xE2\x80\x8Bwidth\xE2\x80\x8C\xE2\x80\x8D\xE2\x81\xA0\xEF\xBB\xBF",
+                "zero\\u200Bwidth\\u200C\\u200D\\u2060\\uFEFF");
+  check_display("line\xE2\x80\xA8para\xE2\x80\xA9", "line\\u2028para\\u2029");
+  /* Their neighbours pass: U+2010 (hyphen), U+2030 (per mille). */
+  check_display("\xE2\x80\x90\xE2\x80\xB0", "\xE2\x80\x90\xE2\x80\xB0");
 }
 END_TEST
 

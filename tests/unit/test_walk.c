@@ -18,7 +18,6 @@ static void teardown(void) {
 /* What the walk told: one line per call, paths relative to dir. */
 typedef struct walk_log {
   buf text;
-  const char *own;
 } walk_log;
 
 static const char *rel(const char *path) {
@@ -39,19 +38,23 @@ static int on_problem(void *ctx, const char *path, int severity, const char *mes
   return NG_OK;
 }
 
-static int on_own(void *ctx, const char *path) {
-  walk_log *l = ctx;
-  return l->own && strcmp(rel(path), l->own) == 0;
-}
-
+/* Walks dir/root; own (or NULL) names the index, relative to dir. */
 static char *walk(const char *root, const char *const *exclude, const char *own, const ngi_catalog *catalog) {
-  walk_log l = {{0}, own};
+  walk_log l = {{0}};
   ngi_catalog empty = {{0}, {0}};
-  ngi_walk_ops ops = {&l, on_file, on_problem, on_own, exclude, catalog ? catalog : &empty};
+  ngi_own o;
+  memset(&o, 0, sizeof o);
+  if (own) {
+    char *index = path_join(dir, own);
+    ck_assert_int_eq(ngi_own_init(&o, index), NG_OK);
+    free(index);
+  }
+  ngi_walk_ops ops = {&l, on_file, on_problem, own ? &o : NULL, exclude, catalog ? catalog : &empty, NULL};
   char *path = path_join(dir, root);
   int rc = ngi_walk(&ops, path, root, 0);
   ngi_buf_printf(&l.text, "rc %d\n", rc);
   free(path);
+  ngi_own_free(&o);
   return ngi_buf_detach(&l.text);
 }
 
@@ -84,6 +87,30 @@ START_TEST(order_hidden_excluded_and_feeds) {
                    "file news/z.txt (no stat)\n"
                    "rc 0\n");
   free(got);
+}
+END_TEST
+
+/* The index's files are skipped by identity: through a link to their
+ * directory, and a link to one of them placed anywhere. */
+START_TEST(own_files_by_identity) {
+  mkdir_in("real");
+  mkdir_in("tree");
+  write_file(dir, "real/index.db", "x", 1);
+  write_file(dir, "real/index.db.lock", "123\n", 4);
+  write_file(dir, "real/index.db-wal", "", 0);
+  write_file(dir, "real/index.db.new-42", "", 0);
+  write_file(dir, "real/story.txt", "s", 1);
+  char *real = path_join(dir, "real"), *link = path_join(dir, "tree/via-link");
+  char *lock = path_join(dir, "real/index.db.lock"), *lock_link = path_join(dir, "tree/lock.txt");
+  ck_assert_int_eq(symlink(real, link), 0);
+  ck_assert_int_eq(symlink(lock, lock_link), 0);
+  char *got = walk("tree", NULL, "real/index.db", NULL);
+  ck_assert_str_eq(got, "file tree/via-link/story.txt (no stat)\nrc 0\n");
+  free(got);
+  free(real);
+  free(link);
+  free(lock);
+  free(lock_link);
 }
 END_TEST
 
@@ -200,6 +227,7 @@ static Suite *walk_suite(void) {
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, order_hidden_excluded_and_feeds);
   tcase_add_test(tc, known_files_are_stated);
+  tcase_add_test(tc, own_files_by_identity);
   tcase_add_test(tc, links_loops_and_problems);
   tcase_add_test(tc, unreadable_directory_keeps_its_documents);
   tcase_add_test(tc, change_detection);

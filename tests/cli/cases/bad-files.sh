@@ -23,27 +23,43 @@ ln -s . in/sub/loop                   # a directory that contains itself
 ln -s self-link in/self-link          # a link to itself
 ln -s missing-target in/dangling      # a link to nothing
 
-# As root every file is readable: run the indexer as nobody then.
+# As root every file is readable: run the indexer as nobody then, from a
+# copy in $T (the build tree may be in a private directory nobody cannot
+# enter, such as a clone in a folder of mode 0700).  Where nobody cannot
+# reach $T either, the unreadable file is readable and its checks skip.
 as_user=()
+indexer=nutgraf-index
+unreadable=1
 if [ "$(id -u)" = 0 ]; then
+  mkdir -p bin && cp "$NG_BIN/indexer/nutgraf-index" bin/
   chmod -R a+rX "$T" && chmod a+rwx "$T"
   chmod 000 in/unreadable.txt
-  as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+  if setpriv --reuid=65534 --regid=65534 --clear-groups -- "$T/bin/nutgraf-index" --version >/dev/null 2>&1; then
+    as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+    indexer="$T/bin/nutgraf-index"
+  else
+    unreadable=0
+    echo "note: nobody cannot reach $T (a directory above it is private): the unreadable-file checks are skipped"
+  fi
 fi
-run "${as_user[@]}" env NUTGRAF_INDEX="$T/index.db" nutgraf-index in
+run "${as_user[@]}" env NUTGRAF_INDEX="$T/index.db" "$indexer" in
 expect_status 3 "a run with unreadable and undecodable files exits 3"
 msg() { printf '%s\n' "$ERR" | grep -F -- "$1"; }
 expect_one_line "$(msg binary.dat)" "binary file: one line"
 expect_match "$(msg binary.dat)" "^nutgraf-index: warning: .*binary.dat: binary file" "binary file: a warning naming it"
-expect_one_line "$(msg unreadable.txt)" "unreadable file: one line"
-expect_match "$(msg unreadable.txt)" "^nutgraf-index: error: .*unreadable.txt: cannot read: Permission denied" "unreadable file: an error naming it"
+if [ "$unreadable" = 1 ]; then
+  expect_one_line "$(msg unreadable.txt)" "unreadable file: one line"
+  expect_match "$(msg unreadable.txt)" "^nutgraf-index: error: .*unreadable.txt: cannot read: Permission denied" "unreadable file: an error naming it"
+else
+  pass "unreadable file: skipped (no user who cannot read it)"
+fi
 expect_match "$(msg bad-utf16.txt)" "^nutgraf-index: error: .*bad-utf16.txt: invalid UTF-16LE" "a lone surrogate in UTF-16: an error naming the file"
 expect_match "$(msg sub/loop)" "^nutgraf-index: warning: .*sub/loop: symbolic link loop" "a directory loop is a warning naming it"
 expect_match "$(msg self-link)" "^nutgraf-index: warning: .*self-link: symbolic link loop" "a self link is a warning naming it"
 expect_match "$(msg dangling)" "^nutgraf-index: warning: .*dangling: broken symbolic link" "a dangling link is a warning"
 expect_no_match "$ERR" "huge-line|invalid-utf8|overlong|tiny-paragraphs|deep.txt|newline|caf|crlf|empty|good|/utf16.txt" "the other files indexed without a message"
-expect_eq "$(printf '%s\n' "$ERR" | grep -c '^nutgraf-index: \(error\|warning\)')" 6 "six problems, six lines"
-expect_match "$ERR" "^nutgraf-index: 11 new, 0 changed, 0 removed, 0 unchanged, 6 skipped" "the eleven good files are new"
+expect_eq "$(printf '%s\n' "$ERR" | grep -c '^nutgraf-index: \(error\|warning\)')" $((5 + unreadable)) "$((5 + unreadable)) problems, as many lines"
+expect_match "$ERR" "^nutgraf-index: $((12 - unreadable)) new, 0 changed, 0 removed, 0 unchanged, $((5 + unreadable)) skipped" "the good files are new"
 
 run nutgraf-query --format grep 'pound sign'
 expect_match "$OUT" "invalid-utf8.txt:3:A pound sign £ in Latin-1" "invalid UTF-8 is read as Windows-1252"
@@ -74,6 +90,6 @@ expect_status 0 "the index passes --check"
 chmod 644 in/unreadable.txt
 nutgraf-index -q in 2>/dev/null
 chmod 000 in/unreadable.txt
-run "${as_user[@]}" env NUTGRAF_INDEX="$T/index.db" nutgraf-index in
+run "${as_user[@]}" env NUTGRAF_INDEX="$T/index.db" "$indexer" in
 run nutgraf-query --format grep 'Secret text'
 expect_match "$OUT" "unreadable.txt:3:" "a file that became unreadable keeps its passages"

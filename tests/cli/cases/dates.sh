@@ -18,7 +18,7 @@ run nutgraf-index dated
 expect_status 0 "an unreadable date is a warning, not an error"
 expect_eq "$(printf '%s\n' "$ERR" | grep -c warning)" "2" "one warning line per unreadable date"
 expect_match "$ERR" "^nutgraf-index: warning: .*/dated/unreadable.txt: cannot read the date 'when the tide turns'; indexed without a date$" "naming the file and the date"
-expect_match "$ERR" "^nutgraf-index: warning: .*feed.jsonl#f2: cannot read the date 'soon'" "and the feed record"
+expect_match "$ERR" "^nutgraf-index: warning: .*feed.jsonl//#f2: cannot read the date 'soon'" "and the feed record"
 
 run nutgraf-query --all --limit 0 --format json
 got=$(python3 -c '
@@ -26,11 +26,11 @@ import json, sys, os
 rows = {}
 for l in open(sys.argv[1]):
     r = json.loads(l)
-    rows.setdefault(os.path.basename(r["path"]), r["date"])
+    rows.setdefault(r["path"].split("/dated/")[-1], r["date"])
 for k in sorted(rows): print(k, rows[k])' "$out")
 expect_eq "$got" "abbreviated.txt 2025-12-01
-feed.jsonl#f1 2025-12-02
-feed.jsonl#f2 None
+feed.jsonl//#f1 2025-12-02
+feed.jsonl//#f2 None
 iso-zone.txt 2025-12-01T19:05:00Z
 numeric.txt 2025-12-01
 rfc2822.txt 2025-12-01T14:05:00Z
@@ -38,14 +38,14 @@ spelled.txt 2025-12-01T14:05:00
 today.txt $today
 unreadable.txt None" "every form stored as ISO 8601, UTC where a zone was given; the unreadable ones indexed undated"
 
-files() { nutgraf-query --files --no-collapse "$@" | sed 's#.*/##' | sort | tr '\n' ' ' | sed 's/ $//'; }
-expect_eq "$(files harbour --since 2025 --until 2025)" "abbreviated.txt feed.jsonl#f1 iso-zone.txt numeric.txt rfc2822.txt spelled.txt" "--since 2025 --until 2025: the year"
+files() { nutgraf-query --files --no-collapse "$@" | sed 's#^\(.*/\)\{0,1\}dated/##' | sort | tr '\n' ' ' | sed 's/ $//'; }
+expect_eq "$(files harbour --since 2025 --until 2025)" "abbreviated.txt feed.jsonl//#f1 iso-zone.txt numeric.txt rfc2822.txt spelled.txt" "--since 2025 --until 2025: the year"
 expect_eq "$(files harbour --since 2025-12 --until 2025-12-01)" "abbreviated.txt iso-zone.txt numeric.txt rfc2822.txt spelled.txt" "YYYY-MM and a day"
 expect_eq "$(files harbour --since today)" "today.txt" "today"
 expect_eq "$(files harbour --since yesterday)" "today.txt" "yesterday"
 expect_eq "$(files harbour --since 7d)" "today.txt" "7d"
 expect_eq "$(files harbour --since 2w)" "today.txt" "2w"
-expect_eq "$(files harbour --until 1d --since 2025-12-02)" "feed.jsonl#f1" "--until 1d"
+expect_eq "$(files harbour --until 1d --since 2025-12-02)" "feed.jsonl//#f1" "--until 1d"
 run nutgraf-query harbour --since 2025-12 --until 2025-11
 expect_status 2 "an inverted range is a usage error"
 expect_match "$ERR" "^nutgraf-query: error: the dates 2025-12 to 2025-11 hold no day" "saying so"

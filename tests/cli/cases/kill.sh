@@ -6,7 +6,9 @@ kills=${NG_KILLS:-20}
 files=${NG_CORPUS_FILES:-3000}
 python3 "$NG_SRC/tests/cli/make-corpus.py" version-a "$files" 1
 python3 "$NG_SRC/tests/cli/make-corpus.py" version-b "$files" 2
-use() { rm -rf corpus && cp -R "$1" corpus; }
+# The corpus is "corpus", a link to one version: documents keep their paths
+# through it, and switching costs nothing (copying 3000 files did, 9 s a run).
+use() { ln -sfn "$1" corpus; }
 
 use version-a
 start=$(date +%s%N)

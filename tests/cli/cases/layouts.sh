@@ -28,7 +28,7 @@ want articles/latin1-cp1252.txt "h1-1 3-3 5-5 7-7 | None None None"
 want articles/utf16-bom.txt "h1-1 3-3 5-5 7-7 | None None None"
 want articles/crlf.txt "h1-1 3-3 5-5 7-7 | None None None"
 expect_no_match "$layout" "empty.txt|binary.dat" "the empty and the binary file have no passages"
-expect_eq "$(printf '%s\n' "$layout" | grep -c '^feeds/wire.jsonl#')" 4 "the feed gives 4 records"
+expect_eq "$(printf '%s\n' "$layout" | grep -c '^feeds/wire.jsonl//#')" 4 "the feed gives 4 records"
 
 # Encodings: the words are stored as UTF-8.
 run nutgraf-query --format grep 'François Lefèvre'
@@ -41,4 +41,4 @@ run nutgraf-query --format grep ceasefire
 expect_match "$OUT" "crlf.txt:5:" "CRLF line ends count as one line"
 expect_no_match "$(od -c "$out")" '\\r' "no carriage return reaches the output"
 run nutgraf-query --format json truce
-expect_match "$OUT" '"path":"[^"]*/feeds/wire.jsonl#' "feed records are found"
+expect_match "$OUT" '"path":"[^"]*/feeds/wire.jsonl//#' "feed records are found"
