@@ -28,12 +28,19 @@ int main(int argc, char **argv) {
     ng_index_close(idx);
     return 3;
   }
+  /* The connection: idx->db before the store module, else the first field
+     of store.c's struct ngi_store (no accessor in internal.h). */
+#ifdef NG_HAS_IDX_DB
+  sqlite3 *db = idx->db;
+#else
+  sqlite3 *db = *(sqlite3 **)idx->store;
+#endif
   sqlite3_stmt *st = NULL;
   int rc = 0;
-  if (sqlite3_exec(idx->db, "CREATE VIRTUAL TABLE temp.inst USING fts5vocab(main, passage, instance)", NULL, NULL,
+  if (sqlite3_exec(db, "CREATE VIRTUAL TABLE temp.inst USING fts5vocab(main, passage, instance)", NULL, NULL,
                    NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(idx->db, "SELECT doc, col, offset, term FROM temp.inst", -1, &st, NULL) != SQLITE_OK) {
-    fprintf(stderr, "dump_tokens: error: %s\n", sqlite3_errmsg(idx->db));
+      sqlite3_prepare_v2(db, "SELECT doc, col, offset, term FROM temp.inst", -1, &st, NULL) != SQLITE_OK) {
+    fprintf(stderr, "dump_tokens: error: %s\n", sqlite3_errmsg(db));
     rc = 4;
   }
   while (!rc && sqlite3_step(st) == SQLITE_ROW) {

@@ -145,15 +145,22 @@ class Collection:
                             "--quiet", "-i", self.db] + list(inputs), check=True)
         con = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)
         path_of = dict(con.execute("SELECT id, path FROM doc"))
-        rows = con.execute("SELECT id, sz FROM passage_docsize ORDER BY id").fetchall()
+        has_docsize = con.execute("SELECT 1 FROM sqlite_master WHERE name = "
+                                  "'passage_docsize'").fetchone()
+        if has_docsize:  # schema 1: FTS5's column sizes
+            rows = con.execute("SELECT id, sz FROM passage_docsize ORDER BY id").fetchall()
+        else:  # schema 2 (columnsize = 0): counted from the instances below
+            rows = [(r, None) for (r,) in
+                    con.execute("SELECT id FROM passage_content ORDER BY id")]
         con.close()
         self.rowids = [r for r, _s in rows]
         self.index_of = {r: i for i, r in enumerate(self.rowids)}
         self.docid = [R.docid_of(path_of[r >> 20]) for r in self.rowids]
-        sizes = [sqlite_varints(s) for _r, s in rows]
+        sizes = [sqlite_varints(s) if s is not None else [0, 0] for _r, s in rows]
         self.len_body = [s[0] for s in sizes]
         self.len_head = [s[1] for s in sizes]
         self.N = len(self.rowids)
+        offsets = None if has_docsize else [(set(), set()) for _ in range(self.N)]
         # Token instances: per passage, term -> [body count, head count],
         # and term -> positions [(col, offset)].
         self.tf = [dict() for _ in range(self.N)]
@@ -170,6 +177,14 @@ class Collection:
                 self.pos[i][term] = []
             c[col] += 1
             self.pos[i][term].append((col, int(off)))
+            if offsets is not None:
+                offsets[i][col].add(int(off))
+        if offsets is not None:
+            # a column's size = its non-colocated tokens = distinct offsets
+            # (a colocated token shares the offset of the part it sits on)
+            self.len_body = [len(o[0]) for o in offsets]
+            self.len_head = [len(o[1]) for o in offsets]
+            del offsets
         for i in range(self.N):
             for t in self.pos[i]:
                 self.pos[i][t].sort()
@@ -250,11 +265,23 @@ def fts5_idf(N, n):
 #   rerank        0 = second pass over the whole collection; N = only the
 #                 first pass's top N passages are re-scored
 #   limit         passages retrieved (default 1000, as relevance.py)
+#   cascade       0 = the formulas above over the whole collection; R > 0 =
+#                 the two-stage cascade (Ranker.run_cascade): stage 1 plain
+#                 passage BM25 (k1, b, head; stop words) picks the exact top
+#                 R passages, stage 2 re-scores only those with ctx, prox,
+#                 doc and RM3; only those R passages are returned
+#   fbsrc         cascade feedback documents: 's1' = top fbd distinct
+#                 documents of stage 1, 's2' = of stage 2 before RM3
+#   didf          idf of the document BM25: 'doc' (document frequencies) or
+#                 'passage' (the passage idf, which nutgraf's postings hold)
+#   s1k1, s1b     cascade only: stage 1's own k1, b (default: k1, b)
+#   tail          cascade only: 1 = append the rest of stage 1's top LIMIT
+#                 after the R re-scored passages (not the shipped design)
 
 DEFAULTS = dict(k1=1.2, b=0.75, head=1.25, bf="fts5", bh=None, ctx=0.25, doc=0.0,
                 dk1=1.2, db=0.75, stop="", prox=0.0, proxk1=None, prf="", fbd=10, fbt=10,
                 ow=0.5, fbunit="doc", rerank=0, limit=1000, fbmaxdf=0.1, proxwin=0,
-                maxp="max")
+                maxp="max", cascade=0, fbsrc="s1", tail=0, didf="doc", s1k1=None, s1b=None)
 
 
 def parse_cfg(text):
@@ -363,7 +390,7 @@ class Ranker:
             ps = c.dpost.get(t)
             if not ps:
                 continue
-            idf = self.didf(t) * w
+            idf = (self.didf(t) if cfg["didf"] == "doc" else self.idf(t)) * w
             for k, tf in ps:
                 out[k] = out.get(k, 0.0) + idf * tf * (k1 + 1) / (
                     tf + k1 * (1 - b + b * c.dlen[k] / c.avg_dlen))
@@ -518,6 +545,8 @@ class Ranker:
     # -- a query ------------------------------------------------------------
 
     def run_query(self, text, cfg):
+        if cfg["cascade"]:
+            return self.run_cascade(text, cfg)[0]
         qterms = self.query_terms(text, cfg)
         terms = [(t, 1.0) for t in qterms]
         scores = self.total_scores(terms, cfg)
@@ -542,6 +571,121 @@ class Ranker:
         if cfg["maxp"] == "max":
             return R.max_passage([(c.docid[i], s) for i, s in ranked])
         raise SystemExit("maxp: only 'max'")
+
+    # -- the two-stage cascade ----------------------------------------------
+
+    def stage1(self, text, cfg):
+        """(query stems, exact top R passages of plain passage BM25), cached
+        per query and BM25 setting (stage 1 uses no ctx, prox, doc)."""
+        k1 = cfg["s1k1"] if cfg["s1k1"] is not None else cfg["k1"]
+        b = cfg["s1b"] if cfg["s1b"] is not None else cfg["b"]
+        key = (text, k1, b, cfg["head"], cfg["stop"], cfg["cascade"],
+               cfg["limit"] if cfg["tail"] else 0)
+        cache = self.__dict__.setdefault("s1_cache", {})
+        v = cache.get(key)
+        if v is None:
+            qterms = self.query_terms(text, cfg)
+            s1 = dict(cfg, bf="fts5", k1=k1, b=b)
+            scores = self.passage_scores([(t, 1.0) for t in qterms], s1)
+            n = max(cfg["cascade"], cfg["limit"]) if cfg["tail"] else cfg["cascade"]
+            v = cache[key] = (qterms, self.top(scores, n))
+        return v
+
+    def stage2_scores(self, terms, cfg, cands, prox_terms):
+        """Stage-2 score of each candidate passage (a set), weights TERMS
+        [(stem, w)]: passage BM25 + ctx * context share (when > 0) + prox *
+        proximity on PROX_TERMS + doc * document BM25."""
+        c = self.c
+        scores = self.passage_scores(terms, cfg, cands)
+        for i in cands:  # every candidate holds a query stem: never missing
+            scores.setdefault(i, 0.0)
+        if cfg["prox"]:
+            pkey = (tuple(prox_terms), cfg["k1"], cfg["b"], cfg["proxk1"], cfg["proxwin"])
+            pcache = self.__dict__.setdefault("prox_cache", {})
+            pv = pcache.get(pkey)
+            if pv is None or not cands <= pv[0]:
+                pv = pcache[pkey] = (set(cands), self.proximity(prox_terms, cfg, cands))
+            for i, v in pv[1].items():
+                if i in cands:
+                    scores[i] += cfg["prox"] * v
+        if cfg["ctx"]:
+            for i, v in self.context_share(terms, scores).items():
+                if v > 0:
+                    scores[i] += cfg["ctx"] * v
+        if cfg["doc"]:
+            ds = self.doc_scores(terms, cfg)
+            for i in scores:
+                scores[i] += cfg["doc"] * ds.get(c.doc_of[i], 0.0)
+        return scores
+
+    def run_cascade(self, text, cfg):
+        """The cascade: returns (MaxP run of the query, cost counts)."""
+        c = self.c
+        qterms, ranked1 = self.stage1(text, cfg)
+        R_ = cfg["cascade"]
+        head1, rest1 = ranked1[:R_], ranked1[R_:]
+        cands = {i for i, _s in head1}
+        terms = [(t, 1.0) for t in qterms]
+        cost = {"R": len(cands)}
+        if not cands:
+            return [], cost
+        s2 = self.stage2_scores(terms, cfg, cands, terms)
+        ranked2 = self.top(s2, len(cands))
+        if cfg["prf"]:
+            src = head1 if cfg["fbsrc"] == "s1" else ranked2
+            eterms = self.expand(qterms, src, cfg)
+            s2 = self.stage2_scores(eterms, cfg, cands, terms)
+            ranked2 = self.top(s2, len(cands))
+            # cost: feedback documents, their stems, new stems
+            seen, fb = set(), []
+            for i, _s in src:
+                k = c.doc_of[i]
+                if k not in seen:
+                    seen.add(k)
+                    fb.append(k)
+                    if len(fb) == cfg["fbd"]:
+                        break
+            cost["fb_docs"] = len(fb)
+            cost["fb_passages"] = sum(len(c.passages_of[k]) for k in fb)
+            cost["fb_stems"] = len({t for k in fb for t in c.dtf[k]})
+            # n_t look-ups when the df filter is applied lazily: rank the
+            # stems by rm(t) with the free filters only, then walk down,
+            # looking up n_t until fbt stems pass (same result as filtering
+            # first, since rm(t) does not depend on n_t)
+            stop = {self.stemmer.stem(w) for w in SNOWBALL_STOP}
+            sd = {}
+            for i, s in src:
+                k = c.doc_of[i]
+                if k in fb and k not in sd:
+                    sd[k] = s
+            rm = {}
+            for k in fb:
+                if c.dlen[k] <= 0:
+                    continue
+                for t, n in c.dtf[k].items():
+                    if t not in stop and len(t) > 1 and not t.isdigit():
+                        rm[t] = rm.get(t, 0.0) + sd[k] * n / c.dlen[k]
+            looked, passed = 0, 0
+            for t, _v in sorted(rm.items(), key=lambda kv: (-kv[1], kv[0])):
+                if passed == cfg["fbt"]:
+                    break
+                looked += 1
+                if len(c.post.get(t, ())) <= cfg["fbmaxdf"] * c.N:
+                    passed += 1
+            cost["df_lazy"] = looked
+            cost["new_stems"] = len({t for t, _w in eterms} - set(qterms))
+        docs = {c.doc_of[i] for i in cands}
+        cost["docs"] = len(docs)
+        cost["doc_passages"] = sum(len(c.passages_of[k]) for k in docs)
+        cost["doc_tokens"] = sum(c.dlen[k] for k in docs)
+        cost["cand_tokens"] = sum(c.len_body[i] + c.len_head[i] for i in cands)
+        ranked = ranked2[:cfg["limit"]]
+        if cfg["tail"] and rest1:
+            floor = ranked2[-1][1] if ranked2 else 0.0
+            top_rest = rest1[0][1]
+            ranked += [(i, floor - 1 - (top_rest - s)) for i, s in rest1]
+            ranked = ranked[:cfg["limit"]]
+        return R.max_passage([(c.docid[i], s) for i, s in ranked]), cost
 
     def run(self, cfg):
         run = {}
