@@ -15,6 +15,7 @@ find_library(NG_STEMMER_SHARED_LIBRARY NAMES libstemmer.so stemmer REQUIRED)
 
 get_target_property(ng_sources nutgraf SOURCES)
 add_library(nutgraf_shared SHARED ${ng_sources})
+add_dependencies(nutgraf_shared nutgraf_variants_data)
 foreach(prop INCLUDE_DIRECTORIES INTERFACE_INCLUDE_DIRECTORIES COMPILE_DEFINITIONS COMPILE_OPTIONS)
   get_target_property(value nutgraf ${prop})
   if(value)
