@@ -18,7 +18,7 @@
  * problem class but "try again later", sysexits' EX_TEMPFAIL. */
 enum cli_exit {
   CLI_EXIT_OK = 0,      /* success (a query: at least one hit) */
-  CLI_EXIT_NO_HITS = 1, /* a query found nothing (grep's convention) */
+  CLI_EXIT_NO_HITS = 1, /* a query found nothing (grep's convention); --remove, nothing to remove */
   CLI_EXIT_USAGE = 2,   /* bad usage or query */
   CLI_EXIT_DATA = 3,    /* undecodable input; missing, damaged or incompatible index */
   CLI_EXIT_SYSTEM = 4,  /* I/O, SQLite, memory */

@@ -97,6 +97,8 @@ json_t *cli_hit_record(const ng_hit *h, long rank) {
     if (m) json_array_append_new(more, m);
   }
   json_object_set_new(o, "more_passages", more ? more : json_null());
+  /* Added with index schema 4: a feed file's record's line in that file. */
+  json_object_set_new(o, "feed_line", h->feed_line > 0 ? json_integer(h->feed_line) : json_null());
   free(plain);
   return o;
 }

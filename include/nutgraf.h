@@ -30,7 +30,7 @@ extern "C" {
 
 #define NG_VERSION_STRING "0.1.0"
 /* Version of the index schema this library reads and writes. */
-#define NG_SCHEMA_VERSION 3
+#define NG_SCHEMA_VERSION 4
 /* Version of the JSON record written by nutgraf-query --format json. */
 #define NG_JSON_VERSION 1
 
@@ -202,10 +202,15 @@ typedef struct ng_run_options {
   int full;                      /* re-read every file even when unchanged */
   long long max_file_size;       /* larger files are skipped (0: 256 MiB) */
   const char *const *exclude;    /* NULL-terminated fnmatch globs on base names, or NULL */
+  /* Since version 2: */
+  const char *source; /* the source of what the run reads that names none (an article
+                         without a Source: header, a record without "source"), or NULL */
+  int include_docs;   /* index the README* and *.md files met in directories, which
+                         are skipped by default (a file given as a path is indexed) */
 } ng_run_options;
-#define NG_RUN_OPTIONS_VERSION 1
+#define NG_RUN_OPTIONS_VERSION 2
 #define NG_RUN_OPTIONS_INIT \
-  { NG_RUN_OPTIONS_VERSION, NULL, 0, 0, NULL }
+  { NG_RUN_OPTIONS_VERSION, NULL, 0, 0, NULL, NULL, 0 }
 
 enum ng_item_status {
   NG_ITEM_NEW = 0,
@@ -219,7 +224,8 @@ enum ng_severity { NG_SEV_NONE = 0, NG_SEV_WARNING = 1, NG_SEV_ERROR = 2 };
 
 /* What happened to one file or feed record, passed to the run's callback. */
 typedef struct ng_item_report {
-  const char *path;     /* as stored (absolute), or "<feed>//#<id>" ("stdin#<id>") for feed records */
+  const char *path;     /* as stored (absolute), or "<feed>//#<id>" ("stdin#<id>") for feed records,
+                           or "<feed>:<line>" for a feed's line that could not be read */
   int status;           /* ng_item_status */
   int severity;         /* ng_severity */
   int error_class;      /* with NG_SEV_ERROR: NG_EDATA or NG_ESYSTEM */
@@ -260,12 +266,40 @@ int ng_run_add_path(ng_run *run, const char *path);
 
 /* Reads a JSON Lines feed: one article per line, an object with string
  * fields "id" (or a number), "title", "body" and optional "date", "source",
- * "url", "author".  name is "-" for stdin (fp then must be given) or a file
- * path (fp NULL).  Records are stored as "<feed>//#<id>" ("stdin#<id>" for
- * standard input; no file path holds "//"), replacing a stored
- * record with the same id when it changed.  Bad lines are reported and
- * skipped.  Returns as ng_run_add_path. */
+ * "url", "author".  name is "-" for stdin (fp NULL: stdin) or a file
+ * path (fp NULL).  Records are stored as "<feed>//#<id>", where <feed> is
+ * the feed file's path (no file path holds "//"), and each record's line
+ * in the file is kept (ng_hit's feed_line); records read from a stream
+ * without a name are "stdin#<id>".  A stored record with the same id is
+ * replaced when it changed.  Bad lines are reported and skipped.  Returns
+ * as ng_run_add_path. */
 int ng_run_add_feed(ng_run *run, const char *name, FILE *fp);
+
+/* Reads a JSON Lines feed from fp (NULL: stdin) as the feed named name:
+ * its records are stored as "<name>//#<id>", apart from every other
+ * feed's (two streams with the same ids keep both), and replace only the
+ * records of that name.  A stream has no file: records keep no feed line.
+ * name is 1 to 64 of the characters A-Z a-z 0-9 . _ - and does not start
+ * with '.' or '-' (ng_check_feed_name); "stdin" is the feed of
+ * ng_run_add_feed(run, "-", fp).  Returns NG_EUSAGE for a bad name, else
+ * as ng_run_add_path. */
+int ng_run_add_named_feed(ng_run *run, const char *name, FILE *fp);
+
+/* NG_OK when name can name a feed read from a stream (see
+ * ng_run_add_named_feed), else NG_EUSAGE. */
+int ng_check_feed_name(const char *name);
+
+/* Removes from the index what was indexed from what: a file, everything
+ * under a directory (its feeds with their records), a feed file with its
+ * records, a feed read from a stream by its name ("stdin" for the unnamed
+ * one), or one record as FEED:ID (FEED a feed file or a feed's name).
+ * what is matched against what the index holds, not against the files
+ * there are (a file already gone can be removed).  Each document removed
+ * is reported to the run's callback (NG_ITEM_REMOVED), feed files too;
+ * the removal is committed by ng_run_finish.  A directory given here is
+ * no root: nothing else under it is looked at.  Returns NG_OK, NG_DONE
+ * when the index holds nothing from there, or NG_ESYSTEM. */
+int ng_run_remove(ng_run *run, const char *what);
 
 /* Commits, removes documents under the run's roots that were not seen, and
  * fills *stats (may be NULL).  The run is still to be freed.  NG_OK or
@@ -350,6 +384,10 @@ typedef struct ng_hit {
    * when it has any; owned by the iterator. */
   const char *const *copy_paths;
   int ncopy_paths;
+  /* Since index schema 4: for a record of a feed file, the line of the
+   * file that holds the record (from 1); 0 for an article file and for a
+   * record read from a stream (there is no file to point into). */
+  int feed_line;
 } ng_hit;
 
 typedef struct ng_results ng_results;

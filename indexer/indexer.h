@@ -13,6 +13,11 @@ typedef struct index_options {
   size_t npaths;
   const char **feeds; /* --jsonl FILE or - */
   size_t nfeeds;
+  const char *feed_name; /* --feed-name: the name of the feed on standard input */
+  const char *source;    /* --source */
+  const char **removals; /* --remove PATH|FEED[:ID] */
+  size_t nremovals;
+  int include_docs;
   const char **exclude; /* NULL-terminated */
   size_t nexclude;
   const char *language;

@@ -13,6 +13,7 @@
 static const char usage[] =
     "usage: nutgraf-index [options] [PATH...] [--jsonl FILE|-] [options]\n"
     "       nutgraf-index [options] -- PATH...   (a path that starts with -)\n"
+    "       nutgraf-index [options] --remove PATH|FEED[:ID]...\n"
     "Index the paragraphs of the news articles in each PATH (files, or directories\n"
     "searched recursively) into an SQLite FTS5 index.  A re-run reads only what\n"
     "changed and removes documents whose files are gone.\n"
@@ -22,6 +23,15 @@ static const char usage[] =
     "                        ~/.local/share/nutgraf/index.db)\n"
     "      --jsonl FILE      read a JSON Lines feed (id, title, body, date, source,\n"
     "                        url, author); - reads standard input; repeatable\n"
+    "      --feed-name NAME  the name of the feed on standard input (A-Z a-z 0-9 . _ -):\n"
+    "                        its records are NAME//#ID, apart from other feeds'\n"
+    "                        (default stdin#ID); a feed file is named by its path\n"
+    "      --source NAME     the source of articles and records that name none\n"
+    "                        (no Source: header, no \"source\" field)\n"
+    "      --include-docs    also index the README* and *.md files of folders\n"
+    "      --remove WHAT     remove what was indexed from WHAT (a file, a folder, a\n"
+    "                        feed file or a feed's name, or one record FEED:ID) and\n"
+    "                        print each document removed; repeatable\n"
     "  -f, --full            rebuild the index into a new file: read every file\n"
     "                        again, with those the index holds beyond PATH...\n"
     "  -l, --language NAME   Snowball language of a new index (default english)\n"
@@ -29,20 +39,35 @@ static const char usage[] =
     "  -x, --exclude GLOB    skip files and directories whose name matches; repeatable\n"
     "      --max-size SIZE   skip files larger than SIZE bytes (K, M, G; default 256M)\n"
     "  -n, --no-wait         if another indexer holds the index, exit at once (75)\n"
-    "  -q, --quiet           print nothing unless something went wrong\n"
+    "  -q, --quiet           print nothing unless something went wrong (a busy\n"
+    "                        index with --no-wait is not: exit 75 silently)\n"
     "  -v, --verbose         print a line for every file\n"
     "      --check           verify the index and print its counts\n"
     "      --optimize        merge the index's segments (after indexing, if any)\n"
     "  -h, --help            show this help\n"
     "  -V, --version         show the versions of nutgraf, SQLite and Snowball\n"
     "\n"
-    "Exit status: 0 ok, 2 usage, 3 a file or the index could not be read,\n"
-    "4 system error (I/O, SQLite, memory), 75 the index is busy (--no-wait).\n";
+    "Exit status: 0 ok, 1 --remove found nothing to remove, 2 usage, 3 a file or\n"
+    "the index could not be read, 4 system error (I/O, SQLite, memory), 75 the\n"
+    "index is busy (--no-wait).\n";
 
-enum { OPT_JSONL = 256, OPT_MAX_SIZE, OPT_CHECK, OPT_OPTIMIZE };
+enum {
+  OPT_JSONL = 256,
+  OPT_MAX_SIZE,
+  OPT_CHECK,
+  OPT_OPTIMIZE,
+  OPT_FEED_NAME,
+  OPT_SOURCE,
+  OPT_REMOVE,
+  OPT_INCLUDE_DOCS
+};
 
 static const struct option longopts[] = {{"index", required_argument, NULL, 'i'},
                                          {"jsonl", required_argument, NULL, OPT_JSONL},
+                                         {"feed-name", required_argument, NULL, OPT_FEED_NAME},
+                                         {"source", required_argument, NULL, OPT_SOURCE},
+                                         {"remove", required_argument, NULL, OPT_REMOVE},
+                                         {"include-docs", no_argument, NULL, OPT_INCLUDE_DOCS},
                                          {"full", no_argument, NULL, 'f'},
                                          {"language", required_argument, NULL, 'l'},
                                          {"encoding", required_argument, NULL, 'e'},
@@ -93,6 +118,20 @@ int parse_index_options(int argc, char **argv, index_options *o) {
       case OPT_JSONL:
         if (push(&o->feeds, &o->nfeeds, optarg) != 0) return cli_out_of_memory();
         break;
+      case OPT_FEED_NAME:
+        if (ng_check_feed_name(optarg) != NG_OK)
+          return cli_usage_error("--feed-name wants 1 to 64 of A-Z a-z 0-9 . _ - (not first . or -), not '%s'", optarg);
+        o->feed_name = optarg;
+        break;
+      case OPT_SOURCE:
+        if (!*optarg) return cli_usage_error("%s", "--source wants a name");
+        o->source = optarg;
+        break;
+      case OPT_REMOVE:
+        if (!*optarg) return cli_usage_error("%s", "--remove wants a path or a feed");
+        if (push(&o->removals, &o->nremovals, optarg) != 0) return cli_out_of_memory();
+        break;
+      case OPT_INCLUDE_DOCS: o->include_docs = 1; break;
       case 'f': o->full = 1; break;
       case 'l': o->language = optarg; break;
       case 'e': o->encoding = optarg; break;
@@ -129,7 +168,15 @@ int parse_index_options(int argc, char **argv, index_options *o) {
     ng_languages(list, sizeof list);
     return cli_usage_error("unknown language '%s' (known: %s)", o->language, list);
   }
-  if (!o->npaths && !o->nfeeds && !o->check && !o->optimize && !o->full)
+  if (o->nremovals && (o->npaths || o->nfeeds || o->full))
+    return cli_usage_error("%s", "--remove runs on its own: not with paths, --jsonl or --full");
+  if (o->feed_name) {
+    size_t stdin_feeds = 0;
+    for (size_t i = 0; i < o->nfeeds; i++) stdin_feeds += strcmp(o->feeds[i], "-") == 0;
+    if (stdin_feeds != 1)
+      return cli_usage_error("%s", "--feed-name names the feed on standard input: give --jsonl - once with it");
+  }
+  if (!o->npaths && !o->nfeeds && !o->nremovals && !o->check && !o->optimize && !o->full)
     return cli_usage_error("%s", "nothing to index: give files, directories or --jsonl FILE");
   return cli_index_path(index, &o->index_path);
 }
@@ -138,6 +185,7 @@ void free_index_options(index_options *o) {
   free(o->index_path);
   free(o->paths);
   free(o->feeds);
+  free(o->removals);
   free(o->exclude);
   memset(o, 0, sizeof *o);
 }

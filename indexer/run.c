@@ -4,7 +4,10 @@
  * Every problem with a file is one line on stderr naming the file; the run
  * goes on, and the exit status is the worst class met.  The summary line
  * and a progress line (on a terminal, for runs longer than a second) also
- * go to stderr, so stdout carries only what was asked for (--check).
+ * go to stderr, so stdout carries only what was asked for (--check, and
+ * the documents --remove removed, one a line).  A busy index under --quiet
+ * --no-wait is no problem, and exits 75 without a word: cron mails what a
+ * job prints.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +24,7 @@ typedef struct reporter {
   int tty;
   double start, last_progress;
   int progress_shown;
+  int removing; /* --remove: removed documents go to stdout */
 } reporter;
 
 static double seconds(void) {
@@ -50,6 +54,13 @@ static void show_progress(reporter *r) {
 
 static void on_item(void *ctx, const ng_item_report *rep) {
   reporter *r = ctx;
+  if (r->removing && rep->status == NG_ITEM_REMOVED) {
+    clear_progress(r);
+    char *path = ng_display_string(rep->path);
+    printf("%s\n", path ? path : "?");
+    free(path);
+    return;
+  }
   const char *what = NULL;
   if (rep->severity == NG_SEV_ERROR)
     what = "error";
@@ -111,19 +122,26 @@ int run_indexer(const index_options *o) {
   oo.language = o->language;
   ng_index *idx = NULL;
   int rc = ng_index_open(&idx, o->index_path, &oo);
+  if (rc == NG_EBUSY && o->quiet) {
+    /* An earlier run still at work is how cron runs go, not a problem. */
+    ng_index_close(idx);
+    return CLI_EXIT_BUSY;
+  }
   if (rc != NG_OK) {
     int status = cli_fail_index(idx, rc);
     ng_index_close(idx);
     return status;
   }
   int status = 0;
-  if (o->npaths || o->nfeeds || o->full) {
-    reporter r = {o, NULL, isatty(2), seconds(), 0, 0};
+  if (o->npaths || o->nfeeds || o->full || o->nremovals) {
+    reporter r = {o, NULL, isatty(2), seconds(), 0, 0, o->nremovals > 0};
     ng_run_options ro = NG_RUN_OPTIONS_INIT;
     ro.fallback_encoding = o->encoding;
     ro.full = o->full;
     ro.max_file_size = o->max_size;
     ro.exclude = o->exclude;
+    ro.source = o->source;
+    ro.include_docs = o->include_docs;
     ng_run *run = NULL;
     rc = ng_run_begin(&run, idx, &ro, on_item, &r);
     if (rc != NG_OK) {
@@ -133,7 +151,19 @@ int run_indexer(const index_options *o) {
     }
     r.run = run;
     for (size_t i = 0; i < o->npaths && !ng_run_failed(run); i++) ng_run_add_path(run, o->paths[i]);
-    for (size_t i = 0; i < o->nfeeds && !ng_run_failed(run); i++) ng_run_add_feed(run, o->feeds[i], NULL);
+    for (size_t i = 0; i < o->nfeeds && !ng_run_failed(run); i++) {
+      if (o->feed_name && strcmp(o->feeds[i], "-") == 0)
+        ng_run_add_named_feed(run, o->feed_name, NULL);
+      else
+        ng_run_add_feed(run, o->feeds[i], NULL);
+    }
+    int found_nothing = 0;
+    for (size_t i = 0; i < o->nremovals && !ng_run_failed(run); i++) {
+      if (ng_run_remove(run, o->removals[i]) == NG_DONE) {
+        cli_message("warning", "nothing in the index comes from '%s'", o->removals[i]);
+        found_nothing = 1;
+      }
+    }
     ng_run_stats s;
     if (!ng_run_failed(run))
       ng_run_finish(run, &s);
@@ -144,6 +174,7 @@ int run_indexer(const index_options *o) {
       status = run_failed(o, idx, run);
     } else {
       status = cli_exit_status(s.worst);
+      if (found_nothing && status == CLI_EXIT_OK) status = CLI_EXIT_NO_HITS;
       if (!o->quiet) {
         ng_index_stats is;
         int have = ng_index_get_stats(idx, &is) == NG_OK;

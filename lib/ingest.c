@@ -33,6 +33,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,16 +51,21 @@
 /* A feed file's records are documents named "<feed>//#<id>": a file's
  * path is absolute and cleaned, so it never holds "//", and no file (not
  * even one named "wire.jsonl#1" beside wire.jsonl) can take a record's
- * place.  Records read from standard input are "stdin#<id>", which no
- * absolute path can be either. */
+ * place.  Records read from a stream named NAME (ng_run_add_named_feed)
+ * are "NAME//#<id>": a name is relative and holds no '/' or '#', so it is
+ * no file's and no other name's.  Records read from an unnamed stream are
+ * "stdin#<id>", which no absolute path can be either.  Each record of a
+ * feed file keeps its line in the file (feed_line), which an unchanged
+ * record whose line moved gets anew. */
 #define RECORD_SEP "//#"
+#define MAX_FEED_NAME 64
 
 /* The size a feed's row has while it is being read (add_feed_file). */
 #define FEED_READING (-1LL)
 
 /* The feed being read: its records' jobs are all in the queue or done. */
 typedef struct feed_state {
-  const char *name;  /* the feed's path, or "stdin" */
+  const char *name;  /* the feed's path, or the stream's name ("stdin") */
   const char *sep;   /* records are stored as "<name><sep><id>": RECORD_SEP, or "#" for stdin */
   long long feed_id; /* the feed file's document, or 0 (stdin) */
   long long mtime_ns;
@@ -84,6 +90,8 @@ struct ng_run {
   int fatal;    /* an index error: the run must stop */
   int failure;  /* its class: NG_ESYSTEM, or NG_EDATA (a damaged index) */
   int finished; /* ng_run_finish succeeded */
+  int carrying; /* rebuilding: reading again what the old index held beyond the run's paths */
+  int mode;     /* what the run does: RUN_UNSET, RUN_INDEXING or RUN_REMOVING */
   /* Rebuilding (NG_OPEN_REBUILD): what the old index held, and the files
    * and feeds whose stored content this run keeps because it could not
    * read them again (they are copied from the old index at the end). */
@@ -91,6 +99,17 @@ struct ng_run {
   ngi_catalog prior;
   strmap kept;
 };
+
+/* A run indexes or removes, never both: a document removed stays in the
+ * run's catalog as it was. */
+enum { RUN_UNSET, RUN_INDEXING, RUN_REMOVING };
+
+static int set_mode(ng_run *run, int mode) {
+  if (run->mode != RUN_UNSET && run->mode != mode)
+    return ngi_fail(run->idx, NG_EUSAGE, "a run either indexes or removes, not both");
+  run->mode = mode;
+  return NG_OK;
+}
 
 static long long now_ns(void) {
   struct timespec ts;
@@ -150,8 +169,14 @@ static int load_prior(ng_run *run);
 int ng_run_begin(ng_run **out, ng_index *idx, const ng_run_options *opts, ng_report_fn report_fn, void *ctx) {
   *out = NULL;
   if (!idx->writable) return ngi_fail(idx, NG_EUSAGE, "the index is open read-only");
-  ng_run_options defaults = NG_RUN_OPTIONS_INIT;
+  ng_run_options defaults = NG_RUN_OPTIONS_INIT, given = NG_RUN_OPTIONS_INIT;
   if (!opts) opts = &defaults;
+  if (opts->version < 2) {
+    /* version 1 ended before source */
+    memcpy(&given, opts, offsetof(ng_run_options, source));
+    given.version = NG_RUN_OPTIONS_VERSION;
+    opts = &given;
+  }
   if (opts->fallback_encoding && ngi_decode_check_encoding(opts->fallback_encoding) != 0)
     return ngi_fail(idx, NG_EUSAGE, "unknown encoding '%s' (see iconv --list)", opts->fallback_encoding);
   ng_run *run = calloc(1, sizeof *run);
@@ -198,10 +223,16 @@ static int maybe_commit(ng_run *run, size_t bytes) {
 
 static int begin(ng_run *run) { return ngi_store_begin(run->idx) == NG_OK ? NG_OK : fail_index(run); }
 
+/* The run's --source, for what it reads of its own paths (not what a
+ * rebuild reads again beyond them, which keeps the source it had). */
+static const char *run_source(const ng_run *run) { return run->carrying ? NULL : run->opts.source; }
+
 typedef struct doc_meta {
   int kind;
   long long feed, size, mtime_ns, hash;
   const char *encoding;
+  long long feed_line; /* a feed file's record: its line */
+  const char *source;  /* the source when the article names none (--source), or NULL */
 } doc_meta;
 
 /* Replaces the document at path (known: what the catalog has of it, or
@@ -224,7 +255,7 @@ static int write_document(ng_run *run, const char *path, ngi_known *known, const
                      .title = art ? art->title : NULL,
                      .dateline = art ? art->dateline : NULL,
                      .date = art ? art->date : NULL,
-                     .source = art ? art->source : NULL,
+                     .source = art && art->source ? art->source : m->source,
                      .url = art ? art->url : NULL,
                      .author = art ? art->author : NULL,
                      .encoding = m->encoding,
@@ -233,7 +264,8 @@ static int write_document(ng_run *run, const char *path, ngi_known *known, const
                      .hash = m->hash,
                      .indexed_ns = now_ns(),
                      .passages = npass,
-                     .dateline_day = art ? art->dateline_day : NULL};
+                     .dateline_day = art ? art->dateline_day : NULL,
+                     .feed_line = m->feed_line};
   /* A document's passages, old or new, get new numbers (postings.c). */
   if (ngi_postings_reserve(idx, npass, &row.pno) != NG_OK || ngi_store_put_document(idx, &row) != NG_OK)
     return fail_index(run);
@@ -263,6 +295,7 @@ static int write_document(ng_run *run, const char *path, ngi_known *known, const
   known->indexed_ns = row.indexed_ns;
   known->passages = npass;
   known->pno = row.pno;
+  known->feed_line = m->feed_line;
   known->seen = 1;
   if (out) *out = known;
   return NG_OK;
@@ -328,7 +361,7 @@ static int finish_file(ng_run *run, ngi_job *j) {
     }
     default: {
       if (ngi_store_queue_words(run->idx, j->words.data, j->words.len) != NG_OK) return fail_index(run);
-      doc_meta m = {NGI_DOC_ARTICLE, 0, j->size, j->mtime_ns, j->hash, j->encoding};
+      doc_meta m = {NGI_DOC_ARTICLE, 0, j->size, j->mtime_ns, j->hash, j->encoding, 0, run_source(run)};
       int changed = known != NULL || was_known(run, path);
       int rc = write_document(run, path, known, &m, &j->art, j, NULL);
       if (rc != NG_OK) return rc;
@@ -364,7 +397,18 @@ static int finish_record(ng_run *run, ngi_job *j) {
   if (key.oom) return out_of_memory(run);
   ngi_known *known = ngi_catalog_get(&run->catalog, key.data);
   if (known) known->seen = 1;
+  long long line = f->feed_id ? j->lineno : 0;
   if (known && !run->opts.full && known->hash == j->hash) {
+    /* The same record; a line above it came or went. */
+    if (known->feed_line != line) {
+      rc = begin(run);
+      if (rc == NG_OK && ngi_store_set_feed_line(run->idx, known->id, line) != NG_OK) rc = fail_index(run);
+      if (rc != NG_OK) {
+        ngi_buf_free(&key);
+        return rc;
+      }
+      known->feed_line = line;
+    }
     run->stats.unchanged++;
     report(run, key.data, NG_ITEM_UNCHANGED, NG_SEV_NONE, 0, 0, NULL, NULL);
   } else {
@@ -380,7 +424,7 @@ static int finish_record(ng_run *run, ngi_job *j) {
       }
     }
     if (ngi_store_queue_words(run->idx, j->words.data, j->words.len) != NG_OK) return fail_index(run);
-    doc_meta m = {NGI_DOC_RECORD, f->feed_id, j->size, f->mtime_ns, j->hash, "UTF-8"};
+    doc_meta m = {NGI_DOC_RECORD, f->feed_id, j->size, f->mtime_ns, j->hash, "UTF-8", line, run_source(run)};
     int changed = known != NULL || was_known(run, key.data);
     rc = write_document(run, key.data, known, &m, &j->art, j, NULL);
     if (rc == NG_OK) {
@@ -563,7 +607,7 @@ static int add_feed_file(ng_run *run, const char *path, const struct stat *st) {
    * a run killed half-way reads the feed again, even when it is put back
    * as it was with its old mtime. */
   if (rc == NG_OK && (!known || known->kind != NGI_DOC_FEED)) {
-    doc_meta m = {NGI_DOC_FEED, 0, FEED_READING, 0, 0, "UTF-8"};
+    doc_meta m = {NGI_DOC_FEED, 0, FEED_READING, 0, 0, "UTF-8", 0, NULL};
     rc = write_document(run, path, known, &m, NULL, NULL, &known);
   } else if (rc == NG_OK && known->size != FEED_READING) {
     rc = touch_document(run, known, FEED_READING, 0);
@@ -635,7 +679,8 @@ static int add_root(ng_run *run, const char *given, int as_feed) {
   if (run->fatal) return NG_ESYSTEM;
   char *path = ngi_clean_path(given);
   if (!path) return out_of_memory(run);
-  ngi_walk_ops ops = {run, on_file, on_problem, &run->own, run->opts.exclude, &run->catalog, on_out_of_memory};
+  ngi_walk_ops ops = {
+      run, on_file, on_problem, &run->own, run->opts.exclude, &run->catalog, on_out_of_memory, run->opts.include_docs};
   int rc = NG_OK;
   struct stat st;
   /* A root that cannot be read is not a root: nothing under it goes. */
@@ -649,18 +694,154 @@ static int add_root(ng_run *run, const char *given, int as_feed) {
   return rc;
 }
 
-int ng_run_add_path(ng_run *run, const char *path) { return add_root(run, path, 0); }
+int ng_run_add_path(ng_run *run, const char *path) {
+  if (set_mode(run, RUN_INDEXING) != NG_OK) return NG_EUSAGE;
+  return add_root(run, path, 0);
+}
 
-int ng_run_add_feed(ng_run *run, const char *name, FILE *fp) {
-  if (run->fatal) return NG_ESYSTEM;
-  if (strcmp(name, "-") != 0) return add_root(run, name, 1);
+int ng_check_feed_name(const char *name) {
+  size_t n = name ? strlen(name) : 0;
+  if (n == 0 || n > MAX_FEED_NAME || name[0] == '.' || name[0] == '-') return NG_EUSAGE;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)name[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+          c == '-'))
+      return NG_EUSAGE;
+  }
+  return NG_OK;
+}
+
+/* What a stream's records are named: "<name>//#", or "stdin#" for the
+ * unnamed stream. */
+static const char *stream_sep(const char *name) { return strcmp(name, "stdin") == 0 ? "#" : RECORD_SEP; }
+
+static int add_stream(ng_run *run, const char *name, FILE *fp) {
   if (!fp) fp = stdin;
   int rc = drain(run);
-  feed_state f = {"stdin", "#", 0, 0, {0}, 0};
-  if (rc == NG_OK) rc = known_hashes(run, &f, 0, "stdin#");
+  feed_state f = {name, stream_sep(name), 0, 0, {0}, 0};
+  buf prefix = {0};
+  ngi_buf_printf(&prefix, "%s%s", f.name, f.sep);
+  if (prefix.oom) rc = out_of_memory(run);
+  if (rc == NG_OK) rc = known_hashes(run, &f, 0, prefix.data);
   if (rc == NG_OK) rc = read_feed(run, &f, fp);
   ngi_hashset_free(&f.known);
+  ngi_buf_free(&prefix);
   return rc;
+}
+
+int ng_run_add_feed(ng_run *run, const char *name, FILE *fp) {
+  if (set_mode(run, RUN_INDEXING) != NG_OK) return NG_EUSAGE;
+  if (run->fatal) return NG_ESYSTEM;
+  if (strcmp(name, "-") != 0) return add_root(run, name, 1);
+  return add_stream(run, "stdin", fp);
+}
+
+int ng_run_add_named_feed(ng_run *run, const char *name, FILE *fp) {
+  if (ng_check_feed_name(name) != NG_OK)
+    return ngi_fail(run->idx, NG_EUSAGE,
+                    "'%s' cannot name a feed: 1 to %d of A-Z a-z 0-9 . _ -, not starting with . or -", name,
+                    MAX_FEED_NAME);
+  if (set_mode(run, RUN_INDEXING) != NG_OK) return NG_EUSAGE;
+  if (run->fatal) return NG_ESYSTEM;
+  return add_stream(run, name, fp);
+}
+
+/* ------------------------------------------------------------------ */
+/* Removing what came from a path or a feed (ng_run_remove) */
+
+/* Records first, then feeds and files, each in the order they came. */
+static int removal_order(const void *a, const void *b) {
+  const ngi_known *x = *(ngi_known *const *)a, *y = *(ngi_known *const *)b;
+  int kx = x->kind == NGI_DOC_RECORD ? 0 : 1, ky = y->kind == NGI_DOC_RECORD ? 0 : 1;
+  if (kx != ky) return kx - ky;
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+typedef struct removal {
+  ngi_known **docs;
+  size_t n, cap;
+} removal;
+
+static int removal_add(removal *r, ngi_known *k) {
+  if (k->seen) return 0; /* removed already */
+  if (r->n == r->cap) {
+    size_t cap = r->cap ? r->cap * 2 : 64;
+    ngi_known **d = realloc(r->docs, cap * sizeof *d);
+    if (!d) return -1;
+    r->docs = d;
+    r->cap = cap;
+  }
+  r->docs[r->n++] = k;
+  return 0;
+}
+
+/* The documents what names: under a path, the records of a stream's
+ * name, or one record FEED:ID. */
+static int find_removal(ng_run *run, const char *what, removal *r) {
+  ngi_catalog *c = &run->catalog;
+  char *path = ngi_clean_path(what);
+  if (!path) return -1;
+  for (size_t i = 0; i < c->docs.cap; i++) {
+    ngi_known *d = c->docs.slots[i].value;
+    if (c->docs.slots[i].key && d->path[0] == '/' && is_under(d->path, path) && removal_add(r, d) != 0) {
+      free(path);
+      return -1;
+    }
+  }
+  free(path);
+  if (r->n) return 0;
+  buf key = {0};
+  if (ng_check_feed_name(what) == NG_OK) {
+    /* A stream's name: its records. */
+    ngi_buf_printf(&key, "%s%s", what, stream_sep(what));
+    for (ngi_known *k = key.oom ? NULL : ngi_catalog_records(c, 0); k; k = k->next_in_feed)
+      if (strncmp(k->path, key.data, key.len) == 0 && removal_add(r, k) != 0) key.oom = 1;
+  }
+  /* FEED:ID, at each ':' (a feed's name holds none, a record's id may). */
+  for (const char *colon = strchr(what, ':'); !key.oom && !r->n && colon; colon = strchr(colon + 1, ':')) {
+    size_t n = (size_t)(colon - what);
+    char *feed = ngi_strdup_n(what, n);
+    if (!feed) return -1;
+    ngi_buf_reset(&key);
+    if (ng_check_feed_name(feed) == NG_OK) {
+      ngi_buf_printf(&key, "%s%s%s", feed, stream_sep(feed), colon + 1);
+    } else {
+      char *file = ngi_clean_path(feed);
+      if (!file) key.oom = 1;
+      ngi_buf_printf(&key, "%s%s%s", file ? file : "", RECORD_SEP, colon + 1);
+      free(file);
+    }
+    free(feed);
+    ngi_known *k = key.oom ? NULL : ngi_catalog_get(c, key.data);
+    if (k && k->kind == NGI_DOC_RECORD && removal_add(r, k) != 0) key.oom = 1;
+  }
+  int oom = key.oom;
+  ngi_buf_free(&key);
+  return oom ? -1 : 0;
+}
+
+int ng_run_remove(ng_run *run, const char *what) {
+  if (run->rebuild) return ngi_fail(run->idx, NG_EUSAGE, "a rebuild (--full) removes nothing by name");
+  if (set_mode(run, RUN_REMOVING) != NG_OK) return NG_EUSAGE;
+  if (run->fatal) return NG_ESYSTEM;
+  removal r = {0};
+  if (find_removal(run, what, &r) != 0) {
+    free(r.docs);
+    return out_of_memory(run);
+  }
+  if (r.n) qsort(r.docs, r.n, sizeof *r.docs, removal_order);
+  int rc = NG_OK;
+  for (size_t i = 0; i < r.n && rc == NG_OK; i++) {
+    ngi_known *d = r.docs[i];
+    rc = remove_document(run, d);
+    /* remove_document reports articles and records; a feed too, here. */
+    if (rc == NG_OK && d->kind == NGI_DOC_FEED) report(run, d->path, NG_ITEM_REMOVED, NG_SEV_NONE, 0, 0, NULL, NULL);
+    if (rc == NG_OK) rc = maybe_commit(run, 0);
+  }
+  size_t n = r.n;
+  free(r.docs);
+  if (rc != NG_OK) return rc;
+  return n ? NG_OK : NG_DONE;
 }
 
 /* ------------------------------------------------------------------ */
@@ -739,7 +920,7 @@ static int copy_document(ng_run *run, const ngi_known *k, long long feed, ngi_kn
     report(run, k->path, NG_ITEM_SKIPPED, NG_SEV_ERROR, NG_EDATA, 0, NULL, msg);
     rc = NG_OK;
   } else {
-    doc_meta m = {row.kind, feed, row.size, row.mtime_ns, row.hash, row.encoding};
+    doc_meta m = {row.kind, feed, row.size, row.mtime_ns, row.hash, row.encoding, row.feed_line, NULL};
     rc = write_document(run, k->path, NULL, &m, row.kind == NGI_DOC_FEED ? NULL : &art, NULL, out);
     if (rc == NG_OK) rc = maybe_commit(run, art.texts.len);
   }
@@ -784,6 +965,7 @@ static int carry_over(ng_run *run) {
     if (run->prior.docs.slots[i].key) docs[n++] = run->prior.docs.slots[i].value;
   if (n) qsort(docs, n, sizeof *docs, by_id);
   int rc = NG_OK;
+  run->carrying = 1;
   for (size_t i = 0; i < n && rc == NG_OK; i++) {
     ngi_known *d = docs[i];
     struct stat st;
@@ -792,6 +974,7 @@ static int carry_over(ng_run *run) {
     rc = on_file(run, d->path, &st, d->kind == NGI_DOC_FEED);
   }
   if (rc == NG_OK) rc = drain(run);
+  run->carrying = 0;
   for (size_t i = 0; i < n && rc == NG_OK; i++) {
     ngi_known *d = docs[i];
     ngi_known *now = ngi_catalog_get(&run->catalog, d->path);
@@ -802,7 +985,8 @@ static int carry_over(ng_run *run) {
       if (!now) rc = copy_document(run, d, 0, &now);
       for (ngi_known *r = ngi_catalog_records(&run->prior, d->id); r && now && rc == NG_OK; r = r->next_in_feed)
         if (!ngi_catalog_get(&run->catalog, r->path)) rc = copy_document(run, r, now->id, NULL);
-    } else if (d->kind == NGI_DOC_RECORD && !d->feed && strncmp(d->path, "stdin#", 6) == 0 && !now) {
+    } else if (d->kind == NGI_DOC_RECORD && !d->feed && !now) {
+      /* A record read from a stream, named or not. */
       rc = copy_document(run, d, 0, &now);
       if (rc == NG_OK && now) {
         run->stats.unchanged++;

@@ -469,6 +469,7 @@ enum ngi_doc_kind { NGI_DOC_ARTICLE = 0, NGI_DOC_FEED = 1, NGI_DOC_RECORD = 2 };
 
 typedef struct ngi_known {
   long long id, size, mtime_ns, hash, indexed_ns, feed, passages, pno;
+  long long feed_line;            /* a feed file's record: its line in the file, or 0 */
   int kind;                       /* ngi_doc_kind */
   int seen;                       /* met in this run (or kept by its unchanged feed) */
   struct ngi_known *next_in_feed; /* a record: the next record of its feed */
@@ -536,10 +537,12 @@ typedef struct ngi_walk_ops {
   /* Memory ran out at path: the walk stops with this result (NULL:
    * NG_ESYSTEM). */
   int (*out_of_memory)(void *ctx, const char *path);
+  int include_docs; /* visit README* and *.md files in directories (skipped by default) */
 } ngi_walk_ops;
 
 /* Walks root (a cleaned absolute path: a file, or a directory walked
- * recursively, names sorted, hidden entries and excluded names skipped,
+ * recursively, names sorted, hidden entries, excluded names and (unless
+ * include_docs) a folder's documentation -- README* and *.md -- skipped,
  * symbolic links followed with loops detected); files ending in .jsonl,
  * and root itself with as_feed, are passed on as feeds.  shown names root
  * in its own problems.  Returns NG_OK, NG_EDATA when root itself cannot be
@@ -718,6 +721,7 @@ typedef struct ngi_doc_row {
   const char *title, *dateline, *date, *source, *url, *author, *encoding; /* or NULL */
   long long size, mtime_ns, hash, indexed_ns, passages;
   const char *dateline_day; /* or NULL */
+  long long feed_line;      /* a feed file's record: its line in the file, or 0 */
 } ngi_doc_row;
 
 /* Calls fn for every document (path and the fields change detection uses;
@@ -728,6 +732,8 @@ int ngi_store_put_document(ng_index *idx, ngi_doc_row *row);
 /* Records a new size, mtime and indexing time. */
 int ngi_store_touch_document(ng_index *idx, long long id, long long size, long long mtime_ns, long long indexed_ns);
 int ngi_store_delete_document(ng_index *idx, long long id);
+/* Records the line of its feed file a record is on now (0: none). */
+int ngi_store_set_feed_line(ng_index *idx, long long id, long long line);
 /* Reads document id's whole row; its strings go into *strings (and live
  * as long as it does, unchanged).  NG_EDATA when there is no such row. */
 int ngi_store_get_document(ng_index *idx, long long id, ngi_doc_row *row, buf *strings);
@@ -818,6 +824,7 @@ typedef struct ngi_hit_row {
   const char *snippet; /* or NULL: the page's snippets come from ngi_store_snippets */
   const char *dateline_day;
   long long dup_of, copies; /* the duplicate group's first member (0: this one) and its size */
+  int feed_line;            /* a feed file's record: its line in the file, or 0 */
 } ngi_hit_row;
 
 typedef struct ngi_hits ngi_hits;

@@ -245,6 +245,7 @@ static int read_page(ng_results *res) {
     h->dateline_day = hd->strings[S_DATELINE_DAY];
     h->dup_of = row.dup_of;
     h->copies = row.copies;
+    h->feed_line = row.feed_line;
     if (ranked && ranked->more) {
       /* the story's other matching passages: ordinals and lines */
       hd->more_ordinals = malloc((size_t)ranked->more * sizeof *hd->more_ordinals);

@@ -51,7 +51,8 @@ static const char *const schema_sql =
     "  passages INTEGER NOT NULL DEFAULT 0,"
     "  dateline_day TEXT," /* the dateline's day as written ("Feb 26"), apart from its place */
     "  dup_of INTEGER,"    /* dedup.c: the first-seen member of the story's duplicate group, NULL for a first */
-    "  pno INTEGER NOT NULL DEFAULT 0);" /* its first passage's number (postings.c) */
+    "  pno INTEGER NOT NULL DEFAULT 0," /* its first passage's number (postings.c) */
+    "  feed_line INTEGER);"             /* a feed file's record: its line in the file (schema 4) */
     "CREATE INDEX doc_feed ON doc(feed) WHERE feed IS NOT NULL;"
     "CREATE INDEX doc_date ON doc(date) WHERE date IS NOT NULL;"
     "CREATE INDEX doc_dup ON doc(dup_of) WHERE dup_of IS NOT NULL;"
@@ -76,15 +77,16 @@ static const char *const schema_sql =
 #define DOC_COLUMNS                                                                                            \
   "path, kind, feed, title, dateline, date, source, url, author, size, mtime_ns, hash, encoding, indexed_ns, " \
   "passages,"                                                                                                  \
-  " pno, dateline_day"
-#define DOC_VALUES "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17"
-#define DOC_NCOLUMNS 17
+  " pno, dateline_day, feed_line"
+#define DOC_VALUES "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18"
+#define DOC_NCOLUMNS 18
 
 enum stmt_id {
   ST_DOC_LIST,
   ST_DOC_INSERT,
   ST_DOC_UPDATE,
   ST_DOC_TOUCH,
+  ST_DOC_SET_LINE,
   ST_DOC_DELETE,
   ST_PASSAGE_INSERT,
   ST_PASSAGE_DELETE,
@@ -138,10 +140,11 @@ enum stmt_id {
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_DOC_LIST] = "SELECT id, path, kind, feed, size, mtime_ns, hash, indexed_ns, passages, pno FROM doc",
+    [ST_DOC_LIST] = "SELECT id, path, kind, feed, size, mtime_ns, hash, indexed_ns, passages, pno, feed_line FROM doc",
     [ST_DOC_INSERT] = "INSERT INTO doc(" DOC_COLUMNS ") VALUES(" DOC_VALUES ")",
-    [ST_DOC_UPDATE] = "UPDATE doc SET (" DOC_COLUMNS ") = (" DOC_VALUES ") WHERE id = ?18",
+    [ST_DOC_UPDATE] = "UPDATE doc SET (" DOC_COLUMNS ") = (" DOC_VALUES ") WHERE id = ?19",
     [ST_DOC_TOUCH] = "UPDATE doc SET size = ?2, mtime_ns = ?3, indexed_ns = ?4 WHERE id = ?1",
+    [ST_DOC_SET_LINE] = "UPDATE doc SET feed_line = ?2 WHERE id = ?1",
     [ST_DOC_DELETE] = "DELETE FROM doc WHERE id = ?1",
     [ST_PASSAGE_INSERT] = "INSERT INTO passage(rowid, body, head, first_line, last_line) VALUES(?1, ?2, ?3, ?4, ?5)",
     [ST_PASSAGE_DELETE] = "DELETE FROM passage WHERE rowid = ?1",
@@ -181,7 +184,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                           " WHERE passage MATCH ?1 AND rowid = ?2"),
     [ST_HIT_ROW] = ("SELECT p.rowid, 0.0, d.id, d.path, d.title, d.dateline, d.date, d.source, d.url, d.author,"
                     " p.head, p.body, p.first_line, p.last_line, d.dateline_day, d.dup_of,"
-                    " 1 + (SELECT count(*) FROM doc c WHERE c.dup_of = coalesce(d.dup_of, d.id))"
+                    " 1 + (SELECT count(*) FROM doc c WHERE c.dup_of = coalesce(d.dup_of, d.id)), d.feed_line"
                     " FROM passage p JOIN doc d ON d.id = " ROWID_DOC_SQL("p.rowid") " WHERE p.rowid = ?1"),
     [ST_DOC_RANGE] = "SELECT pno, passages FROM doc WHERE id = ?1",
     [ST_COPY_PATHS] = ("SELECT path FROM doc WHERE (id = ?2 OR dup_of = ?2) AND id != ?1"
@@ -856,6 +859,7 @@ int ngi_store_each_document(ng_index *idx, int (*fn)(void *ctx, const ngi_doc_ro
     row.indexed_ns = sqlite3_column_int64(st, 7);
     row.passages = sqlite3_column_int64(st, 8);
     row.pno = sqlite3_column_int64(st, 9);
+    row.feed_line = sqlite3_column_int64(st, 10);
     if (!row.path) {
       rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
       break;
@@ -897,7 +901,11 @@ static void bind_document(sqlite3_stmt *st, const ngi_doc_row *r) {
   sqlite3_bind_int64(st, i++, r->passages);
   sqlite3_bind_int64(st, i++, r->pno);
   bind_text_or_null(st, i++, r->dateline_day);
-  _Static_assert(DOC_NCOLUMNS == 17, "bind_document binds every column of DOC_COLUMNS");
+  if (r->feed_line > 0)
+    sqlite3_bind_int64(st, i++, r->feed_line);
+  else
+    sqlite3_bind_null(st, i++);
+  _Static_assert(DOC_NCOLUMNS == 18, "bind_document binds every column of DOC_COLUMNS");
 }
 
 int ngi_store_put_document(ng_index *idx, ngi_doc_row *row) {
@@ -917,6 +925,17 @@ int ngi_store_touch_document(ng_index *idx, long long id, long long size, long l
   sqlite3_bind_int64(st, 2, size);
   sqlite3_bind_int64(st, 3, mtime_ns);
   sqlite3_bind_int64(st, 4, indexed_ns);
+  return run_stmt(idx, st, "updating a document");
+}
+
+int ngi_store_set_feed_line(ng_index *idx, long long id, long long line) {
+  sqlite3_stmt *st = stmt(idx, ST_DOC_SET_LINE);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, id);
+  if (line > 0)
+    sqlite3_bind_int64(st, 2, line);
+  else
+    sqlite3_bind_null(st, 2);
   return run_stmt(idx, st, "updating a document");
 }
 
@@ -1112,6 +1131,7 @@ int ngi_store_hit_row(ng_index *idx, long long rowid, ngi_hit_row *row) {
   row->dateline_day = (const char *)sqlite3_column_text(st, 14);
   row->dup_of = sqlite3_column_int64(st, 15);
   row->copies = sqlite3_column_int64(st, 16);
+  row->feed_line = sqlite3_column_int(st, 17);
   return NG_ROW;
 }
 
@@ -1650,6 +1670,7 @@ int ngi_store_get_document(ng_index *idx, long long id, ngi_doc_row *row, buf *s
     row->hash = sqlite3_column_int64(st, 11);
     row->indexed_ns = sqlite3_column_int64(st, 13);
     row->passages = sqlite3_column_int64(st, 14);
+    row->feed_line = sqlite3_column_int64(st, 17);
     if (strings->oom || !has[0]) {
       rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
     } else {
@@ -1919,11 +1940,12 @@ void ngi_store_doc_filter_close(ngi_doc_filter *f) {
 /* Output columns of every form: id, score, doc id, path, title, dateline,
  * date, source, url, author, head, body, first line, last line, the
  * snippet (NULL but in the fast form), then DOC_MORE's: the dateline's
- * day, the duplicate group's first member and the group's size. */
+ * day, the duplicate group's first member, the group's size and a feed
+ * record's line in its file. */
 #define DOC_OUT "d.id, d.path, d.title, d.dateline, d.date, d.source, d.url, d.author"
 #define DOC_MORE(d, id)                                                                                              \
   d ".dateline_day, " d ".dup_of, 1 + (SELECT count(*) FROM doc c WHERE c.dup_of = coalesce(" d ".dup_of, " d "." id \
-    "))"
+    ")), " d ".feed_line"
 
 /* A passage matching only through a quoted variant form's phrase is a hit
  * only when the form's words are written in it (expand.c). */
@@ -1986,7 +2008,7 @@ static void build_hits(sqlb *b, const ngi_hit_query *q, int *has_snippet) {
            " p.head, p.body, p.first_line, p.last_line, NULL, " DOC_MORE("t", "doc_id") " FROM ("
            "SELECT r.id AS id, r.score AS score, d.id AS doc_id, d.path AS path, d.title AS title,"
            " d.dateline AS dateline, d.date AS date, d.source AS source, d.url AS url, d.author AS author,"
-           " d.dateline_day AS dateline_day, d.dup_of AS dup_of");
+           " d.dateline_day AS dateline_day, d.dup_of AS dup_of, d.feed_line AS feed_line");
   sqlb_add(b, q->per_document ? " FROM b AS r" : " FROM r");
   sqlb_add(b, " JOIN doc d ON d.id = r.doc WHERE 1");
   if (q->per_document) sqlb_add(b, " AND r.rn = 1");
@@ -2043,6 +2065,7 @@ int ngi_store_hits_step(ngi_hits *h, ngi_hit_row *row, int *sqlite_code) {
   row->dateline_day = (const char *)sqlite3_column_text(st, 15);
   row->dup_of = sqlite3_column_int64(st, 16);
   row->copies = sqlite3_column_int64(st, 17);
+  row->feed_line = sqlite3_column_int(st, 18);
   return NG_ROW;
 }
 

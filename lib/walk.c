@@ -9,8 +9,8 @@
  * files); then, and when only the mtime changed, the content hash decides
  * (pipeline.c compares it).
  *
- * The walk visits a root recursively: names sorted, hidden entries and
- * excluded names skipped, symbolic links followed, a link back to a
+ * The walk visits a root recursively: names sorted, hidden entries,
+ * excluded names and a folder's README* and *.md files skipped, symbolic links followed, a link back to a
  * directory above reported as a loop.  It never decides what to remove:
  * it tells its caller which paths failed, and the caller keeps what was
  * indexed under them.
@@ -66,6 +66,7 @@ static int load_one(void *ctx, const ngi_doc_row *row) {
   k->indexed_ns = row->indexed_ns;
   k->passages = row->passages;
   k->pno = row->pno;
+  k->feed_line = row->feed_line;
   return link_record(c, k);
 }
 
@@ -196,6 +197,13 @@ typedef struct ancestor {
   const struct ancestor *up;
 } ancestor;
 
+/* A folder's own documentation, not an article: README, README.txt,
+ * readme.md, NOTES.md (a directory of that name is walked). */
+static int is_doc_name(const char *name, unsigned char type) {
+  if (type == DT_DIR) return 0;
+  return fnmatch("readme*", name, FNM_CASEFOLD) == 0 || fnmatch("*.md", name, FNM_CASEFOLD) == 0;
+}
+
 static int skip_name(const ngi_walk_ops *ops, const char *name) {
   if (name[0] == '.') return 1;
   for (const char *const *g = ops->exclude; g && *g; g++) {
@@ -264,7 +272,7 @@ static int walk_dir(const ngi_walk_ops *ops, const char *dir, const ancestor *up
   errno = 0;
   char entry[1 + sizeof e->d_name];
   while ((e = readdir(d)) != NULL) {
-    if (skip_name(ops, e->d_name)) continue;
+    if (skip_name(ops, e->d_name) || (!ops->include_docs && is_doc_name(e->d_name, e->d_type))) continue;
     /* The index's files, in its directory however it is reached. */
     if (up && own_entry(ops->own, up->dev, up->ino, e->d_name)) continue;
     /* Each name is kept after a byte telling whether it is a regular file. */

@@ -94,8 +94,19 @@ int print_hit(printer *p, const ng_hit *h) {
   switch (o->format) {
     case FORMAT_JSON: return print_json(p, h);
     case FORMAT_GREP:
-      put_path(p, h->path);
-      fprintf(p->out, ":%s%d%s:", o->color ? C_LINE : "", h->first_line, o->color ? C_OFF : "");
+      if (h->feed_line > 0 && strstr(h->path, "//#")) {
+        /* A feed file's record: the file and the record's line in it,
+         * which an editor can open ("<feed>//#<id>" is no file). */
+        char *feed = copy_bytes(h->path, (size_t)(strstr(h->path, "//#") - h->path));
+        put_path(p, feed ? feed : h->path);
+        free(feed);
+        fprintf(p->out, ":%s%d%s:", o->color ? C_LINE : "", h->feed_line, o->color ? C_OFF : "");
+      } else {
+        /* A file, or a record read from a stream (no file to open): its
+         * name and the passage's line in it. */
+        put_path(p, h->path);
+        fprintf(p->out, ":%s%d%s:", o->color ? C_LINE : "", h->first_line, o->color ? C_OFF : "");
+      }
       put_text(p, h->text, strlen(h->text));
       fputc('\n', p->out);
       break;

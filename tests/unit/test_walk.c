@@ -49,7 +49,7 @@ static char *walk(const char *root, const char *const *exclude, const char *own,
     ck_assert_int_eq(ngi_own_init(&o, index), NG_OK);
     free(index);
   }
-  ngi_walk_ops ops = {&l, on_file, on_problem, own ? &o : NULL, exclude, catalog ? catalog : &empty, NULL};
+  ngi_walk_ops ops = {&l, on_file, on_problem, own ? &o : NULL, exclude, catalog ? catalog : &empty, NULL, 0};
   char *path = path_join(dir, root);
   int rc = ngi_walk(&ops, path, root, 0);
   ngi_buf_printf(&l.text, "rc %d\n", rc);
