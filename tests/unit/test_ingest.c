@@ -647,6 +647,205 @@ START_TEST(feed_from_stream) {
 }
 END_TEST
 
+/* One search's hits' paths and feed lines, "path:feed_line" a line. */
+static char *hits_of(const char *query) {
+  ng_search_options so = NG_SEARCH_OPTIONS_INIT;
+  so.per_document = 1;
+  so.limit = -1;
+  ng_results *res = NULL;
+  ck_assert_msg(ng_search(idx, query, &so, &res) == NG_OK, "%s", ng_index_errmsg(idx));
+  buf b = {0};
+  const ng_hit *h;
+  while (ng_results_next(res, &h) == NG_ROW) {
+    /* An absolute path from its base name (docs is a temporary directory). */
+    const char *shown = h->path;
+    if (h->path[0] == '/') {
+      const char *sep = strstr(h->path, "//#");
+      const char *base = sep ? sep : h->path + strlen(h->path);
+      while (base > h->path && base[-1] != '/') base--;
+      shown = base;
+    }
+    ngi_buf_printf(&b, "%s:%d|", shown, h->feed_line);
+  }
+  ng_results_free(res);
+  return b.data ? ngi_buf_detach(&b) : strdup("");
+}
+
+static int run_stream(ng_run_stats *st, const char *name, const char *text) {
+  clear_reports();
+  ng_run *run;
+  ck_assert_int_eq(ng_run_begin(&run, idx, NULL, on_report, NULL), NG_OK);
+  FILE *f = mem(text);
+  int rc = name ? ng_run_add_named_feed(run, name, f) : ng_run_add_feed(run, "-", f);
+  fclose(f);
+  if (rc == NG_OK) ck_assert_int_eq(ng_run_finish(run, st), NG_OK);
+  ng_run_free(run);
+  return rc;
+}
+
+static int run_remove(ng_run_stats *st, const char *what) {
+  clear_reports();
+  ng_run *run;
+  ck_assert_int_eq(ng_run_begin(&run, idx, NULL, on_report, NULL), NG_OK);
+  int rc = ng_run_remove(run, what);
+  ck_assert_int_eq(ng_run_finish(run, st), NG_OK);
+  ng_run_free(run);
+  return rc;
+}
+
+/* Streams under names keep records of the same id apart (issue 13). */
+START_TEST(named_streams_keep_their_records) {
+  ng_run_stats st;
+  const char *ap = "{\"id\": 1, \"title\": \"AP harbour\", \"body\": \"The harbour reopened.\"}\n";
+  const char *afp = "{\"id\": 1, \"title\": \"AFP harbour\", \"body\": \"The harbour stays shut.\"}\n";
+  ck_assert_int_eq(run_stream(&st, "ap", ap), NG_OK);
+  ck_assert_ptr_nonnull(report_for("ap//#1"));
+  ck_assert_int_eq(run_stream(&st, "afp", afp), NG_OK);
+  ck_assert_int_eq(st.added, 1);
+  ck_assert_int_eq(run_stream(&st, NULL, "{\"id\": 1, \"title\": \"Harbour\", \"body\": \"A harbour tour.\"}\n"),
+                   NG_OK);
+  ck_assert_ptr_nonnull(report_for("stdin#1"));
+  ck_assert_int_eq(st.added, 1);
+  ck_assert_int_eq(run_stream(&st, "ap", ap), NG_OK);
+  ck_assert_int_eq(st.unchanged, 1);
+  ck_assert_int_eq(st.added + st.changed, 0);
+  char *h = hits_of("harbour");
+  ck_assert_ptr_nonnull(strstr(h, "ap//#1:0|"));
+  ck_assert_ptr_nonnull(strstr(h, "afp//#1:0|"));
+  ck_assert_ptr_nonnull(strstr(h, "stdin#1:0|"));
+  free(h);
+  ck_assert_int_eq(documents(), 3);
+  /* Bad names. */
+  ck_assert_int_eq(run_stream(&st, "a/b", ap), NG_EUSAGE);
+  ck_assert_int_eq(run_stream(&st, "-x", ap), NG_EUSAGE);
+  ck_assert_int_eq(ng_check_feed_name("wire.AP_2-x"), NG_OK);
+  ck_assert_int_eq(ng_check_feed_name(""), NG_EUSAGE);
+  ck_assert_int_eq(ng_check_feed_name("a:b"), NG_EUSAGE);
+  ck_assert_int_eq(ng_check_feed_name("a#b"), NG_EUSAGE);
+  check_index();
+}
+END_TEST
+
+/* A feed file's records keep their line in the file, which follows the
+ * file when a record is added above them (without reading them again). */
+START_TEST(feed_lines_follow_the_file) {
+  ng_run_stats st;
+  write_file(docs, "wire.jsonl", feed_two, (size_t)-1);
+  run_docs(&st);
+  char *h = hits_of("harbour OR budget");
+  ck_assert_str_eq(h, "wire.jsonl//#r1:1|wire.jsonl//#2:2|");
+  free(h);
+  buf moved = {0};
+  ngi_buf_printf(&moved, "\n{\"id\": 9, \"title\": \"Rail strike\", \"body\": \"Off.\"}\n%s", feed_two);
+  write_file(docs, "wire.jsonl", moved.data, (size_t)-1);
+  ngi_buf_free(&moved);
+  run_docs(&st);
+  ck_assert_int_eq(st.added, 1);
+  ck_assert_int_eq(st.unchanged, 2);
+  h = hits_of("harbour OR budget");
+  ck_assert_str_eq(h, "wire.jsonl//#r1:3|wire.jsonl//#2:4|");
+  free(h);
+  check_index();
+}
+END_TEST
+
+/* ng_run_remove: a path, a directory, a feed file, FILE:ID, a stream's
+ * name, NAME:ID; NG_DONE when there is nothing; a run does not both. */
+START_TEST(remove_by_path_and_feed) {
+  ng_run_stats st;
+  char *sub = path_join(docs, "sub");
+  ck_assert_int_eq(mkdir(sub, 0755), 0);
+  free(sub);
+  write_file(docs, "a.txt", article_a, (size_t)-1);
+  write_file(docs, "sub/b.txt", article_b, (size_t)-1);
+  write_file(docs, "sub/c.txt", article_c, (size_t)-1);
+  write_file(docs, "wire.jsonl", feed_two, (size_t)-1);
+  run_docs(&st);
+  ck_assert_int_eq(run_stream(&st, "ap", feed_two), NG_OK);
+  ck_assert_int_eq(documents(), 7); /* 3 files, 2 + 2 records */
+
+  char *p = path_join(docs, "wire.jsonl:r1");
+  ck_assert_int_eq(run_remove(&st, p), NG_OK);
+  free(p);
+  ck_assert_int_eq(nreports, 1);
+  ck_assert_ptr_nonnull(report_for("wire.jsonl//#r1"));
+  ck_assert_int_eq(reports[0].status, NG_ITEM_REMOVED);
+  ck_assert_int_eq(run_remove(&st, "ap:2"), NG_OK);
+  ck_assert_ptr_nonnull(report_for("ap//#2"));
+  ck_assert_int_eq(st.removed, 1);
+  p = path_join(docs, "sub");
+  ck_assert_int_eq(run_remove(&st, p), NG_OK);
+  ck_assert_int_eq(st.removed, 2);
+  ck_assert_int_eq(run_remove(&st, p), NG_DONE);
+  free(p);
+  p = path_join(docs, "wire.jsonl");
+  ck_assert_int_eq(run_remove(&st, p), NG_OK);
+  free(p);
+  ck_assert_int_eq(nreports, 2); /* record 2, then the feed */
+  ck_assert_ptr_nonnull(strstr(reports[0].path, "wire.jsonl//#2"));
+  ck_assert_ptr_nonnull(report_for("/wire.jsonl"));
+  ck_assert_int_eq(run_remove(&st, "ap"), NG_OK);
+  ck_assert_int_eq(run_remove(&st, "nothing-here"), NG_DONE);
+  ck_assert_int_eq(documents(), 1);
+  char *h = hits_of("harbour OR budget OR rail");
+  ck_assert_str_eq(h, "a.txt:0|");
+  free(h);
+  check_index();
+
+  /* Indexing and removing in one run is refused. */
+  ng_run *run;
+  ck_assert_int_eq(ng_run_begin(&run, idx, NULL, NULL, NULL), NG_OK);
+  ck_assert_int_eq(ng_run_add_path(run, docs), NG_OK);
+  ck_assert_int_eq(ng_run_remove(run, docs), NG_EUSAGE);
+  ck_assert_int_eq(ng_run_finish(run, &st), NG_OK);
+  ng_run_free(run);
+  /* The removed files come back as new. */
+  ck_assert_int_eq(documents(), 7 - 2);
+}
+END_TEST
+
+/* --source fills in a missing source; README* and *.md in folders are
+ * skipped unless include_docs; version-1 options still work. */
+START_TEST(source_and_docs) {
+  ng_run_stats st;
+  write_file(docs, "a.txt", article_a, (size_t)-1);
+  write_file(docs, "b.txt", "Source: Own\n\nHeadline\n\nThe budget passed.\n", (size_t)-1);
+  write_file(docs, "README", "Readme\n\nThis folder holds the harbour stories.\n", (size_t)-1);
+  write_file(docs, "notes.MD", "Notes\n\nMore harbour notes.\n", (size_t)-1);
+  ng_run_options o = NG_RUN_OPTIONS_INIT;
+  o.source = "Desk";
+  const char *paths[] = {docs, NULL};
+  run_paths(&st, &o, paths);
+  ck_assert_int_eq(st.added, 2);
+  ck_assert_ptr_null(report_for("/README"));
+  char *h = hits_of("source:Desk (harbour OR budget)");
+  ck_assert_str_eq(h, "a.txt:0|");
+  free(h);
+  h = hits_of("source:Own (harbour OR budget)");
+  ck_assert_str_eq(h, "b.txt:0|");
+  free(h);
+  o.include_docs = 1;
+  run_paths(&st, &o, paths);
+  ck_assert_int_eq(st.added, 2);
+  ck_assert_ptr_nonnull(report_for("/README"));
+  ck_assert_ptr_nonnull(report_for("/notes.MD"));
+  /* A version-1 caller: no source, docs skipped again (and so removed). */
+  ng_run_options v1 = NG_RUN_OPTIONS_INIT;
+  v1.version = 1;
+  v1.source = (const char *)0x1; /* beyond version 1: never read */
+  run_paths(&st, &v1, paths);
+  ck_assert_int_eq(st.removed, 2);
+  /* A README given as a path is indexed. */
+  const char *readme[] = {NULL, NULL};
+  char *r = path_join(docs, "README");
+  readme[0] = r;
+  run_paths(&st, NULL, readme);
+  ck_assert_int_eq(st.added, 1);
+  free(r);
+  check_index();
+}
+END_TEST
+
 /* Regression (fixed): ng_run_add_feed on a directory returns NG_EDATA ("a directory, not a
  * JSON Lines feed"), but add_root() has already made the directory a root
  * of the run, so ng_run_finish removes every document under it that the
@@ -925,6 +1124,10 @@ static Suite *ingest_suite(void) {
   tcase_add_test(tc, directory_named_as_feed_removes_nothing);
   tcase_add_test(tc, bad_json_line_reported);
   tcase_add_test(tc, feed_by_name);
+  tcase_add_test(tc, named_streams_keep_their_records);
+  tcase_add_test(tc, feed_lines_follow_the_file);
+  tcase_add_test(tc, remove_by_path_and_feed);
+  tcase_add_test(tc, source_and_docs);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("runs");
