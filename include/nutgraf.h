@@ -393,8 +393,14 @@ typedef struct ng_hit {
 typedef struct ng_results ng_results;
 
 /* Adds the variants in file path (see data/variants.txt for the format) to
- * the handle's variants, which start as the built-in list.  NG_OK,
- * NG_EDATA (unreadable or bad line, message names file and line). */
+ * the handle's variants.  Those start, at the handle's first query, as the
+ * installed list: $NUTGRAF_DATADIR/variants.txt when that variable is set;
+ * else share/nutgraf/variants.txt of the installation -- looked for as
+ * ../share/nutgraf beside the running program, then beside the
+ * libnutgraf.so in use, then where the build was configured to install --
+ * and the list compiled into the library when there is no such file.  An
+ * installed file that cannot be read makes queries fail with NG_EDATA.
+ * NG_OK, NG_EDATA (unreadable or bad line, message names file and line). */
 int ng_index_add_variants(ng_index *idx, const char *path);
 
 /* Runs a query.  A query that cannot be parsed is read as plain words; with

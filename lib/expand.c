@@ -14,10 +14,14 @@
  * when nothing searchable is left (punctuation, emoji, only excluded
  * words).
  */
+#define _GNU_SOURCE /* dladdr */
+#include <dlfcn.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -842,11 +846,78 @@ int ngi_surface_match(const char *text, size_t n, const char *forms) {
 
 /* Control characters and bytes that are not UTF-8 become spaces. */
 
-/* Loads the variants (built-in, then the user's files) on first use. */
+/* The file rel/variants.txt from the directory of file (a program or a
+ * shared library), when it exists: a malloc'd path, or NULL. */
+static char *beside(const char *file, const char *rel) {
+  const char *slash = strrchr(file, '/');
+  if (!slash) return NULL;
+  buf b = {0};
+  ngi_buf_printf(&b, "%.*s/%s/variants.txt", (int)(slash - file), file, rel);
+  if (!b.oom && access(b.data, F_OK) == 0) return ngi_buf_detach(&b);
+  ngi_buf_free(&b);
+  return NULL;
+}
+
+/* The installation's variants file, when there is one: with
+ * $NUTGRAF_DATADIR set, its variants.txt (and nothing else); else the one
+ * NG_BIN_TO_DATADIR from the running program's directory (<prefix>/bin/
+ * ../share/nutgraf: what `cmake --install --prefix` and the .deb put
+ * there, wherever the prefix is), or NG_LIB_TO_DATADIR from the directory
+ * of the libnutgraf.so in use (a program that embeds it); else
+ * NG_DATADIR/variants.txt as configured.  A malloc'd path, or NULL: none
+ * (the built-in list). */
+static char *installed_variants(void) {
+  buf b = {0};
+  const char *dir = getenv("NUTGRAF_DATADIR");
+  if (dir && *dir) {
+    ngi_buf_printf(&b, "%s/variants.txt", dir);
+    if (!b.oom && access(b.data, F_OK) == 0) return ngi_buf_detach(&b);
+    ngi_buf_free(&b);
+    return NULL;
+  }
+  char *found = NULL;
+  char exe[4096] = "";
+#if defined(NG_BIN_TO_DATADIR) && defined(__linux__)
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    found = beside(exe, NG_BIN_TO_DATADIR);
+  }
+#endif
+#if defined(NG_LIB_TO_DATADIR) && defined(__GLIBC__)
+  Dl_info self;
+  /* In a program linked with libnutgraf.a, the program itself. */
+  if (!found && dladdr((void *)(uintptr_t)installed_variants, &self) && self.dli_fname &&
+      strcmp(self.dli_fname, exe) != 0)
+    found = beside(self.dli_fname, NG_LIB_TO_DATADIR);
+#endif
+  if (found) return found;
+#ifdef NG_DATADIR
+  if (access(NG_DATADIR "/variants.txt", F_OK) == 0) return strdup(NG_DATADIR "/variants.txt");
+#endif
+  return NULL;
+}
+
+static int add_variants_file(ng_index *idx, const char *path);
+
+/* Loads the variants on first use: the installed file (installed_variants)
+ * or, when there is none, the built-in list; the user's files are added
+ * to them (ng_index_add_variants). */
 int ngi_expand_variants(ng_index *idx) {
   if (idx->vars) return NG_OK;
   idx->vars = ngi_variants_new();
   if (!idx->vars) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  char *installed = installed_variants();
+  if (installed) {
+    int rc = add_variants_file(idx, installed);
+    free(installed);
+    if (rc != NG_OK) {
+      /* Not half a list: the next call tries again. */
+      ngi_variants_free(idx->vars);
+      idx->vars = NULL;
+    }
+    return rc;
+  }
   char err[300];
   int rc = ngi_variants_add_text(idx->vars, idx->lx, ngi_builtin_variants, strlen(ngi_builtin_variants),
                                  "built-in variants", err, sizeof err);
@@ -857,6 +928,11 @@ int ngi_expand_variants(ng_index *idx) {
 int ng_index_add_variants(ng_index *idx, const char *path) {
   int rc = ngi_expand_variants(idx);
   if (rc != NG_OK) return rc;
+  return add_variants_file(idx, path);
+}
+
+static int add_variants_file(ng_index *idx, const char *path) {
+  int rc;
   FILE *f = fopen(path, "rb");
   if (!f) return ngi_fail(idx, NG_EDATA, "cannot read variants file %s: %s", path, strerror(errno));
   buf text = {0};

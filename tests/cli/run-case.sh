@@ -15,6 +15,9 @@ mkdir -p "$T/home"
 cp -R "$NG_SRC/fixtures" "$T/fixtures"
 export T HOME="$T/home" NUTGRAF_INDEX="$T/index.db" NO_COLOR=1 LC_ALL=C.UTF-8
 export PATH="$NG_BIN/indexer:$NG_BIN/query:$PATH"
+# The variants of the source tree, not of an installation elsewhere (the
+# install case unsets it to check the installed file).
+export NUTGRAF_DATADIR="$NG_SRC/data"
 export CASE_NAME
 CASE_NAME=$(basename "$case_file" .sh)
 export SHARED="${NG_SHARED:-$NG_SRC/../shared}"

@@ -571,6 +571,54 @@ START_TEST(huge_query_truncated) {
 }
 END_TEST
 
+/* Matches of a plain query on a fresh read-only handle of the index, which
+ * loads its variants anew (from $NUTGRAF_DATADIR as it is now). */
+static long long fresh_count(const char *query, int *rc_out) {
+  char *path = path_join(dir, "index.db");
+  ng_index *h = NULL;
+  ck_assert_int_eq(ng_index_open(&h, path, NULL), NG_OK);
+  free(path);
+  long long n = -1;
+  int rc = ng_count(h, query, NULL, &n);
+  if (rc_out) *rc_out = rc;
+  if (rc != NG_OK) n = -1;
+  ng_index_close(h);
+  return n;
+}
+
+/* The base variants come from the installed data file ($NUTGRAF_DATADIR,
+ * here; the compiled-in directories otherwise), the built-in list only
+ * when there is none there; a bad file is an error naming it. */
+START_TEST(variants_from_the_data_file) {
+  char *saved = getenv("NUTGRAF_DATADIR") ? strdup(getenv("NUTGRAF_DATADIR")) : NULL;
+  char *data = path_join(dir, "data");
+  ck_assert_int_eq(mkdir(data, 0700), 0);
+  /* No variants.txt there: the built-in list (truce finds ceasefire). */
+  setenv("NUTGRAF_DATADIR", data, 1);
+  ck_assert_int_eq(fresh_count("truce", NULL), 2);
+  ck_assert_int_eq(fresh_count("qqzx", NULL), 0);
+  /* A file of our own: it replaces the built-in list. */
+  write_file(data, "variants.txt", "# ours\nqqzx, supply\n", (size_t)-1);
+  ck_assert_int_eq(fresh_count("qqzx", NULL), 1);
+  ck_assert_int_eq(fresh_count("truce", NULL), 0);
+  /* Edited: the next handle reads it as it is now. */
+  write_file(data, "variants.txt", "ceasefire, ~truce\n", (size_t)-1);
+  ck_assert_int_eq(fresh_count("truce", NULL), 2);
+  ck_assert_int_eq(fresh_count("qqzx", NULL), 0);
+  /* A line that cannot be read. */
+  write_file(data, "variants.txt", "a, b\n\xff\xfe, c\n", (size_t)-1);
+  int rc;
+  ck_assert_int_eq(fresh_count("truce", &rc), -1);
+  ck_assert_int_eq(rc, NG_EDATA);
+  if (saved)
+    setenv("NUTGRAF_DATADIR", saved, 1);
+  else
+    unsetenv("NUTGRAF_DATADIR");
+  free(saved);
+  free(data);
+}
+END_TEST
+
 START_TEST(variants_added) {
   /* Zelensky also searches Zelenskyy. */
   const char *zel[] = {stem("zelenskyy"), stem("zelensky"), NULL};
@@ -818,6 +866,7 @@ static Suite *expand_suite(void) {
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, variants_added);
+  tcase_add_test(tc, variants_from_the_data_file);
   tcase_add_test(tc, compounds);
   tcase_add_test(tc, odd_queries_are_safe);
   suite_add_tcase(s, tc);

@@ -163,6 +163,36 @@ expect_eq "$OUT" "$want" "demo (find_package, nutgraf::nutgraf) prints nutgraf-q
 run cmake-demo/build/demo-static "$NUTGRAF_INDEX" ceasefire
 expect_eq "$OUT" "$want" "demo (find_package, nutgraf::nutgraf_static) prints nutgraf-query's hits"
 
+# --- the variants come from the installed data file ---------------------------
+
+# The installed programs find share/nutgraf/variants.txt of their prefix,
+# and so does a program linked with the prefix's libnutgraf.so; editing the
+# file changes what a search finds; without the file, the built-in list.
+# ($NUTGRAF_DATADIR, which run-case.sh sets for the build tree, would
+# override the lookup: it is unset here but where said.)
+vfile=$P/share/nutgraf/variants.txt
+iq() { (cd / && env -u NUTGRAF_DATADIR "$P/bin/nutgraf-query" --files "$@"); }
+geneva=$(printf '%s\n' "$want" | grep 'summit-geneva\.txt$')
+kyiv=$(iq Kyiv)
+expect_match "$kyiv" 'summit-geneva\.txt$' "the installed nutgraf-query finds Kyiv"
+expect_eq "$(iq Kiev)" "$kyiv" "installed: Kiev finds what Kyiv finds (the file's Kyiv, Kiev line)"
+sed -i '/^Kyiv, Kiev/d' "$vfile"
+printf 'qqzx, Geneva\n' >>"$vfile"
+run iq Kiev
+expect_eq "$status:$OUT" "1:" "the line taken out of the installed file: Kiev no longer finds Kyiv"
+expect_eq "$(iq qqzx)" "$geneva" "a line added to the installed file: qqzx finds Geneva"
+expect_eq "$(cd / && env -u NUTGRAF_DATADIR LD_LIBRARY_PATH="$P/$libdir" "$T/demo/shared" "$NUTGRAF_INDEX" qqzx)" "$geneva" \
+  "a program linked with the prefix's libnutgraf.so reads the same file"
+mkdir -p mydata && printf 'zzqq, Geneva\n' >mydata/variants.txt
+expect_eq "$(cd / && NUTGRAF_DATADIR=$T/mydata "$P/bin/nutgraf-query" --files zzqq)" "$geneva" "NUTGRAF_DATADIR names another directory"
+run env NUTGRAF_DATADIR="$T/mydata" "$P/bin/nutgraf-query" --files qqzx
+expect_eq "$status" 1 "whose file replaces the installed one"
+mv "$vfile" "$vfile.moved"
+expect_eq "$(iq Kiev)" "$kyiv" "no installed file: the built-in list (Kiev finds Kyiv again)"
+run iq qqzx
+expect_eq "$status" 1 "and not the edited file's lines"
+mv "$vfile.moved" "$vfile"
+
 # --- the examples --------------------------------------------------------------
 
 # The crontab line, on fixtures/, with its own index: silent when all went
@@ -241,6 +271,11 @@ else
   expect_eq "$(man -w nutgraf-query 2>&1)" /usr/share/man/man1/nutgraf-query.1 "man -w nutgraf-query"
   expect_eq "$(man -w 7 nutgraf-syntax 2>&1)" /usr/share/man/man7/nutgraf-syntax.7 "man -w 7 nutgraf-syntax"
   expect_eq "$(file -L /usr/bin/nutgraf-query | grep -c ', stripped$')" 1 "the packaged programs are stripped"
+  expect_eq "$(cd / && env -u NUTGRAF_DATADIR /usr/bin/nutgraf-query --index "$NUTGRAF_INDEX" --files Kiev)" "$kyiv" \
+    "the packaged nutgraf-query: Kiev finds Kyiv"
+  sed -i '/^Kyiv, Kiev/d' /usr/share/nutgraf/variants.txt
+  run env -u NUTGRAF_DATADIR /usr/bin/nutgraf-query --index "$NUTGRAF_INDEX" --files Kiev
+  expect_eq "$status:$OUT" "1:" "/usr/share/nutgraf/variants.txt edited: Kiev no longer finds Kyiv"
   # shellcheck disable=SC2046
   run cc -o demo/system demo/demo.c $(pkg-config --cflags --libs nutgraf)
   expect_status 0 "demo.c builds against the installed package"
