@@ -160,7 +160,7 @@ int run_indexer(const index_options *o) {
     int found_nothing = 0;
     for (size_t i = 0; i < o->nremovals && !ng_run_failed(run); i++) {
       if (ng_run_remove(run, o->removals[i]) == NG_DONE) {
-        cli_message("warning", "nothing in the index comes from '%s'", o->removals[i]);
+        if (!o->quiet) cli_message("warning", "nothing in the index comes from '%s'", o->removals[i]);
         found_nothing = 1;
       }
     }

@@ -72,6 +72,8 @@ ap//#2:3:Armistice hopes lift the markets." "--remove of one feed leaves the oth
 run nutgraf-index --remove afp
 expect_status 1 "--remove of what the index no longer holds"
 expect_eq "$OUT:$(printf '%s\n' "$ERR" | head -1)" ":nutgraf-index: warning: nothing in the index comes from 'afp'" "says so in one line"
+run nutgraf-index --quiet --remove afp
+expect_eq "$status:$OUT:$ERR" "1::" "under --quiet, only the exit status says so"
 run nutgraf-index --remove ap:2
 expect_eq "$status:$OUT" "0:ap//#2" "--remove FEED:ID removes one record"
 run nutgraf-index --remove d/w.jsonl:0
