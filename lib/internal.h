@@ -907,6 +907,10 @@ int ngi_store_dead_has(ng_index *idx, long long pno); /* 1 dead, 0 not, or an er
 int ngi_store_termdead_add(ng_index *idx, const char *stem, size_t n, long long delta);
 int ngi_store_termdead_get(ng_index *idx, const char *stem, size_t n, long long *value);
 int ngi_store_pdir_get(ng_index *idx, long long chunk, buf *out); /* replaces out; empty when absent */
+/* Reads n bytes at offset at of a chunk in place, inside a read
+ * transaction: 1 when read, 0 when the caller must use ngi_store_pdir_get
+ * (a writer's transaction, no such chunk, too short, an error). */
+int ngi_store_pdir_read(ng_index *idx, long long chunk, size_t at, void *out, size_t n);
 int ngi_store_pdir_put(ng_index *idx, long long chunk, const char *data, size_t n);
 
 /* Sets the handle's message from SQLite's error (with a context prefix)

@@ -1230,6 +1230,18 @@ void ngi_dead_free(ngi_dead *d) {
 
 int ngi_postings_pdir(ng_index *idx, long long pno, ngi_pdir_cache *cache, long long *rowid, int *date) {
   long long chunk = pno / PDIR_CHUNK;
+  unsigned char e[PDIR_ENTRY];
+  if (ngi_store_pdir_read(idx, chunk, (size_t)(pno % PDIR_CHUNK) * PDIR_ENTRY, e, sizeof e)) {
+    int64_t r;
+    int32_t dt;
+    memcpy(&r, e, 8);
+    memcpy(&dt, e + 8, 4);
+    if (r >= 0) {
+      *rowid = r;
+      *date = dt;
+      return NG_OK;
+    }
+  }
   if (cache->chunk != chunk || !cache->data.len) {
     ngi_buf_reset(&cache->data);
     int rc = ngi_store_pdir_get(idx, chunk, &cache->data);
