@@ -848,6 +848,9 @@ void ngi_store_read_end(ng_index *idx);
 /* Does the passage rowid match the FTS5 expression?  1, 0, or an error
  * (*sqlite_code set, so a bad raw expression can be told apart). */
 int ngi_store_match_rowid(ng_index *idx, const char *match, long long rowid, int *sqlite_code);
+/* Every rowid matching match, in ascending order (FTS5's own), into a
+ * malloc'd array (*rowids, *n; freed by the caller). */
+int ngi_store_match_all(ng_index *idx, const char *match, long long **rowids, size_t *n, int *sqlite_code);
 /* The engine's document filter: the dates and the filters but title:
  * (the SQL path's conditions, so both paths filter alike), and each
  * document's duplicate group (its first member's id, or its own). */

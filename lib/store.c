@@ -117,6 +117,7 @@ enum stmt_id {
   ST_PDIR_GET,
   ST_PDIR_PUT,
   ST_MATCH_ROWID,
+  ST_MATCH_ALL,
   ST_HIT_ROW,
   ST_SNIPPET_ROWID,
   ST_DEAD_HAS,
@@ -176,6 +177,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_PDIR_GET] = "SELECT data FROM npdir WHERE chunk = ?1",
     [ST_PDIR_PUT] = "INSERT OR REPLACE INTO npdir(chunk, data) VALUES(?1, ?2)",
     [ST_MATCH_ROWID] = "SELECT 1 FROM passage WHERE passage MATCH ?1 AND rowid = ?2",
+    [ST_MATCH_ALL] = "SELECT rowid FROM passage WHERE passage MATCH ?1",
     [ST_DEAD_HAS] = "SELECT last >= ?1 FROM ndead WHERE first <= ?1 ORDER BY first DESC LIMIT 1",
     [ST_SNIPPET_ROWID] = ("SELECT snippet(passage, -1, char(1), char(2), '\xE2\x80\xA6', ?3) FROM passage"
                           " WHERE passage MATCH ?1 AND rowid = ?2"),
@@ -1110,6 +1112,44 @@ int ngi_store_match_rowid(ng_index *idx, const char *match, long long rowid, int
     rc = ngi_store_fail(idx, "searching");
   }
   sqlite3_reset(st);
+  return rc;
+}
+
+int ngi_store_match_all(ng_index *idx, const char *match, long long **rowids, size_t *n, int *sqlite_code) {
+  *sqlite_code = SQLITE_OK;
+  *rowids = NULL;
+  *n = 0;
+  sqlite3_stmt *st = stmt(idx, ST_MATCH_ALL);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+  size_t cap = 0;
+  int step, rc = NG_OK;
+  while (rc == NG_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    if (*n == cap) {
+      cap = cap ? cap * 2 : 256;
+      long long *p = realloc(*rowids, cap * sizeof *p);
+      if (!p) {
+        rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+        break;
+      }
+      *rowids = p;
+    }
+    (*rowids)[(*n)++] = sqlite3_column_int64(st, 0);
+  }
+  if (rc == NG_OK && step != SQLITE_DONE) {
+    *sqlite_code = sqlite3_errcode(idx->store->db);
+    rc = ngi_store_fail(idx, "searching");
+  }
+  sqlite3_reset(st);
+  if (rc != NG_OK) {
+    free(*rowids);
+    *rowids = NULL;
+    *n = 0;
+  }
+  /* FTS5 answers in rowid order; the caller's binary search needs it. */
+  for (size_t i = 1; rc == NG_OK && i < *n; i++)
+    if ((*rowids)[i] <= (*rowids)[i - 1])
+      rc = ngi_fail(idx, NG_EDATA, "index %s: FTS5 answered out of rowid order", idx->path);
   return rc;
 }
 
