@@ -29,9 +29,13 @@
  *    document frequency is exact: the postings its segments count minus
  *    its dead ones.  The terms of a deleted passage come from FTS5 itself,
  *    which tokenizes the stored text of every row it deletes;
- *  - a directory of pno -> (rowid, date key) in chunks of PDIR_CHUNK.
- * What a posting holds: the pno (as a delta), tf << 1 | headline, and the
- * passage's length in tokens.  The engine needs nothing else to score.
+ *  - a directory of pno -> (rowid, date key) in chunks of PDIR_CHUNK
+ *    (npdir), read in place, 12 bytes a lookup;
+ *  - the passages' lengths as one byte each (a SmallFloat-like code,
+ *    ngi_len_code) in chunks (nlen), kept apart from the postings as
+ *    Lucene keeps its norms, and cached by each handle.
+ * What a posting holds: the pno (as a delta) and tf << 1 | headline; with
+ * the length code of its passage that is all the engine needs to score.
  */
 #include <stdio.h>
 #include <stdlib.h>
