@@ -807,7 +807,7 @@ static int merge_segments(ng_index *idx, const seg_info *segs, size_t n, const d
     reader_reset(&in[i].r, idx, segs[i].id, segs[i].bytes);
     rc = next_head(&in[i]);
   }
-  long long seg;
+  long long seg = 0;
   if (rc == NG_OK) rc = ngi_store_stat_next(idx, "next_segment", &seg);
   seg_writer w = {idx, seg, {0}, 0, 0, 0, {0}, NG_OK};
   buf stem = {0}, body = {0}, raw = {0};
