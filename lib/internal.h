@@ -133,6 +133,9 @@ typedef struct strmap {
 void *ngi_map_get(const strmap *m, const char *key, size_t klen);
 /* Inserts or replaces; returns 0, or -1 when out of memory. */
 int ngi_map_put(strmap *m, const char *key, size_t klen, void *value);
+/* The same with the key's ngi_hash already known. */
+void *ngi_map_get_hashed(const strmap *m, const char *key, size_t klen, uint64_t hash);
+int ngi_map_put_hashed(strmap *m, const char *key, size_t klen, uint64_t hash, void *value);
 void ngi_map_clear(strmap *m, void (*free_value)(void *));
 
 /* A growable list of strings (copied). */
