@@ -23,11 +23,20 @@
  *                          groups duplicates with dedup.c
  *   storage    index.c     the handle: open, lock, create, publish, close
  *              store.c     every SQL statement on the index's tables
+ *              postings.c  the scoring structure beside FTS5 (postings
+ *                          with block maxima, segments, merges, passage
+ *                          lengths and directory), kept in the same
+ *                          transactions; its SQL goes through store.c
  *   searching  parse.c     text -> query tree (no index needed)
- *              expand.c    query tree -> FTS5 expression over stems
- *                          (tokenize.c, variants.c, the word table)
- *              search.c    expression -> ranked hits with snippets
- *              rank.c      the FTS5 rank function results are ordered by
+ *              expand.c    query tree -> FTS5 expression over stems and
+ *                          the scoring plan (tokenize.c, variants.c, the
+ *                          word table)
+ *              search.c    a query -> ranked hits: plan, engine, page
+ *              engine.c    the top k of a plan from the postings without
+ *                          scoring every match; stories collapsed; FTS5
+ *                          asked only what the postings cannot decide
+ *              snippet.c   highlighted snippets of a hit's text
+ *              rank.c      the FTS5 rank function (--fts5 and --all)
  *              suggest.c   "did you mean" for a query without hits
  *   under all  util.c, date.c
  *
