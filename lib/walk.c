@@ -66,6 +66,9 @@ static int load_one(void *ctx, const ngi_doc_row *row) {
   k->indexed_ns = row->indexed_ns;
   k->passages = row->passages;
   k->pno = row->pno;
+  k->first_ns = row->first_ns;
+  k->changed_ns = row->changed_ns;
+  k->change = row->change;
   return link_record(c, k);
 }
 
