@@ -60,3 +60,15 @@ expect_status 1 "a record with a wrong type fails"
 head -n 1 records/files.jsonl | sed 's/"type":"file",/"type":"file","extra":1,/' >broken.jsonl
 run validate broken.jsonl
 expect_status 1 "a record with an unknown member fails"
+
+# --summary's numbers are --count's; text gives the same on stdout.
+count=$(nutgraf-query --count ceasefire)
+expect_match "$(tail -n 1 records/summary.jsonl)" "\"total\":$count,\"stories\":[1-9][0-9]*,\"shown\":[1-9][0-9]*,\"interpreted\":\"query: ceasefire.*fts5: " \
+  "the summary's total is --count's, with the interpretation"
+run nutgraf-query --summary --color never ceasfire
+expect_status 1 "text --summary of a miss"
+expect_match "$OUT" "^total: 0 passages in 0 stories$" "text: the total on stdout"
+expect_match "$OUT" "^did you mean: ceasefire$" "text: the suggestion on stdout"
+expect_match "$OUT" "^interpreted: fts5: " "text: the interpretation on stdout"
+expect_match "$(head -n 1 records/files.jsonl)" '"type":"file".*"title":"[^"]+","date":.*"score":[0-9.]+,"passage":\{"ordinal":[0-9]+' \
+  "--files records carry title, date, score and the best passage"
