@@ -63,7 +63,7 @@ expect_status 1 "a record with an unknown member fails"
 
 # --summary's numbers are --count's; text gives the same on stdout.
 count=$(nutgraf-query --count ceasefire)
-expect_match "$(tail -n 1 records/summary.jsonl)" "\"total\":$count,\"stories\":[1-9][0-9]*,\"shown\":[1-9][0-9]*,\"interpreted\":\"query: ceasefire.*fts5: " \
+expect_match "$(nutgraf-query --format json --summary ceasefire | tail -n 1)" "\"total\":$count,\"stories\":[1-9][0-9]*,\"shown\":[1-9][0-9]*,\"interpreted\":\"query: ceasefire.*fts5: " \
   "the summary's total is --count's, with the interpretation"
 run nutgraf-query --summary --color never ceasfire
 expect_status 1 "text --summary of a miss"
