@@ -29,6 +29,8 @@
  *              search.c    expression -> ranked hits with snippets
  *              rank.c      the FTS5 rank function results are ordered by
  *              suggest.c   "did you mean" for a query without hits
+ *              story.c     whole stories, the change counter (store.c's
+ *                          rows; no interface of its own here)
  *   under all  util.c, date.c
  *
  * Ownership of struct ng_index's fields is written beside each field; a
