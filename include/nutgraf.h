@@ -428,8 +428,7 @@ typedef struct ng_bucket {
  * last; only buckets with a match are listed.  On NG_OK *out is a
  * malloc'd array of *n buckets (NULL when none) to free with
  * ng_buckets_free.  Returns as ng_search (NG_EUSAGE for a bad by). */
-int ng_count_by(ng_index *idx, const char *query, const ng_search_options *opts, int by, ng_bucket **out,
-                size_t *n);
+int ng_count_by(ng_index *idx, const char *query, const ng_search_options *opts, int by, ng_bucket **out, size_t *n);
 
 /* Frees what ng_count_by returned.  Accepts NULL. */
 void ng_buckets_free(ng_bucket *buckets, size_t n);
@@ -446,13 +445,13 @@ typedef struct ng_passage {
 
 typedef struct ng_story {
   long long doc_id;
-  const char *path;                  /* as stored: a file path, or "<feed>//#<id>" */
-  const char *title;                 /* headline, or "" */
-  const char *dateline, *date;       /* or NULL */
-  const char *source, *url, *author; /* or NULL */
-  const char *dateline_day;          /* or NULL */
+  const char *path;                               /* as stored: a file path, or "<feed>//#<id>" */
+  const char *title;                              /* headline, or "" */
+  const char *dateline, *date;                    /* or NULL */
+  const char *source, *url, *author;              /* or NULL */
+  const char *dateline_day;                       /* or NULL */
   long long first_indexed_ns, changed_ns, change; /* as in ng_hit */
-  const ng_passage *passages;        /* in ordinal order */
+  const ng_passage *passages;                     /* in ordinal order */
   size_t npassages;
 } ng_story;
 

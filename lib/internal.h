@@ -472,9 +472,9 @@ enum ngi_doc_kind { NGI_DOC_ARTICLE = 0, NGI_DOC_FEED = 1, NGI_DOC_RECORD = 2 };
 typedef struct ngi_known {
   long long id, size, mtime_ns, hash, indexed_ns, feed, passages, pno;
   long long first_ns, changed_ns, change; /* ngi_doc_row's */
-  int kind;                       /* ngi_doc_kind */
-  int seen;                       /* met in this run (or kept by its unchanged feed) */
-  struct ngi_known *next_in_feed; /* a record: the next record of its feed */
+  int kind;                               /* ngi_doc_kind */
+  int seen;                               /* met in this run (or kept by its unchanged feed) */
+  struct ngi_known *next_in_feed;         /* a record: the next record of its feed */
   char path[];
 } ngi_known;
 

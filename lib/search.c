@@ -558,8 +558,7 @@ static int tally_one(void *ctx, const char *key, long long passages, long long d
   return NG_OK;
 }
 
-int ng_count_by(ng_index *idx, const char *query, const ng_search_options *opts, int by, ng_bucket **out,
-                size_t *n) {
+int ng_count_by(ng_index *idx, const char *query, const ng_search_options *opts, int by, ng_bucket **out, size_t *n) {
   *out = NULL;
   *n = 0;
   if (by < NG_BY_DAY || by > NG_BY_SOURCE) return ngi_fail(idx, NG_EUSAGE, "unknown bucket kind %d", by);

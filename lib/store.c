@@ -262,7 +262,7 @@ struct ngi_store {
    * written back by the commit when dirty. */
   long long change;
   int change_dirty;
-  int groups_checked;       /* in the current read transaction */
+  int groups_checked; /* in the current read transaction */
 };
 
 static sqlite3 *db_of(const ng_index *idx) { return idx->store ? idx->store->db : NULL; }

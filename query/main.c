@@ -207,7 +207,7 @@ int main(int argc, char **argv) {
     free(mine);
     for (size_t i = 0; rc == NG_OK && i < o.nvariants; i++) rc = ng_index_add_variants(idx, o.variants[i]);
   }
-  status = rc != NG_OK      ? cli_fail_index(idx, rc)
+  status = rc != NG_OK       ? cli_fail_index(idx, rc)
            : o.show          ? show(idx, &o)
            : o.count_by >= 0 ? count_by(idx, &o)
            : o.watch         ? run_watch(idx, &o)

@@ -20,13 +20,13 @@ typedef struct query_options {
   ng_search_options search;
   int format;
   int count, files, explain, color;
-  int summary;       /* --summary: a closing record (total, interpretation, suggestion) */
-  long context;      /* --context N: paragraphs each side of a hit (0: none) */
-  const char *show;  /* --show PATH|FEED:ID, or NULL */
-  int count_by;      /* --count-by: ng_count_by, or -1 */
-  int watch;         /* --watch */
-  char *watch_file;  /* its watchlist (malloc'd): given, or the default */
-  int limit_given;   /* -n was given (a watch lists every new passage otherwise) */
+  int summary;      /* --summary: a closing record (total, interpretation, suggestion) */
+  long context;     /* --context N: paragraphs each side of a hit (0: none) */
+  const char *show; /* --show PATH|FEED:ID, or NULL */
+  int count_by;     /* --count-by: ng_count_by, or -1 */
+  int watch;        /* --watch */
+  char *watch_file; /* its watchlist (malloc'd): given, or the default */
+  int limit_given;  /* -n was given (a watch lists every new passage otherwise) */
 } query_options;
 
 /* Returns -1 to exit 0 (help, version), 0 to go on, or an exit status. */

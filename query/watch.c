@@ -95,8 +95,9 @@ static char *trim(char *s) {
 /* Reads the watchlist; 0, or an exit status (the message printed). */
 static int read_watchlist(const char *path, watchlist *w) {
   FILE *f = fopen(path, "r");
-  if (!f) return cli_fail(errno == ENOENT ? CLI_EXIT_USAGE : CLI_EXIT_SYSTEM, "cannot read watchlist %s: %s", path,
-                          strerror(errno));
+  if (!f)
+    return cli_fail(errno == ENOENT ? CLI_EXIT_USAGE : CLI_EXIT_SYSTEM, "cannot read watchlist %s: %s", path,
+                    strerror(errno));
   char *line = NULL;
   size_t cap = 0;
   long lineno = 0;
@@ -113,8 +114,8 @@ static int read_watchlist(const char *path, watchlist *w) {
     *eq = '\0';
     char *name = trim(s), *query = trim(eq + 1);
     if (!*name || !*query || strpbrk(name, "\t")) {
-      status = cli_fail(CLI_EXIT_USAGE, "%s:%ld: a topic is 'name = query' (a name without tabs, a query)", path,
-                        lineno);
+      status =
+          cli_fail(CLI_EXIT_USAGE, "%s:%ld: a topic is 'name = query' (a name without tabs, a query)", path, lineno);
       break;
     }
     for (size_t i = 0; i < w->n; i++)

@@ -252,13 +252,14 @@ END_TEST
 
 /* A feed of dated records for the timelines. */
 static void write_dated_feed(void) {
-  const char *feed = "{\"id\":\"1\",\"title\":\"One\",\"body\":\"marzipan strike\",\"date\":\"2024-12-30\",\"source\":\"A\"}\n"
-                     "{\"id\":\"2\",\"title\":\"Two\",\"body\":\"marzipan\\n\\nmarzipan again\",\"date\":\"2025-01-01\","
-                     "\"source\":\"B\"}\n"
-                     "{\"id\":\"3\",\"title\":\"Three\",\"body\":\"marzipan\",\"date\":\"2025-01-06T10:00:00Z\","
-                     "\"source\":\"A\"}\n"
-                     "{\"id\":\"4\",\"title\":\"Four\",\"body\":\"marzipan\",\"date\":\"2021-01-03\"}\n"
-                     "{\"id\":\"5\",\"title\":\"Five\",\"body\":\"marzipan\"}\n";
+  const char *feed =
+      "{\"id\":\"1\",\"title\":\"One\",\"body\":\"marzipan strike\",\"date\":\"2024-12-30\",\"source\":\"A\"}\n"
+      "{\"id\":\"2\",\"title\":\"Two\",\"body\":\"marzipan\\n\\nmarzipan again\",\"date\":\"2025-01-01\","
+      "\"source\":\"B\"}\n"
+      "{\"id\":\"3\",\"title\":\"Three\",\"body\":\"marzipan\",\"date\":\"2025-01-06T10:00:00Z\","
+      "\"source\":\"A\"}\n"
+      "{\"id\":\"4\",\"title\":\"Four\",\"body\":\"marzipan\",\"date\":\"2021-01-03\"}\n"
+      "{\"id\":\"5\",\"title\":\"Five\",\"body\":\"marzipan\"}\n";
   write_file(docs, "dated.jsonl", feed, strlen(feed));
   reindex(0);
 }
