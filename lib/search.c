@@ -266,8 +266,9 @@ static int read_page(ng_results *res) {
     h->dateline_day = hd->strings[S_DATELINE_DAY];
     h->dup_of = row.dup_of;
     h->copies = row.copies;
-    int trc = ngi_store_doc_times(res->idx, row.doc, &h->first_indexed_ns, &h->changed_ns, &h->change);
-    if (trc != NG_OK) return trc;
+    h->first_indexed_ns = row.first_ns;
+    h->changed_ns = row.changed_ns;
+    h->change = row.change;
     if (ranked && ranked->more) {
       /* the story's other matching passages: ordinals and lines */
       hd->more_ordinals = malloc((size_t)ranked->more * sizeof *hd->more_ordinals);

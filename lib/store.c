@@ -196,7 +196,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                           " WHERE passage MATCH ?1 AND rowid = ?2"),
     [ST_HIT_ROW] = ("SELECT p.rowid, 0.0, d.id, d.path, d.title, d.dateline, d.date, d.source, d.url, d.author,"
                     " p.head, p.body, p.first_line, p.last_line, d.dateline_day, d.dup_of,"
-                    " 1 + (SELECT count(*) FROM doc c WHERE c.dup_of = coalesce(d.dup_of, d.id))"
+                    " 1 + (SELECT count(*) FROM doc c WHERE c.dup_of = coalesce(d.dup_of, d.id)),"
+                    " d.first_ns, d.changed_ns, d.change"
                     " FROM passage p JOIN doc d ON d.id = " ROWID_DOC_SQL("p.rowid") " WHERE p.rowid = ?1"),
     [ST_DOC_RANGE] = "SELECT pno, passages FROM doc WHERE id = ?1",
     [ST_COPY_PATHS] = ("SELECT path FROM doc WHERE (id = ?2 OR dup_of = ?2) AND id != ?1"
@@ -1237,6 +1238,9 @@ int ngi_store_hit_row(ng_index *idx, long long rowid, ngi_hit_row *row) {
   row->dateline_day = (const char *)sqlite3_column_text(st, 14);
   row->dup_of = sqlite3_column_int64(st, 15);
   row->copies = sqlite3_column_int64(st, 16);
+  row->first_ns = sqlite3_column_int64(st, 17);
+  row->changed_ns = sqlite3_column_int64(st, 18);
+  row->change = sqlite3_column_int64(st, 19);
   return NG_ROW;
 }
 
@@ -2063,11 +2067,12 @@ void ngi_store_doc_filter_close(ngi_doc_filter *f) {
 /* Output columns of every form: id, score, doc id, path, title, dateline,
  * date, source, url, author, head, body, first line, last line, the
  * snippet (NULL but in the fast form), then DOC_MORE's: the dateline's
- * day, the duplicate group's first member and the group's size. */
+ * day, the duplicate group's first member and the group's size, and the
+ * document's first-indexed and changed times and change number. */
 #define DOC_OUT "d.id, d.path, d.title, d.dateline, d.date, d.source, d.url, d.author"
 #define DOC_MORE(d, id)                                                                                              \
   d ".dateline_day, " d ".dup_of, 1 + (SELECT count(*) FROM doc c WHERE c.dup_of = coalesce(" d ".dup_of, " d "." id \
-    "))"
+    ")), " d ".first_ns, " d ".changed_ns, " d ".change"
 
 /* A passage matching only through a quoted variant form's phrase is a hit
  * only when the form's words are written in it (expand.c). */
@@ -2130,7 +2135,8 @@ static void build_hits(sqlb *b, const ngi_hit_query *q, int *has_snippet) {
            " p.head, p.body, p.first_line, p.last_line, NULL, " DOC_MORE("t", "doc_id") " FROM ("
            "SELECT r.id AS id, r.score AS score, d.id AS doc_id, d.path AS path, d.title AS title,"
            " d.dateline AS dateline, d.date AS date, d.source AS source, d.url AS url, d.author AS author,"
-           " d.dateline_day AS dateline_day, d.dup_of AS dup_of");
+           " d.dateline_day AS dateline_day, d.dup_of AS dup_of, d.first_ns AS first_ns,"
+           " d.changed_ns AS changed_ns, d.change AS change");
   sqlb_add(b, q->per_document ? " FROM b AS r" : " FROM r");
   sqlb_add(b, " JOIN doc d ON d.id = r.doc WHERE 1");
   if (q->per_document) sqlb_add(b, " AND r.rn = 1");
@@ -2187,6 +2193,9 @@ int ngi_store_hits_step(ngi_hits *h, ngi_hit_row *row, int *sqlite_code) {
   row->dateline_day = (const char *)sqlite3_column_text(st, 15);
   row->dup_of = sqlite3_column_int64(st, 16);
   row->copies = sqlite3_column_int64(st, 17);
+  row->first_ns = sqlite3_column_int64(st, 18);
+  row->changed_ns = sqlite3_column_int64(st, 19);
+  row->change = sqlite3_column_int64(st, 20);
   return NG_ROW;
 }
 
