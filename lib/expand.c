@@ -432,6 +432,9 @@ static char *render_unknown_field(expander *p, qnode *x) {
     b->prefix = x->prefix;
     char *ra = render(p, a), *rb = render(p, b);
     buf out = {0};
+    /* Both words land in the plan's group for this node, as alternatives:
+     * for AND, FTS5 decides (the postings would take either). */
+    if (ra && rb && !p->opts->any) p->out->plan.exact = 0;
     if (ra && rb)
       ngi_buf_printf(&out, "(%s %s %s)", ra, p->opts->any ? "OR" : "AND", rb);
     else if (ra || rb)

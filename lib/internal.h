@@ -135,6 +135,9 @@ typedef struct strmap {
 void *ngi_map_get(const strmap *m, const char *key, size_t klen);
 /* Inserts or replaces; returns 0, or -1 when out of memory. */
 int ngi_map_put(strmap *m, const char *key, size_t klen, void *value);
+/* The same with the key's ngi_hash already known. */
+void *ngi_map_get_hashed(const strmap *m, const char *key, size_t klen, uint64_t hash);
+int ngi_map_put_hashed(strmap *m, const char *key, size_t klen, uint64_t hash, void *value);
 void ngi_map_clear(strmap *m, void (*free_value)(void *));
 
 /* A growable list of strings (copied). */
@@ -878,6 +881,9 @@ void ngi_store_read_end(ng_index *idx);
 /* Does the passage rowid match the FTS5 expression?  1, 0, or an error
  * (*sqlite_code set, so a bad raw expression can be told apart). */
 int ngi_store_match_rowid(ng_index *idx, const char *match, long long rowid, int *sqlite_code);
+/* Every rowid matching match, in ascending order (FTS5's own), into a
+ * malloc'd array (*rowids, *n; freed by the caller). */
+int ngi_store_match_all(ng_index *idx, const char *match, long long **rowids, size_t *n, int *sqlite_code);
 /* The engine's document filter: the dates and the filters but title:
  * (the SQL path's conditions, so both paths filter alike), and each
  * document's duplicate group (its first member's id, or its own). */
@@ -937,6 +943,10 @@ int ngi_store_dead_has(ng_index *idx, long long pno); /* 1 dead, 0 not, or an er
 int ngi_store_termdead_add(ng_index *idx, const char *stem, size_t n, long long delta);
 int ngi_store_termdead_get(ng_index *idx, const char *stem, size_t n, long long *value);
 int ngi_store_pdir_get(ng_index *idx, long long chunk, buf *out); /* replaces out; empty when absent */
+/* Reads n bytes at offset at of a chunk in place, inside a read
+ * transaction: 1 when read, 0 when the caller must use ngi_store_pdir_get
+ * (a writer's transaction, no such chunk, too short, an error). */
+int ngi_store_pdir_read(ng_index *idx, long long chunk, size_t at, void *out, size_t n);
 int ngi_store_pdir_put(ng_index *idx, long long chunk, const char *data, size_t n);
 
 /* Sets the handle's message from SQLite's error (with a context prefix)

@@ -29,9 +29,13 @@
  *    document frequency is exact: the postings its segments count minus
  *    its dead ones.  The terms of a deleted passage come from FTS5 itself,
  *    which tokenizes the stored text of every row it deletes;
- *  - a directory of pno -> (rowid, date key) in chunks of PDIR_CHUNK.
- * What a posting holds: the pno (as a delta), tf << 1 | headline, and the
- * passage's length in tokens.  The engine needs nothing else to score.
+ *  - a directory of pno -> (rowid, date key) in chunks of PDIR_CHUNK
+ *    (npdir), read in place, 12 bytes a lookup;
+ *  - the passages' lengths as one byte each (a SmallFloat-like code,
+ *    ngi_len_code) in chunks (nlen), kept apart from the postings as
+ *    Lucene keeps its norms, and cached by each handle.
+ * What a posting holds: the pno (as a delta) and tf << 1 | headline; with
+ * the length code of its passage that is all the engine needs to score.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +124,7 @@ struct ngi_postings {
   buf arena;
   pslot *slots;
   size_t cap, used;
+  size_t *order; /* the used slots, in the order first met (cap / 2 of them at most) */
   int len, oom;
   /* The readers' copy of the passage lengths (one code a pno), loaded
    * once and extended as the index grows; only committed data is kept. */
@@ -147,6 +152,7 @@ void ngi_postings_free(ng_index *idx) {
   ngi_map_clear(&P->dead_terms, NULL);
   ngi_buf_free(&P->arena);
   free(P->slots);
+  free(P->order);
   free(P->pdir);
   free(P->lens);
   free(P);
@@ -188,18 +194,24 @@ static int count_token(void *ctx, const char *stem, int n, int colocated) {
   if ((P->used + 1) * 2 > P->cap) {
     size_t cap = P->cap ? P->cap * 2 : 256;
     pslot *slots = calloc(cap, sizeof *slots);
-    if (!slots) {
+    size_t *order = malloc(cap / 2 * sizeof *order);
+    if (!slots || !order) {
+      free(slots);
+      free(order);
       P->oom = 1;
       return SQLITE_NOMEM;
     }
-    for (size_t i = 0; i < P->cap; i++) {
-      if (!P->slots[i].tf) continue;
-      size_t k = (size_t)P->slots[i].hash & (cap - 1);
+    for (size_t j = 0; j < P->used; j++) {
+      const pslot *o = &P->slots[P->order[j]];
+      size_t k = (size_t)o->hash & (cap - 1);
       while (slots[k].tf) k = (k + 1) & (cap - 1);
-      slots[k] = P->slots[i];
+      slots[k] = *o;
+      order[j] = k;
     }
     free(P->slots);
+    free(P->order);
     P->slots = slots;
+    P->order = order;
     P->cap = cap;
   }
   uint64_t h = ngi_hash(stem, (size_t)n);
@@ -211,7 +223,7 @@ static int count_token(void *ctx, const char *stem, int n, int colocated) {
       s->off = P->arena.len;
       s->len = (size_t)n;
       s->tf = 1;
-      P->used++;
+      P->order[P->used++] = k;
       if (ngi_buf_add(&P->arena, stem, (size_t)n) != 0) {
         P->oom = 1;
         return SQLITE_NOMEM;
@@ -230,7 +242,7 @@ int ngi_postings_begin_passage(ng_index *idx) {
   if (!P) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
   int rc = load_stats(idx, P); /* a batch may only delete */
   if (rc != NG_OK) return rc;
-  if (P->used) memset(P->slots, 0, P->cap * sizeof *P->slots);
+  for (size_t j = 0; j < P->used; j++) P->slots[P->order[j]].tf = 0;
   P->used = 0;
   P->len = 0;
   P->oom = 0;
@@ -243,14 +255,14 @@ int ngi_postings_end_passage(ng_index *idx, long long pno, long long rowid, int 
   ngi_postings *P = idx->post;
   ngi_tokens_capture(idx->lx, NULL, NULL);
   if (P->oom) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
-  for (size_t i = 0; i < P->cap; i++) {
-    pslot *s = &P->slots[i];
-    if (!s->tf) continue;
+  for (size_t j = 0; j < P->used; j++) {
+    pslot *s = &P->slots[P->order[j]];
     const char *stem = P->arena.data + s->off;
-    bterm *t = ngi_map_get(&P->terms, stem, s->len);
+    bterm *t = ngi_map_get_hashed(&P->terms, stem, s->len, s->hash);
     if (!t) {
       t = calloc(1, sizeof *t);
-      if (!t || !(t->stem = ngi_strdup_n(stem, s->len)) || ngi_map_put(&P->terms, stem, s->len, t) != 0) {
+      if (!t || !(t->stem = ngi_strdup_n(stem, s->len)) ||
+          ngi_map_put_hashed(&P->terms, stem, s->len, s->hash, t) != 0) {
         if (t) free(t->stem);
         free(t);
         return ngi_fail(idx, NG_ESYSTEM, "out of memory");
@@ -284,9 +296,8 @@ int ngi_postings_end_delete(ng_index *idx, int deleted) {
   ngi_tokens_capture(idx->lx, NULL, NULL);
   if (P->oom) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
   if (!deleted) return NG_OK;
-  for (size_t i = 0; i < P->cap; i++) {
-    pslot *s = &P->slots[i];
-    if (!s->tf) continue;
+  for (size_t j = 0; j < P->used; j++) {
+    pslot *s = &P->slots[P->order[j]];
     const char *stem = P->arena.data + s->off;
     intptr_t n = (intptr_t)ngi_map_get(&P->dead_terms, stem, s->len);
     if (ngi_map_put(&P->dead_terms, stem, s->len, (void *)(n + 1)) != 0)
@@ -803,7 +814,7 @@ static int merge_segments(ng_index *idx, const seg_info *segs, size_t n, const d
     reader_reset(&in[i].r, idx, segs[i].id, segs[i].bytes);
     rc = next_head(&in[i]);
   }
-  long long seg;
+  long long seg = 0;
   if (rc == NG_OK) rc = ngi_store_stat_next(idx, "next_segment", &seg);
   seg_writer w = {idx, seg, {0}, 0, 0, 0, {0}, NG_OK};
   buf stem = {0}, body = {0}, raw = {0};
@@ -1230,6 +1241,18 @@ void ngi_dead_free(ngi_dead *d) {
 
 int ngi_postings_pdir(ng_index *idx, long long pno, ngi_pdir_cache *cache, long long *rowid, int *date) {
   long long chunk = pno / PDIR_CHUNK;
+  unsigned char e[PDIR_ENTRY];
+  if (ngi_store_pdir_read(idx, chunk, (size_t)(pno % PDIR_CHUNK) * PDIR_ENTRY, e, sizeof e)) {
+    int64_t r;
+    int32_t dt;
+    memcpy(&r, e, 8);
+    memcpy(&dt, e + 8, 4);
+    if (r >= 0) {
+      *rowid = r;
+      *date = dt;
+      return NG_OK;
+    }
+  }
   if (cache->chunk != chunk || !cache->data.len) {
     ngi_buf_reset(&cache->data);
     int rc = ngi_store_pdir_get(idx, chunk, &cache->data);

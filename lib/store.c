@@ -127,6 +127,7 @@ enum stmt_id {
   ST_PDIR_GET,
   ST_PDIR_PUT,
   ST_MATCH_ROWID,
+  ST_MATCH_ALL,
   ST_HIT_ROW,
   ST_SNIPPET_ROWID,
   ST_DEAD_HAS,
@@ -191,6 +192,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_PDIR_GET] = "SELECT data FROM npdir WHERE chunk = ?1",
     [ST_PDIR_PUT] = "INSERT OR REPLACE INTO npdir(chunk, data) VALUES(?1, ?2)",
     [ST_MATCH_ROWID] = "SELECT 1 FROM passage WHERE passage MATCH ?1 AND rowid = ?2",
+    [ST_MATCH_ALL] = "SELECT rowid FROM passage WHERE passage MATCH ?1",
     [ST_DEAD_HAS] = "SELECT last >= ?1 FROM ndead WHERE first <= ?1 ORDER BY first DESC LIMIT 1",
     [ST_SNIPPET_ROWID] = ("SELECT snippet(passage, -1, char(1), char(2), '\xE2\x80\xA6', ?3) FROM passage"
                           " WHERE passage MATCH ?1 AND rowid = ?2"),
@@ -253,17 +255,30 @@ struct ngi_store {
   size_t bands_cap, bands_used;
   int bands_complete; /* -1 not known yet, 0 no, 1 the hash table holds every band of the index */
   /* The duplicate groups for the engine: doc id -> its group's first
-   * member, for the documents with a dup_of; loaded when a search first
-   * needs it, again once the database changed (PRAGMA data_version, which
-   * other connections' commits move, and this handle's own commits). */
-  strmap groups;
+   * member, for the documents with a dup_of.  A handle's first search at
+   * a version asks SQLite for each candidate (a search looks at a few
+   * hundred; loading every group of an archive of copies costs more than
+   * the search: BBC x8, 15,744 groups, 55% of a one-shot nutgraf-query);
+   * a handle that searches again at the same version (a server, a
+   * program) loads them all once, and again once the database changed
+   * (PRAGMA data_version, which other connections' commits move, and this
+   * handle's own commits). */
+  long long *group_keys, *group_firsts; /* open addressing on the doc id; 0: empty */
+  size_t groups_cap;
   long long groups_version; /* data_version << 32 | commits when loaded; -1: not loaded */
+  long long groups_asked;   /* the version a search last asked SQLite at; -1: none */
   long long commits;        /* this handle's commits */
+  int groups_checked;       /* in the current read transaction: 1 the map, 2 SQLite */
+  /* The passage directory read in place: an incremental blob handle on
+   * one chunk of npdir, moved from chunk to chunk (sqlite3_blob_reopen), so
+   * a lookup copies its 12 bytes, not the chunk's 12 KB.  Open only inside
+   * a read transaction (a blob is a statement in progress). */
+  sqlite3_blob *pdir_blob;
+  long long pdir_chunk;
   /* meta's change counter as this transaction moved it: -1 not read yet;
    * written back by the commit when dirty. */
   long long change;
   int change_dirty;
-  int groups_checked; /* in the current read transaction */
 };
 
 static sqlite3 *db_of(const ng_index *idx) { return idx->store ? idx->store->db : NULL; }
@@ -530,6 +545,7 @@ int ngi_store_connect(ng_index *idx, const char *file, const char *want_language
   if (!s) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
   s->bands_complete = -1;
   s->groups_version = -1;
+  s->groups_asked = -1;
   s->change = -1;
   if (idx->parked) {
     parked_bands *pb = idx->parked;
@@ -627,12 +643,15 @@ void ngi_store_disconnect(ng_index *idx) {
   ngi_store *s = idx->store;
   if (s) {
     ngi_store_rollback(idx);
+    sqlite3_blob_close(s->pdir_blob);
+    s->pdir_blob = NULL;
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(s->stmts[i]);
     sqlite3_finalize(s->word_insert_many);
     sqlite3_finalize(s->band_insert_many);
     sqlite3_close(s->db);
     ngi_buf_free(&s->queued_words);
-    ngi_map_clear(&s->groups, NULL);
+    free(s->group_keys);
+    free(s->group_firsts);
     free(s->queued_bands);
     free_parked(idx);
     if (idx->unpublished && s->bands_complete == 1) {
@@ -1104,6 +1123,8 @@ void ngi_store_read_end(ng_index *idx) {
   ngi_store *s = idx->store;
   if (!s || s->in_txn || !s->reading) return;
   if (--s->reading) return;
+  sqlite3_blob_close(s->pdir_blob);
+  s->pdir_blob = NULL;
   /* The row statements may still stand on a row. */
   if (s->stmts[ST_HIT_ROW]) sqlite3_reset(s->stmts[ST_HIT_ROW]);
   if (s->began_read && !sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
@@ -1111,23 +1132,55 @@ void ngi_store_read_end(ng_index *idx) {
   s->groups_checked = 0;
 }
 
+static size_t group_slot(const ngi_store *s, long long doc) {
+  size_t mask = s->groups_cap - 1;
+  size_t i = (size_t)((unsigned long long)doc * 0x9E3779B97F4A7C15ULL >> 17) & mask;
+  while (s->group_keys[i] && s->group_keys[i] != doc) i = (i + 1) & mask;
+  return i;
+}
+
+/* Every document with a dup_of, from the doc_dup index alone (it holds
+ * dup_of and the rowid), into a table of plain integers: BBC x64, 140,000
+ * of them, in a few ms (a map of malloc'd keys took 50). */
 static int load_groups(ng_index *idx) {
   ngi_store *s = idx->store;
   sqlite3_stmt *st = NULL;
   long long version = ngi_store_version(idx);
   s->groups_checked = 1;
   if (version >= 0 && version == s->groups_version) return NG_OK;
-  ngi_map_clear(&s->groups, NULL);
   s->groups_version = -1;
+  int n = 0;
+  if (pragma_int(s->db, "SELECT count(*) FROM doc WHERE dup_of IS NOT NULL", &n) != SQLITE_OK)
+    return ngi_store_fail(idx, "reading the duplicate groups");
+  size_t cap = 16;
+  while (cap < (size_t)n * 2 + 2) cap *= 2;
+  if (cap != s->groups_cap || !s->group_keys) {
+    free(s->group_keys);
+    free(s->group_firsts);
+    s->group_keys = calloc(cap, sizeof *s->group_keys);
+    s->group_firsts = malloc(cap * sizeof *s->group_firsts);
+    s->groups_cap = cap;
+    if (!s->group_keys || !s->group_firsts) {
+      free(s->group_keys);
+      free(s->group_firsts);
+      s->group_keys = s->group_firsts = NULL;
+      s->groups_cap = 0;
+      return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    }
+  } else {
+    memset(s->group_keys, 0, cap * sizeof *s->group_keys);
+  }
   if (sqlite3_prepare_v2(s->db, "SELECT id, dup_of FROM doc WHERE dup_of IS NOT NULL", -1, &st, NULL) != SQLITE_OK)
     return ngi_store_fail(idx, "reading the duplicate groups");
   int step, rc = NG_OK;
-  while (rc == NG_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-    long long id = sqlite3_column_int64(st, 0), first = sqlite3_column_int64(st, 1);
-    if (ngi_map_put(&s->groups, (const char *)&id, sizeof id, (void *)(intptr_t)first) != 0)
-      rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  int got = 0;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW && got++ < n) {
+    long long id = sqlite3_column_int64(st, 0);
+    size_t i = group_slot(s, id);
+    s->group_keys[i] = id;
+    s->group_firsts[i] = sqlite3_column_int64(st, 1);
   }
-  if (rc == NG_OK && step != SQLITE_DONE) rc = ngi_store_fail(idx, "reading the duplicate groups");
+  if (step != SQLITE_DONE && step != SQLITE_ROW) rc = ngi_store_fail(idx, "reading the duplicate groups");
   sqlite3_finalize(st);
   if (rc == NG_OK) s->groups_version = version;
   return rc;
@@ -1176,25 +1229,36 @@ int ngi_store_copy_paths(ng_index *idx, long long doc, long long group, int max,
   return rc;
 }
 
+static int group_of_sql(ng_index *idx, long long doc, long long *group) {
+  sqlite3_stmt *st = stmt(idx, ST_GROUP_OF);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, doc);
+  int step = sqlite3_step(st);
+  if (step == SQLITE_ROW) *group = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  return step == SQLITE_ROW || step == SQLITE_DONE ? NG_OK : ngi_store_fail(idx, "reading a duplicate group");
+}
+
 int ngi_store_group_of(ng_index *idx, long long doc, long long *group) {
   ngi_store *s = idx->store;
   *group = doc;
-  if (s->in_txn) {
-    /* a writer's own uncommitted rows: asked of SQLite */
-    sqlite3_stmt *st = stmt(idx, ST_GROUP_OF);
-    if (!st) return NG_ESYSTEM;
-    sqlite3_bind_int64(st, 1, doc);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) *group = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? NG_OK : ngi_store_fail(idx, "reading a duplicate group");
-  }
+  /* a writer's own uncommitted rows: asked of SQLite */
+  if (s->in_txn) return group_of_sql(idx, doc, group);
   if (!s->groups_checked) {
-    int rc = load_groups(idx);
-    if (rc != NG_OK) return rc;
+    long long version = ngi_store_version(idx);
+    if (version < 0 || (version != s->groups_version && version != s->groups_asked)) {
+      s->groups_asked = version;
+      s->groups_checked = 2;
+    } else {
+      int rc = load_groups(idx);
+      if (rc != NG_OK) return rc;
+    }
   }
-  intptr_t first = (intptr_t)ngi_map_get(&s->groups, (const char *)&doc, sizeof doc);
-  if (first) *group = (long long)first;
+  if (s->groups_checked == 2) return group_of_sql(idx, doc, group);
+  if (s->groups_cap && doc) {
+    size_t i = group_slot(s, doc);
+    if (s->group_keys[i]) *group = s->group_firsts[i];
+  }
   return NG_OK;
 }
 
@@ -1210,6 +1274,44 @@ int ngi_store_match_rowid(ng_index *idx, const char *match, long long rowid, int
     rc = ngi_store_fail(idx, "searching");
   }
   sqlite3_reset(st);
+  return rc;
+}
+
+int ngi_store_match_all(ng_index *idx, const char *match, long long **rowids, size_t *n, int *sqlite_code) {
+  *sqlite_code = SQLITE_OK;
+  *rowids = NULL;
+  *n = 0;
+  sqlite3_stmt *st = stmt(idx, ST_MATCH_ALL);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+  size_t cap = 0;
+  int step, rc = NG_OK;
+  while (rc == NG_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    if (*n == cap) {
+      cap = cap ? cap * 2 : 256;
+      long long *p = realloc(*rowids, cap * sizeof *p);
+      if (!p) {
+        rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+        break;
+      }
+      *rowids = p;
+    }
+    (*rowids)[(*n)++] = sqlite3_column_int64(st, 0);
+  }
+  if (rc == NG_OK && step != SQLITE_DONE) {
+    *sqlite_code = sqlite3_errcode(idx->store->db);
+    rc = ngi_store_fail(idx, "searching");
+  }
+  sqlite3_reset(st);
+  if (rc != NG_OK) {
+    free(*rowids);
+    *rowids = NULL;
+    *n = 0;
+  }
+  /* FTS5 answers in rowid order; the caller's binary search needs it. */
+  for (size_t i = 1; rc == NG_OK && i < *n; i++)
+    if ((*rowids)[i] <= (*rowids)[i - 1])
+      rc = ngi_fail(idx, NG_EDATA, "index %s: FTS5 answered out of rowid order", idx->path);
   return rc;
 }
 
@@ -1507,6 +1609,26 @@ int ngi_store_pdir_get(ng_index *idx, long long chunk, buf *out) {
   if (!st) return NG_ESYSTEM;
   sqlite3_bind_int64(st, 1, chunk);
   return blob_into(idx, st, out, "reading the passage directory");
+}
+
+int ngi_store_pdir_read(ng_index *idx, long long chunk, size_t at, void *out, size_t n) {
+  ngi_store *s = idx->store;
+  if (s->in_txn || !s->reading) return 0;
+  int rc = SQLITE_OK;
+  if (!s->pdir_blob)
+    rc = sqlite3_blob_open(s->db, "main", "npdir", "data", chunk, 0, &s->pdir_blob);
+  else if (s->pdir_chunk != chunk)
+    rc = sqlite3_blob_reopen(s->pdir_blob, chunk);
+  if (rc != SQLITE_OK) {
+    /* no such chunk (or a handle that cannot move): the caller reads the
+     * chunk the usual way and says what is wrong */
+    sqlite3_blob_close(s->pdir_blob);
+    s->pdir_blob = NULL;
+    return 0;
+  }
+  s->pdir_chunk = chunk;
+  if ((long long)at + (long long)n > sqlite3_blob_bytes(s->pdir_blob)) return 0;
+  return sqlite3_blob_read(s->pdir_blob, out, (int)n, (int)at) == SQLITE_OK ? 1 : 0;
 }
 
 int ngi_store_pdir_put(ng_index *idx, long long chunk, const char *data, size_t n) {

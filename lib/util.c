@@ -141,8 +141,12 @@ static strmap_slot *find_slot(const strmap *m, const char *key, size_t klen, uin
 }
 
 void *ngi_map_get(const strmap *m, const char *key, size_t klen) {
+  return ngi_map_get_hashed(m, key, klen, ngi_hash(key, klen));
+}
+
+void *ngi_map_get_hashed(const strmap *m, const char *key, size_t klen, uint64_t hash) {
   if (!m->cap) return NULL;
-  strmap_slot *s = find_slot(m, key, klen, ngi_hash(key, klen));
+  strmap_slot *s = find_slot(m, key, klen, hash);
   return s->key ? s->value : NULL;
 }
 
@@ -161,8 +165,11 @@ static int grow(strmap *m) {
 }
 
 int ngi_map_put(strmap *m, const char *key, size_t klen, void *value) {
+  return ngi_map_put_hashed(m, key, klen, ngi_hash(key, klen), value);
+}
+
+int ngi_map_put_hashed(strmap *m, const char *key, size_t klen, uint64_t h, void *value) {
   if ((m->count + 1) * 2 > m->cap && grow(m) != 0) return -1;
-  uint64_t h = ngi_hash(key, klen);
   strmap_slot *s = find_slot(m, key, klen, h);
   if (s->key) {
     s->value = value;

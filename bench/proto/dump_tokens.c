@@ -37,8 +37,8 @@ int main(int argc, char **argv) {
 #endif
   sqlite3_stmt *st = NULL;
   int rc = 0;
-  if (sqlite3_exec(db, "CREATE VIRTUAL TABLE temp.inst USING fts5vocab(main, passage, instance)", NULL, NULL,
-                   NULL) != SQLITE_OK ||
+  if (sqlite3_exec(db, "CREATE VIRTUAL TABLE temp.inst USING fts5vocab(main, passage, instance)", NULL, NULL, NULL) !=
+          SQLITE_OK ||
       sqlite3_prepare_v2(db, "SELECT doc, col, offset, term FROM temp.inst", -1, &st, NULL) != SQLITE_OK) {
     fprintf(stderr, "dump_tokens: error: %s\n", sqlite3_errmsg(db));
     rc = 4;

@@ -25,5 +25,9 @@ expect_eq "$ERR" "nutgraf-query: note: Bayport: is not a field (the fields are t
 run nutgraf-query --explain --count 'Bayport:refinery output'
 expect_match "$ERR" "\"Bayport:refinery\": Bayport: is not a field; searched as words" "--explain says so"
 expect_eq "$(printf '%s\n' "$ERR" | grep -c '^nutgraf-query: note:')" "1" "and the note is printed once"
+# Both words of an unknown field are required, as the words would be:
+# the hits are what --count counts ("zzqx:refinery" finds nothing).
+hits=$(nutgraf-query --per-story 0 --no-collapse --limit 0 --files 'zzqx:refinery' 2>/dev/null | grep -c .)
+expect_eq "$hits $(nutgraf-query --count 'zzqx:refinery' 2>/dev/null)" "0 0" "an unknown field's words are both required (hits and --count agree)"
 run nutgraf-query --format grep 'http://example.org refinery'
 expect_no_match "$ERR" "note" "a URL is no field"
