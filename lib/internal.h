@@ -843,7 +843,7 @@ typedef struct ngi_hit_row {
   int first_line, last_line;
   const char *snippet; /* or NULL: the page's snippets come from ngi_store_snippets */
   const char *dateline_day;
-  long long dup_of, copies; /* the duplicate group's first member (0: this one) and its size */
+  long long dup_of, copies;               /* the duplicate group's first member (0: this one) and its size */
   long long first_ns, changed_ns, change; /* the document's (schema 4) */
 } ngi_hit_row;
 
