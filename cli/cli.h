@@ -59,5 +59,18 @@ json_t *cli_hit_record(const ng_hit *h, long rank);
 /* A JSON string of s (bytes that are not UTF-8 shown as U+FFFD), or null
  * for NULL. */
 json_t *cli_json_string(const char *s);
+/* A time in nanoseconds since 1970 as "YYYY-MM-DDTHH:MM:SSZ", or null
+ * for 0. */
+json_t *cli_json_time(long long ns);
+/* Splits a stored path at its first record separator ("//#", or the "#"
+ * of "stdin#ID"): 1 with *file and *id malloc'd, 0 when path is no feed
+ * record (both NULL), -1 when out of memory. */
+int cli_split_path(const char *path, char **file, char **id);
+/* The record of a --files line: the file, its title, date, score and its
+ * best passage (the hit). */
+json_t *cli_file_record(const ng_hit *h, long rank);
+/* A whole story (--show), and one passage of it (--context). */
+json_t *cli_story_record(const ng_story *s);
+json_t *cli_passage_record(const ng_passage *p);
 
 #endif

@@ -80,5 +80,6 @@ install(FILES README.md dist/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
 ng_install_configured(dist/nutgraf-index.service.in ${CMAKE_INSTALL_DOCDIR}/examples runtime)
 install(FILES dist/nutgraf-index.timer DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 ng_install_configured(dist/crontab.in ${CMAKE_INSTALL_DOCDIR}/examples runtime)
+ng_install_configured(dist/watch.crontab.in ${CMAKE_INSTALL_DOCDIR}/examples runtime)
 
 include(${PROJECT_SOURCE_DIR}/cmake/package.cmake)

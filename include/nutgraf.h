@@ -31,8 +31,9 @@ extern "C" {
 #define NG_VERSION_STRING "0.1.0"
 /* Version of the index schema this library reads and writes. */
 #define NG_SCHEMA_VERSION 4
-/* Version of the JSON record written by nutgraf-query --format json. */
-#define NG_JSON_VERSION 1
+/* Version of the JSON records written by nutgraf-query --format json
+ * (documented in nutgraf-query(1); schema in docs/json-schema.json). */
+#define NG_JSON_VERSION 2
 
 enum ng_status {
   NG_OK = 0,
@@ -346,10 +347,15 @@ typedef struct ng_search_options {
   /* Since version 2: */
   int per_story;   /* at most this many passages of a story (0: every passage; INIT: 1) */
   int no_collapse; /* copies of a story (duplicate groups) are stories of their own */
+  /* Since version 3: only documents whose change number (ng_hit.change,
+   * ng_index_changes) is > change_after (0: any) and <= change_upto
+   * (0: any).  A watchlist's "new since the last run". */
+  long long change_after;
+  long long change_upto;
 } ng_search_options;
-#define NG_SEARCH_OPTIONS_VERSION 2
+#define NG_SEARCH_OPTIONS_VERSION 3
 #define NG_SEARCH_OPTIONS_INIT \
-  { NG_SEARCH_OPTIONS_VERSION, 0, 0, 0, 0, NG_SORT_RANK, 0, 0, NULL, NULL, 0, 0, 1, 0 }
+  { NG_SEARCH_OPTIONS_VERSION, 0, 0, 0, 0, NG_SORT_RANK, 0, 0, NULL, NULL, 0, 0, 1, 0, 0, 0 }
 
 /* Snippets mark matched words with these bytes (never present in stored text). */
 #define NG_MARK_OPEN '\x01'
@@ -388,6 +394,12 @@ typedef struct ng_hit {
    * file that holds the record (from 1); 0 for an article file and for a
    * record read from a stream (there is no file to point into). */
   int feed_line;
+  /* Since NG_SEARCH_OPTIONS_VERSION 3 (schema 4): when the document was
+   * first indexed and when its content last changed, in nanoseconds since
+   * 1970 (UTC), and the number of that change (see ng_index_changes). */
+  long long first_indexed_ns;
+  long long changed_ns;
+  long long change;
 } ng_hit;
 
 typedef struct ng_results ng_results;
@@ -439,6 +451,82 @@ int ng_explain(ng_index *idx, const char *query, const ng_search_options *opts, 
  * index vocabulary that does have hits.  *out is malloc'd (caller frees) or
  * NULL when there is no suggestion.  NG_OK or an error. */
 int ng_suggest(ng_index *idx, const char *query, const ng_search_options *opts, char **out);
+
+/* ------------------------------------------------------------------ */
+/* Timelines                                                           */
+
+enum ng_count_by { NG_BY_DAY = 0, NG_BY_WEEK = 1, NG_BY_MONTH = 2, NG_BY_SOURCE = 3 };
+
+typedef struct ng_bucket {
+  const char *key;    /* "YYYY-MM-DD", ISO week "YYYY-Www", "YYYY-MM", or the source;
+                         NULL for the undated documents (the documents without a source) */
+  long long passages; /* matching passages of the bucket's documents */
+  long long stories;  /* documents with a matching passage (copies each count) */
+} ng_bucket;
+
+/* Counts the passages matching query, and the documents they are in, per
+ * bucket of the documents' dates (by: ng_count_by; a date's day as
+ * written, no time zone applied) or sources, honouring the options'
+ * filters (since, until, any, variants, raw_fts5; limit, offset, sort
+ * and per_story are ignored).  Buckets come in key order, the NULL key
+ * last; only buckets with a match are listed.  On NG_OK *out is a
+ * malloc'd array of *n buckets (NULL when none) to free with
+ * ng_buckets_free.  Returns as ng_search (NG_EUSAGE for a bad by). */
+int ng_count_by(ng_index *idx, const char *query, const ng_search_options *opts, int by, ng_bucket **out, size_t *n);
+
+/* Frees what ng_count_by returned.  Accepts NULL. */
+void ng_buckets_free(ng_bucket *buckets, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* Stories: a document's passages                                      */
+
+typedef struct ng_passage {
+  int ordinal; /* 0 for the headline, then 1, 2, ... */
+  int kind;    /* ng_kind */
+  int first_line, last_line;
+  const char *text;
+} ng_passage;
+
+typedef struct ng_story {
+  long long doc_id;
+  const char *path;                               /* as stored: a file path, or "<feed>//#<id>" */
+  const char *title;                              /* headline, or "" */
+  const char *dateline, *date;                    /* or NULL */
+  const char *source, *url, *author;              /* or NULL */
+  const char *dateline_day;                       /* or NULL */
+  long long first_indexed_ns, changed_ns, change; /* as in ng_hit */
+  const ng_passage *passages;                     /* in ordinal order */
+  size_t npassages;
+} ng_story;
+
+/* Finds the document stored at where: a file's path (relative paths are
+ * taken from the working directory), a path as stored, a feed record as
+ * "FEED//#ID" or "FEED:ID" (FEED a feed file's path, or "stdin" for a
+ * record read from standard input).  NG_OK with *doc_id set; NG_DONE when
+ * the index holds no document there; NG_EUSAGE when where is a feed file
+ * (its records are the stories); NG_ESYSTEM.  The message says why. */
+int ng_story_find(ng_index *idx, const char *where, long long *doc_id);
+
+/* Reads document doc_id with its passages whose ordinals are from..to
+ * (inclusive; to < 0: to the last), for a whole story (0, -1) or the
+ * context of a hit (ordinal - N, ordinal + N).  On NG_OK *out is owned by
+ * the caller (ng_story_free).  NG_DONE when there is no such document,
+ * NG_ESYSTEM. */
+int ng_story_get(ng_index *idx, long long doc_id, int from, int to, ng_story **out);
+
+/* Frees a story.  Accepts NULL. */
+void ng_story_free(ng_story *story);
+
+/* The index's change counter: each document written with new content
+ * (added, or changed) gets the next number, which never goes back, not
+ * through a rebuild (nutgraf-index --full carries the counter and every
+ * unchanged document's number over) nor an optimize.  *last is the
+ * number of the last change committed; lineage (may be NULL) gets, in n
+ * bytes, the name of the index's line of descent -- random when the index
+ * was created, kept by rebuilds -- so that a counter of another index
+ * (deleted and made again) is not mistaken for this one's.  NG_OK or
+ * NG_ESYSTEM. */
+int ng_index_changes(ng_index *idx, long long *last, char *lineage, size_t n);
 
 #ifdef __cplusplus
 }

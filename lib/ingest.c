@@ -243,6 +243,12 @@ static int write_document(ng_run *run, const char *path, ngi_known *known, const
   ng_index *idx = run->idx;
   if (begin(run) != NG_OK) return NG_ESYSTEM;
   long long npass = art ? (long long)art->npassages : 0;
+  /* Its times and change number: a document whose content is what the
+   * index (or, rebuilding, the old index) held keeps them; a changed one
+   * keeps its first-indexed time and gets a new change. */
+  const ngi_known *before = known ? known : run->rebuild ? ngi_catalog_get(&run->prior, path) : NULL;
+  long long now = now_ns();
+  int same = before && before->change && before->hash == m->hash;
   if (known &&
       ngi_store_delete_passages(idx, known->id, known->passages, known->pno, &run->stats.passages_removed) != NG_OK)
     return fail_index(run);
@@ -262,10 +268,13 @@ static int write_document(ng_run *run, const char *path, ngi_known *known, const
                      .size = m->size,
                      .mtime_ns = m->mtime_ns,
                      .hash = m->hash,
-                     .indexed_ns = now_ns(),
+                     .indexed_ns = now,
                      .passages = npass,
                      .dateline_day = art ? art->dateline_day : NULL,
-                     .feed_line = m->feed_line};
+                     .feed_line = m->feed_line,
+                     .first_ns = before && before->first_ns ? before->first_ns : now,
+                     .changed_ns = same ? before->changed_ns : now,
+                     .change = same ? before->change : 0};
   /* A document's passages, old or new, get new numbers (postings.c). */
   if (ngi_postings_reserve(idx, npass, &row.pno) != NG_OK || ngi_store_put_document(idx, &row) != NG_OK)
     return fail_index(run);
@@ -293,6 +302,9 @@ static int write_document(ng_run *run, const char *path, ngi_known *known, const
   known->mtime_ns = m->mtime_ns;
   known->hash = m->hash;
   known->indexed_ns = row.indexed_ns;
+  known->first_ns = row.first_ns;
+  known->changed_ns = row.changed_ns;
+  known->change = row.change;
   known->passages = npass;
   known->pno = row.pno;
   known->feed_line = m->feed_line;
@@ -869,6 +881,15 @@ static int load_prior(ng_run *run) {
              old->err);
   }
   if (msg[0]) report_previous(run, msg);
+  /* The new index goes on counting changes where the old one stopped,
+   * under its name (lineage): a watchlist sees no change in what is only
+   * rebuilt.  When the old index cannot say, the new one starts afresh. */
+  long long last = 0;
+  char lineage[64];
+  if (old && ngi_store_changes(old, &last, lineage, sizeof lineage) == NG_OK) {
+    if (begin(run) != NG_OK) return NG_ESYSTEM;
+    if (ngi_store_set_changes(run->idx, last, lineage) != NG_OK) return fail_index(run);
+  }
   return NG_OK;
 }
 

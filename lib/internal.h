@@ -38,6 +38,8 @@
  *              snippet.c   highlighted snippets of a hit's text
  *              rank.c      the FTS5 rank function (--fts5 and --all)
  *              suggest.c   "did you mean" for a query without hits
+ *              story.c     whole stories, the change counter (store.c's
+ *                          rows; no interface of its own here)
  *   under all  util.c, date.c
  *
  * Ownership of struct ng_index's fields is written beside each field; a
@@ -481,10 +483,11 @@ enum ngi_doc_kind { NGI_DOC_ARTICLE = 0, NGI_DOC_FEED = 1, NGI_DOC_RECORD = 2 };
 
 typedef struct ngi_known {
   long long id, size, mtime_ns, hash, indexed_ns, feed, passages, pno;
-  long long feed_line;            /* a feed file's record: its line in the file, or 0 */
-  int kind;                       /* ngi_doc_kind */
-  int seen;                       /* met in this run (or kept by its unchanged feed) */
-  struct ngi_known *next_in_feed; /* a record: the next record of its feed */
+  long long feed_line;                    /* a feed file's record: its line in the file, or 0 */
+  long long first_ns, changed_ns, change; /* ngi_doc_row's */
+  int kind;                               /* ngi_doc_kind */
+  int seen;                               /* met in this run (or kept by its unchanged feed) */
+  struct ngi_known *next_in_feed;         /* a record: the next record of its feed */
   char path[];
 } ngi_known;
 
@@ -734,6 +737,10 @@ typedef struct ngi_doc_row {
   long long size, mtime_ns, hash, indexed_ns, passages;
   const char *dateline_day; /* or NULL */
   long long feed_line;      /* a feed file's record: its line in the file, or 0 */
+  /* When first indexed and when its content last changed (ns since 1970),
+   * and that change's number; change 0: ngi_store_put_document gives the
+   * counter's next number (a change). */
+  long long first_ns, changed_ns, change;
 } ngi_doc_row;
 
 /* Calls fn for every document (path and the fields change detection uses;
@@ -754,6 +761,21 @@ int ngi_store_get_document(ng_index *idx, long long id, ngi_doc_row *row, buf *s
 int ngi_store_each_passage(ng_index *idx, long long doc,
                            int (*fn)(void *ctx, int ordinal, int kind, const char *text, int first, int last),
                            void *ctx);
+/* The same for the passages of ordinals from..to (inclusive). */
+int ngi_store_passage_range(ng_index *idx, long long doc, int from, int to,
+                            int (*fn)(void *ctx, int ordinal, int kind, const char *text, int first, int last),
+                            void *ctx);
+/* The document stored at path: NG_ROW with *id and *kind, NG_DONE, or an error. */
+int ngi_store_find_document(ng_index *idx, const char *path, long long *id, int *kind);
+/* A document's first-indexed and changed times and change number (0s when gone). */
+int ngi_store_doc_times(ng_index *idx, long long id, long long *first_ns, long long *changed_ns, long long *change);
+/* The change counter (the number of the last change written) and, when
+ * lineage is non-NULL, the index's lineage (a random hex name made when
+ * the index was created, carried over by a rebuild) into n bytes. */
+int ngi_store_changes(ng_index *idx, long long *last, char *lineage, size_t n);
+/* A rebuild's new index takes the old one's counter and lineage (inside
+ * a write transaction). */
+int ngi_store_set_changes(ng_index *idx, long long last, const char *lineage);
 /* Deletes passages 0..count of a document whose passages are numbered
  * from first_pno; adds what went to *removed. */
 int ngi_store_delete_passages(ng_index *idx, long long doc, long long count, long long first_pno, long long *removed);
@@ -803,7 +825,8 @@ enum ngi_filter_field {
   NGI_FIELD_PATH,
   NGI_FIELD_DATELINE, /* the dateline's place contains the text */
   NGI_FIELD_AUTHOR,   /* the author contains the text */
-  NGI_FIELD_DATE      /* value "SINCE..UNTIL", query dates (date.c), either side empty */
+  NGI_FIELD_DATE,     /* value "SINCE..UNTIL", query dates (date.c), either side empty */
+  NGI_FIELD_CHANGE    /* value "AFTER..UPTO", change numbers (search.c adds it, never the parser) */
 };
 
 typedef struct ngi_filter {
@@ -835,8 +858,9 @@ typedef struct ngi_hit_row {
   int first_line, last_line;
   const char *snippet; /* or NULL: the page's snippets come from ngi_store_snippets */
   const char *dateline_day;
-  long long dup_of, copies; /* the duplicate group's first member (0: this one) and its size */
-  int feed_line;            /* a feed file's record: its line in the file, or 0 */
+  long long dup_of, copies;               /* the duplicate group's first member (0: this one) and its size */
+  int feed_line;                          /* a feed file's record: its line in the file, or 0 */
+  long long first_ns, changed_ns, change; /* the document's (schema 4) */
 } ngi_hit_row;
 
 typedef struct ngi_hits ngi_hits;
@@ -849,6 +873,12 @@ int ngi_store_hits_step(ngi_hits *h, ngi_hit_row *row, int *sqlite_code);
 void ngi_store_hits_close(ngi_hits *h);
 /* The number of passages (documents, with per_document) the query matches. */
 int ngi_store_hits_count(ng_index *idx, const ngi_hit_query *q, long long *count, int *sqlite_code);
+/* The matching passages and documents per day ("YYYY-MM-DD", NULL for
+ * undated) or per source (NULL: none), in key order, NULL last: fn is
+ * called once a bucket (its key lives during the call). */
+int ngi_store_hits_count_by(ng_index *idx, const ngi_hit_query *q, int by_source,
+                            int (*fn)(void *ctx, const char *key, long long passages, long long documents), void *ctx,
+                            int *sqlite_code);
 /* The snippet of each of n texts (kinds[i]: ng_kind) for FTS5 expression
  * match, into snippets[i] (malloc'd, or NULL when the text does not match). */
 int ngi_store_snippets(ng_index *idx, const char *match, int tokens, const char *const *texts, const int *kinds,

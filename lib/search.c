@@ -102,6 +102,26 @@ static int make_hit_query(ng_index *idx, const parsed_query *pq, const ng_search
   return NG_OK;
 }
 
+/* change_after, change_upto as a filter of the query's (store.c's
+ * conditions, so that the engine and SQL filter alike). */
+static int add_change_filter(ng_index *idx, const ng_search_options *o, parsed_query *q) {
+  if (o->change_after <= 0 && o->change_upto <= 0) return NG_OK;
+  ngi_filter *f = realloc(q->filters, (q->nfilters + 1) * sizeof *f);
+  if (!f) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  q->filters = f;
+  char value[64];
+  if (o->change_upto > 0)
+    snprintf(value, sizeof value, "%lld..%lld", o->change_after > 0 ? o->change_after : 0, o->change_upto);
+  else
+    snprintf(value, sizeof value, "%lld..", o->change_after);
+  ngi_filter *nf = &q->filters[q->nfilters];
+  memset(nf, 0, sizeof *nf);
+  nf->field = NGI_FIELD_CHANGE;
+  if (!(nf->value = strdup(value))) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  q->nfilters++;
+  return NG_OK;
+}
+
 /* The query as an expression: parsed and expanded, or (--fts5) as given;
  * its notes become the handle's (ng_index_notes). */
 static int understand(ng_index *idx, const char *query, const ng_search_options *o, parsed_query *q) {
@@ -111,11 +131,12 @@ static int understand(ng_index *idx, const char *query, const ng_search_options 
   if (!query) return ngi_fail(idx, NG_EUSAGE, "no query");
   if (o->raw_fts5) {
     q->fts = strdup(query);
-    return q->fts ? NG_OK : ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    return q->fts ? add_change_filter(idx, o, q) : ngi_fail(idx, NG_ESYSTEM, "out of memory");
   }
   int rc = ngi_query_expand(idx, query, o, q);
   if (rc == NG_OK && q->notes.len && !(idx->notes = strdup(q->notes.data)))
     rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  if (rc == NG_OK) rc = add_change_filter(idx, o, q);
   return rc;
 }
 
@@ -246,6 +267,9 @@ static int read_page(ng_results *res) {
     h->dup_of = row.dup_of;
     h->copies = row.copies;
     h->feed_line = row.feed_line;
+    h->first_indexed_ns = row.first_ns;
+    h->changed_ns = row.changed_ns;
+    h->change = row.change;
     if (ranked && ranked->more) {
       /* the story's other matching passages: ordinals and lines */
       hd->more_ordinals = malloc((size_t)ranked->more * sizeof *hd->more_ordinals);
@@ -277,6 +301,11 @@ void ngi_search_options_of(const ng_search_options *in, ng_search_options *out) 
     *out = defaults;
   } else if (in->version >= NG_SEARCH_OPTIONS_VERSION) {
     *out = *in;
+    out->version = NG_SEARCH_OPTIONS_VERSION;
+  } else if (in->version == 2) {
+    /* version 2 ended before change_after: every change */
+    *out = defaults;
+    memcpy(out, in, offsetof(ng_search_options, change_after));
     out->version = NG_SEARCH_OPTIONS_VERSION;
   } else {
     /* version 1 ended before per_story: every passage, as it ranked */
@@ -452,4 +481,119 @@ int ng_explain(ng_index *idx, const char *query, const ng_search_options *opts, 
   }
   *out = ngi_buf_detach(&b);
   return NG_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Timelines (ng_count_by): store.c counts per day or source, in SQL as
+ * ng_count does; days are gathered here into weeks and months. */
+
+typedef struct tally {
+  ng_index *idx;
+  int by;
+  ng_bucket *b;
+  size_t n, cap;
+} tally;
+
+/* Days from 1970-01-01 to y-m-d, and the year of a day so counted
+ * (Howard Hinnant's days_from_civil and civil_from_days). */
+static long days_from_civil(long y, int m, int d) {
+  y -= m <= 2;
+  long era = (y >= 0 ? y : y - 399) / 400;
+  long yoe = y - era * 400;
+  long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+static long year_of_days(long days) {
+  long z = days + 719468;
+  long era = (z >= 0 ? z : z - 146096) / 146097;
+  long doe = z - era * 146097;
+  long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  long mp = (5 * doy + 2) / 153;
+  return yoe + era * 400 + (mp >= 10); /* months from March: January and February end the year */
+}
+
+/* The ISO 8601 week ("2024-W01") of day "YYYY-MM-DD"; -1 when it is not one. */
+static int iso_week(const char *day, char out[24]) {
+  int y, m, d;
+  if (sscanf(day, "%4d-%2d-%2d", &y, &m, &d) != 3 || m < 1 || m > 12 || d < 1 || d > 31) return -1;
+  long days = days_from_civil(y, m, d);
+  int wday = (int)(((days + 3) % 7 + 7) % 7); /* 0 Monday: 1970-01-01 was a Thursday */
+  long thursday = days - wday + 3;            /* the week's Thursday decides its year */
+  long year = year_of_days(thursday);
+  int week = (int)((thursday - days_from_civil(year, 1, 1)) / 7) + 1;
+  snprintf(out, 24, "%04ld-W%02d", year % 10000, week);
+  return 0;
+}
+
+static int tally_one(void *ctx, const char *key, long long passages, long long documents) {
+  tally *t = ctx;
+  char k[24];
+  const char *name = key;
+  if (key && t->by == NG_BY_MONTH && strlen(key) >= 7) {
+    memcpy(k, key, 7);
+    k[7] = '\0';
+    name = k;
+  } else if (key && t->by == NG_BY_WEEK && iso_week(key, k) == 0) {
+    name = k;
+  }
+  /* keys come sorted, so a week or month is the last bucket or a new one */
+  if (t->n && ((!name && !t->b[t->n - 1].key) || (name && t->b[t->n - 1].key && !strcmp(name, t->b[t->n - 1].key)))) {
+    t->b[t->n - 1].passages += passages;
+    t->b[t->n - 1].stories += documents;
+    return NG_OK;
+  }
+  if (t->n == t->cap) {
+    size_t cap = t->cap ? t->cap * 2 : 64;
+    ng_bucket *b = realloc(t->b, cap * sizeof *b);
+    if (!b) return ngi_fail(t->idx, NG_ESYSTEM, "out of memory");
+    t->b = b;
+    t->cap = cap;
+  }
+  ng_bucket *b = &t->b[t->n];
+  b->key = NULL;
+  if (name && !(b->key = strdup(name))) return ngi_fail(t->idx, NG_ESYSTEM, "out of memory");
+  b->passages = passages;
+  b->stories = documents;
+  t->n++;
+  return NG_OK;
+}
+
+int ng_count_by(ng_index *idx, const char *query, const ng_search_options *opts, int by, ng_bucket **out, size_t *n) {
+  *out = NULL;
+  *n = 0;
+  if (by < NG_BY_DAY || by > NG_BY_SOURCE) return ngi_fail(idx, NG_EUSAGE, "unknown bucket kind %d", by);
+  ng_search_options given;
+  ngi_search_options_of(opts, &given);
+  opts = &given;
+  parsed_query q;
+  int rc = understand(idx, query, opts, &q);
+  buf match = {0};
+  ngi_hit_query hq;
+  char since[32], until[32];
+  if (rc == NG_OK) rc = make_hit_query(idx, &q, opts, &hq, &match, since, until);
+  tally t = {idx, by, NULL, 0, 0};
+  int code = SQLITE_OK;
+  if (rc == NG_OK && (rc = ngi_store_hits_count_by(idx, &hq, by == NG_BY_SOURCE, tally_one, &t, &code)) != NG_OK &&
+      code != SQLITE_OK)
+    rc = search_error(idx, opts->raw_fts5, query, code);
+  ngi_parsed_query_free(&q);
+  ngi_buf_free(&match);
+  if (rc != NG_OK) {
+    ng_buckets_free(t.b, t.n);
+    return rc;
+  }
+  *out = t.b;
+  *n = t.n;
+  return NG_OK;
+}
+
+void ng_buckets_free(ng_bucket *buckets, size_t n) {
+  for (size_t i = 0; buckets && i < n; i++) {
+    void *key; /* the keys are the library's own copies */
+    memcpy(&key, &buckets[i].key, sizeof key);
+    free(key);
+  }
+  free(buckets);
 }

@@ -52,7 +52,13 @@ static const char *const schema_sql =
     "  dateline_day TEXT," /* the dateline's day as written ("Feb 26"), apart from its place */
     "  dup_of INTEGER,"    /* dedup.c: the first-seen member of the story's duplicate group, NULL for a first */
     "  pno INTEGER NOT NULL DEFAULT 0," /* its first passage's number (postings.c) */
-    "  feed_line INTEGER);"             /* a feed file's record: its line in the file (schema 4) */
+    "  feed_line INTEGER,"              /* a feed file's record: its line in the file (schema 4) */
+    /* Schema 4: when the document was first indexed and when its content
+     * last changed (nanoseconds since 1970, UTC), and the number of that
+     * change: meta's 'change' counter, which only grows (watchlists). */
+    "  first_ns INTEGER NOT NULL DEFAULT 0,"
+    "  changed_ns INTEGER NOT NULL DEFAULT 0,"
+    "  change INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX doc_feed ON doc(feed) WHERE feed IS NOT NULL;"
     "CREATE INDEX doc_date ON doc(date) WHERE date IS NOT NULL;"
     "CREATE INDEX doc_dup ON doc(dup_of) WHERE dup_of IS NOT NULL;"
@@ -77,12 +83,16 @@ static const char *const schema_sql =
 #define DOC_COLUMNS                                                                                            \
   "path, kind, feed, title, dateline, date, source, url, author, size, mtime_ns, hash, encoding, indexed_ns, " \
   "passages,"                                                                                                  \
-  " pno, dateline_day, feed_line"
-#define DOC_VALUES "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18"
-#define DOC_NCOLUMNS 18
+  " pno, dateline_day, feed_line, first_ns, changed_ns, change"
+#define DOC_VALUES "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21"
+#define DOC_NCOLUMNS 21
 
 enum stmt_id {
   ST_DOC_LIST,
+  ST_DOC_BY_PATH,
+  ST_DOC_TIMES,
+  ST_META_GET,
+  ST_META_SET,
   ST_DOC_INSERT,
   ST_DOC_UPDATE,
   ST_DOC_TOUCH,
@@ -141,9 +151,15 @@ enum stmt_id {
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_DOC_LIST] = "SELECT id, path, kind, feed, size, mtime_ns, hash, indexed_ns, passages, pno, feed_line FROM doc",
+    [ST_DOC_LIST] =
+        ("SELECT id, path, kind, feed, size, mtime_ns, hash, indexed_ns, passages, pno, feed_line, first_ns,"
+         " changed_ns, change FROM doc"),
+    [ST_DOC_BY_PATH] = "SELECT id, kind FROM doc WHERE path = ?1",
+    [ST_DOC_TIMES] = "SELECT first_ns, changed_ns, change FROM doc WHERE id = ?1",
+    [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [ST_META_SET] = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
     [ST_DOC_INSERT] = "INSERT INTO doc(" DOC_COLUMNS ") VALUES(" DOC_VALUES ")",
-    [ST_DOC_UPDATE] = "UPDATE doc SET (" DOC_COLUMNS ") = (" DOC_VALUES ") WHERE id = ?19",
+    [ST_DOC_UPDATE] = "UPDATE doc SET (" DOC_COLUMNS ") = (" DOC_VALUES ") WHERE id = ?22",
     [ST_DOC_TOUCH] = "UPDATE doc SET size = ?2, mtime_ns = ?3, indexed_ns = ?4 WHERE id = ?1",
     [ST_DOC_SET_LINE] = "UPDATE doc SET feed_line = ?2 WHERE id = ?1",
     [ST_DOC_DELETE] = "DELETE FROM doc WHERE id = ?1",
@@ -186,7 +202,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                           " WHERE passage MATCH ?1 AND rowid = ?2"),
     [ST_HIT_ROW] = ("SELECT p.rowid, 0.0, d.id, d.path, d.title, d.dateline, d.date, d.source, d.url, d.author,"
                     " p.head, p.body, p.first_line, p.last_line, d.dateline_day, d.dup_of,"
-                    " 1 + (SELECT count(*) FROM doc c WHERE c.dup_of = coalesce(d.dup_of, d.id)), d.feed_line"
+                    " 1 + (SELECT count(*) FROM doc c WHERE c.dup_of = coalesce(d.dup_of, d.id)),"
+                    " d.feed_line, d.first_ns, d.changed_ns, d.change"
                     " FROM passage p JOIN doc d ON d.id = " ROWID_DOC_SQL("p.rowid") " WHERE p.rowid = ?1"),
     [ST_DOC_RANGE] = "SELECT pno, passages FROM doc WHERE id = ?1",
     [ST_COPY_PATHS] = ("SELECT path FROM doc WHERE (id = ?2 OR dup_of = ?2) AND id != ?1"
@@ -262,6 +279,10 @@ struct ngi_store {
    * a read transaction (a blob is a statement in progress). */
   sqlite3_blob *pdir_blob;
   long long pdir_chunk;
+  /* meta's change counter as this transaction moved it: -1 not read yet;
+   * written back by the commit when dirty. */
+  long long change;
+  int change_dirty;
 };
 
 static sqlite3 *db_of(const ng_index *idx) { return idx->store ? idx->store->db : NULL; }
@@ -392,6 +413,10 @@ int ngi_store_create(ng_index *idx, const char *file, const char *language) {
                  "INSERT INTO meta VALUES('language', '%s');"
                  "INSERT INTO meta VALUES('created_by', 'nutgraf " NG_VERSION_STRING
                  "');"
+                 /* the change counter and the index's lineage, which a
+                    rebuild carries over (ngi_store_changes) */
+                 "INSERT INTO meta VALUES('change', '0');"
+                 "INSERT INTO meta VALUES('lineage', lower(hex(randomblob(8))));"
                  "PRAGMA application_id = %d;"
                  "PRAGMA user_version = %d;"
                  "COMMIT;",
@@ -525,6 +550,7 @@ int ngi_store_connect(ng_index *idx, const char *file, const char *want_language
   s->bands_complete = -1;
   s->groups_version = -1;
   s->groups_asked = -1;
+  s->change = -1;
   if (idx->parked) {
     parked_bands *pb = idx->parked;
     s->bands = pb->bands, s->bands_cap = pb->cap, s->bands_used = pb->used;
@@ -751,12 +777,61 @@ static int flush_words(ng_index *idx) {
 
 static int flush_bands(ng_index *idx);
 
+static int meta_set_int(ng_index *idx, const char *key, long long value) {
+  sqlite3_stmt *st = stmt(idx, ST_META_SET);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, value);
+  return run_stmt(idx, st, "storing the change counter");
+}
+
+/* meta's value of key into out (n bytes): 1 found, 0 not, or an error. */
+static int meta_get(ng_index *idx, const char *key, char *out, size_t n) {
+  sqlite3_stmt *st = stmt(idx, ST_META_GET);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  int step = sqlite3_step(st), rc = 0;
+  if (step == SQLITE_ROW) {
+    const char *v = (const char *)sqlite3_column_text(st, 0);
+    snprintf(out, n, "%s", v ? v : "");
+    rc = 1;
+  } else if (step != SQLITE_DONE) {
+    rc = ngi_store_fail(idx, "reading the index's metadata");
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+int ngi_store_changes(ng_index *idx, long long *last, char *lineage, size_t n) {
+  char v[64];
+  *last = 0;
+  if (lineage && n) lineage[0] = '\0';
+  int rc = meta_get(idx, "change", v, sizeof v);
+  if (rc < 0) return rc;
+  if (rc == 1) *last = strtoll(v, NULL, 10);
+  if (lineage && (rc = meta_get(idx, "lineage", lineage, n)) < 0) return rc;
+  return NG_OK;
+}
+
+int ngi_store_set_changes(ng_index *idx, long long last, const char *lineage) {
+  ngi_store *s = idx->store;
+  s->change = last;
+  s->change_dirty = 1;
+  if (!lineage || !*lineage) return NG_OK;
+  sqlite3_stmt *st = stmt(idx, ST_META_SET);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_text(st, 1, "lineage", -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, lineage, -1, SQLITE_STATIC);
+  return run_stmt(idx, st, "storing the index's lineage");
+}
+
 int ngi_store_commit(ng_index *idx) {
   ngi_store *s = idx->store;
   if (!s->in_txn) return NG_OK;
   int rc = flush_words(idx);
   if (rc == NG_OK) rc = ngi_postings_flush(idx);
   if (rc == NG_OK) rc = flush_bands(idx);
+  if (rc == NG_OK && s->change_dirty) rc = meta_set_int(idx, "change", s->change);
   if (rc == NG_OK) rc = exec(idx, "COMMIT", "committing");
   if (rc != NG_OK) {
     ngi_store_rollback(idx);
@@ -764,6 +839,8 @@ int ngi_store_commit(ng_index *idx) {
   }
   s->in_txn = 0;
   s->commits++;
+  s->change_dirty = 0;
+  s->change = -1; /* another writer may move it before our next transaction */
   ngi_lexicon_forget(idx->lx);
   return NG_OK;
 }
@@ -773,6 +850,8 @@ void ngi_store_rollback(ng_index *idx) {
   if (!s || !s->in_txn) return;
   sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
   s->in_txn = 0;
+  s->change = -1;
+  s->change_dirty = 0;
   /* Words queued in the rolled-back transaction were never stored. */
   ngi_lexicon_unstore(idx->lx);
   ngi_buf_reset(&s->queued_words);
@@ -879,6 +958,9 @@ int ngi_store_each_document(ng_index *idx, int (*fn)(void *ctx, const ngi_doc_ro
     row.passages = sqlite3_column_int64(st, 8);
     row.pno = sqlite3_column_int64(st, 9);
     row.feed_line = sqlite3_column_int64(st, 10);
+    row.first_ns = sqlite3_column_int64(st, 11);
+    row.changed_ns = sqlite3_column_int64(st, 12);
+    row.change = sqlite3_column_int64(st, 13);
     if (!row.path) {
       rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
       break;
@@ -924,10 +1006,20 @@ static void bind_document(sqlite3_stmt *st, const ngi_doc_row *r) {
     sqlite3_bind_int64(st, i++, r->feed_line);
   else
     sqlite3_bind_null(st, i++);
-  _Static_assert(DOC_NCOLUMNS == 18, "bind_document binds every column of DOC_COLUMNS");
+  sqlite3_bind_int64(st, i++, r->first_ns);
+  sqlite3_bind_int64(st, i++, r->changed_ns);
+  sqlite3_bind_int64(st, i++, r->change);
+  _Static_assert(DOC_NCOLUMNS == 21, "bind_document binds every column of DOC_COLUMNS");
 }
 
 int ngi_store_put_document(ng_index *idx, ngi_doc_row *row) {
+  if (!row->change) {
+    /* a new change: the counter's next number */
+    ngi_store *s = idx->store;
+    if (s->change < 0 && ngi_store_changes(idx, &s->change, NULL, 0) != NG_OK) return NG_ESYSTEM;
+    row->change = ++s->change;
+    s->change_dirty = 1;
+  }
   sqlite3_stmt *st = stmt(idx, row->id ? ST_DOC_UPDATE : ST_DOC_INSERT);
   if (!st) return NG_ESYSTEM;
   bind_document(st, row);
@@ -962,6 +1054,41 @@ int ngi_store_delete_document(ng_index *idx, long long id) {
   sqlite3_stmt *st = stmt(idx, ST_DOC_DELETE);
   if (st) sqlite3_bind_int64(st, 1, id);
   return run_stmt(idx, st, "removing a document");
+}
+
+int ngi_store_find_document(ng_index *idx, const char *path, long long *id, int *kind) {
+  *id = 0;
+  *kind = 0;
+  sqlite3_stmt *st = stmt(idx, ST_DOC_BY_PATH);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+  int step = sqlite3_step(st), rc = NG_DONE;
+  if (step == SQLITE_ROW) {
+    *id = sqlite3_column_int64(st, 0);
+    *kind = sqlite3_column_int(st, 1);
+    rc = NG_ROW;
+  } else if (step != SQLITE_DONE) {
+    rc = ngi_store_fail(idx, "looking a document up");
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+int ngi_store_doc_times(ng_index *idx, long long id, long long *first_ns, long long *changed_ns, long long *change) {
+  *first_ns = *changed_ns = *change = 0;
+  sqlite3_stmt *st = stmt(idx, ST_DOC_TIMES);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, id);
+  int step = sqlite3_step(st), rc = NG_OK;
+  if (step == SQLITE_ROW) {
+    *first_ns = sqlite3_column_int64(st, 0);
+    *changed_ns = sqlite3_column_int64(st, 1);
+    *change = sqlite3_column_int64(st, 2);
+  } else if (step != SQLITE_DONE) {
+    rc = ngi_store_fail(idx, "reading a document");
+  }
+  sqlite3_reset(st);
+  return rc;
 }
 
 int ngi_store_delete_passages(ng_index *idx, long long doc, long long count, long long first_pno, long long *removed) {
@@ -1234,6 +1361,9 @@ int ngi_store_hit_row(ng_index *idx, long long rowid, ngi_hit_row *row) {
   row->dup_of = sqlite3_column_int64(st, 15);
   row->copies = sqlite3_column_int64(st, 16);
   row->feed_line = sqlite3_column_int(st, 17);
+  row->first_ns = sqlite3_column_int64(st, 18);
+  row->changed_ns = sqlite3_column_int64(st, 19);
+  row->change = sqlite3_column_int64(st, 20);
   return NG_ROW;
 }
 
@@ -1793,6 +1923,9 @@ int ngi_store_get_document(ng_index *idx, long long id, ngi_doc_row *row, buf *s
     row->indexed_ns = sqlite3_column_int64(st, 13);
     row->passages = sqlite3_column_int64(st, 14);
     row->feed_line = sqlite3_column_int64(st, 17);
+    row->first_ns = sqlite3_column_int64(st, 18);
+    row->changed_ns = sqlite3_column_int64(st, 19);
+    row->change = sqlite3_column_int64(st, 20);
     if (strings->oom || !has[0]) {
       rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
     } else {
@@ -1811,14 +1944,22 @@ int ngi_store_get_document(ng_index *idx, long long id, ngi_doc_row *row, buf *s
 int ngi_store_each_passage(ng_index *idx, long long doc,
                            int (*fn)(void *ctx, int ordinal, int kind, const char *text, int first, int last),
                            void *ctx) {
+  return ngi_store_passage_range(idx, doc, 0, (int)NGI_MAX_ORDINAL, fn, ctx);
+}
+
+int ngi_store_passage_range(ng_index *idx, long long doc, int from, int to,
+                            int (*fn)(void *ctx, int ordinal, int kind, const char *text, int first, int last),
+                            void *ctx) {
   sqlite3_stmt *st = NULL;
+  if (from < 0) from = 0;
+  if (to > (int)NGI_MAX_ORDINAL) to = (int)NGI_MAX_ORDINAL;
   if (sqlite3_prepare_v2(idx->store->db,
                          "SELECT rowid, head, body, first_line, last_line FROM passage"
                          " WHERE rowid BETWEEN ?1 AND ?2 ORDER BY rowid",
                          -1, &st, NULL) != SQLITE_OK)
     return ngi_store_fail(idx, "reading passages");
-  sqlite3_bind_int64(st, 1, NGI_ROWID(doc, 0));
-  sqlite3_bind_int64(st, 2, NGI_ROWID(doc, NGI_MAX_ORDINAL));
+  sqlite3_bind_int64(st, 1, NGI_ROWID(doc, from));
+  sqlite3_bind_int64(st, 2, NGI_ROWID(doc, to));
   int step, rc = NG_OK;
   while (rc == NG_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
     const char *head = (const char *)sqlite3_column_text(st, 1);
@@ -1982,6 +2123,14 @@ static void add_conditions(sqlb *b, const ngi_hit_query *q) {
       if (since[0]) sqlb_text(b, " AND d.date >= ?", since);
       if (until[0]) sqlb_text(b, " AND d.date <= ? || '~'", until);
       sqlb_add(b, f->negated ? ", 0)" : ")");
+    } else if (f->field == NGI_FIELD_CHANGE) {
+      /* "AFTER..UPTO": change numbers, either side empty */
+      const char *dots = strstr(f->value, "..");
+      long long after = strtoll(f->value, NULL, 10), upto = dots && dots[2] ? strtoll(dots + 2, NULL, 10) : -1;
+      sqlb_add(b, f->negated ? " AND NOT (1" : " AND (1");
+      if (after > 0) sqlb_int(b, " AND d.change > ?", after);
+      if (upto >= 0) sqlb_int(b, " AND d.change <= ?", upto);
+      sqlb_add(b, ")");
     } else if (strpbrk(f->value, "*?[")) {
       sqlb_text(b, f->negated ? " AND d.path NOT GLOB ?" : " AND d.path GLOB ?", f->value);
     } else {
@@ -2062,12 +2211,12 @@ void ngi_store_doc_filter_close(ngi_doc_filter *f) {
 /* Output columns of every form: id, score, doc id, path, title, dateline,
  * date, source, url, author, head, body, first line, last line, the
  * snippet (NULL but in the fast form), then DOC_MORE's: the dateline's
- * day, the duplicate group's first member, the group's size and a feed
- * record's line in its file. */
+ * day, the duplicate group's first member and the group's size, a feed
+ * record's line in its file, and the document's first-indexed and changed times and change number. */
 #define DOC_OUT "d.id, d.path, d.title, d.dateline, d.date, d.source, d.url, d.author"
 #define DOC_MORE(d, id)                                                                                              \
   d ".dateline_day, " d ".dup_of, 1 + (SELECT count(*) FROM doc c WHERE c.dup_of = coalesce(" d ".dup_of, " d "." id \
-    ")), " d ".feed_line"
+    ")), " d ".feed_line, " d ".first_ns, " d ".changed_ns, " d ".change"
 
 /* A passage matching only through a quoted variant form's phrase is a hit
  * only when the form's words are written in it (expand.c). */
@@ -2130,7 +2279,8 @@ static void build_hits(sqlb *b, const ngi_hit_query *q, int *has_snippet) {
            " p.head, p.body, p.first_line, p.last_line, NULL, " DOC_MORE("t", "doc_id") " FROM ("
            "SELECT r.id AS id, r.score AS score, d.id AS doc_id, d.path AS path, d.title AS title,"
            " d.dateline AS dateline, d.date AS date, d.source AS source, d.url AS url, d.author AS author,"
-           " d.dateline_day AS dateline_day, d.dup_of AS dup_of, d.feed_line AS feed_line");
+           " d.dateline_day AS dateline_day, d.dup_of AS dup_of, d.feed_line AS feed_line, d.first_ns AS first_ns,"
+           " d.changed_ns AS changed_ns, d.change AS change");
   sqlb_add(b, q->per_document ? " FROM b AS r" : " FROM r");
   sqlb_add(b, " JOIN doc d ON d.id = r.doc WHERE 1");
   if (q->per_document) sqlb_add(b, " AND r.rn = 1");
@@ -2188,6 +2338,9 @@ int ngi_store_hits_step(ngi_hits *h, ngi_hit_row *row, int *sqlite_code) {
   row->dup_of = sqlite3_column_int64(st, 16);
   row->copies = sqlite3_column_int64(st, 17);
   row->feed_line = sqlite3_column_int(st, 18);
+  row->first_ns = sqlite3_column_int64(st, 19);
+  row->changed_ns = sqlite3_column_int64(st, 20);
+  row->change = sqlite3_column_int64(st, 21);
   return NG_ROW;
 }
 
@@ -2217,6 +2370,34 @@ int ngi_store_hits_count(ng_index *idx, const ngi_hit_query *q, long long *count
       *sqlite_code = sqlite3_errcode(idx->store->db);
       rc = NG_ESYSTEM;
     }
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int ngi_store_hits_count_by(ng_index *idx, const ngi_hit_query *q, int by_source,
+                            int (*fn)(void *ctx, const char *key, long long passages, long long documents), void *ctx,
+                            int *sqlite_code) {
+  *sqlite_code = SQLITE_OK;
+  sqlb b = {0};
+  sqlb_text(&b, "WITH r AS (SELECT rowid AS id, " ROWID_DOC_SQL("rowid") " AS doc FROM passage WHERE passage MATCH ?)",
+            q->match);
+  /* Each document has one date and one source: its count of documents
+   * goes to one bucket, so buckets of days add up to weeks and months. */
+  sqlb_add(&b, by_source ? " SELECT d.source AS k, count(*), count(DISTINCT r.doc)"
+                         : " SELECT substr(d.date, 1, 10) AS k, count(*), count(DISTINCT r.doc)");
+  sqlb_add(&b, " FROM r JOIN doc d ON d.id = r.doc WHERE 1");
+  add_conditions(&b, q);
+  add_surface(&b, q, "r.id");
+  sqlb_add(&b, " GROUP BY k ORDER BY k IS NULL, k");
+  sqlite3_stmt *st = NULL;
+  int rc = sqlb_prepare(idx, &b, &st, "preparing the search");
+  int step = SQLITE_DONE;
+  while (rc == NG_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
+    rc = fn(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
+  if (rc == NG_OK && step != SQLITE_DONE) {
+    *sqlite_code = sqlite3_errcode(idx->store->db);
+    rc = NG_ESYSTEM;
   }
   sqlite3_finalize(st);
   return rc;

@@ -67,6 +67,9 @@ static int load_one(void *ctx, const ngi_doc_row *row) {
   k->passages = row->passages;
   k->pno = row->pno;
   k->feed_line = row->feed_line;
+  k->first_ns = row->first_ns;
+  k->changed_ns = row->changed_ns;
+  k->change = row->change;
   return link_record(c, k);
 }
 

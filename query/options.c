@@ -18,6 +18,8 @@ static const char usage[] =
     "usage: nutgraf-query [options] QUERY... [options]\n"
     "       nutgraf-query [options] -- QUERY...   (a query that starts with -word)\n"
     "       nutgraf-query [options] --all\n"
+    "       nutgraf-query [options] --show PATH|FEED:ID\n"
+    "       nutgraf-query [options] --watch [WATCHLIST]\n"
     "Print the passages of the index that best match QUERY, best first.\n"
     "Words are all required; \"a phrase\", OR, NOT word, -word, word*, NEAR,\n"
     "(...), title:, source:, path:, dateline:, author: and date: work as in\n"
@@ -31,6 +33,16 @@ static const char usage[] =
     "      --offset N        skip the first N results\n"
     "  -c, --count           print the number of matching passages only\n"
     "  -l, --files           print only the files, best first (like grep -l)\n"
+    "      --context N       show N paragraphs before and after each hit\n"
+    "      --show PATH|FEED:ID  print a whole story: headline, dateline, date\n"
+    "                        and every paragraph with its lines\n"
+    "      --count-by BUCKET matching passages and stories per day, week,\n"
+    "                        month or source (a timeline)\n"
+    "      --summary         end with the total, how the query was understood\n"
+    "                        and, without hits, a suggestion (on stdout)\n"
+    "      --watch [FILE]    run the watchlist FILE (default\n"
+    "                        $XDG_CONFIG_HOME/nutgraf/watch): each topic's\n"
+    "                        passages indexed since its last run\n"
     "  -f, --format FORMAT   text (default), grep (path:line:passage) or json\n"
     "  -s, --sort ORDER      rank (default) or date (newest first)\n"
     "      --per-story N     at most N passages of a story (default 1;\n"
@@ -64,7 +76,12 @@ enum {
   OPT_COLOR,
   OPT_ALL,
   OPT_PER_STORY,
-  OPT_NO_COLLAPSE
+  OPT_NO_COLLAPSE,
+  OPT_CONTEXT,
+  OPT_SHOW,
+  OPT_COUNT_BY,
+  OPT_SUMMARY,
+  OPT_WATCH
 };
 
 static const struct option longopts[] = {{"index", required_argument, NULL, 'i'},
@@ -84,6 +101,11 @@ static const struct option longopts[] = {{"index", required_argument, NULL, 'i'}
                                          {"all", no_argument, NULL, OPT_ALL},
                                          {"per-story", required_argument, NULL, OPT_PER_STORY},
                                          {"no-collapse", no_argument, NULL, OPT_NO_COLLAPSE},
+                                         {"context", required_argument, NULL, OPT_CONTEXT},
+                                         {"show", required_argument, NULL, OPT_SHOW},
+                                         {"count-by", required_argument, NULL, OPT_COUNT_BY},
+                                         {"summary", no_argument, NULL, OPT_SUMMARY},
+                                         {"watch", optional_argument, NULL, OPT_WATCH},
                                          {"color", required_argument, NULL, OPT_COLOR},
                                          {"colour", required_argument, NULL, OPT_COLOR},
                                          {"help", no_argument, NULL, 'h'},
@@ -102,6 +124,7 @@ int parse_query_options(int argc, char **argv, query_options *o) {
   memset(o, 0, sizeof *o);
   ng_search_options defaults = NG_SEARCH_OPTIONS_INIT;
   o->search = defaults;
+  o->count_by = -1;
   const char *index = NULL, *color = "auto";
   int c;
   opterr = 0;
@@ -113,6 +136,7 @@ int parse_query_options(int argc, char **argv, query_options *o) {
         if (parse_count(optarg, &o->search.limit) != 0)
           return cli_usage_error("--limit wants a number, not '%s'", optarg);
         if (o->search.limit == 0) o->search.limit = -1;
+        o->limit_given = 1;
         break;
       case OPT_OFFSET:
         if (parse_count(optarg, &o->search.offset) != 0)
@@ -159,6 +183,34 @@ int parse_query_options(int argc, char **argv, query_options *o) {
         break;
       }
       case OPT_NO_COLLAPSE: o->search.no_collapse = 1; break;
+      case OPT_CONTEXT:
+        if (parse_count(optarg, &o->context) != 0 || o->context > 1000)
+          return cli_usage_error("--context wants a number of paragraphs (0 to 1000), not '%s'", optarg);
+        break;
+      case OPT_SHOW:
+        if (!*optarg) return cli_usage_error("%s", "--show wants a path or FEED:ID");
+        o->show = optarg;
+        break;
+      case OPT_COUNT_BY:
+        if (strcmp(optarg, "day") == 0)
+          o->count_by = NG_BY_DAY;
+        else if (strcmp(optarg, "week") == 0)
+          o->count_by = NG_BY_WEEK;
+        else if (strcmp(optarg, "month") == 0)
+          o->count_by = NG_BY_MONTH;
+        else if (strcmp(optarg, "source") == 0)
+          o->count_by = NG_BY_SOURCE;
+        else
+          return cli_usage_error("--count-by is day, week, month or source, not '%s'", optarg);
+        break;
+      case OPT_SUMMARY: o->summary = 1; break;
+      case OPT_WATCH:
+        o->watch = 1;
+        if (optarg) {
+          free(o->watch_file);
+          if (!(o->watch_file = strdup(optarg))) return cli_out_of_memory();
+        }
+        break;
       case OPT_COLOR: color = optarg; break;
       case 'h': fputs(usage, stdout); return -1;
       case 'V': printf("nutgraf-query: %s\n", ng_version_info()); return -1;
@@ -180,10 +232,29 @@ int parse_query_options(int argc, char **argv, query_options *o) {
     return cli_usage_error("--color is auto, always or never, not '%s'", color);
   }
   if (o->files) o->search.per_document = 1;
+  /* The modes that are not a search take no query, and not its options. */
+  int modes = (o->show != NULL) + (o->count_by >= 0) + o->watch + o->search.all;
+  if (modes > 1) return cli_usage_error("%s", "--show, --count-by, --watch and --all are ways to run: give one");
+  if (o->show && (optind < argc || o->count || o->files || o->explain || o->summary || o->context))
+    return cli_usage_error(
+        "%s", "--show prints one story: it takes no query, --count, --files, --explain, --summary or --context");
+  if (o->count_by >= 0 && (o->count || o->files || o->summary || o->context))
+    return cli_usage_error("%s", "--count-by counts per bucket: it takes no --count, --files, --summary or --context");
+  if (o->watch) {
+    if (o->count || o->files || o->explain || o->summary || o->search.offset)
+      return cli_usage_error("%s", "--watch takes no --count, --files, --explain, --summary or --offset");
+    if (optind < argc && (o->watch_file || optind + 1 < argc))
+      return cli_usage_error("%s", "--watch takes one watchlist file and no query (the topics hold the queries)");
+    if (optind < argc && !(o->watch_file = strdup(argv[optind++]))) return cli_out_of_memory();
+    if (!o->watch_file && !(o->watch_file = default_watch_path()))
+      return cli_usage_error("%s", "no watchlist given, and no HOME to find the default one in");
+  }
+  if (o->context && (o->count || o->files))
+    return cli_usage_error("%s", "--context shows paragraphs around each hit: not with --count or --files");
   if (o->search.all && (optind < argc || o->count || o->explain || o->files || o->search.sort != NG_SORT_RANK))
     return cli_usage_error(
         "%s", "--all lists every passage in document order: it takes no query, --count, --explain, --files or --sort");
-  if (optind >= argc && !o->search.all) return cli_usage_error("%s", "no query given");
+  if (optind >= argc && !o->search.all && !o->show && !o->watch) return cli_usage_error("%s", "no query given");
   size_t n = 1;
   for (int i = optind; i < argc; i++) n += strlen(argv[i]) + 1;
   o->query = malloc(n);
@@ -200,5 +271,6 @@ void free_query_options(query_options *o) {
   free(o->index_path);
   free(o->query);
   free(o->variants);
+  free(o->watch_file);
   memset(o, 0, sizeof *o);
 }

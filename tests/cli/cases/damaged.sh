@@ -14,7 +14,7 @@ nutgraf-index -q -i clean.db corpus
 dump() {
   nutgraf-query -i "$1" --all --limit 0 --format json | python3 -c '
 import hashlib, json, sys
-rows = sorted(json.dumps([r[k] for k in ("path", "ordinal", "first_line", "last_line", "kind", "title", "date",
+rows = sorted(json.dumps([r[k] for k in ("path", "id", "ordinal", "first_line", "last_line", "kind", "title", "date",
                                           "source", "text")]) for r in map(json.loads, sys.stdin))
 print(len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16])'
 }

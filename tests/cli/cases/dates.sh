@@ -26,7 +26,7 @@ import json, sys, os
 rows = {}
 for l in open(sys.argv[1]):
     r = json.loads(l)
-    rows.setdefault(r["path"].split("/dated/")[-1], r["date"])
+    rows.setdefault((r["path"] + ("//#" + r["id"] if r.get("id") else "")).split("/dated/")[-1], r["date"])
 for k in sorted(rows): print(k, rows[k])' "$out")
 expect_eq "$got" "abbreviated.txt 2025-12-01
 feed.jsonl//#f1 2025-12-02

@@ -12,7 +12,7 @@ run nutgraf-index d
 expect_match "$ERR" "^nutgraf-index: 0 new, 0 changed, 0 removed, 3 unchanged" "a second run finds all three unchanged"
 run nutgraf-query --format grep sanctions
 expect_eq "$OUT" "d/w.jsonl:1:The record about sanctions." "grep names a feed file's record by the file and the record's line"
-expect_eq "$(nutgraf-query --format json sanctions | jq -r '[.path, .feed_line] | join(" ")')" \
+expect_eq "$(nutgraf-query --format json sanctions | jq -r '[(if .id == null then .path elif .feed == "stdin" then "stdin#" + .id else .feed + "//#" + .id end), .feed_line] | join(" ")')" \
   "$T/d/w.jsonl//#1 1" "the record is named <feed>//#<id>; JSON feed_line is its line in the file"
 run nutgraf-query --format grep tariffs
 expect_eq "$OUT" "d/w.jsonl#1:3:A file about tariffs." "the file keeps its own name and text"
@@ -84,7 +84,7 @@ $T/d/w.jsonl" "--remove FEEDFILE removes its records, then the feed"
 run nutgraf-index --remove d
 expect_eq "$status:$OUT" "0:$T/d/w.jsonl#1
 $T/d/w.jsonl#2" "--remove DIR removes what was indexed under it"
-expect_eq "$(nutgraf-query --all --format json | jq -r .path | sort -u)" "ap//#1
+expect_eq "$(nutgraf-query --all --format json | jq -r '(if .id == null then .path elif .feed == "stdin" then "stdin#" + .id else .feed + "//#" + .id end)' | sort -u)" "ap//#1
 stdin#7" "what was not named stays"
 expect_eq "$(ls d | sort | tr '\n' ' ')" "w.jsonl w.jsonl#1 w.jsonl#2 " "--remove leaves the files alone"
 run nutgraf-index --remove stdin

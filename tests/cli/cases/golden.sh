@@ -9,7 +9,8 @@ SNAPSHOT_FILTER='s/; [0-9][0-9]*[.][0-9][0-9]* s;/; TIME s;/' expect_snapshot in
 SNAPSHOT_FILTER='s/ [0-9][0-9]* bytes$/ BYTES bytes/' expect_snapshot index-check nutgraf-index --check
 expect_snapshot query-text nutgraf-query --color never ceasefire
 expect_snapshot query-grep nutgraf-query --format grep --limit 5 sanctions
-expect_snapshot query-json nutgraf-query --format json --limit 3 ceasefire
+SNAPSHOT_FILTER='s/"first_indexed":"[^"]*","changed":"[^"]*","change":[0-9]*/"first_indexed":TIME,"changed":TIME,"change":N/g' \
+  expect_snapshot query-json nutgraf-query --format json --limit 3 ceasefire
 expect_snapshot query-files nutgraf-query --files truce
 expect_snapshot query-count nutgraf-query --count '"peace talks" OR truce'
 expect_snapshot query-explain nutgraf-query --explain --count 'cease-fire talks -oil title:geneva negotiat*'

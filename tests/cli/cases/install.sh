@@ -53,7 +53,8 @@ share/doc/nutgraf/README.md
 share/doc/nutgraf/copyright
 share/doc/nutgraf/examples/crontab
 share/doc/nutgraf/examples/nutgraf-index.service
-share/doc/nutgraf/examples/nutgraf-index.timer"
+share/doc/nutgraf/examples/nutgraf-index.timer
+share/doc/nutgraf/examples/watch.crontab"
 # nutgraf-serve is built only where libmicrohttpd is (CI installs it).
 if [ -x "$NG_BIN/serve/nutgraf-serve" ]; then
   expected="$expected

@@ -12,7 +12,7 @@ import json, sys, collections
 docs = collections.OrderedDict()
 for l in open(sys.argv[1]):
     r = json.loads(l)
-    name = r["path"].split("/fixtures/")[-1]
+    name = (r["path"] + ("//#" + r["id"] if r["id"] else "")).split("/fixtures/")[-1]
     docs.setdefault(name, []).append(r)
 for name, rows in docs.items():
     parts = ["%s%d-%d" % ("h" if r["kind"] == "headline" else "", r["first_line"], r["last_line"]) for r in rows]
@@ -41,4 +41,4 @@ run nutgraf-query --format grep ceasefire
 expect_match "$OUT" "crlf.txt:5:" "CRLF line ends count as one line"
 expect_no_match "$(od -c "$out")" '\\r' "no carriage return reaches the output"
 run nutgraf-query --format json truce
-expect_match "$OUT" '"path":"[^"]*/feeds/wire.jsonl//#' "feed records are found"
+expect_match "$OUT" '"path":"[^"]*/feeds/wire.jsonl","feed":"[^"]*/feeds/wire.jsonl","id":"nw-' "feed records are found, with feed and id apart"

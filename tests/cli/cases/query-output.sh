@@ -18,7 +18,7 @@ for line in open(sys.argv[1], encoding="utf-8"):
     for name, kind in fields.items():
         if name not in rec or not isinstance(rec[name], kind):
             problems.append("record %d: %s missing or of the wrong type" % (n, name))
-    if rec.get("version") != 1 or rec.get("rank") != n or rec.get("kind") not in ("headline", "paragraph"):
+    if rec.get("version") != 2 or rec.get("type") != "hit" or rec.get("rank") != n or rec.get("kind") not in ("headline", "paragraph"):
         problems.append("record %d: version, rank or kind wrong" % n)
     if rec.get("first_line", 0) > rec.get("last_line", 0):
         problems.append("record %d: first_line > last_line" % n)

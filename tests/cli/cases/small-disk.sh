@@ -25,7 +25,7 @@ per_doc() {
 import collections, hashlib, json, sys
 docs = collections.defaultdict(list)
 for r in map(json.loads, sys.stdin):
-    docs[r["path"]].append((r["ordinal"], r["first_line"], r["text"]))
+    docs[r["path"] + ("//#" + r["id"] if r["id"] else "")].append((r["ordinal"], r["first_line"], r["text"]))
 for p in sorted(docs):
     print(p, hashlib.sha256(json.dumps(sorted(docs[p])).encode()).hexdigest()[:16])'
 }

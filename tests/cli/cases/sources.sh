@@ -22,6 +22,6 @@ expect_match "$ERR" "^nutgraf-index: 1 new, " "a README given as a path is index
 printf '%s\n' '{"id":"1","title":"Harbour tug","body":"A harbour tug sank."}' \
   '{"id":"2","title":"Harbour fees","body":"Harbour fees rise.","source":"Port Authority"}' |
   nutgraf-index -q --feed-name port --source Harbourmaster --jsonl -
-expect_eq "$(nutgraf-query --format json --per-story 1 -n 0 'harbour (tug OR fees)' | jq -r '[.path, .source] | join(" ")' | sort)" \
+expect_eq "$(nutgraf-query --format json --per-story 1 -n 0 'harbour (tug OR fees)' | jq -r '[(if .id == null then .path elif .feed == "stdin" then "stdin#" + .id else .feed + "//#" + .id end), .source] | join(" ")' | sort)" \
   "port//#1 Harbourmaster
 port//#2 Port Authority" "on a feed: the records without a source get --source's"
