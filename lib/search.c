@@ -487,6 +487,62 @@ int ng_count(ng_index *idx, const char *query, const ng_search_options *opts, lo
   return rc;
 }
 
+/* --explain's ranking lines: how the ranking was made, and the top hit's
+ * score part by part (the parts add up to the score the hit shows). */
+static int explain_top(ng_index *idx, const parsed_query *q, const ng_search_options *o, buf *b) {
+  ngi_hit_query hq;
+  buf match = {0};
+  char since[32], until[32];
+  int rc = make_hit_query(idx, q, o, &hq, &match, since, until);
+  ngi_engine_hit *hits = NULL;
+  size_t n = 0;
+  ngi_expansion ex;
+  memset(&ex, 0, sizeof ex);
+  int reading = 0;
+  if (rc == NG_OK) rc = ngi_store_read_begin(idx);
+  reading = rc == NG_OK;
+  if (rc == NG_OK) rc = rank(idx, q, o, &hq, &hits, &n, &ex);
+  if (rc == NG_OK) {
+    ngi_rerank rk;
+    double k1, bb, hw;
+    const ngi_rerank *two = rank_params(o, &rk, &k1, &bb, &hw);
+    if (o->sort == NG_SORT_DATE) two = NULL;
+    ngi_buf_printf(b, "ranking: BM25 (k1 %g, b %g, headline %g)", k1, bb, hw);
+    if (two) {
+      ngi_buf_printf(b, ", then the best %ld re-scored:", two->depth);
+      if (two->proximity > 0) ngi_buf_printf(b, " proximity %g", two->proximity);
+      if (two->document > 0) ngi_buf_printf(b, ", story BM25 %g", two->document);
+      if (two->context > 0) ngi_buf_printf(b, ", story context %g", two->context);
+      if (two->fb_docs > 0 && two->fb_terms > 0)
+        ngi_buf_printf(b, ", RM3 (%d stories, %d stems, query weight %g)", two->fb_docs, two->fb_terms, two->fb_orig);
+    }
+    ngi_buf_addc(b, '\n');
+    if (ex.stems.n) {
+      ngi_buf_adds(b, "  expansion:");
+      for (size_t i = 0; i < ex.stems.n && i < 20; i++) ngi_buf_printf(b, " %s %.3f", ex.stems.items[i], ex.weights[i]);
+      if (ex.stems.n > 20) ngi_buf_printf(b, " (%zu more)", ex.stems.n - 20);
+      ngi_buf_addc(b, '\n');
+    }
+    if (n) {
+      ngi_hit_row row;
+      int got = ngi_store_hit_row(idx, hits[0].rowid, &row);
+      if (got < 0) rc = got;
+      if (got == NG_ROW) ngi_buf_printf(b, "  top hit: %s passage %d\n", row.path, NGI_ROWID_ORDINAL(row.rowid));
+      ngi_buf_printf(b, "  score %.6f =", hits[0].score);
+      for (int k = 0; k < NGI_PARTS; k++)
+        ngi_buf_printf(b, "%s %s %.6f", k ? " +" : "", ngi_part_names[k], hits[0].part[k]);
+      ngi_buf_addc(b, '\n');
+    } else {
+      ngi_buf_adds(b, "  no hit\n");
+    }
+  }
+  if (reading) ngi_store_read_end(idx);
+  ngi_engine_hits_free(hits, n);
+  ngi_expansion_free(&ex);
+  ngi_buf_free(&match);
+  return rc;
+}
+
 int ng_explain(ng_index *idx, const char *query, const ng_search_options *opts, char **out) {
   *out = NULL;
   ng_search_options given;
@@ -511,7 +567,12 @@ int ng_explain(ng_index *idx, const char *query, const ng_search_options *opts, 
     }
     ngi_buf_addc(&b, '\n');
   }
+  if (use_engine(opts, &q)) rc = explain_top(idx, &q, opts, &b);
   ngi_parsed_query_free(&q);
+  if (rc != NG_OK) {
+    ngi_buf_free(&b);
+    return rc;
+  }
   if (b.oom) {
     ngi_buf_free(&b);
     return ngi_fail(idx, NG_ESYSTEM, "out of memory");
