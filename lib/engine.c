@@ -322,6 +322,7 @@ typedef struct run {
   strmap docs;            /* doc id (8 bytes) -> filters pass (1) or not (2) */
   ngi_doc_filter *filter; /* the dates' and fields' statement, or NULL */
   double tier_value;
+  size_t nplan; /* c[0 .. nplan) are the plan's cursors, the rest stage 2's expansion */
   int sqlite_code;
   matchset sets[2]; /* verify()'s: of q->match and of q->match_plain */
 } run;
@@ -553,7 +554,7 @@ static int fts_match(run *r, int which, const char *match, long long rowid) {
   matchset *m = &r->sets[which];
   if (!m->built) {
     long long whole = 0;
-    for (size_t i = 0; i < r->nc; i++) whole += r->c[i].t->count;
+    for (size_t i = 0; i < r->nplan; i++) whole += r->c[i].t->count;
     if (m->spent + PROBE_COST < whole) {
       m->spent += PROBE_COST;
       return ngi_store_match_rowid(r->idx, match, rowid, &r->sqlite_code);
@@ -609,7 +610,7 @@ static int probe(cursor *c, long long target) {
  * approximate)?  1, 0, or an error. */
 static int matches_at(run *r, const alts_map *m, long long pno, long long rowid) {
   const ngi_plan *plan = r->q->plan;
-  for (size_t i = 0; i < r->nc; i++)
+  for (size_t i = 0; i < r->nplan; i++) /* the plan's: not the expansion's */
     if (!probe(&r->c[i], pno)) return ngi_fail(r->idx, NG_EDATA, "index %s is damaged: a postings block", r->idx->path);
   int any = 0;
   for (size_t g = 0; g < plan->ngroups; g++) {
@@ -1235,6 +1236,7 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
   size_t nlens = 0;
   if (rc == NG_OK) rc = ngi_postings_lens(idx, &lens, &nlens);
   if (rc != NG_OK) goto done;
+  r.nplan = r.nc;
   for (size_t i = 0; i < r.nc; i++) {
     r.c[i].lens = lens;
     r.c[i].nlens = nlens;
