@@ -20,13 +20,31 @@
  *    of cost: dead (its document changed), the filters, and FTS5 for the
  *    plans whose matching the postings only approximate (phrases, NEAR,
  *    NOT) -- so FTS5 verifies only passages that would be shown.
- * The score is BM25 (k1, b, the headline weight inside the term frequency,
- * FTS5's idf floored at 1e-6) summed over the distinct terms present, plus
- * a tier for each group matched by the form typed (not only by a topic
- * synonym), so that a passage with the query's own words ranks above one
- * that has only its synonyms.  Ties go to the earlier rowid.  The same
- * function scores with pruning off (exhaustive, for checking), so the two
- * must give the same top k: tests/unit/test_engine.c and bench/ check it.
+ * Stage 1's score is BM25 (k1, b, the headline weight inside the term
+ * frequency, FTS5's idf floored at 1e-6) summed over the distinct terms
+ * present, plus a tier, so that a passage with the query's own words ranks
+ * above one that has only their topic synonyms: with all words required,
+ * one for each group matched by the form typed; with --any, one when any
+ * group is (and none when the query has no synonyms at all), so that
+ * --any does not order passages by how many of the words they hold.  Ties
+ * go to the earlier rowid.  The same function scores with pruning off
+ * (exhaustive, for checking), so the two must give the same top k:
+ * tests/unit/test_engine.c and bench/ check it.
+ *
+ * Stage 2 (q->rerank) is a cascade, as Anserini and Lucene's rescorers
+ * run one: stage 1 keeps the exact top R = max(depth, k) stories, and only
+ * those passages are scored again, their parts added to BM25:
+ *  - proximity (Buettcher, Clarke & Lushman 2006) over the query's stems,
+ *    the candidates' text tokenized again for positions;
+ *  - the story's own BM25 (k1 dk1, b db over the document's tf and length,
+ *    the passage idf) and the context share (the idf-weighted count of
+ *    the story's other passages holding each term), both from the terms'
+ *    postings read once over the candidates' pno ranges;
+ *  - RM3 (s2_expand's comment): the query's weights mixed with those of the
+ *    stems of the best fb_docs stories in that order, and every part
+ *    computed again with them.
+ * Stage 2 is a function of stage 1's R passages alone, so the final order
+ * is exact when stage 1 is.  Expansion reorders matches; it adds none.
  */
 #include <math.h>
 #include <stdint.h>

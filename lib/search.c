@@ -2,10 +2,13 @@
  * search.c -- a query -> ranked passages with snippets (ng_search,
  * ng_count, ng_explain).
  *
- * Results are ordered by nutgraf_rank() (rank.c): BM25 with the headline
- * weighted above the body, plus a share of the evidence of the document's
- * other passages.  Ties go to the earlier document and the earlier
- * paragraph (rowid order).
+ * Queries of words are ranked by the engine (engine.c): BM25 with the
+ * headline weighted above the body, then the best re-scored with
+ * proximity, the story's own score and RM3 expansion (rank_params says
+ * which parts the options turn off).  Raw FTS5 expressions and queries of
+ * headline filters alone are ordered by nutgraf_rank() (rank.c) as before.
+ * Ties go to the earlier document and the earlier paragraph (rowid
+ * order).
  *
  * The query is expanded (expand.c) into an FTS5 expression and filters;
  * store.c turns that into the statement and pages through it.  Hits are
