@@ -1093,9 +1093,8 @@ static int s2_expand(stage2 *s, const ngi_corpus_stats *cs, ngi_expansion *out) 
     for (size_t i = 0; rc == NG_OK && i < kept; i++) {
       double add = scale * picks[i].rm;
       size_t t = 0;
-      while (t < s->nq &&
-             !(r->c[t].t->stemlen == picks[i].len && memcmp(r->c[t].t->stem, picks[i].stem, picks[i].len) == 0 &&
-               !r->c[t].head_only))
+      while (t < s->nq && !(r->c[t].t->stemlen == picks[i].len &&
+                            memcmp(r->c[t].t->stem, picks[i].stem, picks[i].len) == 0 && !r->c[t].head_only))
         t++;
       if (out) {
         char *st = ngi_strdup_n(picks[i].stem, picks[i].len);

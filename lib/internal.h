@@ -73,29 +73,29 @@ typedef struct ngi_postings ngi_postings;
 
 /* An open index.  Each field belongs to the module named beside it. */
 struct ng_index {
-  char *path;            /* index.c: the index file as given */
-  int writable;          /* index.c: opened with NG_OPEN_WRITE */
-  int lock_fd;           /* index.c: "<path>.lock", flocked for the handle's life */
-  char *unpublished;     /* index.c: a new index's temporary file, until it is published */
-  int rebuild;           /* index.c: NG_OPEN_REBUILD: the new file replaces the old at the run's end */
-  int abandoned;         /* index.c: a run on the unpublished file failed: it is never published */
-  ng_index *previous;    /* index.c: rebuilding: the old index, open read-only, or NULL */
-  char *previous_err;    /* index.c: rebuilding: why the old index could not be opened, or NULL */
-  int busy_ms;           /* index.c: the connection's busy timeout */
-  ngi_store *store;      /* store.c: the connection, its statements, the transaction */
-  ngi_lexicon *lx;       /* tokenize.c: made by store.c when it connects */
-  ngi_postings *post;    /* postings.c: the batch being written, the readers' lengths */
-  ngi_variants *vars;    /* variants.c: loaded by expand.c on first use */
-  int exhaustive;        /* engine.c: score every match, no pruning -- the reference
-                            the pruned top k must equal (tests; NUTGRAF_EXHAUSTIVE=1
-                            in the environment at open, for bench/ and debugging) */
-  long long rank_docs;   /* engine.c: the documents counted for stage 2 ... */
+  char *path;              /* index.c: the index file as given */
+  int writable;            /* index.c: opened with NG_OPEN_WRITE */
+  int lock_fd;             /* index.c: "<path>.lock", flocked for the handle's life */
+  char *unpublished;       /* index.c: a new index's temporary file, until it is published */
+  int rebuild;             /* index.c: NG_OPEN_REBUILD: the new file replaces the old at the run's end */
+  int abandoned;           /* index.c: a run on the unpublished file failed: it is never published */
+  ng_index *previous;      /* index.c: rebuilding: the old index, open read-only, or NULL */
+  char *previous_err;      /* index.c: rebuilding: why the old index could not be opened, or NULL */
+  int busy_ms;             /* index.c: the connection's busy timeout */
+  ngi_store *store;        /* store.c: the connection, its statements, the transaction */
+  ngi_lexicon *lx;         /* tokenize.c: made by store.c when it connects */
+  ngi_postings *post;      /* postings.c: the batch being written, the readers' lengths */
+  ngi_variants *vars;      /* variants.c: loaded by expand.c on first use */
+  int exhaustive;          /* engine.c: score every match, no pruning -- the reference
+                              the pruned top k must equal (tests; NUTGRAF_EXHAUSTIVE=1
+                              in the environment at open, for bench/ and debugging) */
+  long long rank_docs;     /* engine.c: the documents counted for stage 2 ... */
   long long rank_docs_key; /* engine.c: ... when the corpus statistics were these */
-  char *notes;           /* search.c: the notes on the last query (ng_index_notes), or NULL */
-  void *parked;          /* store.c: what a new index's connection keeps while it is published */
-  long long damage_seen; /* util.c: SQLite's count of reported corruption when the handle opened */
-  int err_code;          /* util.c (ngi_fail): the last error's status code */
-  char err[1024];        /* util.c (ngi_fail), for every module: the last error's message */
+  char *notes;             /* search.c: the notes on the last query (ng_index_notes), or NULL */
+  void *parked;            /* store.c: what a new index's connection keeps while it is published */
+  long long damage_seen;   /* util.c: SQLite's count of reported corruption when the handle opened */
+  int err_code;            /* util.c (ngi_fail): the last error's status code */
+  char err[1024];          /* util.c (ngi_fail), for every module: the last error's message */
 };
 
 /**************************************************************************
@@ -1108,14 +1108,14 @@ typedef struct ngi_engine_query {
   const char *match_plain, *surface_words; /* parsed_query's: the surface check (expand.c), or NULL */
   const ngi_filter *filters;
   size_t nfilters;
-  const char *since, *until; /* normalized dates or NULL */
-  int sort;                  /* ng_sort */
-  long k;                    /* results wanted (offset + limit), < 0: all */
-  int per_key;               /* passages per key, 0: no limit */
-  int key;                   /* ngi_key: what counts as one story */
-  int more;                  /* count each hit's other matching passages of its document */
-  double k1, b, head_weight; /* BM25 */
-  int exhaustive;            /* score every candidate: no pruning (for checking) */
+  const char *since, *until;       /* normalized dates or NULL */
+  int sort;                        /* ng_sort */
+  long k;                          /* results wanted (offset + limit), < 0: all */
+  int per_key;                     /* passages per key, 0: no limit */
+  int key;                         /* ngi_key: what counts as one story */
+  int more;                        /* count each hit's other matching passages of its document */
+  double k1, b, head_weight;       /* BM25 */
+  int exhaustive;                  /* score every candidate: no pruning (for checking) */
   const struct ngi_rerank *rerank; /* stage 2 (engine.c's header comment), or NULL: stage 1 alone */
 } ngi_engine_query;
 
@@ -1149,8 +1149,8 @@ typedef struct ngi_engine_hit {
   double score; /* the whole score: BM25 plus the tier's worth */
   int tier;     /* groups matched by the words typed (each worth more than all BM25 can add) */
   int date;
-  int more;              /* with q->more: the document's other matching passages ... */
-  long long *more_rowid; /* ... their rowids, in order (malloc'd) */
+  int more;               /* with q->more: the document's other matching passages ... */
+  long long *more_rowid;  /* ... their rowids, in order (malloc'd) */
   double part[NGI_PARTS]; /* the score's parts (enum ngi_part) */
 } ngi_engine_hit;
 
@@ -1165,7 +1165,8 @@ void ngi_expansion_free(ngi_expansion *e);
 
 /* Evaluates q: *hits (malloc'd, best first: score, then rowid; free with
  * ngi_engine_hits_free) and their number.  NG_OK or an error. */
-int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hits, size_t *n, ngi_expansion *expansion);
+int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hits, size_t *n,
+                   ngi_expansion *expansion);
 void ngi_engine_hits_free(ngi_engine_hit *hits, size_t n);
 
 /* End of engine.c */

@@ -334,19 +334,32 @@ static void rank_tuning(double *k1, double *b, double *hw, ngi_rerank *rk) {
     if (p[n] == '=' && n < sizeof name && sscanf(p + n + 1, "%lf", &v) == 1) {
       memcpy(name, p, n);
       name[n] = '\0';
-      if (!strcmp(name, "k1")) *k1 = v;
-      else if (!strcmp(name, "b")) *b = v;
-      else if (!strcmp(name, "hw")) *hw = v;
-      else if (!strcmp(name, "depth")) rk->depth = (long)v;
-      else if (!strcmp(name, "ctx")) rk->context = v;
-      else if (!strcmp(name, "prox")) rk->proximity = v;
-      else if (!strcmp(name, "doc")) rk->document = v;
-      else if (!strcmp(name, "dk1")) rk->dk1 = v;
-      else if (!strcmp(name, "db")) rk->db = v;
-      else if (!strcmp(name, "fbd")) rk->fb_docs = (int)v;
-      else if (!strcmp(name, "fbt")) rk->fb_terms = (int)v;
-      else if (!strcmp(name, "ow")) rk->fb_orig = v;
-      else if (!strcmp(name, "maxdf")) rk->fb_maxdf = v;
+      if (!strcmp(name, "k1"))
+        *k1 = v;
+      else if (!strcmp(name, "b"))
+        *b = v;
+      else if (!strcmp(name, "hw"))
+        *hw = v;
+      else if (!strcmp(name, "depth"))
+        rk->depth = (long)v;
+      else if (!strcmp(name, "ctx"))
+        rk->context = v;
+      else if (!strcmp(name, "prox"))
+        rk->proximity = v;
+      else if (!strcmp(name, "doc"))
+        rk->document = v;
+      else if (!strcmp(name, "dk1"))
+        rk->dk1 = v;
+      else if (!strcmp(name, "db"))
+        rk->db = v;
+      else if (!strcmp(name, "fbd"))
+        rk->fb_docs = (int)v;
+      else if (!strcmp(name, "fbt"))
+        rk->fb_terms = (int)v;
+      else if (!strcmp(name, "ow"))
+        rk->fb_orig = v;
+      else if (!strcmp(name, "maxdf"))
+        rk->fb_maxdf = v;
     }
     p += strcspn(p, ",");
     if (*p == ',') p++;

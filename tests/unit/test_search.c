@@ -476,15 +476,15 @@ static void explain_adds_up(const char *query, const ng_search_options *o) {
   hits hs;
   search_ok(query, o, &hs);
   ck_assert_uint_ge(hs.n, 1);
-  ck_assert_msg(fabs(hs.h[0].score - score) <= 1e-5 * (1 + fabs(score)), "search %.6f, explain %.6f: %s",
-                hs.h[0].score, score, out);
+  ck_assert_msg(fabs(hs.h[0].score - score) <= 1e-5 * (1 + fabs(score)), "search %.6f, explain %.6f: %s", hs.h[0].score,
+                score, out);
   hits_free(&hs);
   free(out);
 }
 
 START_TEST(explain_parts_add_up) {
-  static const unsigned offs[] = {0, NG_RANK_NO_EXPANSION, NG_RANK_NO_PROXIMITY, NG_RANK_NO_DOCUMENT,
-                                  NG_RANK_KEEP_STOP_WORDS, NG_RANK_BM25};
+  static const unsigned offs[] = {
+      0, NG_RANK_NO_EXPANSION, NG_RANK_NO_PROXIMITY, NG_RANK_NO_DOCUMENT, NG_RANK_KEEP_STOP_WORDS, NG_RANK_BM25};
   static const char *const queries[] = {"ceasefire talks", "the oil prices in the talks", "Zelensky ceasefire"};
   for (size_t i = 0; i < sizeof offs / sizeof *offs; i++) {
     for (size_t k = 0; k < sizeof queries / sizeof *queries; k++) {
