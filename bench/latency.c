@@ -90,6 +90,16 @@ static int apply_option(ng_search_options *so, const char *opt) {
     so->no_variants = 1;
   } else if (!strcmp(opt, "--files") || !strcmp(opt, "-l")) {
     so->per_document = 1;
+  } else if (!strcmp(opt, "--rank=bm25")) {
+    so->rank_off |= NG_RANK_BM25;
+  } else if (!strcmp(opt, "--no-expansion")) {
+    so->rank_off |= NG_RANK_NO_EXPANSION;
+  } else if (!strcmp(opt, "--no-proximity")) {
+    so->rank_off |= NG_RANK_NO_PROXIMITY;
+  } else if (!strcmp(opt, "--no-story-score")) {
+    so->rank_off |= NG_RANK_NO_DOCUMENT;
+  } else if (!strcmp(opt, "--keep-stop-words")) {
+    so->rank_off |= NG_RANK_KEEP_STOP_WORDS;
   } else {
     return -1;
   }

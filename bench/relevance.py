@@ -381,7 +381,33 @@ def parallel_map(fn, items, jobs):
         return list(pool.map(fn, items))
 
 
-def run_nutgraf(ng_query, db, queries, limit, extra, jobs):
+# The ranking's parts, each alone on top of stage 1 and each taken out of
+# the whole (--components): (label, nutgraf-query options, NUTGRAF_RANK).
+# Stage 1 is BM25 at the default k1 0.9 / b 0.4 with stop words dropped;
+# "BM25 (--rank bm25)" is FTS5's k1 1.2 / b 0.75 with every word kept.
+STAGE1 = "ctx=0,prox=0,doc=0,fbd=0"
+COMPONENTS = (
+    ("BM25 (--rank bm25)", ["--rank=bm25"], ""),
+    ("+ stop words dropped (k1 1.2, b 0.75)", [], "k1=1.2,b=0.75," + STAGE1),
+    ("stage 1: + k1 0.9, b 0.4", [], STAGE1),
+    ("stage 1 + context share alone", [], "prox=0,doc=0,fbd=0"),
+    ("stage 1 + proximity alone", [], "ctx=0,doc=0,fbd=0"),
+    ("stage 1 + story BM25 alone", [], "ctx=0,prox=0,fbd=0"),
+    ("stage 1 + RM3 expansion alone", [], "ctx=0,prox=0,doc=0"),
+    ("default, all parts", [], ""),
+    ("default --no-expansion", ["--no-expansion"], ""),
+    ("default --no-proximity", ["--no-proximity"], ""),
+    ("default --no-story-score (no story BM25, no context share)", ["--no-story-score"], ""),
+    ("default --keep-stop-words", ["--keep-stop-words"], ""),
+)
+
+
+def run_nutgraf(ng_query, db, queries, limit, extra, jobs, rank_env=None):
+    env = dict(os.environ)
+    env.pop("NUTGRAF_RANK", None)
+    if rank_env:
+        env["NUTGRAF_RANK"] = rank_env
+
     def one(query):
         qid, text = query
         words = query_words(text)
@@ -389,7 +415,7 @@ def run_nutgraf(ng_query, db, queries, limit, extra, jobs):
             return qid, None, None
         p = subprocess.run([ng_query, "--index", db, "--any", "--format", "json",
                             "--limit", str(limit)] + extra + words,
-                           capture_output=True, text=True, errors="replace")
+                           capture_output=True, text=True, errors="replace", env=env)
         if p.returncode not in (0, 1):
             return qid, None, (qid, p.returncode, p.stderr.strip()[:200])
         hits = []
@@ -481,6 +507,35 @@ def paired_rows(figures, system="nutgraf", metrics=("MAP", "nDCG@10")):
     return rows
 
 
+def print_components(figures):
+    """The table of the ranking's parts: MAP and nDCG@10 of each configuration
+    of COMPONENTS per collection, with its ratio to the best peer."""
+    colls = list(figures)
+    best = {}
+    for coll in colls:
+        for metric in ("MAP", "nDCG@10"):
+            peers = [pq for _l, tag, pq in figures[coll] if not tag.startswith("nutgraf")]
+            best[coll, metric] = max((sum(p[q][metric] for q in p) / len(p) for p in peers if p),
+                                     default=float("nan"))
+    rows = [["best peer"] + [B.fmt(best[c, m], 4) for c in colls for m in ("MAP", "nDCG@10")],
+            ["target (1.05 × best peer)"]
+            + [B.fmt(1.05 * best[c, m], 4) for c in colls for m in ("MAP", "nDCG@10")]]
+    for i, (label, opts, env) in enumerate(COMPONENTS):
+        row = [label + (f" `NUTGRAF_RANK={env}`" if env else "")
+               + (f" `{' '.join(opts)}`" if opts else "")]
+        for c in colls:
+            pq = next((p for _l, tag, p in figures[c] if tag == f"nutgraf-part{i}"), None)
+            for m in ("MAP", "nDCG@10"):
+                row.append(B.fmt(sum(v[m] for v in pq.values()) / len(pq), 4) if pq else "–")
+        rows.append(row)
+    print("\n## The ranking's parts, alone and together (MAP, nDCG@10)\n")
+    print(B.md_table(["configuration"] + [f"{c} {m}" for c in colls for m in ("MAP", "nDCG@10")],
+                     rows, right=range(1, 1 + 2 * len(colls))))
+    print("\n- Each row is nutgraf-query with the options or `NUTGRAF_RANK` shown "
+          "(nutgraf-query(1), ENVIRONMENT); parameters were chosen on cran alone "
+          "(README, Relevance).")
+
+
 def write_run(path, run, tag):
     with open(path, "w", encoding="utf-8") as f:
         for qid in sorted(run, key=lambda q: (len(q), q)):
@@ -515,6 +570,9 @@ def parse_args():
                     help="parent of the scratch directory (default: system temp)")
     ap.add_argument("--keep", action="store_true",
                     help="keep the scratch directory and print its path")
+    ap.add_argument("--components", action="store_true",
+                    help="also run nutgraf with each part of its ranking alone and "
+                    "each taken out (a table of their contributions)")
     return ap.parse_args()
 
 
@@ -592,6 +650,12 @@ def main():
                                     lambda xdb=xdb: run_xapian(xdb, queries, args.limit,
                                                                args.jobs)))
 
+            if ng_query and ng_db and args.components:
+                for i, (label, opts, env) in enumerate(COMPONENTS):
+                    systems.append((f"nutgraf: {label}", f"nutgraf-part{i}",
+                                    lambda opts=opts, env=env: run_nutgraf(
+                                        ng_query, ng_db, queries, args.limit, opts, args.jobs,
+                                        env)))
             for label, tag, fn in systems:
                 B.progress(f"{coll}: running {len(queries)} queries on {label}")
                 run, failures = fn()
@@ -626,6 +690,8 @@ def main():
     if args.runs:
         print(f"- TREC run files written to `{args.runs}` "
               "(check e.g. with `sh bench/trec-map.sh QRELS RUN`).")
+    if args.components:
+        print_components(figures)
     paired = paired_rows(figures)
     if paired:
         print("\n## nutgraf against each peer, query by query\n")

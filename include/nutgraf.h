@@ -352,10 +352,23 @@ typedef struct ng_search_options {
    * (0: any).  A watchlist's "new since the last run". */
   long long change_after;
   long long change_upto;
+  /* Since version 4: */
+  unsigned rank_off; /* NG_RANK_* bits: parts of the ranking turned off (0: all on) */
 } ng_search_options;
-#define NG_SEARCH_OPTIONS_VERSION 3
+#define NG_SEARCH_OPTIONS_VERSION 4
 #define NG_SEARCH_OPTIONS_INIT \
-  { NG_SEARCH_OPTIONS_VERSION, 0, 0, 0, 0, NG_SORT_RANK, 0, 0, NULL, NULL, 0, 0, 1, 0, 0, 0 }
+  { NG_SEARCH_OPTIONS_VERSION, 0, 0, 0, 0, NG_SORT_RANK, 0, 0, NULL, NULL, 0, 0, 1, 0, 0, 0, 0 }
+
+/* The ranking's parts (README, Relevance), each of which rank_off turns
+ * off: query expansion from the best stories (RM3), the bonus for the
+ * query's words close together, the story's own score, and the dropping
+ * of stop words from --any queries.  NG_RANK_BM25 turns off all of them:
+ * BM25 (k1 1.2, b 0.75) with the headline weight, as the peers rank. */
+#define NG_RANK_NO_EXPANSION 1u
+#define NG_RANK_NO_PROXIMITY 2u
+#define NG_RANK_NO_DOCUMENT 4u
+#define NG_RANK_KEEP_STOP_WORDS 8u
+#define NG_RANK_BM25 15u
 
 /* Snippets mark matched words with these bytes (never present in stored text). */
 #define NG_MARK_OPEN '\x01'

@@ -20,13 +20,31 @@
  *    of cost: dead (its document changed), the filters, and FTS5 for the
  *    plans whose matching the postings only approximate (phrases, NEAR,
  *    NOT) -- so FTS5 verifies only passages that would be shown.
- * The score is BM25 (k1, b, the headline weight inside the term frequency,
- * FTS5's idf floored at 1e-6) summed over the distinct terms present, plus
- * a tier for each group matched by the form typed (not only by a topic
- * synonym), so that a passage with the query's own words ranks above one
- * that has only its synonyms.  Ties go to the earlier rowid.  The same
- * function scores with pruning off (exhaustive, for checking), so the two
- * must give the same top k: tests/unit/test_engine.c and bench/ check it.
+ * Stage 1's score is BM25 (k1, b, the headline weight inside the term
+ * frequency, FTS5's idf floored at 1e-6) summed over the distinct terms
+ * present, plus a tier, so that a passage with the query's own words ranks
+ * above one that has only their topic synonyms: with all words required,
+ * one for each group matched by the form typed; with --any, one when any
+ * group is (and none when the query has no synonyms at all), so that
+ * --any does not order passages by how many of the words they hold.  Ties
+ * go to the earlier rowid.  The same function scores with pruning off
+ * (exhaustive, for checking), so the two must give the same top k:
+ * tests/unit/test_engine.c and bench/ check it.
+ *
+ * Stage 2 (q->rerank) is a cascade, as Anserini and Lucene's rescorers
+ * run one: stage 1 keeps the exact top R = max(depth, k) stories, and only
+ * those passages are scored again, their parts added to BM25:
+ *  - proximity (Buettcher, Clarke & Lushman 2006) over the query's stems,
+ *    the candidates' text tokenized again for positions;
+ *  - the story's own BM25 (k1 dk1, b db over the document's tf and length,
+ *    the passage idf) and the context share (the idf-weighted count of
+ *    the story's other passages holding each term), both from the terms'
+ *    postings read once over the candidates' pno ranges;
+ *  - RM3 (s2_expand's comment): the query's weights mixed with those of the
+ *    stems of the best fb_docs stories in that order, and every part
+ *    computed again with them.
+ * Stage 2 is a function of stage 1's R passages alone, so the final order
+ * is exact when stage 1 is.  Expansion reorders matches; it adds none.
  */
 #include <math.h>
 #include <stdint.h>
@@ -49,7 +67,10 @@ typedef struct cursor {
   const unsigned char *lens; /* the passages' length codes (postings.c) */
   size_t nlens;
   double w_idf; /* weight × idf */
-  double tier;  /* added once per group when a literal term of it is present (accounted per cursor in bounds) */
+  double qw;    /* the query's weight (w_idf without the idf) */
+  double idf;
+  double bm25_ub; /* the most its BM25 adds */
+  double tier;    /* added once per group when a literal term of it is present (accounted per cursor in bounds) */
   int head_only;
   double ub; /* the most it adds to a score, tier included */
   size_t part, block;
@@ -200,6 +221,7 @@ typedef struct entry {
   long long pno, rowid, key;
   double score;
   int date;
+  int tier; /* the tiers in score */
 } entry;
 
 typedef struct topk {
@@ -318,6 +340,7 @@ typedef struct run {
   strmap docs;            /* doc id (8 bytes) -> filters pass (1) or not (2) */
   ngi_doc_filter *filter; /* the dates' and fields' statement, or NULL */
   double tier_value;
+  size_t nplan; /* c[0 .. nplan) are the plan's cursors, the rest stage 2's expansion */
   int sqlite_code;
   matchset sets[2]; /* verify()'s: of q->match and of q->match_plain */
 } run;
@@ -411,6 +434,7 @@ static void weigh(run *r, const alts_map *m, size_t ngroups) {
       tiers += lit;
     }
     r->c[i].w_idf = w; /* idf applied later */
+    r->c[i].qw = w;
     r->c[i].tier = tiers;
   }
 }
@@ -548,7 +572,7 @@ static int fts_match(run *r, int which, const char *match, long long rowid) {
   matchset *m = &r->sets[which];
   if (!m->built) {
     long long whole = 0;
-    for (size_t i = 0; i < r->nc; i++) whole += r->c[i].t->count;
+    for (size_t i = 0; i < r->nplan; i++) whole += r->c[i].t->count;
     if (m->spent + PROBE_COST < whole) {
       m->spent += PROBE_COST;
       return ngi_store_match_rowid(r->idx, match, rowid, &r->sqlite_code);
@@ -604,7 +628,7 @@ static int probe(cursor *c, long long target) {
  * approximate)?  1, 0, or an error. */
 static int matches_at(run *r, const alts_map *m, long long pno, long long rowid) {
   const ngi_plan *plan = r->q->plan;
-  for (size_t i = 0; i < r->nc; i++)
+  for (size_t i = 0; i < r->nplan; i++) /* the plan's: not the expansion's */
     if (!probe(&r->c[i], pno)) return ngi_fail(r->idx, NG_EDATA, "index %s is damaged: a postings block", r->idx->path);
   int any = 0;
   for (size_t g = 0; g < plan->ngroups; g++) {
@@ -660,7 +684,554 @@ static int cmp_ub(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hits, size_t *nhits) {
+/* Puts a cursor back on its first posting. */
+static int rewind_cursor(cursor *c) {
+  c->part = 0;
+  c->block = 0;
+  c->decoded = 0;
+  while (c->part < c->t->nparts && !c->t->parts[c->part].nblocks) c->part++;
+  return settle(c);
+}
+
+const char *const ngi_part_names[NGI_PARTS] = {"tier", "bm25", "expansion", "proximity", "document", "context"};
+
+void ngi_expansion_free(ngi_expansion *e) {
+  if (!e) return;
+  ngi_strlist_free(&e->stems);
+  free(e->weights);
+  memset(e, 0, sizeof *e);
+}
+
+/* ------------------------------------------------------------------ */
+/* Stage 2: the exact stage-1 top R, re-scored */
+
+typedef struct cand {
+  entry e;
+  int doc;   /* index in the documents' table, -1 when not needed */
+  int order; /* its place in pno order */
+  double prox;
+  double s2; /* the score before the tier (for the feedback's order) */
+  double part[NGI_PARTS];
+} cand;
+
+typedef struct sdoc {
+  long long id, lo, n; /* the document and its passages' pnos lo .. lo + n */
+  double len;          /* its tokens (the passages' length codes' values) */
+} sdoc;
+
+typedef struct stage2 {
+  run *r;
+  const ngi_rerank *rk;
+  cand *c;
+  size_t nc;
+  size_t *by_pno; /* candidate indexes in pno order */
+  sdoc *d;
+  size_t nd;
+  size_t *d_by_lo;
+  size_t T, cap_t;    /* terms (cursors) held: the query's, then the expansion's */
+  size_t nq;          /* the query's cursors */
+  int *tf2;           /* [cand * cap_t + term] */
+  double *tfd, *npas; /* [doc * cap_t + term] */
+  double *w;          /* per term: the weight after expansion (the query weight before) */
+  double avgdl, avgdoc;
+  int need_docs;
+} stage2;
+
+static int cmp_cand_pno(const void *a, const void *b, void *ctx) {
+  const stage2 *s = ctx;
+  long long x = s->c[*(const size_t *)a].e.pno, y = s->c[*(const size_t *)b].e.pno;
+  return (x > y) - (x < y);
+}
+
+/* qsort_r is not C11: a small merge sort with a context. */
+static void sort_idx(size_t *v, size_t n, int (*cmp)(const void *, const void *, void *), void *ctx) {
+  if (n < 2) return;
+  size_t *tmp = malloc(n * sizeof *tmp);
+  if (!tmp) { /* insertion sort, slow but correct */
+    for (size_t i = 1; i < n; i++)
+      for (size_t j = i; j > 0 && cmp(&v[j - 1], &v[j], ctx) > 0; j--) {
+        size_t t = v[j];
+        v[j] = v[j - 1];
+        v[j - 1] = t;
+      }
+    return;
+  }
+  for (size_t width = 1; width < n; width *= 2) {
+    for (size_t lo = 0; lo < n; lo += 2 * width) {
+      size_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+      size_t i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) tmp[k++] = cmp(&v[j], &v[i], ctx) < 0 ? v[j++] : v[i++];
+      while (i < mid) tmp[k++] = v[i++];
+      while (j < hi) tmp[k++] = v[j++];
+    }
+    memcpy(v, tmp, n * sizeof *v);
+  }
+  free(tmp);
+}
+
+/* Best first: tier, then the stage-2 score, then the earlier rowid. */
+static int cmp_cand_final(const void *a, const void *b) {
+  const cand *x = a, *y = b;
+  if (x->e.tier != y->e.tier) return x->e.tier > y->e.tier ? -1 : 1;
+  if (x->s2 != y->s2) return x->s2 > y->s2 ? -1 : 1;
+  return (x->e.rowid > y->e.rowid) - (x->e.rowid < y->e.rowid);
+}
+
+/* Room for terms up to cap (the matrices grow by columns). */
+static int s2_terms_room(stage2 *s, size_t cap) {
+  if (cap <= s->cap_t) return 0;
+  int *tf2 = calloc(s->nc * cap + 1, sizeof *tf2);
+  double *tfd = calloc(s->nd * cap + 1, sizeof *tfd), *npas = calloc(s->nd * cap + 1, sizeof *npas);
+  double *w = calloc(cap, sizeof *w);
+  if (!tf2 || !tfd || !npas || !w) {
+    free(tf2);
+    free(tfd);
+    free(npas);
+    free(w);
+    return -1;
+  }
+  size_t old = s->cap_t ? s->T : 0; /* the columns filled */
+  for (size_t i = 0; i < s->nc; i++)
+    for (size_t t = 0; t < old; t++) tf2[i * cap + t] = s->tf2[i * s->cap_t + t];
+  for (size_t i = 0; i < s->nd; i++)
+    for (size_t t = 0; t < old; t++) {
+      tfd[i * cap + t] = s->tfd[i * s->cap_t + t];
+      npas[i * cap + t] = s->npas[i * s->cap_t + t];
+    }
+  for (size_t t = 0; t < old; t++) w[t] = s->w[t];
+  free(s->tf2);
+  free(s->tfd);
+  free(s->npas);
+  free(s->w);
+  s->tf2 = tf2;
+  s->tfd = tfd;
+  s->npas = npas;
+  s->w = w;
+  s->cap_t = cap;
+  return 0;
+}
+
+/* Term t's postings read once, in pno order: its tf in each candidate,
+ * and with need_docs its tf and passage count in each document. */
+static int s2_sweep(stage2 *s, size_t t) {
+  cursor *c = &s->r->c[t];
+  if (!rewind_cursor(c)) return NG_EDATA;
+  if (s->need_docs) {
+    size_t ci = 0; /* in by_pno */
+    for (size_t k = 0; k < s->nd; k++) {
+      size_t di = s->d_by_lo[k];
+      const sdoc *d = &s->d[di];
+      if (!skip_to(c, d->lo)) return NG_EDATA;
+      while (c->cur < d->lo + d->n) {
+        int tf2 = c->tf2[c->i];
+        s->tfd[di * s->cap_t + t] += tf2 >> 1;
+        s->npas[di * s->cap_t + t] += 1;
+        while (ci < s->nc && s->c[s->by_pno[ci]].e.pno < c->cur) ci++;
+        if (ci < s->nc && s->c[s->by_pno[ci]].e.pno == c->cur) s->tf2[s->by_pno[ci] * s->cap_t + t] = tf2;
+        if (!advance(c)) return NG_EDATA;
+      }
+    }
+    return NG_OK;
+  }
+  for (size_t k = 0; k < s->nc; k++) {
+    size_t ci = s->by_pno[k];
+    if (!skip_to(c, s->c[ci].e.pno)) return NG_EDATA;
+    if (c->cur == s->c[ci].e.pno) s->tf2[ci * s->cap_t + t] = c->tf2[c->i];
+  }
+  return NG_OK;
+}
+
+/* Proximity after Buettcher, Clarke & Lushman (2006), "Term proximity
+ * scoring for ad-hoc retrieval on very large text collections" (SIGIR),
+ * as Anserini's and Terrier's re-implementations read it: over the
+ * passage's sequence of query-stem occurrences, two neighbours of
+ * different stems at distance d add idf(other) / d^2 to each one's
+ * accumulator; the score is sum_t min(1, idf_t) w_t acc_t (k1 + 1) /
+ * (acc_t + K), K BM25's length normalisation of the passage. */
+typedef struct prox_walk {
+  stage2 *s;
+  long long pos;
+  int last_t;
+  long long last_pos;
+  double *acc;
+} prox_walk;
+
+static int prox_token(void *ctx, const lex_token *tok) {
+  prox_walk *p = ctx;
+  long long pos = p->pos++;
+  run *r = p->s->r;
+  for (size_t t = 0; t < p->s->nq; t++) {
+    const ngi_term *term = r->c[t].t;
+    if (term->stemlen != tok->stemlen || memcmp(term->stem, tok->stem, tok->stemlen) != 0) continue;
+    if (p->last_t >= 0 && p->last_t != (int)t && pos > p->last_pos) {
+      double d = (double)(pos - p->last_pos);
+      p->acc[t] += r->c[p->last_t].idf / (d * d);
+      p->acc[p->last_t] += r->c[t].idf / (d * d);
+    }
+    p->last_t = (int)t;
+    p->last_pos = pos;
+    break;
+  }
+  return 0;
+}
+
+static int s2_proximity(stage2 *s) {
+  run *r = s->r;
+  double *acc = calloc(s->nq + 1, sizeof *acc);
+  buf text = {0};
+  int rc = acc ? NG_OK : NG_ESYSTEM;
+  for (size_t i = 0; rc == NG_OK && i < s->nc; i++) {
+    cand *c = &s->c[i];
+    /* two different stems at least */
+    int present = 0;
+    for (size_t t = 0; t < s->nq; t++) present += s->tf2[i * s->cap_t + t] != 0;
+    if (present < 2) continue;
+    rc = ngi_store_passage_text(r->idx, c->e.rowid, &text);
+    if (rc == NG_DONE) {
+      rc = NG_OK;
+      continue;
+    }
+    if (rc != NG_OK) break;
+    memset(acc, 0, (s->nq + 1) * sizeof *acc);
+    prox_walk p = {s, 0, -1, 0, acc};
+    ngi_tokenize(r->idx->lx, text.data ? text.data : "", (int)text.len, &p, prox_token);
+    double K = r->s.norm[r->c[0].lens[c->e.pno] & 0xFF], sum = 0;
+    for (size_t t = 0; t < s->nq; t++) {
+      if (acc[t] <= 0) continue;
+      double idf = r->c[t].idf < 1 ? r->c[t].idf : 1;
+      sum += idf * r->c[t].qw * acc[t] * (r->s.k1 + 1) / (acc[t] + K);
+    }
+    c->prox = sum;
+  }
+  free(acc);
+  ngi_buf_free(&text);
+  return rc == NG_ESYSTEM && !acc ? ngi_fail(r->idx, NG_ESYSTEM, "out of memory") : rc;
+}
+
+/* Each candidate's score from the terms' weights s->w (parts filled). */
+static void s2_score(stage2 *s) {
+  run *r = s->r;
+  const ngi_rerank *rk = s->rk;
+  for (size_t i = 0; i < s->nc; i++) {
+    cand *c = &s->c[i];
+    double bm = 0, ex = 0, ctx = 0, doc = 0;
+    int len = r->c[0].lens[c->e.pno];
+    const sdoc *d = c->doc >= 0 ? &s->d[c->doc] : NULL;
+    double dnorm = d ? rk->dk1 * (1 - rk->db + rk->db * d->len / s->avgdoc) : 0;
+    for (size_t t = 0; t < s->T; t++) {
+      double wi = s->w[t] * r->c[t].idf;
+      if (wi == 0) continue;
+      int tf2 = s->tf2[i * s->cap_t + t];
+      if (tf2) {
+        double v = bm25(&r->s, wi, tf2, len);
+        if (t < s->nq)
+          bm += v;
+        else
+          ex += v;
+      }
+      if (d) {
+        double tfd = s->tfd[c->doc * s->cap_t + t];
+        ctx += wi * (s->npas[c->doc * s->cap_t + t] - (tf2 != 0));
+        if (tfd > 0) doc += wi * tfd * (rk->dk1 + 1) / (tfd + dnorm);
+      }
+    }
+    c->part[NGI_PART_TIER] = c->e.tier * r->tier_value;
+    c->part[NGI_PART_BM25] = bm;
+    c->part[NGI_PART_EXPANSION] = ex;
+    c->part[NGI_PART_PROXIMITY] = rk->proximity * c->prox;
+    c->part[NGI_PART_DOCUMENT] = rk->document * doc;
+    c->part[NGI_PART_CONTEXT] = ctx > 0 ? rk->context * ctx : 0;
+    c->s2 = 0;
+    for (int k = NGI_PART_BM25; k < NGI_PARTS; k++) c->s2 += c->part[k];
+  }
+}
+
+/* RM3 (Lavrenko & Croft 2001; Abdul-Jaleel et al. 2004, UMass at TREC
+ * 2004), as Anserini's RM3Reranker does it: the first fb_docs distinct
+ * documents of the stage-2 order, each weighted by its best passage's
+ * score; a stem's weight is the sum over them of score x tf / |D|; the
+ * fb_terms heaviest stems (not stop words, not one byte, not all digits,
+ * in at most fb_maxdf of the passages) are mixed with the query as
+ * fb_orig x query + (1 - fb_orig) x feedback, each normalised to sum 1,
+ * and the whole scaled so a query word keeps weight 1.  Expansion only
+ * re-scores the candidates: it never adds a passage that does not match. */
+typedef struct fb_stem {
+  double rm;
+  double tf;
+} fb_stem;
+
+typedef struct fb_walk {
+  strmap *stems;
+  double tokens;
+  int oom;
+} fb_walk;
+
+static int fb_token(void *ctx, const lex_token *tok) {
+  fb_walk *f = ctx;
+  f->tokens += 1;
+  if (tok->stemlen < 2 || ngi_stop_word(tok->raw, tok->rawlen)) return 0;
+  size_t k = 0;
+  while (k < tok->stemlen && tok->stem[k] >= '0' && tok->stem[k] <= '9') k++;
+  if (k == tok->stemlen) return 0;
+  fb_stem *e = ngi_map_get(f->stems, tok->stem, tok->stemlen);
+  if (!e) {
+    if (!(e = calloc(1, sizeof *e)) || ngi_map_put(f->stems, tok->stem, tok->stemlen, e) != 0) {
+      free(e);
+      f->oom = 1;
+      return 0;
+    }
+  }
+  e->tf += 1;
+  return 0;
+}
+
+typedef struct fb_pick {
+  const char *stem;
+  size_t len;
+  double rm;
+} fb_pick;
+
+static int cmp_pick(const void *a, const void *b) {
+  const fb_pick *x = a, *y = b;
+  if (x->rm != y->rm) return x->rm > y->rm ? -1 : 1;
+  size_t n = x->len < y->len ? x->len : y->len;
+  int c = memcmp(x->stem, y->stem, n);
+  return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static int s2_expand(stage2 *s, const ngi_corpus_stats *cs, ngi_expansion *out) {
+  run *r = s->r;
+  const ngi_rerank *rk = s->rk;
+  ng_index *idx = r->idx;
+  strmap all = {0};
+  buf text = {0};
+  fb_pick *picks = NULL;
+  int rc = NG_OK;
+  /* the stage-2 order */
+  size_t *order = malloc((s->nc + 1) * sizeof *order);
+  if (!order) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  for (size_t i = 0; i < s->nc; i++) order[i] = i;
+  for (size_t i = 1; i < s->nc; i++) /* insertion into the final order, stable enough: nc is R */
+    for (size_t j = i; j > 0 && cmp_cand_final(&s->c[order[j]], &s->c[order[j - 1]]) < 0; j--) {
+      size_t t = order[j];
+      order[j] = order[j - 1];
+      order[j - 1] = t;
+    }
+  long long seen[64];
+  int nseen = 0;
+  int want = rk->fb_docs < 64 ? rk->fb_docs : 64;
+  for (size_t k = 0; k < s->nc && nseen < want && rc == NG_OK; k++) {
+    const cand *c = &s->c[order[k]];
+    long long doc = NGI_ROWID_DOC(c->e.rowid);
+    int dup = 0;
+    for (int j = 0; j < nseen; j++) dup |= seen[j] == doc;
+    if (dup) continue;
+    seen[nseen++] = doc;
+    long long lo, n;
+    if ((rc = ngi_store_doc_range(idx, doc, &lo, &n)) != NG_OK) break;
+    strmap one = {0};
+    fb_walk f = {&one, 0, 0};
+    for (long long pno = lo; pno < lo + n && rc == NG_OK; pno++) {
+      long long rowid;
+      int date;
+      if ((rc = ngi_postings_pdir(idx, pno, &r->pdir, &rowid, &date)) != NG_OK) break;
+      int got = ngi_store_passage_text(idx, rowid, &text);
+      if (got == NG_DONE) continue;
+      if (got != NG_OK) {
+        rc = got;
+        break;
+      }
+      ngi_tokenize(idx->lx, text.data ? text.data : "", (int)text.len, &f, fb_token);
+    }
+    if (f.oom) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    double weight = c->s2 > 0 ? c->s2 : 0;
+    for (size_t i = 0; rc == NG_OK && i < one.cap; i++) {
+      const strmap_slot *sl = &one.slots[i];
+      if (!sl->key) continue;
+      const fb_stem *e = sl->value;
+      fb_stem *t = ngi_map_get(&all, sl->key, sl->klen);
+      if (!t) {
+        if (!(t = calloc(1, sizeof *t)) || ngi_map_put(&all, sl->key, sl->klen, t) != 0) {
+          free(t);
+          rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+          break;
+        }
+      }
+      if (f.tokens > 0) t->rm += weight * e->tf / f.tokens;
+    }
+    ngi_map_clear(&one, free);
+  }
+  free(order);
+  /* the heaviest stems that pass the df filter (looked up lazily) */
+  size_t np = 0;
+  if (rc == NG_OK && all.count && !(picks = malloc(all.count * sizeof *picks)))
+    rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  for (size_t i = 0; rc == NG_OK && i < all.cap; i++) {
+    const strmap_slot *sl = &all.slots[i];
+    if (!sl->key) continue;
+    const fb_stem *e = sl->value;
+    if (e->rm > 0) picks[np++] = (fb_pick){sl->key, sl->klen, e->rm};
+  }
+  if (np) qsort(picks, np, sizeof *picks, cmp_pick);
+  size_t kept = 0;
+  double Z = 0, maxdf = rk->fb_maxdf * (double)cs->passages;
+  for (size_t i = 0; rc == NG_OK && i < np && (int)kept < rk->fb_terms; i++) {
+    long long df = 0;
+    if ((rc = ngi_postings_df(idx, picks[i].stem, picks[i].len, &df)) != NG_OK) break;
+    if (df <= 0 || (double)df > maxdf) continue;
+    picks[kept++] = picks[i];
+    Z += picks[i].rm;
+  }
+  /* |q|: the query's weights summed */
+  double qlen = 0;
+  for (size_t t = 0; t < s->nq; t++) qlen += r->c[t].qw;
+  if (rc == NG_OK && kept && Z > 0 && qlen > 0 && rk->fb_orig > 0) {
+    double scale = (1 - rk->fb_orig) / rk->fb_orig * qlen / Z;
+    if (s2_terms_room(s, s->T + kept) != 0) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    if (out && rc == NG_OK && !(out->weights = calloc(kept, sizeof *out->weights)))
+      rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    for (size_t i = 0; rc == NG_OK && i < kept; i++) {
+      double add = scale * picks[i].rm;
+      size_t t = 0;
+      while (t < s->nq && !(r->c[t].t->stemlen == picks[i].len &&
+                            memcmp(r->c[t].t->stem, picks[i].stem, picks[i].len) == 0 && !r->c[t].head_only))
+        t++;
+      if (out) {
+        char *st = ngi_strdup_n(picks[i].stem, picks[i].len);
+        if (!st || ngi_strlist_add(&out->stems, st) != 0) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+        free(st);
+        if (rc == NG_OK) out->weights[out->stems.n - 1] = add;
+      }
+      if (t < s->nq) {
+        s->w[t] += add;
+        continue;
+      }
+      int ci;
+      if ((rc = cursor_for(r, picks[i].stem, picks[i].len, 0, &ci)) != NG_OK) break;
+      cursor *c = &r->c[ci];
+      c->lens = r->c[0].lens;
+      c->nlens = r->c[0].nlens;
+      double n = (double)c->t->df, N = (double)cs->passages;
+      double idf = log((N - n + 0.5) / (n + 0.5));
+      c->idf = idf > 1e-6 ? idf : 1e-6;
+      c->qw = 0;
+      c->w_idf = 0;
+      s->w[ci] = add;
+      s->T = (size_t)ci + 1;
+      rc = s2_sweep(s, (size_t)ci);
+      if (rc == NG_EDATA) rc = ngi_fail(idx, NG_EDATA, "index %s is damaged: a postings block", idx->path);
+    }
+  }
+  free(picks);
+  ngi_map_clear(&all, free);
+  ngi_buf_free(&text);
+  return rc;
+}
+
+/* The number of documents, for the document BM25's average length:
+ * counted once per state of the index (the corpus statistics). */
+static int doc_count(ng_index *idx, const ngi_corpus_stats *cs, long long *n) {
+  if (idx->rank_docs_key != cs->passages * 1000003 + cs->tokens || idx->rank_docs <= 0) {
+    int rc = ngi_store_doc_count(idx, &idx->rank_docs);
+    if (rc != NG_OK) return rc;
+    idx->rank_docs_key = cs->passages * 1000003 + cs->tokens;
+  }
+  *n = idx->rank_docs;
+  return NG_OK;
+}
+
+/* Re-scores top (the stage-1 candidates) and orders them best first. */
+static int stage_two(run *r, topk *top, const ngi_corpus_stats *cs, ngi_expansion *expansion, cand **out) {
+  ng_index *idx = r->idx;
+  const ngi_rerank *rk = r->q->rerank;
+  stage2 s;
+  memset(&s, 0, sizeof s);
+  s.r = r;
+  s.rk = rk;
+  s.nc = top->n;
+  s.nq = r->nc;
+  s.T = r->nc;
+  s.avgdl = r->s.avgdl;
+  s.need_docs = rk->document > 0 || rk->context > 0;
+  int rc = NG_OK;
+  s.c = calloc(s.nc + 1, sizeof *s.c);
+  s.by_pno = calloc(s.nc + 1, sizeof *s.by_pno);
+  s.d = calloc(s.nc + 1, sizeof *s.d);
+  s.d_by_lo = calloc(s.nc + 1, sizeof *s.d_by_lo);
+  if (!s.c || !s.by_pno || !s.d || !s.d_by_lo) {
+    rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < s.nc; i++) {
+    s.c[i].e = top->e[i];
+    s.c[i].doc = -1;
+    s.by_pno[i] = i;
+  }
+  sort_idx(s.by_pno, s.nc, cmp_cand_pno, &s);
+  if (s.need_docs) {
+    long long ndocs = 0;
+    if ((rc = doc_count(idx, cs, &ndocs)) != NG_OK) goto done;
+    s.avgdoc = ndocs > 0 ? (double)cs->tokens / (double)ndocs : 1;
+    if (s.avgdoc <= 0) s.avgdoc = 1;
+    /* the candidates' documents: in pno order, a document's passages are
+     * consecutive, so equal neighbours are one document */
+    for (size_t k = 0; k < s.nc; k++) {
+      cand *c = &s.c[s.by_pno[k]];
+      long long doc = NGI_ROWID_DOC(c->e.rowid);
+      if (s.nd && s.d[s.nd - 1].id == doc && c->e.pno >= s.d[s.nd - 1].lo &&
+          c->e.pno < s.d[s.nd - 1].lo + s.d[s.nd - 1].n) {
+        c->doc = (int)s.nd - 1;
+        continue;
+      }
+      sdoc *d = &s.d[s.nd];
+      d->id = doc;
+      if ((rc = ngi_store_doc_range(idx, doc, &d->lo, &d->n)) != NG_OK) goto done;
+      if (c->e.pno < d->lo || c->e.pno >= d->lo + d->n) { /* cannot happen in one read transaction */
+        d->lo = c->e.pno;
+        d->n = 1;
+      }
+      d->len = 0;
+      for (long long p = d->lo; p < d->lo + d->n && (size_t)p < r->c[0].nlens; p++)
+        d->len += ngi_len_value(r->c[0].lens[p]);
+      c->doc = (int)s.nd;
+      s.d_by_lo[s.nd] = s.nd;
+      s.nd++;
+    }
+  }
+  if (s2_terms_room(&s, s.T + 1 + (rk->fb_docs > 0 ? (size_t)rk->fb_terms : 0)) != 0) {
+    rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    goto done;
+  }
+  for (size_t t = 0; t < s.nq; t++) {
+    s.w[t] = r->c[t].qw;
+    if ((rc = s2_sweep(&s, t)) != NG_OK) {
+      rc = ngi_fail(idx, NG_EDATA, "index %s is damaged: a postings block", idx->path);
+      goto done;
+    }
+  }
+  if (rk->proximity > 0 && s.nq > 1 && (rc = s2_proximity(&s)) != NG_OK) goto done;
+  s2_score(&s);
+  if (rk->fb_docs > 0 && rk->fb_terms > 0) {
+    if ((rc = s2_expand(&s, cs, expansion)) != NG_OK) goto done;
+    s2_score(&s);
+  }
+  qsort(s.c, s.nc, sizeof *s.c, cmp_cand_final);
+  *out = s.c;
+  s.c = NULL;
+done:
+  free(s.c);
+  free(s.by_pno);
+  free(s.d);
+  free(s.d_by_lo);
+  free(s.tf2);
+  free(s.tfd);
+  free(s.npas);
+  free(s.w);
+  return rc;
+}
+
+int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hits, size_t *nhits,
+                   ngi_expansion *expansion) {
   *hits = NULL;
   *nhits = 0;
   run r;
@@ -670,13 +1241,19 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
   r.pdir.chunk = -1;
   ngi_corpus_stats cs;
   alts_map m = {0};
-  topk top = {NULL, 0, 0, q->k, q->key != NGI_KEY_PASSAGE ? q->per_key : 0, q->sort == NG_SORT_DATE, 0};
+  /* Stage 2 re-scores the exact top R = max(depth, k) of stage 1. */
+  const ngi_rerank *rk = q->sort == NG_SORT_DATE ? NULL : q->rerank;
+  long k1 = q->k;
+  if (rk && k1 >= 0 && k1 < rk->depth) k1 = rk->depth;
+  topk top = {NULL, 0, 0, k1, q->key != NGI_KEY_PASSAGE ? q->per_key : 0, q->sort == NG_SORT_DATE, 0};
+  cand *final = NULL;
   int rc = ngi_postings_stats(idx, &cs);
   if (rc == NG_OK) rc = build(&r, &m);
   const unsigned char *lens = NULL;
   size_t nlens = 0;
   if (rc == NG_OK) rc = ngi_postings_lens(idx, &lens, &nlens);
   if (rc != NG_OK) goto done;
+  r.nplan = r.nc;
   for (size_t i = 0; i < r.nc; i++) {
     r.c[i].lens = lens;
     r.c[i].nlens = nlens;
@@ -689,6 +1266,16 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
     goto done;
   scorer_init(&r.s, q->k1, q->b, cs.passages > 0 && cs.tokens > 0 ? (double)cs.tokens / (double)cs.passages : 1.0,
               q->head_weight);
+  /* With every group required the tier counts the groups matched by the
+   * words typed; with --any it is 1 when any of them is (so that a passage
+   * with a word typed ranks above one with only synonyms, without
+   * ordering --any's passages by how many words they have), and nothing
+   * when every alternative is a word typed. */
+  int conjunctive = 0;
+  for (size_t g = 0; g < q->plan->ngroups; g++) conjunctive |= q->plan->groups[g].required;
+  int synonyms = 0;
+  for (size_t a = 0; a < m.nalts; a++) synonyms |= !m.literal[a];
+  int tier_once = !conjunctive;
   /* Weights become weight × idf; the tier of a literal term is worth more
    * than every other part of a score can add up to. */
   double all = 0;
@@ -696,20 +1283,18 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
     cursor *c = &r.c[i];
     double n = (double)c->t->df, N = (double)cs.passages;
     double idf = log((N - n + 0.5) / (n + 0.5));
-    c->w_idf *= idf > 1e-6 ? idf : 1e-6;
+    c->idf = idf > 1e-6 ? idf : 1e-6;
+    c->w_idf *= c->idf;
     all += c->w_idf * (r.s.k1 + 1);
   }
   r.tier_value = all + 1;
-  int any_tier = 0;
   for (size_t i = 0; i < r.nc; i++) {
     cursor *c = &r.c[i];
+    if (tier_once) c->tier = synonyms && c->tier > 0 ? 1 : 0;
     c->tier *= r.tier_value;
-    any_tier |= c->tier > 0;
-    c->ub = bm25(&r.s, c->w_idf, c->t->max_tf2, c->t->min_len) + c->tier;
-    c->block = 0;
-    c->part = 0;
-    while (c->part < c->t->nparts && !c->t->parts[c->part].nblocks) c->part++;
-    if (!settle(c)) {
+    c->bm25_ub = bm25(&r.s, c->w_idf, c->t->max_tf2, c->t->min_len);
+    c->ub = c->bm25_ub + c->tier;
+    if (!rewind_cursor(c)) {
       rc = ngi_fail(idx, NG_EDATA, "index %s is damaged: a postings block", idx->path);
       goto done;
     }
@@ -722,12 +1307,10 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
   }
   /* The generators: with every group required, the required group with
    * the fewest postings; else every cursor (MaxScore picks among them). */
-  int conjunctive = 0;
   long long best_count = -1;
   int lead = -1;
   for (size_t g = 0; g < q->plan->ngroups; g++) {
     if (!q->plan->groups[g].required) continue;
-    conjunctive = 1;
     long long count = 0;
     for (size_t a = 0; a < m.nalts; a++) {
       if (m.group_of[a] != (int)g) continue;
@@ -761,15 +1344,19 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
   }
   for (size_t i = 0; i < r.nc; i++) order[i] = &r.c[i];
   qsort(order, r.nc, sizeof *order, cmp_ub);
-  double total_ub = 0;
+  /* Bounds of the weakest cursors together: BM25 summed, and with --any
+   * the tier once when any of them carries it. */
+  double total_ub = 0, total_bm25 = 0;
+  int tier_seen = 0;
   for (size_t i = 0; i < r.nc; i++) {
-    prefix_ub[i] = total_ub;
+    prefix_ub[i] = tier_once ? total_bm25 + (tier_seen ? r.tier_value : 0) : total_ub;
     total_ub += order[i]->ub;
+    total_bm25 += order[i]->bm25_ub;
+    tier_seen |= order[i]->tier > 0;
   }
-  prefix_ub[r.nc] = total_ub;
-  (void)any_tier;
+  prefix_ub[r.nc] = tier_once ? total_bm25 + (tier_seen ? r.tier_value : 0) : total_ub;
+  double others_base = prefix_ub[r.nc];
 
-  long long steps = 0;
   for (;;) {
     double theta = q->exhaustive ? -HUGE_VAL : threshold(&top);
     /* MaxScore (disjunctive): order[0..ness) cannot beat theta together. */
@@ -784,14 +1371,14 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
     long long p = END;
     for (size_t i = 0; i < ngen; i++) {
       cursor *c = gen[i];
-      if (theta > -HUGE_VAL && !skip_weak_blocks(&r.s, c, total_ub - c->ub, theta)) {
+      double others = tier_once ? others_base - c->bm25_ub : total_ub - c->ub;
+      if (theta > -HUGE_VAL && !skip_weak_blocks(&r.s, c, others, theta)) {
         rc = ngi_fail(idx, NG_EDATA, "index %s is damaged: a postings block", idx->path);
         goto loop_done;
       }
       if (c->cur < p) p = c->cur;
     }
     if (p == END) break;
-    steps++;
     /* Which groups match, and the score. */
     int err = 0, ok = 1;
     memset(group_literal, 0, (q->plan->ngroups + 1) * sizeof *group_literal);
@@ -819,7 +1406,8 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
         if (c->cur != p) continue;
         score += bm25(&r.s, c->w_idf, c->tf2[c->i], c->len[c->i]);
       }
-      /* The tier: once for each group with a literal alternative present. */
+      /* The tier: once for each group with a literal alternative present
+       * (with --any: once when any is, and only when synonyms exist). */
       for (size_t a = 0; a < m.nalts; a++) {
         int g = m.group_of[a];
         if (!m.literal[a] || group_literal[g]) continue;
@@ -827,9 +1415,11 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
         for (int k = m.start[a]; k < m.start[a + 1] && present; k++) present = r.c[m.cursors[k]].cur == p;
         if (present && m.start[a + 1] > m.start[a]) group_literal[g] = 1;
       }
-      for (size_t g = 0; g < q->plan->ngroups; g++)
-        if (group_literal[g]) score += r.tier_value;
-      entry e = {p, 0, 0, score, NGI_NO_DATE};
+      int tiers = 0;
+      for (size_t g = 0; g < q->plan->ngroups; g++) tiers += group_literal[g];
+      if (tier_once) tiers = synonyms && tiers > 0;
+      score += tiers * r.tier_value;
+      entry e = {p, 0, 0, score, NGI_NO_DATE, tiers};
       int may_enter = !full(&top) || top.by_date || score >= threshold(&top);
       if (may_enter) {
         if ((rc = ngi_postings_pdir(idx, p, &r.pdir, &e.rowid, &e.date)) != NG_OK) goto loop_done;
@@ -857,21 +1447,32 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
       }
     }
   }
-  (void)steps;
   if (top.n) qsort(top.e, top.n, sizeof *top.e, top.by_date ? cmp_by_date : cmp_by_score);
-  *hits = calloc(top.n ? top.n : 1, sizeof **hits);
+  size_t n = top.n;
+  if (rk && n && (rc = stage_two(&r, &top, &cs, expansion, &final)) != NG_OK) goto loop_done;
+  if (q->k >= 0 && n > (size_t)q->k) n = (size_t)q->k;
+  *hits = calloc(n ? n : 1, sizeof **hits);
   if (!*hits) {
     rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
     goto loop_done;
   }
-  for (size_t i = 0; i < top.n; i++) {
-    int tier = (int)floor(top.e[i].score / r.tier_value);
-    (*hits)[i] = (ngi_engine_hit){top.e[i].pno, top.e[i].rowid, top.e[i].score, tier, top.e[i].date, 0, NULL};
+  for (size_t i = 0; i < n; i++) {
+    ngi_engine_hit *h = &(*hits)[i];
+    const entry *e = final ? &final[i].e : &top.e[i];
+    *h = (ngi_engine_hit){e->pno, e->rowid, e->score, e->tier, e->date, 0, NULL, {0}};
+    if (final) {
+      memcpy(h->part, final[i].part, sizeof h->part);
+      h->score = 0;
+      for (int k = 0; k < NGI_PARTS; k++) h->score += h->part[k];
+    } else {
+      h->part[NGI_PART_TIER] = e->tier * r.tier_value;
+      h->part[NGI_PART_BM25] = e->score - h->part[NGI_PART_TIER];
+    }
   }
-  *nhits = top.n;
-  for (size_t i = 0; q->more && rc == NG_OK && i < top.n; i++) rc = count_more(&r, &m, *hits, top.n, i);
+  *nhits = n;
+  for (size_t i = 0; q->more && rc == NG_OK && i < n; i++) rc = count_more(&r, &m, *hits, n, i);
   if (rc != NG_OK) {
-    ngi_engine_hits_free(*hits, top.n);
+    ngi_engine_hits_free(*hits, n);
     *hits = NULL;
     *nhits = 0;
   }
@@ -881,9 +1482,7 @@ loop_done:
   free(prefix_ub);
   free(group_literal);
 done:
-  if (rc != NG_OK && r.sqlite_code != SQLITE_OK) {
-    /* keep the message store.c set */
-  }
+  free(final);
   for (size_t i = 0; i < r.nc; i++) ngi_term_free(r.c[i].t);
   free(r.c);
   alts_map_free(&m);

@@ -41,6 +41,7 @@ typedef struct expander {
   buf unknown;             /* the names of unknown fields met, "foo:, bar:" */
   strlist surface_phrases; /* the FTS5 phrases of quoted variant forms */
   buf surface_words;       /* their words as written, lower case, '\x1f' between forms */
+  int keep_stop_words;     /* --any keeps stop words (--rank bm25, or not English) */
 } expander;
 
 /* ------------------------------------------------------------------ */
@@ -547,6 +548,54 @@ static void group_sequences(expander *p, qnode *list) {
   }
 }
 
+/* Snowball's English stop list (snowballstem.org/algorithms/english/stop.txt,
+ * the one the Xapian and Lucene English analyzers' runs use), sorted for
+ * bsearch.  With --any a query's words on it are dropped (query side only:
+ * the index keeps every word), as the peers' best runs did; RM3 (engine.c)
+ * never picks them. */
+static const char *const stop_words[] = {
+    "a",       "about",  "above",   "after",  "again",  "against",    "all",        "am",        "an",    "and",
+    "any",     "are",    "as",      "at",     "be",     "because",    "been",       "before",    "being", "below",
+    "between", "both",   "but",     "by",     "can",    "did",        "do",         "does",      "doing", "don",
+    "down",    "during", "each",    "few",    "for",    "from",       "further",    "had",       "has",   "have",
+    "having",  "he",     "her",     "here",   "hers",   "herself",    "him",        "himself",   "his",   "how",
+    "i",       "if",     "in",      "into",   "is",     "it",         "its",        "itself",    "just",  "me",
+    "more",    "most",   "my",      "myself", "no",     "nor",        "not",        "now",       "of",    "off",
+    "on",      "once",   "only",    "or",     "other",  "our",        "ours",       "ourselves", "out",   "over",
+    "own",     "s",      "same",    "she",    "should", "so",         "some",       "such",      "t",     "than",
+    "that",    "the",    "their",   "theirs", "them",   "themselves", "then",       "there",     "these", "they",
+    "this",    "those",  "through", "to",     "too",    "under",      "until",      "up",        "very",  "was",
+    "we",      "were",   "what",    "when",   "where",  "which",      "while",      "who",       "whom",  "why",
+    "will",    "with",   "you",     "your",   "yours",  "yourself",   "yourselves",
+};
+
+static int cmp_stop(const void *key, const void *elem) {
+  const buf *k = key;
+  const char *w = *(const char *const *)elem;
+  size_t n = strlen(w), m = k->len < n ? k->len : n;
+  int c = memcmp(k->data, w, m);
+  return c ? c : (k->len > n) - (k->len < n);
+}
+
+int ngi_stop_word(const char *word, size_t n) {
+  if (n == 0 || n > 12) return 0;
+  char low[16];
+  for (size_t i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)word[i];
+    if (ch >= 0x80) return 0;
+    low[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+  }
+  low[n] = '\0';
+  buf k = {low, n, 0, 0};
+  return bsearch(&k, stop_words, sizeof stop_words / sizeof *stop_words, sizeof *stop_words, cmp_stop) != NULL;
+}
+
+/* Is kid k of an --any list a plain stop word the ranking leaves out? */
+static int dropped_stop_word(const expander *p, const qnode *k) {
+  return p->opts->any && !p->keep_stop_words && k->type == NGI_WORD && !k->prefix && !k->negated && !k->required &&
+         !k->explicit_and && !k->unknown_field && k->text && ngi_stop_word(k->text, strlen(k->text));
+}
+
 /* An AND group: its words all required, or with --any any of them
  * (+word still required), minus its excluded words.  With --any and
  * required words the expression is R AND (O OR R): it matches what R
@@ -556,9 +605,21 @@ static char *render_list(expander *p, qnode *x) {
   group_sequences(p, x);
   buf req = {0}, opt = {0}, neg = {0};
   size_t nreq = 0, nopt = 0, nneg = 0, positive = 0;
+  /* With --any, stop words go when something else is left. */
+  int drop_stop = 0;
+  if (p->depth == 1 && p->opts->any && !p->keep_stop_words) {
+    for (size_t i = 0; i < x->nkids && !drop_stop; i++) {
+      const qnode *k = x->kids[i];
+      drop_stop = k->type != NGI_FILTER && !k->negated && !dropped_stop_word(p, k);
+    }
+  }
   for (size_t i = 0; i < x->nkids; i++) {
     qnode *k = x->kids[i];
     if (k->type == NGI_FILTER) continue;
+    if (drop_stop && dropped_stop_word(p, k) && !(i + 1 < x->nkids && x->kids[i + 1]->explicit_and)) {
+      explain(p, "  word \"%s\": a stop word, left out of --any's ranking\n", k->text);
+      continue;
+    }
     int required =
         !p->opts->any || k->required || k->explicit_and || (i + 1 < x->nkids && x->kids[i + 1]->explicit_and);
     /* In the plan: each word of the top list is a group; what a nested
@@ -962,7 +1023,9 @@ int ngi_query_expand(ng_index *idx, const char *query, const ng_search_options *
   if (rc != NG_OK) return rc;
   query_tree tree;
   if (ngi_query_parse(query, &tree) != NG_OK) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
-  expander p = {idx, opts, 0, out, -1, 0, 0, {0}, {0}, {0}};
+  const char *lang = ngi_lexicon_language(idx->lx);
+  int english = lang && (strcmp(lang, "english") == 0 || strcmp(lang, "en") == 0 || strcmp(lang, "porter") == 0);
+  expander p = {idx, opts, 0, out, -1, 0, 0, {0}, {0}, {0}, !english || (opts->rank_off & NG_RANK_KEEP_STOP_WORDS)};
   out->plan.exact = 1;
   out->fallback = tree.fallback;
   explain(&p, "query: %s%s\n", tree.text, tree.fallback ? "  (read as plain words: the syntax did not parse)" : "");

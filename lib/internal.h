@@ -84,27 +84,29 @@ typedef struct ngi_postings ngi_postings;
 
 /* An open index.  Each field belongs to the module named beside it. */
 struct ng_index {
-  char *path;            /* index.c: the index file as given */
-  int writable;          /* index.c: opened with NG_OPEN_WRITE */
-  int lock_fd;           /* index.c: "<path>.lock", flocked for the handle's life */
-  char *unpublished;     /* index.c: a new index's temporary file, until it is published */
-  int rebuild;           /* index.c: NG_OPEN_REBUILD: the new file replaces the old at the run's end */
-  int abandoned;         /* index.c: a run on the unpublished file failed: it is never published */
-  ng_index *previous;    /* index.c: rebuilding: the old index, open read-only, or NULL */
-  char *previous_err;    /* index.c: rebuilding: why the old index could not be opened, or NULL */
-  int busy_ms;           /* index.c: the connection's busy timeout */
-  ngi_store *store;      /* store.c: the connection, its statements, the transaction */
-  ngi_lexicon *lx;       /* tokenize.c: made by store.c when it connects */
-  ngi_postings *post;    /* postings.c: the batch being written, the readers' lengths */
-  ngi_variants *vars;    /* variants.c: loaded by expand.c on first use */
-  int exhaustive;        /* engine.c: score every match, no pruning -- the reference
-                            the pruned top k must equal (tests; NUTGRAF_EXHAUSTIVE=1
-                            in the environment at open, for bench/ and debugging) */
-  char *notes;           /* search.c: the notes on the last query (ng_index_notes), or NULL */
-  void *parked;          /* store.c: what a new index's connection keeps while it is published */
-  long long damage_seen; /* util.c: SQLite's count of reported corruption when the handle opened */
-  int err_code;          /* util.c (ngi_fail): the last error's status code */
-  char err[1024];        /* util.c (ngi_fail), for every module: the last error's message */
+  char *path;              /* index.c: the index file as given */
+  int writable;            /* index.c: opened with NG_OPEN_WRITE */
+  int lock_fd;             /* index.c: "<path>.lock", flocked for the handle's life */
+  char *unpublished;       /* index.c: a new index's temporary file, until it is published */
+  int rebuild;             /* index.c: NG_OPEN_REBUILD: the new file replaces the old at the run's end */
+  int abandoned;           /* index.c: a run on the unpublished file failed: it is never published */
+  ng_index *previous;      /* index.c: rebuilding: the old index, open read-only, or NULL */
+  char *previous_err;      /* index.c: rebuilding: why the old index could not be opened, or NULL */
+  int busy_ms;             /* index.c: the connection's busy timeout */
+  ngi_store *store;        /* store.c: the connection, its statements, the transaction */
+  ngi_lexicon *lx;         /* tokenize.c: made by store.c when it connects */
+  ngi_postings *post;      /* postings.c: the batch being written, the readers' lengths */
+  ngi_variants *vars;      /* variants.c: loaded by expand.c on first use */
+  int exhaustive;          /* engine.c: score every match, no pruning -- the reference
+                              the pruned top k must equal (tests; NUTGRAF_EXHAUSTIVE=1
+                              in the environment at open, for bench/ and debugging) */
+  long long rank_docs;     /* engine.c: the documents counted for stage 2 ... */
+  long long rank_docs_key; /* engine.c: ... when the corpus statistics were these */
+  char *notes;             /* search.c: the notes on the last query (ng_index_notes), or NULL */
+  void *parked;            /* store.c: what a new index's connection keeps while it is published */
+  long long damage_seen;   /* util.c: SQLite's count of reported corruption when the handle opened */
+  int err_code;            /* util.c (ngi_fail): the last error's status code */
+  char err[1024];          /* util.c (ngi_fail), for every module: the last error's message */
 };
 
 /**************************************************************************
@@ -915,6 +917,11 @@ int ngi_store_group_of(ng_index *idx, long long doc, long long *group);
 /* A document's passage numbers: first_pno .. first_pno + count (0, 0 when
  * there is no such document). */
 int ngi_store_doc_range(ng_index *idx, long long doc, long long *first_pno, long long *count);
+/* A passage's text (its headline or its body) into out: NG_OK, NG_DONE
+ * (no such passage) or an error. */
+int ngi_store_passage_text(ng_index *idx, long long rowid, buf *out);
+/* The number of documents the index holds. */
+int ngi_store_doc_count(ng_index *idx, long long *n);
 /* The paths of the other members of doc's duplicate group (group: its
  * first member), by age, at most max, appended to out. */
 int ngi_store_copy_paths(ng_index *idx, long long doc, long long group, int max, strlist *out);
@@ -1124,6 +1131,8 @@ typedef struct parsed_query {
  * searchable, message on idx) or NG_ESYSTEM. */
 int ngi_query_expand(ng_index *idx, const char *query, const ng_search_options *opts, parsed_query *out);
 void ngi_parsed_query_free(parsed_query *q);
+/* Is the word (as written, any case) on Snowball's English stop list?  1 or 0. */
+int ngi_stop_word(const char *word, size_t n);
 /* Is one of forms (parsed_query.surface_words) written in text as
  * consecutive words, in any case?  1 or 0. */
 int ngi_surface_match(const char *text, size_t n, const char *forms);
@@ -1148,28 +1157,65 @@ typedef struct ngi_engine_query {
   const char *match_plain, *surface_words; /* parsed_query's: the surface check (expand.c), or NULL */
   const ngi_filter *filters;
   size_t nfilters;
-  const char *since, *until; /* normalized dates or NULL */
-  int sort;                  /* ng_sort */
-  long k;                    /* results wanted (offset + limit), < 0: all */
-  int per_key;               /* passages per key, 0: no limit */
-  int key;                   /* ngi_key: what counts as one story */
-  int more;                  /* count each hit's other matching passages of its document */
-  double k1, b, head_weight; /* BM25 */
-  int exhaustive;            /* score every candidate: no pruning (for checking) */
+  const char *since, *until;       /* normalized dates or NULL */
+  int sort;                        /* ng_sort */
+  long k;                          /* results wanted (offset + limit), < 0: all */
+  int per_key;                     /* passages per key, 0: no limit */
+  int key;                         /* ngi_key: what counts as one story */
+  int more;                        /* count each hit's other matching passages of its document */
+  double k1, b, head_weight;       /* BM25 */
+  int exhaustive;                  /* score every candidate: no pruning (for checking) */
+  const struct ngi_rerank *rerank; /* stage 2 (engine.c's header comment), or NULL: stage 1 alone */
 } ngi_engine_query;
+
+/* Stage 2: what re-scores the exact stage-1 top depth (see engine.c). */
+typedef struct ngi_rerank {
+  long depth;       /* stage 1 keeps max(depth, k) candidates */
+  double context;   /* weight of the document's other passages' evidence (0: off) */
+  double proximity; /* weight of the Buettcher et al. term-proximity score (0: off) */
+  double document;  /* weight of the document's own BM25 (0: off) */
+  double dk1, db;   /* its k1 and b */
+  int fb_docs;      /* RM3: feedback documents (0: no expansion) */
+  int fb_terms;     /* RM3: expansion stems kept */
+  double fb_orig;   /* RM3: the original query's share of the mixture */
+  double fb_maxdf;  /* RM3: expansion stems in at most this share of the passages */
+} ngi_rerank;
+
+/* A hit's score, part by part (they add up to the score). */
+enum ngi_part {
+  NGI_PART_TIER,      /* the tier's worth (the words typed, not only synonyms) */
+  NGI_PART_BM25,      /* the passage's BM25 over the query's stems */
+  NGI_PART_EXPANSION, /* the passage's BM25 over the expansion stems */
+  NGI_PART_PROXIMITY, /* the query's words close together */
+  NGI_PART_DOCUMENT,  /* the document's BM25 */
+  NGI_PART_CONTEXT,   /* the document's other passages */
+  NGI_PARTS
+};
+extern const char *const ngi_part_names[NGI_PARTS];
 
 typedef struct ngi_engine_hit {
   long long pno, rowid;
   double score; /* the whole score: BM25 plus the tier's worth */
   int tier;     /* groups matched by the words typed (each worth more than all BM25 can add) */
   int date;
-  int more;              /* with q->more: the document's other matching passages ... */
-  long long *more_rowid; /* ... their rowids, in order (malloc'd) */
+  int more;               /* with q->more: the document's other matching passages ... */
+  long long *more_rowid;  /* ... their rowids, in order (malloc'd) */
+  double part[NGI_PARTS]; /* the score's parts (enum ngi_part) */
 } ngi_engine_hit;
+
+/* The stems stage 2 added to the query's (RM3), for --explain: filled by
+ * ngi_engine_run when q->rerank expands and expansion is non-NULL; each
+ * "stem weight" (the weight as a query word's is 1). */
+typedef struct ngi_expansion {
+  strlist stems;
+  double *weights;
+} ngi_expansion;
+void ngi_expansion_free(ngi_expansion *e);
 
 /* Evaluates q: *hits (malloc'd, best first: score, then rowid; free with
  * ngi_engine_hits_free) and their number.  NG_OK or an error. */
-int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hits, size_t *n);
+int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hits, size_t *n,
+                   ngi_expansion *expansion);
 void ngi_engine_hits_free(ngi_engine_hit *hits, size_t n);
 
 /* End of engine.c */

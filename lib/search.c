@@ -2,10 +2,13 @@
  * search.c -- a query -> ranked passages with snippets (ng_search,
  * ng_count, ng_explain).
  *
- * Results are ordered by nutgraf_rank() (rank.c): BM25 with the headline
- * weighted above the body, plus a share of the evidence of the document's
- * other passages.  Ties go to the earlier document and the earlier
- * paragraph (rowid order).
+ * Queries of words are ranked by the engine (engine.c): BM25 with the
+ * headline weighted above the body, then the best re-scored with
+ * proximity, the story's own score and RM3 expansion (rank_params says
+ * which parts the options turn off).  Raw FTS5 expressions and queries of
+ * headline filters alone are ordered by nutgraf_rank() (rank.c) as before.
+ * Ties go to the earlier document and the earlier paragraph (rowid
+ * order).
  *
  * The query is expanded (expand.c) into an FTS5 expression and filters;
  * store.c turns that into the statement and pages through it.  Hits are
@@ -303,9 +306,14 @@ void ngi_search_options_of(const ng_search_options *in, ng_search_options *out) 
     *out = *in;
     out->version = NG_SEARCH_OPTIONS_VERSION;
   } else if (in->version == 2) {
-    /* version 2 ended before change_after: every change */
+    /* version 2 ended before change_after: every change, the whole ranking */
     *out = defaults;
     memcpy(out, in, offsetof(ng_search_options, change_after));
+    out->version = NG_SEARCH_OPTIONS_VERSION;
+  } else if (in->version == 3) {
+    /* version 3 ended before rank_off: the whole ranking */
+    *out = defaults;
+    memcpy(out, in, offsetof(ng_search_options, rank_off));
     out->version = NG_SEARCH_OPTIONS_VERSION;
   } else {
     /* version 1 ended before per_story: every passage, as it ranked */
@@ -323,13 +331,94 @@ static int use_engine(const ng_search_options *o, const parsed_query *q) {
   return !o->all && !o->raw_fts5 && q->fts && q->plan.ngroups > 0;
 }
 
-/* BM25's parameters (README, Relevance). */
-#define NG_K1 1.2
-#define NG_B 0.75
+/* The ranking's parameters (README, Relevance, says which collection's
+ * judgments chose each; the others were held out).  BM25 alone (--rank
+ * bm25) keeps FTS5's k1 and b. */
+#define NG_K1 0.9
+#define NG_B 0.4
+#define NG_BM25_K1 1.2
+#define NG_BM25_B 0.75
+static const ngi_rerank rerank_default = {
+    100,  /* depth: stage 2 re-scores the top max(100, k) of stage 1 */
+    0.25, /* context */
+    0.5,  /* proximity */
+    0.5,  /* document */
+    1.2,  /* dk1 */
+    0.75, /* db */
+    3,    /* fb_docs */
+    50,   /* fb_terms */
+    0.5,  /* fb_orig */
+    0.1,  /* fb_maxdf */
+};
+
+/* NUTGRAF_RANK=name=value,... overrides the parameters, for bench/'s
+ * measurements (bench/README.md): k1, b, hw, depth, ctx, prox, doc, dk1,
+ * db, fbd, fbt, ow, maxdf.  Unknown names are ignored. */
+static void rank_tuning(double *k1, double *b, double *hw, ngi_rerank *rk) {
+  const char *env = getenv("NUTGRAF_RANK");
+  if (!env || !*env) return;
+  char name[16];
+  double v;
+  for (const char *p = env; *p;) {
+    size_t n = strcspn(p, "=,");
+    if (p[n] == '=' && n < sizeof name && sscanf(p + n + 1, "%lf", &v) == 1) {
+      memcpy(name, p, n);
+      name[n] = '\0';
+      if (!strcmp(name, "k1"))
+        *k1 = v;
+      else if (!strcmp(name, "b"))
+        *b = v;
+      else if (!strcmp(name, "hw"))
+        *hw = v;
+      else if (!strcmp(name, "depth"))
+        rk->depth = (long)v;
+      else if (!strcmp(name, "ctx"))
+        rk->context = v;
+      else if (!strcmp(name, "prox"))
+        rk->proximity = v;
+      else if (!strcmp(name, "doc"))
+        rk->document = v;
+      else if (!strcmp(name, "dk1"))
+        rk->dk1 = v;
+      else if (!strcmp(name, "db"))
+        rk->db = v;
+      else if (!strcmp(name, "fbd"))
+        rk->fb_docs = (int)v;
+      else if (!strcmp(name, "fbt"))
+        rk->fb_terms = (int)v;
+      else if (!strcmp(name, "ow"))
+        rk->fb_orig = v;
+      else if (!strcmp(name, "maxdf"))
+        rk->fb_maxdf = v;
+    }
+    p += strcspn(p, ",");
+    if (*p == ',') p++;
+  }
+}
+
+/* The stage 2 of the options (NULL: stage 1 alone) and BM25's k1 and b. */
+static const ngi_rerank *rank_params(const ng_search_options *o, ngi_rerank *rk, double *k1, double *b, double *hw) {
+  *rk = rerank_default;
+  *hw = NG_HEAD_WEIGHT;
+  int bm25 = (o->rank_off & NG_RANK_BM25) == NG_RANK_BM25;
+  *k1 = bm25 ? NG_BM25_K1 : NG_K1;
+  *b = bm25 ? NG_BM25_B : NG_B;
+  if (o->rank_off & NG_RANK_NO_EXPANSION) rk->fb_docs = 0;
+  /* Expansion is for --any queries, the descriptive, many-word ones it
+   * was measured on (bench/relevance.py): a query whose words are all
+   * required says what it wants, and RM3 costs five times the search
+   * (re-tokenizing the feedback stories, fifty more postings lists). */
+  if (!o->any) rk->fb_docs = 0;
+  if (o->rank_off & NG_RANK_NO_PROXIMITY) rk->proximity = 0;
+  if (o->rank_off & NG_RANK_NO_DOCUMENT) rk->document = rk->context = 0;
+  rank_tuning(k1, b, hw, rk);
+  int any = rk->context > 0 || rk->proximity > 0 || rk->document > 0 || (rk->fb_docs > 0 && rk->fb_terms > 0);
+  return any && !bm25 ? rk : NULL;
+}
 
 /* The ranked passages of a plan, offset included. */
 static int rank(ng_index *idx, const parsed_query *q, const ng_search_options *o, const ngi_hit_query *hq,
-                ngi_engine_hit **hits, size_t *n) {
+                ngi_engine_hit **hits, size_t *n, ngi_expansion *expansion) {
   ngi_engine_query eq;
   memset(&eq, 0, sizeof eq);
   eq.plan = &q->plan;
@@ -350,11 +439,10 @@ static int rank(ng_index *idx, const parsed_query *q, const ng_search_options *o
     eq.per_key = o->per_document ? 1 : o->per_story;
     eq.more = !o->per_document;
   }
-  eq.k1 = NG_K1;
-  eq.b = NG_B;
-  eq.head_weight = NG_HEAD_WEIGHT;
+  ngi_rerank rk;
+  eq.rerank = rank_params(o, &rk, &eq.k1, &eq.b, &eq.head_weight);
   eq.exhaustive = idx->exhaustive;
-  int rc = ngi_engine_run(idx, &eq, hits, n);
+  int rc = ngi_engine_run(idx, &eq, hits, n, expansion);
   if (rc != NG_OK) return rc;
   /* The offset's passages are not shown. */
   size_t skip = (size_t)hq->offset < *n ? (size_t)hq->offset : *n;
@@ -390,7 +478,7 @@ int ng_search(ng_index *idx, const char *query, const ng_search_options *opts, n
   if (rc == NG_OK && use_engine(opts, &q)) {
     rc = ngi_store_read_begin(idx);
     res->reading = rc == NG_OK;
-    if (rc == NG_OK) rc = rank(idx, &q, opts, &hq, &res->ranked, &res->nranked);
+    if (rc == NG_OK) rc = rank(idx, &q, opts, &hq, &res->ranked, &res->nranked, NULL);
     res->plan = q.plan;
     memset(&q.plan, 0, sizeof q.plan);
   } else if (rc == NG_OK) {
@@ -450,6 +538,62 @@ int ng_count(ng_index *idx, const char *query, const ng_search_options *opts, lo
   return rc;
 }
 
+/* --explain's ranking lines: how the ranking was made, and the top hit's
+ * score part by part (the parts add up to the score the hit shows). */
+static int explain_top(ng_index *idx, const parsed_query *q, const ng_search_options *o, buf *b) {
+  ngi_hit_query hq;
+  buf match = {0};
+  char since[32], until[32];
+  int rc = make_hit_query(idx, q, o, &hq, &match, since, until);
+  ngi_engine_hit *hits = NULL;
+  size_t n = 0;
+  ngi_expansion ex;
+  memset(&ex, 0, sizeof ex);
+  int reading = 0;
+  if (rc == NG_OK) rc = ngi_store_read_begin(idx);
+  reading = rc == NG_OK;
+  if (rc == NG_OK) rc = rank(idx, q, o, &hq, &hits, &n, &ex);
+  if (rc == NG_OK) {
+    ngi_rerank rk;
+    double k1, bb, hw;
+    const ngi_rerank *two = rank_params(o, &rk, &k1, &bb, &hw);
+    if (o->sort == NG_SORT_DATE) two = NULL;
+    ngi_buf_printf(b, "ranking: BM25 (k1 %g, b %g, headline %g)", k1, bb, hw);
+    if (two) {
+      ngi_buf_printf(b, ", then the best %ld re-scored:", two->depth);
+      if (two->proximity > 0) ngi_buf_printf(b, " proximity %g", two->proximity);
+      if (two->document > 0) ngi_buf_printf(b, ", story BM25 %g", two->document);
+      if (two->context > 0) ngi_buf_printf(b, ", story context %g", two->context);
+      if (two->fb_docs > 0 && two->fb_terms > 0)
+        ngi_buf_printf(b, ", RM3 (%d stories, %d stems, query weight %g)", two->fb_docs, two->fb_terms, two->fb_orig);
+    }
+    ngi_buf_addc(b, '\n');
+    if (ex.stems.n) {
+      ngi_buf_adds(b, "  expansion:");
+      for (size_t i = 0; i < ex.stems.n && i < 20; i++) ngi_buf_printf(b, " %s %.3f", ex.stems.items[i], ex.weights[i]);
+      if (ex.stems.n > 20) ngi_buf_printf(b, " (%zu more)", ex.stems.n - 20);
+      ngi_buf_addc(b, '\n');
+    }
+    if (n) {
+      ngi_hit_row row;
+      int got = ngi_store_hit_row(idx, hits[0].rowid, &row);
+      if (got < 0) rc = got;
+      if (got == NG_ROW) ngi_buf_printf(b, "  top hit: %s passage %d\n", row.path, NGI_ROWID_ORDINAL(row.rowid));
+      ngi_buf_printf(b, "  score %.6f =", hits[0].score);
+      for (int k = 0; k < NGI_PARTS; k++)
+        ngi_buf_printf(b, "%s %s %.6f", k ? " +" : "", ngi_part_names[k], hits[0].part[k]);
+      ngi_buf_addc(b, '\n');
+    } else {
+      ngi_buf_adds(b, "  no hit\n");
+    }
+  }
+  if (reading) ngi_store_read_end(idx);
+  ngi_engine_hits_free(hits, n);
+  ngi_expansion_free(&ex);
+  ngi_buf_free(&match);
+  return rc;
+}
+
 int ng_explain(ng_index *idx, const char *query, const ng_search_options *opts, char **out) {
   *out = NULL;
   ng_search_options given;
@@ -474,7 +618,12 @@ int ng_explain(ng_index *idx, const char *query, const ng_search_options *opts, 
     }
     ngi_buf_addc(&b, '\n');
   }
+  if (use_engine(opts, &q)) rc = explain_top(idx, &q, opts, &b);
   ngi_parsed_query_free(&q);
+  if (rc != NG_OK) {
+    ngi_buf_free(&b);
+    return rc;
+  }
   if (b.oom) {
     ngi_buf_free(&b);
     return ngi_fail(idx, NG_ESYSTEM, "out of memory");

@@ -135,6 +135,8 @@ enum stmt_id {
   ST_DEAD_HAS,
   ST_GROUP_OF,
   ST_DOC_RANGE,
+  ST_PASSAGE_TEXT,
+  ST_DOC_COUNT,
   ST_PASSAGE_LINES,
   ST_COPY_PATHS,
   ST_SET_DUP_OF,
@@ -206,6 +208,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                     " d.feed_line, d.first_ns, d.changed_ns, d.change"
                     " FROM passage p JOIN doc d ON d.id = " ROWID_DOC_SQL("p.rowid") " WHERE p.rowid = ?1"),
     [ST_DOC_RANGE] = "SELECT pno, passages FROM doc WHERE id = ?1",
+    [ST_PASSAGE_TEXT] = "SELECT coalesce(head, body) FROM passage WHERE rowid = ?1",
+    [ST_DOC_COUNT] = "SELECT count(*) FROM doc",
     [ST_COPY_PATHS] = ("SELECT path FROM doc WHERE (id = ?2 OR dup_of = ?2) AND id != ?1"
                        " ORDER BY id LIMIT ?3"),
     [ST_PASSAGE_LINES] = "SELECT first_line, last_line FROM passage WHERE rowid = ?1",
@@ -1218,6 +1222,32 @@ int ngi_store_doc_range(ng_index *idx, long long doc, long long *first_pno, long
   }
   sqlite3_reset(st);
   return step == SQLITE_ROW || step == SQLITE_DONE ? NG_OK : ngi_store_fail(idx, "reading a document");
+}
+
+int ngi_store_passage_text(ng_index *idx, long long rowid, buf *out) {
+  ngi_buf_reset(out);
+  sqlite3_stmt *st = stmt(idx, ST_PASSAGE_TEXT);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, rowid);
+  int step = sqlite3_step(st);
+  if (step == SQLITE_ROW) {
+    const char *t = (const char *)sqlite3_column_text(st, 0);
+    if (t) ngi_buf_add(out, t, (size_t)sqlite3_column_bytes(st, 0));
+  }
+  sqlite3_reset(st);
+  if (step != SQLITE_ROW && step != SQLITE_DONE) return ngi_store_fail(idx, "reading a passage");
+  if (out->oom) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  return step == SQLITE_ROW ? NG_OK : NG_DONE;
+}
+
+int ngi_store_doc_count(ng_index *idx, long long *n) {
+  *n = 0;
+  sqlite3_stmt *st = stmt(idx, ST_DOC_COUNT);
+  if (!st) return NG_ESYSTEM;
+  int step = sqlite3_step(st);
+  if (step == SQLITE_ROW) *n = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  return step == SQLITE_ROW ? NG_OK : ngi_store_fail(idx, "counting documents");
 }
 
 int ngi_store_passage_lines(ng_index *idx, long long rowid, int *first_line, int *last_line) {

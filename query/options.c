@@ -53,6 +53,12 @@ static const char usage[] =
     "      --until DATE      only articles dated DATE or earlier\n"
     "      --variants FILE   add the variant groups in FILE; repeatable\n"
     "      --no-variants     do not search for variant spellings and synonyms\n"
+    "      --rank RANKING    full (default: BM25, then the best 100 re-scored with\n"
+    "                        expansion, proximity and the story's score) or bm25\n"
+    "      --no-expansion    do not expand the query with the best stories' words\n"
+    "      --no-proximity    no bonus for the query's words close together\n"
+    "      --no-story-score  no share of the story's score in a passage's\n"
+    "      --keep-stop-words keep words like 'the' and 'of' in an --any query\n"
     "      --fts5            QUERY is a raw SQLite FTS5 expression\n"
     "      --explain         tell on stderr how the query was understood\n"
     "      --all             list every passage of the index in document order\n"
@@ -81,7 +87,12 @@ enum {
   OPT_SHOW,
   OPT_COUNT_BY,
   OPT_SUMMARY,
-  OPT_WATCH
+  OPT_WATCH,
+  OPT_RANK,
+  OPT_NO_EXPANSION,
+  OPT_NO_PROXIMITY,
+  OPT_NO_STORY_SCORE,
+  OPT_KEEP_STOP_WORDS
 };
 
 static const struct option longopts[] = {{"index", required_argument, NULL, 'i'},
@@ -106,6 +117,11 @@ static const struct option longopts[] = {{"index", required_argument, NULL, 'i'}
                                          {"count-by", required_argument, NULL, OPT_COUNT_BY},
                                          {"summary", no_argument, NULL, OPT_SUMMARY},
                                          {"watch", optional_argument, NULL, OPT_WATCH},
+                                         {"rank", required_argument, NULL, OPT_RANK},
+                                         {"no-expansion", no_argument, NULL, OPT_NO_EXPANSION},
+                                         {"no-proximity", no_argument, NULL, OPT_NO_PROXIMITY},
+                                         {"no-story-score", no_argument, NULL, OPT_NO_STORY_SCORE},
+                                         {"keep-stop-words", no_argument, NULL, OPT_KEEP_STOP_WORDS},
                                          {"color", required_argument, NULL, OPT_COLOR},
                                          {"colour", required_argument, NULL, OPT_COLOR},
                                          {"help", no_argument, NULL, 'h'},
@@ -211,6 +227,18 @@ int parse_query_options(int argc, char **argv, query_options *o) {
           if (!(o->watch_file = strdup(optarg))) return cli_out_of_memory();
         }
         break;
+      case OPT_RANK:
+        if (strcmp(optarg, "bm25") == 0)
+          o->search.rank_off |= NG_RANK_BM25;
+        else if (strcmp(optarg, "full") == 0)
+          o->search.rank_off = 0;
+        else
+          return cli_usage_error("--rank wants full or bm25, not '%s'", optarg);
+        break;
+      case OPT_NO_EXPANSION: o->search.rank_off |= NG_RANK_NO_EXPANSION; break;
+      case OPT_NO_PROXIMITY: o->search.rank_off |= NG_RANK_NO_PROXIMITY; break;
+      case OPT_NO_STORY_SCORE: o->search.rank_off |= NG_RANK_NO_DOCUMENT; break;
+      case OPT_KEEP_STOP_WORDS: o->search.rank_off |= NG_RANK_KEEP_STOP_WORDS; break;
       case OPT_COLOR: color = optarg; break;
       case 'h': fputs(usage, stdout); return -1;
       case 'V': printf("nutgraf-query: %s\n", ng_version_info()); return -1;

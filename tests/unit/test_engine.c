@@ -1,7 +1,9 @@
 /*
  * test_engine.c -- unit suite for lib/engine.c: the pruned top k equals the
  * exhaustive evaluation (every match scored, idx->exhaustive), hit for hit
- * and score for score, for every query shape the engine answers.
+ * and score for score, for every query shape the engine answers: with
+ * stage 1 alone (NG_RANK_BM25) and with the whole ranking, whose stage 2
+ * re-scores stage 1's exact top R and so must give the same order.
  *
  * The corpus is made here: documents of pseudo-words drawn from a Zipf
  * distribution, so that the common words have dozens of postings blocks
@@ -229,6 +231,9 @@ static void check_shapes(ng_index *idx, unsigned long long seed, tally *t) {
     o.per_story = stories == 0 ? 1 : stories == 1 ? 0 : 2;
     o.no_collapse = stories == 3;
     o.limit = (i / 10) % 3 == 0 ? 10 : (i / 10) % 3 == 1 ? 3 : 60;
+    /* the whole ranking (stage 2 re-scores stage 1's exact top R, so the
+     * final order is exact too), or stage 1 alone */
+    if ((i / 120) % 2) o.rank_off = NG_RANK_BM25;
     int common = i % 2;
     switch (shape) {
       case 0: /* one word */ draw_query(&q, 1, common); break;

@@ -732,8 +732,11 @@ START_TEST(feed_lines_follow_the_file) {
   ng_run_stats st;
   write_file(docs, "wire.jsonl", feed_two, (size_t)-1);
   run_docs(&st);
+  /* (the two hits in either order: the ranking decides it) */
   char *h = hits_of("harbour OR budget");
-  ck_assert_str_eq(h, "wire.jsonl//#r1:1|wire.jsonl//#2:2|");
+  ck_assert_int_eq(strlen(h), strlen("wire.jsonl//#r1:1|wire.jsonl//#2:2|"));
+  ck_assert_ptr_nonnull(strstr(h, "wire.jsonl//#r1:1|"));
+  ck_assert_ptr_nonnull(strstr(h, "wire.jsonl//#2:2|"));
   free(h);
   buf moved = {0};
   ngi_buf_printf(&moved, "\n{\"id\": 9, \"title\": \"Rail strike\", \"body\": \"Off.\"}\n%s", feed_two);
@@ -743,7 +746,9 @@ START_TEST(feed_lines_follow_the_file) {
   ck_assert_int_eq(st.added, 1);
   ck_assert_int_eq(st.unchanged, 2);
   h = hits_of("harbour OR budget");
-  ck_assert_str_eq(h, "wire.jsonl//#r1:3|wire.jsonl//#2:4|");
+  ck_assert_int_eq(strlen(h), strlen("wire.jsonl//#r1:3|wire.jsonl//#2:4|"));
+  ck_assert_ptr_nonnull(strstr(h, "wire.jsonl//#r1:3|"));
+  ck_assert_ptr_nonnull(strstr(h, "wire.jsonl//#2:4|"));
   free(h);
   check_index();
 }

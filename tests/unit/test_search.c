@@ -5,6 +5,8 @@
  * are is written down in fixtures/README.md.
  */
 #define _GNU_SOURCE
+#include <math.h>
+
 #include "unit.h"
 
 /* Built once for the suite (an unchecked fixture), read by every test. */
@@ -270,8 +272,12 @@ START_TEST(count_equals_hits) {
 }
 END_TEST
 
+/* Stage 1's choice: stage 2 re-scores each search's own candidates (and
+ * expands the query from them), so its scores are not comparable across
+ * two searches that collapse differently. */
 START_TEST(per_document_best_passage) {
   ng_search_options o = NG_SEARCH_OPTIONS_INIT;
+  o.rank_off = NG_RANK_BM25;
   o.per_story = 0; /* every passage */
   o.limit = -1;
   hits all;
@@ -442,6 +448,60 @@ START_TEST(raw_fts5) {
   ck_assert_str_eq(got, "wire-indented.txt:1");
   free(got);
   hits_free(&hs);
+}
+END_TEST
+
+/* --explain's top hit: its parts, added up, give its score, which is the
+ * score ng_search gives the first hit; for every way the ranking can be
+ * set (the whole ranking, each part off, BM25 alone), --any and not. */
+static void explain_adds_up(const char *query, const ng_search_options *o) {
+  char *out = NULL;
+  ck_assert_int_eq(ng_explain(idx, query, o, &out), NG_OK);
+  const char *at = strstr(out, "  score ");
+  ck_assert_msg(at != NULL, "no score line: %s", out);
+  char *end;
+  double score = strtod(at + 8, &end), sum = 0;
+  ck_assert_msg(strncmp(end, " =", 2) == 0, "%s", at);
+  int parts = 0;
+  for (const char *p = end + 2; *p && *p != '\n';) {
+    while (*p == ' ' || *p == '+') p++;
+    while (*p && *p != ' ' && *p != '\n') p++; /* the part's name */
+    if (*p != ' ') break;
+    sum += strtod(p, &end);
+    parts++;
+    p = end;
+  }
+  ck_assert_int_eq(parts, 6);
+  ck_assert_msg(fabs(sum - score) <= 1e-5 * (1 + fabs(score)), "parts %.6f, score %.6f: %s", sum, score, at);
+  hits hs;
+  search_ok(query, o, &hs);
+  ck_assert_uint_ge(hs.n, 1);
+  ck_assert_msg(fabs(hs.h[0].score - score) <= 1e-5 * (1 + fabs(score)), "search %.6f, explain %.6f: %s", hs.h[0].score,
+                score, out);
+  hits_free(&hs);
+  free(out);
+}
+
+START_TEST(explain_parts_add_up) {
+  static const unsigned offs[] = {
+      0, NG_RANK_NO_EXPANSION, NG_RANK_NO_PROXIMITY, NG_RANK_NO_DOCUMENT, NG_RANK_KEEP_STOP_WORDS, NG_RANK_BM25};
+  static const char *const queries[] = {"ceasefire talks", "the oil prices in the talks", "Zelensky ceasefire"};
+  for (size_t i = 0; i < sizeof offs / sizeof *offs; i++) {
+    for (size_t k = 0; k < sizeof queries / sizeof *queries; k++) {
+      for (int any = 0; any < 2; any++) {
+        ng_search_options o = NG_SEARCH_OPTIONS_INIT;
+        o.rank_off = offs[i];
+        o.any = any;
+        hits hs;
+        if (search(queries[k], &o, &hs) != NG_OK || hs.n == 0) {
+          hits_free(&hs);
+          continue;
+        }
+        hits_free(&hs);
+        explain_adds_up(queries[k], &o);
+      }
+    }
+  }
 }
 END_TEST
 
@@ -638,6 +698,7 @@ static Suite *search_suite(void) {
   tcase_add_test(tc, bad_date_is_usage_error);
   tcase_add_test(tc, raw_fts5);
   tcase_add_test(tc, explain_describes);
+  tcase_add_test(tc, explain_parts_add_up);
   tcase_add_test(tc, list_all_in_order);
   tcase_add_test(tc, snippets_mark_matches);
   tcase_add_test(tc, filters);
