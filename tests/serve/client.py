@@ -109,7 +109,8 @@ def hostile(url, queries_file):
     failed = runs = 0
     for q in lines:
         for path, extra in (("/search", {}), ("/search", {"any": "1"}), ("/search", {"sort": "date"}),
-                            ("/count", {}), ("/suggest", {}), ("/", {})):
+                            ("/count", {}), ("/suggest", {}), ("/", {}),
+                            ("/", {"story": q.decode("utf-8", "replace") + "/x\"y*[z\\"})):
             query = urllib.parse.urlencode(dict(extra, q=q))
             status, headers, body = get(url, path + "?" + query)
             runs += 1
