@@ -264,6 +264,12 @@ def run_checks(page, url, artefacts):
     check("and no script of it ran or was made",
           page.js("window.__pwned === undefined && document.querySelectorAll('#results script, #results img').length"
                   " === 0"))
+    page.js("document.querySelector('.hit a.story').click(); 1")
+    title = page.until("document.querySelector('section.story h2') && !document.querySelector('#results[aria-busy]')"
+                       " ? document.querySelector('section.story h2').textContent : null")
+    check("and as text in its story view (%r)" % title, title and "<script>" in title and
+          page.js("window.__pwned === undefined && document.querySelectorAll('#results script, #results img')"
+                  ".length === 0"))
 
     # Did you mean.
     status = search(page, "ceasfire")
