@@ -86,7 +86,8 @@ static void put_encoded(text *t, const char *s) {
 /* The request's values the links carry. */
 typedef struct page_state {
   const char *q, *since, *until, *sort, *any, *token;
-  const char *story; /* the path of the story shown, or NULL: the results */
+  const char *story;   /* the path of the story shown, or NULL: the results */
+  const char *story_q; /* the story view's search (story_query), or NULL */
 } page_state;
 
 static const char *param(const param_list *p, const char *key) {
@@ -414,7 +415,7 @@ static void put_field(text *t, const char *name, size_t n, const page_state *s, 
     }
     put(t, "nutgraf");
   } else if (IS("home")) {
-    page_state none = {NULL, NULL, NULL, NULL, NULL, s->token, NULL};
+    page_state none = {NULL, NULL, NULL, NULL, NULL, s->token, NULL, NULL};
     put_link(t, "/", &none, NULL, 0, 0);
   } else if (IS("q")) {
     put_escaped(t, s->q ? s->q : "");
@@ -441,16 +442,26 @@ static void put_field(text *t, const char *name, size_t n, const page_state *s, 
     snprintf(num, sizeof num, "%ld", max_limit);
     put(t, num);
   } else if (IS("api_link")) {
-    put_link(t, "/search", s, NULL, offset, 1);
+    if (s->story_q) {
+      /* The story view's search, as the page's script makes it. */
+      page_state api = {NULL, NULL, NULL, NULL, s->any, s->token, NULL, NULL};
+      char tail[64];
+      put_link(t, "/search", &api, s->story_q, 0, 0);
+      snprintf(tail, sizeof tail, "&amp;per-story=0&amp;limit=%ld", max_limit);
+      put(t, tail);
+    } else {
+      put_link(t, "/search", s, NULL, offset, 1);
+    }
   }
 #undef IS
 }
 
 void page_render(const serve_config *c, handle *h, const param_list *p, const char *index_error, answer *a) {
   page_state s = {param(p, "q"),   param(p, "since"),        param(p, "until"), param(p, "sort"),
-                  param(p, "any"), param(p, "access_token"), param(p, "story")};
+                  param(p, "any"), param(p, "access_token"), param(p, "story"), NULL};
   if (s.story && !*s.story) s.story = NULL;
   text results = {0}, out = {0};
+  char *restricted = NULL;
   unsigned status = 200;
   long offset = 0;
   if (index_error) {
@@ -463,7 +474,6 @@ void page_render(const serve_config *c, handle *h, const param_list *p, const ch
     search_request r;
     answer bad = {0};
     json_t *doc = NULL;
-    char *restricted = NULL;
     int rc = NG_OK;
     long back = 0;
     int bad_request = read_search_request(c, p, allowed, &r, &bad) != 0;
@@ -472,6 +482,7 @@ void page_render(const serve_config *c, handle *h, const param_list *p, const ch
       back = r.opts.offset;
       restricted = story_query(s.story, r.q);
       r.q = restricted ? restricted : r.q;
+      s.story_q = restricted;
       r.opts.per_story = 0;
       r.opts.offset = 0;
       r.opts.limit = c->max_limit;
@@ -496,9 +507,10 @@ void page_render(const serve_config *c, handle *h, const param_list *p, const ch
       offset = r.opts.offset;
       put_results(&results, doc, &s);
     }
-    free(restricted);
     json_decref(doc);
     free(bad.body);
+  } else if (s.story) {
+    put(&results, "<p class=\"status\">A story is opened from the results of a search.</p>");
   }
   unsigned char raw[16];
   char nonce[33];
@@ -518,6 +530,7 @@ void page_render(const serve_config *c, handle *h, const param_list *p, const ch
               c->max_limit);
     tpl = close + 2;
   }
+  free(restricted);
   free(results.data);
   if (out.oom || results.oom) {
     free(out.data);
