@@ -87,9 +87,9 @@ def start_server(serve, index, tmp, env_extra=None):
     log = open(os.path.join(tmp, "serve.log"), "ab")
     env = dict(os.environ, **(env_extra or {}))
     t0 = time.monotonic()
-    global LOG
+    global LOG, SERVER
     LOG = os.path.join(tmp, "requests.log")
-    proc = subprocess.Popen([serve, "-i", index, "--listen", "127.0.0.1:0", "--timeout", "30",
+    proc = SERVER = subprocess.Popen([serve, "-i", index, "--listen", "127.0.0.1:0", "--timeout", "30",
                              "--max-connections", "512", "--log", LOG],
                             stderr=subprocess.PIPE, env=env)
     line = proc.stderr.readline().decode()
@@ -114,6 +114,17 @@ UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
 
 LOG = None  # the request log of the servers started (start_server's --log)
+SERVER = None  # the server being measured (its CPU time is read around each run)
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of process pid (all its threads) so far."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def server_times(since):
@@ -133,9 +144,11 @@ def server_times(since):
 def run_wrk(url, lua, conns, duration):
     threads = min(conns, 2)
     since = os.path.getsize(LOG) if os.path.exists(LOG) else 0
+    cpu0 = cpu_seconds(SERVER.pid) if SERVER else None
     p = subprocess.run(["wrk", "-t", str(threads), "-c", str(conns), "-d", "%ds" % duration, "--latency",
                         "-s", lua, url], capture_output=True, text=True)
     ms = server_times(since) if os.path.exists(LOG) else []
+    cpu1 = cpu_seconds(SERVER.pid) if SERVER else None
     out = p.stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     pct = {k: float(v) * UNITS[u] for k, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
@@ -149,7 +162,8 @@ def run_wrk(url, lua, conns, duration):
     total = re.search(r"(\d+) requests in", out)
     return {"rps": float(rps.group(1)) if rps else None, "p50": pct.get("50"), "p99": pct.get("99"),
             "errors": errors, "requests": int(total.group(1)) if total else 0, "raw": out,
-            "s50": B.percentile(ms, 50) if ms else None, "s99": B.percentile(ms, 99) if ms else None}
+            "s50": B.percentile(ms, 50) if ms else None, "s99": B.percentile(ms, 99) if ms else None,
+            "cpu_ms": (cpu1 - cpu0) * 1000 / len(ms) if ms and cpu0 is not None and cpu1 is not None else None}
 
 
 class Indexer:
@@ -240,7 +254,8 @@ def wrk_median(url, lua, conns, duration, runs, indexer=None):
             got.append(run_wrk(url, lua, conns, duration))
     return {"rps": median([g["rps"] for g in got]), "p50": median([g["p50"] for g in got]),
             "p99": median([g["p99"] for g in got]), "s50": median([g["s50"] for g in got]),
-            "s99": median([g["s99"] for g in got]), "errors": sum(g["errors"] for g in got),
+            "s99": median([g["s99"] for g in got]), "cpu_ms": median([g["cpu_ms"] for g in got]),
+            "errors": sum(g["errors"] for g in got),
             "requests": sum(g["requests"] for g in got), "all_rps": [g["rps"] for g in got],
             "all_p99": [g["p99"] for g in got], "load": loads, "ix_runs": ix_runs, "ix_added": ix_added,
             "ix_failures": ix_failures}
@@ -331,6 +346,12 @@ def main():
             "%s %d: %s req/s, p99 %s ms" % (label, conns, "/".join(fmt(x, "%.0f") for x in q["all_rps"]),
                                             "/".join(fmt(x) for x in q["all_p99"]))
             for label, conns, q, *_ in rows) + ".")
+        ncpu = len(os.sched_getaffinity(0))
+        print("\nThe server's CPU time a request (user + system, all threads, quiet runs), and the most requests "
+              "a second %d CPUs doing nothing else could answer at that cost (wrk needs some of them too): " % ncpu +
+              "; ".join("%s %d: %s ms (%s/s)" % (label, conns, fmt(q["cpu_ms"], "%.3f"),
+                                                 fmt(ncpu * 1000 / q["cpu_ms"] if q["cpu_ms"] else None, "%.0f"))
+                        for label, conns, q, *_ in rows) + ".")
         print("\nThread per connection (NG_SERVE_THREAD_PER_CONNECTION=1), BBC ×1, 4 connections, index quiet: "
               "%s req/s, p50 %s ms, p99 %s ms (the pool above: %s req/s)." % (
                   fmt(tpc["rps"], "%.0f"), fmt(tpc["p50"]), fmt(tpc["p99"]),
