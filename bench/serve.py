@@ -199,7 +199,8 @@ class Indexer:
 
 
 def in_process(latency_exe, index, queries, tmp):
-    """p50/p99 in ms of ng_search + ten hits over all queries (bench/latency.c)."""
+    """p50/p99 in ms of ng_search + ten hits over all queries (bench/latency.c),
+    and the mean CPU time of one (the searching thread's clock)."""
     porter = os.path.join(tmp, "empty-porter.db")
     if not os.path.exists(porter):
         db = sqlite3.connect(porter)
@@ -211,10 +212,12 @@ def in_process(latency_exe, index, queries, tmp):
             f.write("%s\ta\n" % q)
     p = subprocess.run([latency_exe, "-r", "100", "-w", "5", "-l", "10", index, porter, qfile],
                        capture_output=True, text=True)
-    ns = [int(s.split("\t")[3]) for s in p.stdout.splitlines() if s.startswith("sample") and "\tng\t" in s]
+    rows = [s.split("\t") for s in p.stdout.splitlines() if s.startswith("sample") and "\tng\t" in s]
+    ns = [int(r[3]) for r in rows]
+    cpu = [int(r[5]) for r in rows if len(r) > 5]
     if not ns:
-        return None, None
-    return B.percentile(ns, 50) / 1e6, B.percentile(ns, 99) / 1e6
+        return None, None, None
+    return B.percentile(ns, 50) / 1e6, B.percentile(ns, 99) / 1e6, sum(cpu) / len(cpu) / 1e6 if cpu else None
 
 
 def build_latency(tmp, build):
@@ -287,7 +290,7 @@ def main():
         latency = build_latency(tmp, build)
         inputs = B.corpus_inputs(args.corpus)
         pool = sorted(B.list_files(inputs))
-        rows, starts = [], []
+        rows, starts, lat_cpu = [], [], {}
         for label, copies in (("BBC ×1", 1), ("BBC ×%d" % args.copies, args.copies)):
             B.progress("%s: building the index" % label)
             roots = []
@@ -303,6 +306,7 @@ def main():
             subprocess.run([index_bin, "-q", "-i", index] + roots, check=True)
             lats = [in_process(latency, index, queries, tmp) for _ in range(args.runs)] if latency else []
             lat50, lat99 = median([x[0] for x in lats]), median([x[1] for x in lats])
+            lat_cpu[label] = median([x[2] for x in lats])
             if copies == 1:
                 B.progress("%s: thread per connection, 4 connections" % label)
                 proc, url, _ = start_server(serve, index, tmp, {"NG_SERVE_THREAD_PER_CONNECTION": "1"})
@@ -352,6 +356,13 @@ def main():
               "; ".join("%s %d: %s ms (%s/s)" % (label, conns, fmt(q["cpu_ms"], "%.3f"),
                                                  fmt(ncpu * 1000 / q["cpu_ms"] if q["cpu_ms"] else None, "%.0f"))
                         for label, conns, q, *_ in rows) + ".")
+        print("\nIn process, the mean CPU time of ng_search and its ten hits (bench/latency.c), and the server's "
+              "CPU time a request (4 connections) over it: " + "; ".join(
+                  "%s %s ms, ×%s" % (label, fmt(c, "%.3f"), fmt(
+                      next((q["cpu_ms"] for lb, conns, q, *_ in rows if lb == label and conns == 4), None) / c
+                      if c and next((q["cpu_ms"] for lb, conns, q, *_ in rows if lb == label and conns == 4), None)
+                      else None)) for label, c in lat_cpu.items()) +
+              " (a request is also ng_count for the total, ng_explain, the JSON and HTTP).")
         print("\nThread per connection (NG_SERVE_THREAD_PER_CONNECTION=1), BBC ×1, 4 connections, index quiet: "
               "%s req/s, p50 %s ms, p99 %s ms (the pool above: %s req/s)." % (
                   fmt(tpc["rps"], "%.0f"), fmt(tpc["p50"]), fmt(tpc["p99"]),
