@@ -334,16 +334,16 @@ def main():
         print("\n## nutgraf-serve under wrk (/search, %d queries of bench/queries.txt in turn, %d s a run, "
               "medians of %d runs)\n" % (len(queries), args.duration, args.runs))
         print("| corpus | connections | req/s quiet | p50 ms | p99 ms | req/s while indexing | p50 ms | p99 ms "
-              "| errors | index runs meanwhile (docs added) | server-side p50 ms | server-side p99 ms "
+              "| wrk errors | failed index runs | index runs meanwhile (docs added) | server-side p50 ms | server-side p99 ms "
               "| in-process p50 ms | in-process p99 ms | p50 ÷ in-process | p99 ÷ in-process "
               "| load (1 min) at the runs |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for label, conns, q, b, l50, l99 in rows:
             r50 = q["p50"] / l50 if q["p50"] and l50 else None
             r99 = q["p99"] / l99 if q["p99"] and l99 else None
-            print("| %s | %d | %s | %s | %s | %s | %s | %s | %d | %d (%d) | %s | %s | %s | %s | %s | %s | %s |" % (
+            print("| %s | %d | %s | %s | %s | %s | %s | %s | %d | %d | %d (%d) | %s | %s | %s | %s | %s | %s | %s |" % (
                 label, conns, fmt(q["rps"], "%.0f"), fmt(q["p50"]), fmt(q["p99"]), fmt(b["rps"], "%.0f"),
-                fmt(b["p50"]), fmt(b["p99"]), q["errors"] + b["errors"] + b["ix_failures"], b["ix_runs"],
+                fmt(b["p50"]), fmt(b["p99"]), q["errors"] + b["errors"], b["ix_failures"], b["ix_runs"],
                 b["ix_added"], fmt(q["s50"]), fmt(q["s99"]), fmt(l50, "%.3f"), fmt(l99, "%.3f"), fmt(r50), fmt(r99),
                 " ".join("%.2f" % x for x in q["load"] + b["load"])))
         print("\nEach run's req/s and p99 (quiet): " + "; ".join(
