@@ -74,6 +74,7 @@ install(FILES completions/bash/nutgraf-index completions/bash/nutgraf-query
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
 install(FILES completions/zsh/_nutgraf-index completions/zsh/_nutgraf-query
         DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
+# nutgraf-serve's, with the program (serve/CMakeLists.txt).
 
 # Documentation and examples.
 install(FILES README.md dist/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})

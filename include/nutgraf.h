@@ -163,6 +163,15 @@ typedef struct ng_index_stats {
 /* Fills *stats.  NG_OK or NG_ESYSTEM. */
 int ng_index_get_stats(ng_index *idx, ng_index_stats *stats);
 
+/* When the index last took in a document: the time, in nanoseconds since
+ * the epoch, at which a document (file or feed record) was last indexed --
+ * added, changed, or read again and found the same because its file's
+ * size or time had changed -- or 0 for an index with none.  Removals do
+ * not move it.  It reads every document row (no index on that column):
+ * a caller asking often keeps the answer until the index file changes.
+ * NG_OK or NG_ESYSTEM. */
+int ng_index_last_indexed(ng_index *idx, long long *ns);
+
 /* Verifies the index: SQLite's quick_check, the FTS5 integrity-check and the
  * consistency of documents and passages; counts go to *stats (may be NULL).
  * NG_OK when sound, NG_EDATA when damaged (message says what), NG_ESYSTEM. */

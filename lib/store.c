@@ -2513,6 +2513,11 @@ int ng_index_get_stats(ng_index *idx, ng_index_stats *s) {
   return rc;
 }
 
+int ng_index_last_indexed(ng_index *idx, long long *ns) {
+  *ns = 0;
+  return count_query(idx, "SELECT coalesce(max(indexed_ns), 0) FROM doc", ns);
+}
+
 /* The problems a check found: one line each, the first kept as the
  * handle's message. */
 typedef struct problems {

@@ -18,6 +18,7 @@
  * (offset + hits); "suggestion" is asked for only when nothing
  * matched, as nutgraf-query does.
  */
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,21 +281,62 @@ static json_t *iso_time(long long ns) {
   return json_string(text);
 }
 
+/* The index's last change (ng_index_last_indexed reads every document
+ * row): kept with the version of the files it was read from, and read
+ * again only when they have changed.  As for ETags (index.c), files
+ * written in the last two seconds may change again within one tick of the
+ * file system's clock: their reading is not kept. */
+static struct {
+  pthread_mutex_t lock;
+  index_version version;
+  long long ns;
+  int known;
+} last_change = {PTHREAD_MUTEX_INITIALIZER, {0}, 0, 0};
+
+static int same_files(const index_version *a, const index_version *b) {
+  return a->present == b->present && a->dev == b->dev && a->ino == b->ino && a->db_size == b->db_size &&
+         a->db_mtime_ns == b->db_mtime_ns && a->wal_present == b->wal_present && a->wal_size == b->wal_size &&
+         a->wal_mtime_ns == b->wal_mtime_ns;
+}
+
+static int index_last_change(ng_index *idx, const index_version *v, long long *ns) {
+  pthread_mutex_lock(&last_change.lock);
+  int known = last_change.known && same_files(&last_change.version, v);
+  *ns = last_change.ns;
+  pthread_mutex_unlock(&last_change.lock);
+  if (known) return NG_OK;
+  int rc = ng_index_last_indexed(idx, ns);
+  if (rc != NG_OK) return rc;
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  long long newest = v->db_mtime_ns > v->wal_mtime_ns ? v->db_mtime_ns : v->wal_mtime_ns;
+  pthread_mutex_lock(&last_change.lock);
+  last_change.version = *v;
+  last_change.ns = *ns;
+  last_change.known = (long long)now.tv_sec * 1000000000LL + now.tv_nsec - newest >= 2000000000LL;
+  pthread_mutex_unlock(&last_change.lock);
+  return NG_OK;
+}
+
 void api_health(const serve_config *c, handle *h, answer *a) {
   ng_index *idx = handle_index(h);
   ng_index_stats st;
+  index_version v;
+  long long changed = 0;
+  /* The files' stat first: a commit after it makes the next call read the
+   * last change again. */
+  read_index_version(c->index_path, &v);
   int rc = ng_index_get_stats(idx, &st);
+  if (rc == NG_OK) rc = index_last_change(idx, &v, &changed);
   if (rc != NG_OK) {
     library_error(a, idx, rc);
     return;
   }
-  index_version v;
-  read_index_version(c->index_path, &v);
   long long newest = v.db_mtime_ns > v.wal_mtime_ns ? v.db_mtime_ns : v.wal_mtime_ns;
   answer_json(
       a, 200,
-      json_pack("{s:s,s:o,s:s,s:i,s:I,s:I,s:I,s:n,s:o,s:s}", "status", "ok", "index", cli_json_string(c->index_path),
+      json_pack("{s:s,s:o,s:s,s:i,s:I,s:I,s:I,s:o,s:o,s:s}", "status", "ok", "index", cli_json_string(c->index_path),
                 "language", ng_index_language(idx), "schema_version", NG_SCHEMA_VERSION, "documents",
                 (json_int_t)st.documents, "passages", (json_int_t)st.passages, "bytes", (json_int_t)st.bytes,
-                "last_change", "files_modified", iso_time(newest), "nutgraf", NG_VERSION_STRING));
+                "last_change", iso_time(changed), "files_modified", iso_time(newest), "nutgraf", NG_VERSION_STRING));
 }

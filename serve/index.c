@@ -16,9 +16,9 @@
  * means a changed file.
  *
  * The version: libnutgraf has no call that says which committed state a
- * search read (see the report in serve/README-section.md), and the program
- * must not issue SQL, so the ETag is made of what stat(2) says of the
- * index and its WAL: device, inode, size and modification time of each.
+ * search read, and the program must not issue SQL, so the ETag is made of
+ * what stat(2) says of the index and its WAL: device, inode, size and
+ * modification time of each.
  * Every commit writes to the WAL, so a commit changes the WAL's mtime --
  * but only to the resolution of the file system's clock (a kernel tick),
  * and a WAL restarted after a checkpoint keeps its size.  Two commits in

@@ -86,6 +86,8 @@ static void put_encoded(text *t, const char *s) {
 /* The request's values the links carry. */
 typedef struct page_state {
   const char *q, *since, *until, *sort, *any, *token;
+  const char *story;   /* the path of the story shown, or NULL: the results */
+  const char *story_q; /* the story view's search (story_query), or NULL */
 } page_state;
 
 static const char *param(const param_list *p, const char *key) {
@@ -96,14 +98,15 @@ static const char *param(const param_list *p, const char *key) {
 }
 
 /* A link (already escaped for an attribute) to path with the state's
- * values, q replaced by q when non-NULL, and offset. */
-static void put_link(text *t, const char *path, const page_state *s, const char *q, long offset, int with_limit) {
+ * values, q replaced by q when non-NULL, story (NULL: none), and offset. */
+static void put_link_to(text *t, const char *path, const page_state *s, const char *q, const char *story, long offset,
+                        int with_limit) {
   text u = {0};
   put(&u, path);
   char sep = '?';
-  const char *keys[] = {"q", "since", "until", "sort", "any", "access_token"};
-  const char *values[] = {q ? q : s->q, s->since, s->until, s->sort, s->any, s->token};
-  for (int i = 0; i < 6; i++) {
+  const char *keys[] = {"q", "since", "until", "sort", "any", "story", "access_token"};
+  const char *values[] = {q ? q : s->q, s->since, s->until, s->sort, s->any, story, s->token};
+  for (int i = 0; i < 7; i++) {
     if (!values[i] || !*values[i] || (i == 3 && strcmp(values[i], "rank") == 0)) continue;
     put_n(&u, &sep, 1);
     sep = '&';
@@ -124,6 +127,10 @@ static void put_link(text *t, const char *path, const page_state *s, const char 
   if (u.oom) t->oom = 1;
   if (u.data) put_escaped(t, u.data);
   free(u.data);
+}
+
+static void put_link(text *t, const char *path, const page_state *s, const char *q, long offset, int with_limit) {
+  put_link_to(t, path, s, q, NULL, offset, with_limit);
 }
 
 static const char *member(const json_t *o, const char *key) {
@@ -160,11 +167,10 @@ static void put_snippet(text *t, const char *s, const json_t *marks) {
   put_escaped_n(t, s + at, n - at);
 }
 
-static void put_hit(text *t, const json_t *r) {
+/* The headline (a link to the story's URL when it is http: or https:). */
+static void put_title(text *t, const json_t *r) {
   const char *title = member(r, "title"), *url = member(r, "url"), *path = member(r, "path");
-  const char *dateline = member(r, "dateline"), *date = member(r, "date"), *source = member(r, "source");
   if (!title || !*title) title = path ? path : "";
-  put(t, "<li class=\"hit\"><h2>");
   int link = url && (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0);
   if (link) {
     put(t, "<a href=\"");
@@ -172,7 +178,14 @@ static void put_hit(text *t, const json_t *r) {
     put(t, "\" rel=\"noopener noreferrer\">");
   }
   put_escaped(t, title);
-  put(t, link ? "</a></h2><p class=\"meta\">" : "</h2><p class=\"meta\">");
+  if (link) put(t, "</a>");
+}
+
+/* Dateline, date, source and (with line) the file and line of the hit. */
+static void put_meta(text *t, const json_t *r, int line) {
+  const char *dateline = member(r, "dateline"), *date = member(r, "date"), *source = member(r, "source");
+  const char *path = member(r, "path");
+  put(t, "<p class=\"meta\">");
   if (dateline) {
     put(t, "<span class=\"dateline\">");
     put_escaped(t, dateline);
@@ -189,14 +202,55 @@ static void put_hit(text *t, const json_t *r) {
     put(t, "</span>");
   }
   const char *base = path ? strrchr(path, '/') : NULL;
-  char line[32];
-  snprintf(line, sizeof line, ":%lld", (long long)json_integer_value(json_object_get(r, "first_line")));
   put(t, "<span class=\"where\">");
   put_escaped(t, base ? base + 1 : path ? path : "");
+  if (line) {
+    char at[32];
+    snprintf(at, sizeof at, ":%lld", (long long)json_integer_value(json_object_get(r, "first_line")));
+    put(t, at);
+  }
+  put(t, "</span></p>");
+}
+
+/* The story's copies (other files of its duplicate group), folded. */
+static void put_copies(text *t, const json_t *r) {
+  long long copies = json_integer_value(json_object_get(r, "copies"));
+  if (copies < 2) return;
+  char line[96];
+  snprintf(line, sizeof line, "<details class=\"copies\"><summary>%lld %s</summary><ul>", copies - 1,
+           copies == 2 ? "copy" : "copies");
   put(t, line);
-  put(t, "</span></p><p class=\"snippet\">");
+  size_t i;
+  json_t *c;
+  json_array_foreach(json_object_get(r, "copy_paths"), i, c) {
+    put(t, "<li>");
+    put_escaped(t, json_is_string(c) ? json_string_value(c) : "");
+    put(t, "</li>");
+  }
+  if ((long long)json_array_size(json_object_get(r, "copy_paths")) < copies - 1) put(t, "<li>\xE2\x80\xA6</li>");
+  put(t, "</ul></details>");
+}
+
+static void put_hit(text *t, const json_t *r, const page_state *s, long offset) {
+  put(t, "<li class=\"hit\"><h2>");
+  put_title(t, r);
+  put(t, "</h2>");
+  put_meta(t, r, 1);
+  put(t, "<p class=\"snippet\">");
   put_snippet(t, member(r, "snippet") ? member(r, "snippet") : "", json_object_get(r, "highlights"));
-  put(t, "</p></li>");
+  put(t, "</p><p class=\"story-links\"><a class=\"story\" href=\"");
+  put_link_to(t, "/", s, NULL, member(r, "path"), offset, 0);
+  put(t, "\">");
+  long long more = json_integer_value(json_object_get(r, "more"));
+  char line[64];
+  if (more > 0)
+    snprintf(line, sizeof line, "+%lld more in this story", more);
+  else
+    snprintf(line, sizeof line, "The story");
+  put(t, line);
+  put(t, "</a></p>");
+  put_copies(t, r);
+  put(t, "</li>");
 }
 
 static void put_results(text *t, const json_t *doc, const page_state *s) {
@@ -206,12 +260,15 @@ static void put_results(text *t, const json_t *doc, const page_state *s) {
   const json_t *hits = json_object_get(doc, "hits");
   long n = (long)json_array_size(hits);
   char line[160];
+  /* A hit is a story (its best passage); total counts passages, so the
+   * last page is the first short one. */
+  const char *passages = total == 1 ? "passage matches" : "passages match";
   if (total == 0)
     snprintf(line, sizeof line, "No passages match.");
   else if (n == 0)
-    snprintf(line, sizeof line, "No passages past %ld of %lld.", offset, total);
+    snprintf(line, sizeof line, "No more stories past %ld (%lld %s).", offset, total, passages);
   else
-    snprintf(line, sizeof line, "Passages %ld\xE2\x80\x93%ld of %lld", offset + 1, offset + n, total);
+    snprintf(line, sizeof line, "Stories %ld\xE2\x80\x93%ld \xC2\xB7 %lld %s", offset + 1, offset + n, total, passages);
   put(t, "<p class=\"status\">");
   put(t, line);
   put(t, "</p>");
@@ -227,7 +284,7 @@ static void put_results(text *t, const json_t *doc, const page_state *s) {
   put(t, line);
   size_t i;
   json_t *r;
-  json_array_foreach(hits, i, r) put_hit(t, r);
+  json_array_foreach(hits, i, r) put_hit(t, r, s, offset);
   put(t, "</ol><nav class=\"pager\">");
   if (offset > 0) {
     put(t, "<a rel=\"prev\" href=\"");
@@ -236,7 +293,7 @@ static void put_results(text *t, const json_t *doc, const page_state *s) {
   } else {
     put(t, "<span></span>");
   }
-  if (offset + n < total) {
+  if (n >= limit && offset + n < total) {
     put(t, "<a rel=\"next\" href=\"");
     put_link(t, "/", s, NULL, offset + n, 0);
     put(t, "\">Next \xE2\x86\x92</a>");
@@ -244,9 +301,110 @@ static void put_results(text *t, const json_t *doc, const page_state *s) {
   put(t, "</nav>");
 }
 
+/* The story view's search, until the library can give a whole story
+ * (/show, issue 13): the passages of the story that match the query,
+ * every one of them (per-story 0).  The story is named by a path:
+ * filter written first (an unclosed quote in the query cannot swallow
+ * it) as a glob that matches its path whole: '*', '?' and '[' are
+ * bracketed, '"' and '\' (which a glob or the quotes would read) are
+ * matched by '?', and a path with none of these gets its first character
+ * bracketed to be a glob at all.  The hits are still checked for the path
+ * (a query that does not parse is read as plain words, filter and all). */
+static char *story_query(const char *path, const char *q) {
+  text t = {0};
+  put(&t, "path:\"");
+  int glob = 0;
+  for (const char *c = path; *c; c++) {
+    if (*c == '*' || *c == '?' || *c == '[') {
+      char b[4] = {'[', *c, ']', 0};
+      put(&t, b);
+      glob = 1;
+    } else if (*c == '"' || *c == '\\') {
+      put(&t, "?");
+      glob = 1;
+    } else if (!glob && c == path && !strchr("]!^-", *c)) {
+      char b[4] = {'[', *c, ']', 0};
+      put(&t, b);
+      glob = 1;
+    } else {
+      put_n(&t, c, 1);
+    }
+  }
+  put(&t, "\" (");
+  put(&t, q);
+  put(&t, ")");
+  if (t.oom) {
+    free(t.data);
+    return NULL;
+  }
+  return t.data;
+}
+
+static int by_ordinal(const void *a, const void *b) {
+  json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "ordinal"));
+  json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "ordinal"));
+  return (x > y) - (x < y);
+}
+
+/* The story view: the story's headline and metadata, then its passages
+ * that match the query, in the story's order, each with its highlights. */
+static void put_story(text *t, const json_t *doc, const page_state *s, long back) {
+  const json_t *hits = json_object_get(doc, "hits");
+  size_t n = 0, i;
+  json_t *r, **mine = calloc(json_array_size(hits) + 1, sizeof *mine);
+  if (!mine) {
+    t->oom = 1;
+    return;
+  }
+  json_array_foreach(hits, i, r) {
+    const char *path = member(r, "path");
+    if (path && strcmp(path, s->story) == 0) mine[n++] = r;
+  }
+  qsort(mine, n, sizeof *mine, by_ordinal);
+  put(t, "<section class=\"story\" data-story=\"");
+  put_escaped(t, s->story);
+  put(t, "\"><p class=\"back\"><a rel=\"up\" href=\"");
+  put_link(t, "/", s, NULL, back, 0);
+  put(t, "\">\xE2\x86\x90 Back to the results</a></p>");
+  if (n == 0) {
+    put(t, "<p class=\"status\">No passage of ");
+    put_escaped(t, s->story);
+    put(t, " matches this query.</p></section>");
+    free(mine);
+    return;
+  }
+  put(t, "<h2>");
+  put_title(t, mine[0]);
+  put(t, "</h2>");
+  put_meta(t, mine[0], 0);
+  char line[160];
+  snprintf(line, sizeof line,
+           "<p class=\"status\">%zu %s of this story %s the query. The whole story is not shown yet.</p>", n,
+           n == 1 ? "passage" : "passages", n == 1 ? "matches" : "match");
+  put(t, line);
+  put_copies(t, mine[0]);
+  put(t, "<ol class=\"passages\">");
+  for (i = 0; i < n; i++) {
+    const json_t *h = mine[i];
+    long long ordinal = json_integer_value(json_object_get(h, "ordinal"));
+    if (ordinal == 0)
+      snprintf(line, sizeof line, "<li class=\"passage\"><p class=\"meta\"><span>Headline</span>");
+    else
+      snprintf(line, sizeof line, "<li class=\"passage\"><p class=\"meta\"><span>Paragraph %lld</span>", ordinal);
+    put(t, line);
+    snprintf(line, sizeof line, "<span>line %lld</span></p><p class=\"snippet\">",
+             (long long)json_integer_value(json_object_get(h, "first_line")));
+    put(t, line);
+    put_snippet(t, member(h, "snippet") ? member(h, "snippet") : "", json_object_get(h, "highlights"));
+    put(t, "</p></li>");
+  }
+  put(t, "</ol></section>");
+  free(mine);
+}
+
 /* Writes the value of the template's {{name}}. */
 static void put_field(text *t, const char *name, size_t n, const page_state *s, const char *results, const char *nonce,
-                      long offset) {
+                      long offset, long max_limit) {
 #define IS(k) (n == sizeof k - 1 && memcmp(name, k, n) == 0)
   if (IS("nonce")) {
     put(t, nonce);
@@ -257,7 +415,7 @@ static void put_field(text *t, const char *name, size_t n, const page_state *s, 
     }
     put(t, "nutgraf");
   } else if (IS("home")) {
-    page_state none = {NULL, NULL, NULL, NULL, NULL, s->token};
+    page_state none = {NULL, NULL, NULL, NULL, NULL, s->token, NULL, NULL};
     put_link(t, "/", &none, NULL, 0, 0);
   } else if (IS("q")) {
     put_escaped(t, s->q ? s->q : "");
@@ -279,16 +437,31 @@ static void put_field(text *t, const char *name, size_t n, const page_state *s, 
     put(t, results);
   } else if (IS("version")) {
     put(t, NG_VERSION_STRING);
+  } else if (IS("max_limit")) {
+    char num[32];
+    snprintf(num, sizeof num, "%ld", max_limit);
+    put(t, num);
   } else if (IS("api_link")) {
-    put_link(t, "/search", s, NULL, offset, 1);
+    if (s->story_q) {
+      /* The story view's search, as the page's script makes it. */
+      page_state api = {NULL, NULL, NULL, NULL, s->any, s->token, NULL, NULL};
+      char tail[64];
+      put_link(t, "/search", &api, s->story_q, 0, 0);
+      snprintf(tail, sizeof tail, "&amp;per-story=0&amp;limit=%ld", max_limit);
+      put(t, tail);
+    } else {
+      put_link(t, "/search", s, NULL, offset, 1);
+    }
   }
 #undef IS
 }
 
 void page_render(const serve_config *c, handle *h, const param_list *p, const char *index_error, answer *a) {
-  page_state s = {param(p, "q"),    param(p, "since"), param(p, "until"),
-                  param(p, "sort"), param(p, "any"),   param(p, "access_token")};
+  page_state s = {param(p, "q"),   param(p, "since"),        param(p, "until"), param(p, "sort"),
+                  param(p, "any"), param(p, "access_token"), param(p, "story"), NULL};
+  if (s.story && !*s.story) s.story = NULL;
   text results = {0}, out = {0};
+  char *restricted = NULL;
   unsigned status = 200;
   long offset = 0;
   if (index_error) {
@@ -297,12 +470,25 @@ void page_render(const serve_config *c, handle *h, const param_list *p, const ch
     put_escaped(&results, index_error);
     put(&results, "</p>");
   } else if (s.q && *s.q) {
-    static const char *const allowed[] = {"access_token", NULL};
+    static const char *const allowed[] = {"access_token", "story", NULL};
     search_request r;
     answer bad = {0};
     json_t *doc = NULL;
     int rc = NG_OK;
-    if (read_search_request(c, p, allowed, &r, &bad) != 0) {
+    long back = 0;
+    int bad_request = read_search_request(c, p, allowed, &r, &bad) != 0;
+    if (!bad_request && s.story) {
+      /* The story view: every matching passage of the story, one page. */
+      back = r.opts.offset;
+      restricted = story_query(s.story, r.q);
+      r.q = restricted ? restricted : r.q;
+      s.story_q = restricted;
+      r.opts.per_story = 0;
+      r.opts.offset = 0;
+      r.opts.limit = c->max_limit;
+      r.opts.since = r.opts.until = NULL;
+    }
+    if (bad_request) {
       status = bad.status;
       json_t *j = json_loadb(bad.body, bad.len, 0, NULL);
       put(&results, "<p class=\"status error\">");
@@ -315,12 +501,16 @@ void page_render(const serve_config *c, handle *h, const param_list *p, const ch
       put(&results, "<p class=\"status error\">");
       put_escaped(&results, ng_index_errmsg(handle_index(h)));
       put(&results, "</p>");
+    } else if (s.story) {
+      put_story(&results, doc, &s, back);
     } else {
       offset = r.opts.offset;
       put_results(&results, doc, &s);
     }
     json_decref(doc);
     free(bad.body);
+  } else if (s.story) {
+    put(&results, "<p class=\"status\">A story is opened from the results of a search.</p>");
   }
   unsigned char raw[16];
   char nonce[33];
@@ -336,9 +526,11 @@ void page_render(const serve_config *c, handle *h, const param_list *p, const ch
       break;
     }
     put_n(&out, tpl, (size_t)(open - tpl));
-    put_field(&out, open + 2, (size_t)(close - open - 2), &s, results.data ? results.data : "", nonce, offset);
+    put_field(&out, open + 2, (size_t)(close - open - 2), &s, results.data ? results.data : "", nonce, offset,
+              c->max_limit);
     tpl = close + 2;
   }
+  free(restricted);
   free(results.data);
   if (out.oom || results.oom) {
     free(out.data);

@@ -6,11 +6,13 @@ library), and checks what a person would see.
 usage: browser.py CHROMIUM URL ARTEFACT_DIR
 
 The index behind URL must hold the fixtures serve-browser.sh writes: more
-than ten passages about a ceasefire, dated ones in 2024, 2025 and 2026, and
-a headline holding <script>.  Prints "ok"/"FAIL" lines; exits 1 when a check
-failed, 77 when Chromium does not start.  Writes search-page.png (desktop),
-search-page-markup.png (the <script> headline) and search-page-phone.png
-into ARTEFACT_DIR.
+than ten stories about a ceasefire (headline and paragraph: "+1 more in
+this story"), dated ones in 2024, 2025 and 2026, a headline holding
+<script>, and a story about a quokka truce in two copies.  Prints
+"ok"/"FAIL" lines; exits 1 when a check failed, 77 when Chromium does not
+start.  Writes search-page.png (desktop), search-page-story.png (a story
+view), search-page-markup.png (the <script> headline) and
+search-page-phone.png into ARTEFACT_DIR.
 """
 import base64
 import json
@@ -231,17 +233,17 @@ def run_checks(page, url, artefacts):
     page.screenshot(os.path.join(artefacts, "search-page.png"))
 
     # Paging.
-    total = page.js("parseInt(document.querySelector('.status').textContent.split(' of ')[1])")
+    total = page.js("parseInt(document.querySelector('.status').textContent.split(' \u00b7 ')[1])")
     page.js("document.querySelector('a[rel=next]').click(); 1")
     status = page.until("location.search.indexOf('offset=10') >= 0 && !document.querySelector('#results[aria-busy]')"
                         " ? document.querySelector('.status').textContent : null")
-    check("Next shows passages 11-20 (%s)" % status, status == "Passages 11\u201320 of %s" % total)
+    check("Next shows stories 11-20 (%s)" % status, status == "Stories 11\u201320 \u00b7 %s passages match" % total)
     first = page.js("document.querySelector('ol.hits').start")
     check("numbered from 11 (%s)" % first, first == 11)
     page.js("document.querySelector('a[rel=prev]').click(); 1")
     status = page.until("location.search.indexOf('offset') < 0 && !document.querySelector('#results[aria-busy]')"
                         " ? document.querySelector('.status').textContent : null")
-    check("Previous goes back (%s)" % status, status and status.startswith("Passages 1\u201310"))
+    check("Previous goes back (%s)" % status, status and status.startswith("Stories 1\u201310 "))
 
     # The date range.
     page.js("document.querySelector('input[name=since]').value = '2025-01-01';"
@@ -262,6 +264,12 @@ def run_checks(page, url, artefacts):
     check("and no script of it ran or was made",
           page.js("window.__pwned === undefined && document.querySelectorAll('#results script, #results img').length"
                   " === 0"))
+    page.js("document.querySelector('.hit a.story').click(); 1")
+    title = page.until("document.querySelector('section.story h2') && !document.querySelector('#results[aria-busy]')"
+                       " ? document.querySelector('section.story h2').textContent : null")
+    check("and as text in its story view (%r)" % title, title and "<script>" in title and
+          page.js("window.__pwned === undefined && document.querySelectorAll('#results script, #results img')"
+                  ".length === 0"))
 
     # Did you mean.
     status = search(page, "ceasfire")
@@ -273,6 +281,40 @@ def run_checks(page, url, artefacts):
                        " document.querySelectorAll('.hit').length : 0")
         check("and its link searches it (%s hits)" % n, n == 10)
 
+    # "+N more in this story", and the story view.
+    search(page, "ceasefire")
+    links = page.js("Array.from(document.querySelectorAll('.hit a.story')).map(a => a.textContent)") or []
+    check("each hit links to its story (%s)" % ", ".join(sorted(set(links))),
+          len(links) == 10 and "+1 more in this story" in links)
+    title = page.js("Array.from(document.querySelectorAll('.hit')).find(h => h.querySelector('a.story').textContent"
+                    " === '+1 more in this story').querySelector('h2').textContent")
+    page.js("Array.from(document.querySelectorAll('.hit a.story')).find(a => a.textContent === '+1 more in this"
+            " story').click(); 1")
+    n = page.until("location.search.indexOf('story=') >= 0 && document.querySelector('section.story') &&"
+                   " !document.querySelector('#results[aria-busy]') ?"
+                   " document.querySelectorAll('section.story .passage').length : 0")
+    check("+1 more in this story opens the story view with both passages (%s)" % n, n == 2)
+    where = page.js("Array.from(document.querySelectorAll('.passage .meta span:first-child')).map(s => s.textContent)")
+    check("in the story's order (%s)" % where, where == ["Headline", "Paragraph 1"])
+    marks = page.js("document.querySelectorAll('section.story .passage .snippet mark').length")
+    check("with the matches highlighted (%s marks)" % marks, marks >= 2)
+    got = page.js("document.querySelector('section.story h2').textContent")
+    check("under the story's headline (%r)" % got, got == title)
+    page.screenshot(os.path.join(artefacts, "search-page-story.png"))
+    page.js("document.querySelector('section.story a[rel=up]').click(); 1")
+    n = page.until("!document.querySelector('section.story') && !document.querySelector('#results[aria-busy]') ?"
+                   " document.querySelectorAll('.hit').length : 0")
+    check("and Back returns to the results (%s hits)" % n, n == 10)
+
+    # Copies of a story.
+    search(page, "quokka")
+    n = page.js("document.querySelectorAll('.hit').length")
+    summary = page.js("document.querySelector('.hit details.copies summary') &&"
+                      " document.querySelector('.hit details.copies summary').textContent")
+    copies = page.js("Array.from(document.querySelectorAll('.hit details.copies li')).map(l => l.textContent)") or []
+    check("a story in two files is one hit (%s) with its copy (%s: %s)" % (n, summary, ", ".join(copies)),
+          n == 1 and summary == "1 copy" and len(copies) == 1 and copies[0].endswith("/quokka-b.txt"))
+
     # Without JavaScript: the server renders the same results.
     page.call("Emulation.setScriptExecutionDisabled", value=True)
     page.load(url + "/?q=xyloquent")
@@ -281,7 +323,11 @@ def run_checks(page, url, artefacts):
     page.load(url + "/?q=ceasefire&offset=10")
     status = page.js("document.querySelector('.status').textContent")
     marks = page.js("document.querySelectorAll('.hit .snippet mark').length")
-    check("and pages, with highlights (%s, %s marks)" % (status, marks), status.startswith("Passages 11") and marks > 0)
+    check("and pages, with highlights (%s, %s marks)" % (status, marks), status.startswith("Stories 11") and marks > 0)
+    story = page.js("document.querySelector('.hit a.story').getAttribute('href')")
+    page.load(url + story)
+    n = page.js("document.querySelectorAll('section.story .passage').length")
+    check("and opens a story view (%s: %s passages)" % (story, n), n == 2)
     page.call("Emulation.setScriptExecutionDisabled", value=False)
 
     # On a phone.

@@ -109,13 +109,18 @@ def hostile(url, queries_file):
     failed = runs = 0
     for q in lines:
         for path, extra in (("/search", {}), ("/search", {"any": "1"}), ("/search", {"sort": "date"}),
-                            ("/count", {}), ("/suggest", {}), ("/", {})):
+                            ("/count", {}), ("/suggest", {}), ("/", {}),
+                            ("/", {"story": q.decode("utf-8", "replace") + "/x\"y*[z\\"})):
             query = urllib.parse.urlencode(dict(extra, q=q))
-            status, headers, body = get(url, path + "?" + query)
+            start = time.monotonic()
+            try:
+                status, headers, body = get(url, path + "?" + query)
+            except (OSError, http.client.HTTPException) as e:
+                status, headers, body = "%s after %.1f s" % (type(e).__name__, time.monotonic() - start), {}, b""
             runs += 1
             why = None
             if status not in (200, 400):
-                why = "status %d" % status
+                why = "status %s" % status
             elif path != "/":
                 try:
                     doc = json.loads(body)

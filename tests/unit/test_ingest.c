@@ -181,6 +181,43 @@ static void set_mtime(const char *name, time_t when) {
   free(p);
 }
 
+/* ng_index_last_indexed: 0 for an empty index; a run that adds or
+ * changes a document moves it to that run's time, one that finds every
+ * file as it was (same size and time, long ago) leaves it, and so does a
+ * removal. */
+START_TEST(last_indexed_follows_changes) {
+  long long t0 = 0, t1 = 0, t2 = 0;
+  ck_assert_int_eq(ng_index_last_indexed(idx, &t0), NG_OK);
+  ck_assert_int_eq(t0, 0);
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  long long before = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+  write_file(docs, "a.txt", article_a, (size_t)-1);
+  write_file(docs, "c.txt", article_c, (size_t)-1);
+  set_mtime("a.txt", 1000000000);
+  set_mtime("c.txt", 1000000000);
+  ng_run_stats st;
+  ck_assert_int_eq(run_docs(&st), NG_OK);
+  ck_assert_int_eq(ng_index_last_indexed(idx, &t1), NG_OK);
+  ck_assert_msg(t1 >= before, "%lld < %lld", t1, before);
+  ck_assert_int_eq(run_docs(&st), NG_OK);
+  ck_assert_int_eq(ng_index_last_indexed(idx, &t2), NG_OK);
+  ck_assert_int_eq(t2, t1);
+  write_file(docs, "a.txt", "Council approves budget\n\nThe council approved it.\n", (size_t)-1);
+  set_mtime("a.txt", 1100000000);
+  ck_assert_int_eq(run_docs(&st), NG_OK);
+  CHECK_COUNTS(st, 0, 1, 0, 1, 0);
+  ck_assert_int_eq(ng_index_last_indexed(idx, &t2), NG_OK);
+  ck_assert_int_gt(t2, t1);
+  char *c = path_join(docs, "c.txt");
+  ck_assert_int_eq(unlink(c), 0);
+  free(c);
+  ck_assert_int_eq(run_docs(&st), NG_OK);
+  ck_assert_int_eq(ng_index_last_indexed(idx, &t1), NG_OK);
+  ck_assert_int_eq(t1, t2);
+}
+END_TEST
+
 /* The writer stores the worker's token streams: every passage's tokens
  * are replayed, none tokenized a second time. */
 START_TEST(worker_streams_are_replayed) {
@@ -1145,6 +1182,7 @@ static Suite *ingest_suite(void) {
   tcase_add_test(tc, stream_line_over_max_size);
   tcase_add_test(tc, rebuild_carries_over);
   tcase_add_test(tc, unfinished_rebuild_changes_nothing);
+  tcase_add_test(tc, last_indexed_follows_changes);
   suite_add_tcase(s, tc);
   return s;
 }

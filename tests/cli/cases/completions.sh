@@ -1,5 +1,6 @@
 # The shell completions in completions/ keep up with the programs: every
-# option that `nutgraf-index --help` and `nutgraf-query --help` print is in
+# option that `nutgraf-index --help`, `nutgraf-query --help` and (when it
+# was built) `nutgraf-serve --help` print is in
 # the program's bash and zsh files, and neither file names a long option
 # the program's getopt table lacks (the table also holds --colour, which
 # --help does not show).  With bash-completion installed, the bash files
@@ -7,6 +8,11 @@
 # option and the languages the program knows.
 
 comp=$NG_SRC/completions
+# nutgraf-serve is built only with libmicrohttpd: its files are checked
+# against the program when it is there.
+export PATH="$NG_BIN/serve:$PATH"
+programs="nutgraf-index nutgraf-query"
+command -v nutgraf-serve >/dev/null 2>&1 && programs="$programs nutgraf-serve"
 
 # The options of a program's --help: "--name" and "-x", one a line.
 help_options() {
@@ -23,7 +29,7 @@ file_long() { grep -v '^[[:space:]]*#' "$1" | grep -oE -- '--[a-z][a-z0-9-]*' | 
 # "{-i+,", "(-i ", "'*--jsonl=[")?
 names_option() { grep -v '^[[:space:]]*#' "$1" | grep -qE -- "(^|[][ '({,|*])$2([][ +,|)'=}]|\$)"; }
 
-for program in nutgraf-index nutgraf-query; do
+for program in $programs; do
   options=$(help_options "$program")
   [ -n "$options" ] || fail "could not read the options of $program --help"
   src=$NG_SRC/${program#nutgraf-}
@@ -75,7 +81,7 @@ if [ ! -f "$bash_completion" ]; then
   echo "note: $bash_completion is absent (package bash-completion): the bash completions were not run"
 else
   # Every option of --help is offered when typed out (not just named in the file).
-  for program in nutgraf-index nutgraf-query; do
+  for program in $programs; do
     missing=""
     for opt in $(help_options "$program"); do
       case " $(complete_bash "$program" "$opt") " in *" $opt "*) ;; *) missing="$missing $opt" ;; esac
@@ -102,6 +108,13 @@ else
   expect_match "$(complete_bash $i --encoding UTF-)" '(^| )UTF-8( |$)' "bash: $i --encoding UTF-<tab> offers UTF-8"
   expect_eq "$(complete_bash $i fixtures/art)" "fixtures/articles" "bash: $i fixtures/art<tab> completes a directory"
   expect_match "$(complete_bash $i --jsonl '')" '(^| )-( |$)' "bash: $i --jsonl <tab> offers - (standard input)"
+  if command -v nutgraf-serve >/dev/null 2>&1; then
+    s=nutgraf-serve
+    expect_eq "$(complete_bash $s --max-l)" "--max-limit" "bash: $s --max-l<tab>"
+    expect_eq "$(complete_bash $s --listen 127)" "127.0.0.1:8370" "bash: $s --listen 127<tab> offers the default"
+    expect_eq "$(complete_bash $s --timeout '')" "" "bash: $s --timeout <tab> offers nothing (a number)"
+    expect_eq "$(complete_bash $s --token-file fixtures/art)" "fixtures/articles" "bash: $s --token-file completes files"
+  fi
 fi
 
 # --- zsh -------------------------------------------------------------------
@@ -143,7 +156,7 @@ zsh_specs() {
 if ! command -v zsh >/dev/null 2>&1; then
   echo "note: zsh is not installed: the zsh completions were only checked as text"
 else
-  for program in nutgraf-index nutgraf-query; do
+  for program in $programs; do
     run zsh -n "$comp/zsh/_$program"
     expect_status 0 "zsh -n completions/zsh/_$program"
     specs=$(zsh_specs "$program" 2>&1)
@@ -168,4 +181,10 @@ else
   expect_eq "$(complete_zsh $i --language eng)" "english" "zsh: $i --language eng<tab>"
   expect_match "$(complete_zsh $i --encoding UTF-1)" '(^| )UTF-16( |$)' "zsh: $i --encoding UTF-1<tab> offers UTF-16"
   expect_match "$(complete_zsh $i --jsonl '')" '(^| )- .*fixtures' "zsh: $i --jsonl <tab> offers - and files"
+  if command -v nutgraf-serve >/dev/null 2>&1; then
+    s=nutgraf-serve
+    expect_eq "$(complete_zsh $s --max-l)" "--max-limit" "zsh: $s --max-l<tab>"
+    expect_match "$(complete_zsh $s --token-file=fixtures/art)" '(^| )articles( |$)' \
+      "zsh: $s --token-file=<tab> completes files"
+  fi
 fi

@@ -60,6 +60,8 @@ if [ -x "$NG_BIN/serve/nutgraf-serve" ]; then
   expected="$expected
 bin/nutgraf-serve
 share/man/man1/nutgraf-serve.1
+share/bash-completion/completions/nutgraf-serve
+share/zsh/vendor-completions/_nutgraf-serve
 share/doc/nutgraf/examples/nutgraf-serve.service"
 fi
 got=$(cd "$P" 2>/dev/null && find . ! -type d | sed 's#^\./##' | sort)

@@ -1,16 +1,17 @@
 # The search page in a real browser: headless Chromium, driven over the
 # DevTools protocol by tests/serve/browser.py, searches "ceasefire", sees
 # highlighted hits with headline, date and source, pages, narrows by a
-# date range, follows did-you-mean, shows a headline holding <script> as
-# text, works without JavaScript and on a phone-sized screen.  Screenshots
+# date range, follows did-you-mean, opens a story view from "+1 more in
+# this story", shows a story's copies, shows a headline holding <script>
+# as text, works without JavaScript and on a phone-sized screen.  Screenshots
 # are left in the build tree: tests/serve-artefacts/search-page*.png.
 . "$NG_SRC/tests/serve/lib.sh"
 chromium=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$chromium" ] || skip "chromium is not installed (apt-get install chromium)"
 
 # Articles written for this test: twenty about a ceasefire, three of them
-# dated (2024, 2025, 2026) with a source, and one whose headline holds
-# markup that must stay text.
+# dated (2024, 2025, 2026) with a source, one whose headline holds
+# markup that must stay text, and one story in two files (copies).
 mkdir -p browser
 for i in $(seq 1 20); do
   printf 'Ceasefire talks, day %d\n\nMediators said the ceasefire held on day %d of the talks.\n' "$i" "$i" \
@@ -19,6 +20,10 @@ done
 for y in 2024 2025 2026; do
   printf 'Title: Ceasefire review %s\nDate: %s-03-14\nSource: Nutgraf Desk\n\nA ceasefire review was published in %s.\n' \
     "$y" "$y" "$y" >"browser/review$y.txt"
+done
+for c in a b; do
+  printf 'Quokka truce agreed on the island\n\nWardens and tourists agreed a quokka truce on Rottnest Island after a summer of selfies, the island authority said on Monday.\n\nThe truce limits selfies to two metres from any quokka and bans feeding.\n' \
+    >"browser/quokka-$c.txt"
 done
 printf 'Xyloquent <script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2"> talks\n\nThe xyloquent envoys met.\n' \
   >browser/markup.txt

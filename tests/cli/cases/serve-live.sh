@@ -2,7 +2,8 @@
 # index appears; while nutgraf-index keeps adding to a growing copy of the
 # BBC corpus (a synthetic corpus when ../shared is absent), 16 concurrent
 # clients get no error and new documents are found without a restart; an
-# index rebuilt at INDEX.new and renamed over INDEX is read from then on.
+# index rebuilt at INDEX.new and renamed over INDEX is read from then on,
+# and so is one that nutgraf-index --full rebuilds in place.
 #   NG_SERVE_LOAD=1   20,000 requests (default 2,000)
 . "$NG_SRC/tests/serve/lib.sh"
 requests=2000
@@ -89,6 +90,30 @@ http "/search?q=ceasefire&limit=20"
 expect_eq "$(json_get 'len(j["hits"])')" "$(nutgraf-query -i live.db --limit 20 --format json ceasefire | grep -c .)" "and finds what nutgraf-query finds there"
 run python3 "$CLIENT" load "$URL" "$NG_SRC/tests/serve/fixture-queries.txt" 500 4
 expect_status 0 "every handle moved to it: 500 more requests, no error"
+
+# nutgraf-index --full: the index rebuilt in place (a new file published
+# by rename) while 4 clients keep searching; the server answers from the
+# new index from then on, with no error.
+mkdir rebuilt
+printf 'Quintessal envoys meet\n\nThe quintessal talks opened on Monday.\n' >rebuilt/quintessal.txt
+cp -R fixtures/articles rebuilt/articles
+http "/count?q=quintessal"
+expect_eq "$CODE $(json_get 'j["count"]')" "200 0" "before the --full rebuild: nothing about quintessal"
+python3 "$CLIENT" load "$URL" "$NG_SRC/tests/serve/fixture-queries.txt" 300 4 rebuilt.done >rebuild-load.out 2>&1 &
+load_pid=$!
+run nutgraf-index -q -i live.db --full rebuilt
+expect_status 0 "nutgraf-index --full while the server searches"
+touch rebuilt.done
+wait "$load_pid"
+expect_eq "$?" 0 "4 clients during the --full rebuild: no error ($(tail -1 rebuild-load.out | cut -c1-160))"
+http "/count?q=quintessal"
+expect_eq "$CODE $(json_get 'j["count"]')" "200 2" "after --full the server answers from the new index"
+http "/search?q=ceasefire&limit=20"
+expect_eq "$(json_get 'len(j["hits"])')" "$(nutgraf-query -i live.db --limit 20 --format json ceasefire | grep -c .)" \
+  "and finds what nutgraf-query finds there"
+http "/health"
+expect_eq "$(json_get 'j["documents"]')" "$(nutgraf-index -i live.db --check | sed -n 's/.*ok: \([0-9]*\) documents.*/\1/p')" \
+  "/health counts the rebuilt index's documents"
 http "/metrics"
 reopens=$(printf '%s\n' "$BODY" | sed -n 's/^nutgraf_serve_index_reopens_total //p')
 expect_match "$reopens" '^[1-9][0-9]*$' "handles were reopened ($reopens)"

@@ -61,6 +61,11 @@ expect_eq "$(json_get 'j["status"], j["documents"], j["passages"], j["schema_ver
   "ok $(nutgraf-index --check | sed -n 's/.*ok: \([0-9]*\) documents, \([0-9]*\) passages.*/\1 \2/p') $(sed -n 's/^#define NG_SCHEMA_VERSION \([0-9]*\)$/\1/p' "$NG_SRC/include/nutgraf.h") $NUTGRAF_INDEX" \
   "/health: the counts of nutgraf-index --check, the schema version, the index"
 expect_match "$HEADERS" '^Cache-Control: no-store' "is not cached"
+expect_match "$(json_get 'j["last_change"], j["files_modified"]')" \
+  '^20[0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]Z 20[0-9][0-9]-[01][0-9]-[0-3][0-9]T' \
+  "/health: the last change (an ISO time) and when the files were written"
+expect_eq "$(json_get 'j["last_change"] <= j["files_modified"] and j["last_change"] >= "'"$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)"'"')" True \
+  "/health: the last change is the indexing run's time, not later than the files"
 http "/metrics"
 expect_match "$BODY" '^nutgraf_serve_requests_total\{endpoint="search",status="200"\} [0-9]+$' "/metrics counts requests"
 expect_match "$BODY" '^nutgraf_serve_request_duration_seconds_bucket\{le="\+Inf"\} [0-9]+$' "and has the histogram"
