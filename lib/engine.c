@@ -581,7 +581,7 @@ static int fts_match(run *r, int which, const char *match, long long rowid) {
     if (rc != NG_OK) return rc;
     m->built = 1;
   }
-  return bsearch(&rowid, m->rowids, m->n, sizeof *m->rowids, cmp_rowid) != NULL;
+  return m->n && bsearch(&rowid, m->rowids, m->n, sizeof *m->rowids, cmp_rowid) != NULL;
 }
 
 static int verify(run *r, long long rowid) {
