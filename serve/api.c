@@ -272,6 +272,94 @@ void api_suggest(const serve_config *c, handle *h, const param_list *p, answer *
   free(s);
 }
 
+/* The value of parameter key, or NULL. */
+static const char *param_value(const param_list *p, const char *key) {
+  for (size_t i = 0; i < p->n; i++)
+    if (strcmp(p->item[i].key, key) == 0) return p->item[i].value ? p->item[i].value : "";
+  return NULL;
+}
+
+static const char *const show_params[] = {"access_token", "story", NULL};
+
+void api_show(const serve_config *c, handle *h, const param_list *p, answer *a) {
+  search_request r;
+  if (read_search_request(c, p, show_params, &r, a) != 0) return;
+  const char *where = param_value(p, "story");
+  if (!where || !*where) {
+    answer_error(a, 400, "no story given (story=PATH or story=FEED:ID)");
+    return;
+  }
+  ng_index *idx = handle_index(h);
+  long long doc = 0;
+  int rc = ng_story_find(idx, where, &doc);
+  if (rc == NG_DONE) {
+    answer_error(a, 404, "no story is stored at %.200s", where);
+    return;
+  }
+  if (rc != NG_OK) {
+    library_error(a, idx, rc);
+    return;
+  }
+  ng_story *s = NULL;
+  rc = ng_story_get(idx, doc, 0, -1, &s);
+  if (rc == NG_DONE) {
+    answer_error(a, 404, "no story is stored at %.200s", where);
+    return;
+  }
+  if (rc != NG_OK) {
+    library_error(a, idx, rc);
+    return;
+  }
+  json_t *rec = cli_story_record(s);
+  ng_story_free(s);
+  if (!rec) {
+    answer_error(a, 500, "out of memory");
+    return;
+  }
+  answer_json(a, 200, rec);
+  a->cacheable = 1;
+}
+
+static const char *const timeline_params[] = {"access_token", "by", NULL};
+
+void api_timeline(const serve_config *c, handle *h, const param_list *p, answer *a) {
+  static const char *const names[] = {"day", "week", "month", "source"};
+  search_request r;
+  if (read_search_request(c, p, timeline_params, &r, a) != 0 || need_query(&r, a) != 0) return;
+  const char *by_name = param_value(p, "by");
+  int by = -1;
+  for (int i = 0; i < 4; i++)
+    if (strcmp(by_name && *by_name ? by_name : "day", names[i]) == 0) by = i;
+  if (by < 0) {
+    answer_error(a, 400, "by is day, week, month or source, not '%.64s'", by_name);
+    return;
+  }
+  ng_index *idx = handle_index(h);
+  ng_bucket *b = NULL;
+  size_t n = 0;
+  int rc = ng_count_by(idx, r.q, &r.opts, by, &b, &n);
+  if (rc != NG_OK) {
+    library_error(a, idx, rc);
+    return;
+  }
+  json_t *buckets = json_array();
+  for (size_t i = 0; buckets && i < n; i++) {
+    json_t *o = json_pack("{s:o,s:I,s:I}", "key", cli_json_string(b[i].key), "passages", (json_int_t)b[i].passages,
+                          "stories", (json_int_t)b[i].stories);
+    if (o) json_array_append_new(buckets, o);
+  }
+  ng_buckets_free(b, n);
+  json_t *doc = buckets ? json_pack("{s:i,s:o,s:s,s:o}", "version", 1, "query", cli_json_string(r.q), "by", names[by],
+                                    "buckets", buckets)
+                        : NULL;
+  if (!doc) {
+    answer_error(a, 500, "out of memory");
+    return;
+  }
+  answer_json(a, 200, doc);
+  a->cacheable = 1;
+}
+
 static json_t *iso_time(long long ns) {
   if (!ns) return json_null();
   time_t t = (time_t)(ns / 1000000000LL);

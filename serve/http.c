@@ -361,8 +361,8 @@ static int endpoint_of(const char *url) {
   static const struct {
     const char *path;
     int endpoint;
-  } routes[] = {{"/", EP_PAGE},           {"/search", EP_SEARCH}, {"/count", EP_COUNT},
-                {"/suggest", EP_SUGGEST}, {"/health", EP_HEALTH}, {"/metrics", EP_METRICS}};
+  } routes[] = {{"/", EP_PAGE},         {"/search", EP_SEARCH},   {"/count", EP_COUNT}, {"/suggest", EP_SUGGEST},
+                {"/health", EP_HEALTH}, {"/metrics", EP_METRICS}, {"/show", EP_SHOW},   {"/timeline", EP_TIMELINE}};
   for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
     if (strcmp(url, routes[i].path) == 0) return routes[i].endpoint;
   }
@@ -427,7 +427,8 @@ static void route(struct MHD_Connection *con, request *r, const char *url, const
     }
     return;
   }
-  int cacheable = r->endpoint == EP_SEARCH || r->endpoint == EP_COUNT || r->endpoint == EP_SUGGEST;
+  int cacheable = r->endpoint == EP_SEARCH || r->endpoint == EP_COUNT || r->endpoint == EP_SUGGEST ||
+                  r->endpoint == EP_SHOW || r->endpoint == EP_TIMELINE;
   /* A tag names one answer: the index's version, the build, the target. */
   unsigned long long salt = srv.salt;
   for (const char *t = r->target ? r->target : ""; *t; t++) salt = (salt ^ (unsigned char)*t) * 0x100000001b3ULL;
@@ -447,6 +448,8 @@ static void route(struct MHD_Connection *con, request *r, const char *url, const
     case EP_SEARCH: api_search(c, h, &p, a); break;
     case EP_COUNT: api_count(c, h, &p, a); break;
     case EP_SUGGEST: api_suggest(c, h, &p, a); break;
+    case EP_SHOW: api_show(c, h, &p, a); break;
+    case EP_TIMELINE: api_timeline(c, h, &p, a); break;
     case EP_HEALTH: api_health(c, h, a); break;
   }
   pool_give(h);

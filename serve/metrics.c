@@ -13,8 +13,8 @@
 
 #include "serve.h"
 
-static const char *const endpoint_names[EP_COUNT_] = {"page",   "search",  "count", "suggest",
-                                                      "health", "metrics", "other"};
+static const char *const endpoint_names[EP_COUNT_] = {"page",    "search", "count",    "suggest", "health",
+                                                      "metrics", "show",   "timeline", "other"};
 
 /* The statuses nutgraf-serve and libmicrohttpd answer; the last slot
  * takes any other. */

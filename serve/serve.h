@@ -163,6 +163,11 @@ int search_document(ng_index *idx, const search_request *r, int explain, json_t 
 void api_search(const serve_config *c, handle *h, const param_list *p, answer *a);
 void api_count(const serve_config *c, handle *h, const param_list *p, answer *a);
 void api_suggest(const serve_config *c, handle *h, const param_list *p, answer *a);
+/* GET /show?story=PATH|FEED:ID: the whole story (nutgraf-query --show). */
+void api_show(const serve_config *c, handle *h, const param_list *p, answer *a);
+/* GET /timeline?q=...&by=day|week|month|source: matches per bucket
+ * (nutgraf-query --count-by). */
+void api_timeline(const serve_config *c, handle *h, const param_list *p, answer *a);
 void api_health(const serve_config *c, handle *h, answer *a);
 /* The HTTP status of a library error code. */
 unsigned status_of(int rc);
@@ -176,7 +181,18 @@ void page_render(const serve_config *c, handle *h, const param_list *p, const ch
 /* ------------------------------------------------------------------ */
 /* metrics.c                                                           */
 
-enum endpoint { EP_PAGE, EP_SEARCH, EP_COUNT, EP_SUGGEST, EP_HEALTH, EP_METRICS, EP_OTHER, EP_COUNT_ };
+enum endpoint {
+  EP_PAGE,
+  EP_SEARCH,
+  EP_COUNT,
+  EP_SUGGEST,
+  EP_HEALTH,
+  EP_METRICS,
+  EP_SHOW,
+  EP_TIMELINE,
+  EP_OTHER,
+  EP_COUNT_
+};
 
 void metrics_request(int endpoint, unsigned status, double seconds);
 void metrics_library_error(int rc);

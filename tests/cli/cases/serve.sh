@@ -56,6 +56,24 @@ http "/count?q=ceasefire+NATO&any=1"
 expect_eq "$(json_get 'j["count"]')" "$(nutgraf-query --count --any ceasefire NATO)" "any=1 is --any"
 http "/suggest?q=sanctoins"
 expect_eq "$BODY" '{"version":1,"query":"sanctoins","suggestion":"sanctions"}' "/suggest"
+# /show is nutgraf-query --show's record; /timeline is --count-by's buckets.
+story="$T/fixtures/articles/crlf.txt"
+http "/show?story=$story"
+expect_eq "$CODE" 200 "/show answers 200"
+expect_eq "$(printf '%s' "$BODY" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(json.dumps({k: v for k, v in j.items()}, sort_keys=True))')" \
+  "$(nutgraf-query --format json --show "$story" | python3 -c 'import json,sys; j=json.loads(sys.stdin.readline()); print(json.dumps(j, sort_keys=True))')" \
+  "/show is nutgraf-query --show's story record"
+http "/show?story=$T/fixtures/articles/no-such.txt"
+expect_eq "$CODE" 404 "/show of no story: 404"
+http "/show"
+expect_eq "$CODE" 400 "/show without a story: 400"
+http "/timeline?q=ceasefire&by=month"
+expect_eq "$CODE" 200 "/timeline answers 200"
+expect_eq "$(json_get '" ".join("%s:%d:%d" % (b["key"], b["passages"], b["stories"]) for b in j["buckets"])')" \
+  "$(nutgraf-query --format json --count-by month ceasefire | python3 -c 'import json,sys; print(" ".join("%s:%d:%d" % (j["key"], j["passages"], j["stories"]) for j in map(json.loads, sys.stdin)))')" \
+  "/timeline is nutgraf-query --count-by's buckets"
+http "/timeline?q=ceasefire&by=year"
+expect_eq "$CODE" 400 "/timeline with a bad by: 400"
 http "/health"
 expect_eq "$(json_get 'j["status"], j["documents"], j["passages"], j["schema_version"], j["index"]')" \
   "ok $(nutgraf-index --check | sed -n 's/.*ok: \([0-9]*\) documents, \([0-9]*\) passages.*/\1 \2/p') $(sed -n 's/^#define NG_SCHEMA_VERSION \([0-9]*\)$/\1/p' "$NG_SRC/include/nutgraf.h") $NUTGRAF_INDEX" \
