@@ -281,6 +281,13 @@ static const char *param_value(const param_list *p, const char *key) {
 
 static const char *const show_params[] = {"access_token", "story", NULL};
 
+/* where as a message shows it: one line, at most 200 bytes. */
+static void shown_where(const char *where, char *out, size_t n) {
+  size_t k = 0;
+  for (const char *c = where; *c && k + 1 < n && k < 200; c++) out[k++] = (unsigned char)*c < 0x20 ? '?' : *c;
+  out[k] = '\0';
+}
+
 void api_show(const serve_config *c, handle *h, const param_list *p, answer *a) {
   search_request r;
   if (read_search_request(c, p, show_params, &r, a) != 0) return;
@@ -292,8 +299,10 @@ void api_show(const serve_config *c, handle *h, const param_list *p, answer *a) 
   ng_index *idx = handle_index(h);
   long long doc = 0;
   int rc = ng_story_find(idx, where, &doc);
+  char shown[208];
+  shown_where(where, shown, sizeof shown);
   if (rc == NG_DONE) {
-    answer_error(a, 404, "no story is stored at %.200s", where);
+    answer_error(a, 404, "no story is stored at %s", shown);
     return;
   }
   if (rc != NG_OK) {
@@ -303,7 +312,7 @@ void api_show(const serve_config *c, handle *h, const param_list *p, answer *a) 
   ng_story *s = NULL;
   rc = ng_story_get(idx, doc, 0, -1, &s);
   if (rc == NG_DONE) {
-    answer_error(a, 404, "no story is stored at %.200s", where);
+    answer_error(a, 404, "no story is stored at %s", shown);
     return;
   }
   if (rc != NG_OK) {

@@ -4,7 +4,7 @@ standard library only.  Each subcommand prints one line per failed check
 ("FAIL ..."), a summary line, and exits 1 when a check failed.
 
   compare  URL INDEX QUERIES   /search equals nutgraf-query --format json
-  hostile  URL QUERIES         hostile queries answer 200 or 400 (JSON)
+  hostile  URL QUERIES         hostile queries answer 200 or 400 (JSON; /show 404 too)
   attacks  URL TIMEOUT         hostile HTTP: long URL, bad encoding, slow
                                client, idle connections, header flood
   load     URL QUERIES N C [F] N requests (and on until file F exists) from
@@ -109,7 +109,8 @@ def hostile(url, queries_file):
     failed = runs = 0
     for q in lines:
         for path, extra in (("/search", {}), ("/search", {"any": "1"}), ("/search", {"sort": "date"}),
-                            ("/count", {}), ("/suggest", {}), ("/", {}),
+                            ("/count", {}), ("/suggest", {}), ("/timeline", {}), ("/timeline", {"by": "source"}),
+                            ("/show", {"story": q.decode("utf-8", "replace")}), ("/", {}),
                             ("/", {"story": q.decode("utf-8", "replace") + "/x\"y*[z\\"})):
             query = urllib.parse.urlencode(dict(extra, q=q))
             start = time.monotonic()
@@ -119,7 +120,7 @@ def hostile(url, queries_file):
                 status, headers, body = "%s after %.1f s" % (type(e).__name__, time.monotonic() - start), {}, b""
             runs += 1
             why = None
-            if status not in (200, 400):
+            if status not in (200, 400) and not (path == "/show" and status == 404):
                 why = "status %s" % status
             elif path != "/":
                 try:
@@ -127,7 +128,7 @@ def hostile(url, queries_file):
                 except ValueError:
                     doc = None
                     why = "not JSON: %r" % body[:100]
-                if doc is not None and status == 400:
+                if doc is not None and status in (400, 404):
                     msg = doc.get("error") if isinstance(doc, dict) else None
                     if not isinstance(msg, str) or "\n" in msg or not msg:
                         why = "400 without a one-line error: %r" % body[:200]
