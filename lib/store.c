@@ -913,7 +913,7 @@ int ngi_store_words_like(ng_index *idx, const char *first, int minlen, int maxle
   int rc = step == SQLITE_DONE ? NG_OK : ngi_store_fail(idx, "looking up words");
   sqlite3_reset(st);
   if (rc == NG_OK && rows.oom) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
-  for (const char *p = rows.data, *end = rows.data + rows.len; rc == NG_OK && p && p < end;) {
+  for (const char *p = rows.data, *end = rows.data ? rows.data + rows.len : NULL; rc == NG_OK && p && p < end;) {
     const char *raw = p;
     p += strlen(p) + 1;
     const char *stem = p;

@@ -154,6 +154,7 @@ static ng_search_options mixed_options(const uint8_t *data, size_t size) {
   o.per_document = (int)((h >> 2) & 1);
   o.sort = (int)((h >> 3) & 1);
   o.limit = -1;
+  o.per_story = 0; /* every passage: what ng_count counts */
   o.snippet_tokens = (int)((h >> 4) % 80);
   if ((h >> 11) & 1) o.until = "2025-04-12";
   if ((h >> 12) & 1) o.since = "2025-03-14T00:00:00Z";
