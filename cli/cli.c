@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *program = "nutgraf";
 
@@ -80,4 +81,22 @@ int cli_index_path(const char *given, char **out) {
   if (*out) return 0;
   if (given) return cli_out_of_memory();
   return cli_usage_error("%s", "no index path: set $NUTGRAF_INDEX, $XDG_DATA_HOME or $HOME, or give --index");
+}
+
+char *cli_user_variants_path(void) {
+  const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+  size_t n = 64 + (xdg ? strlen(xdg) : 0) + (home ? strlen(home) : 0);
+  char *p = malloc(n);
+  if (!p) return NULL;
+  if (xdg && xdg[0] == '/')
+    snprintf(p, n, "%s/nutgraf/variants.txt", xdg);
+  else if (home && *home)
+    snprintf(p, n, "%s/.config/nutgraf/variants.txt", home);
+  else
+    *p = '\0';
+  if (!*p || access(p, F_OK) != 0) {
+    free(p);
+    return NULL;
+  }
+  return p;
 }

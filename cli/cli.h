@@ -29,6 +29,10 @@ enum cli_exit {
  * settings (ng_init); called first thing in main(). */
 void cli_init(const char *program);
 const char *cli_program(void);
+/* The user's own variants file ($XDG_CONFIG_HOME/nutgraf/variants.txt,
+ * else ~/.config/nutgraf/variants.txt) when it exists, malloc'd; else
+ * NULL.  Both nutgraf-query and nutgraf-serve read it. */
+char *cli_user_variants_path(void);
 
 /* The exit status for a library status code. */
 int cli_exit_status(int rc);

@@ -5,21 +5,6 @@
 
 #include "query.h"
 
-/* The user's own variants file, when there is one. */
-static char *user_variants_path(void) {
-  const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-  size_t n = 64 + (xdg ? strlen(xdg) : 0) + (home ? strlen(home) : 0);
-  char *p = malloc(n);
-  if (!p) return NULL;
-  if (xdg && xdg[0] == '/')
-    snprintf(p, n, "%s/nutgraf/variants.txt", xdg);
-  else if (home && *home)
-    snprintf(p, n, "%s/.config/nutgraf/variants.txt", home);
-  else
-    *p = '\0';
-  return p;
-}
-
 /* The library's note on the query (an unknown field), one line. */
 static void print_notes(const ng_index *idx) {
   const char *note = ng_index_notes(idx);
@@ -202,8 +187,8 @@ int main(int argc, char **argv) {
   ng_index *idx = NULL;
   int rc = ng_index_open(&idx, o.index_path, &oo);
   if (rc == NG_OK && !o.search.no_variants && !o.search.raw_fts5 && !o.search.all && !o.show) {
-    char *mine = user_variants_path();
-    if (mine && *mine && access(mine, F_OK) == 0) rc = ng_index_add_variants(idx, mine);
+    char *mine = cli_user_variants_path();
+    if (mine) rc = ng_index_add_variants(idx, mine);
     free(mine);
     for (size_t i = 0; rc == NG_OK && i < o.nvariants; i++) rc = ng_index_add_variants(idx, o.variants[i]);
   }

@@ -206,25 +206,6 @@ static int read_token(const char *path, serve_config *c) {
   return 0;
 }
 
-/* The user's own variants file, as nutgraf-query reads it. */
-static char *user_variants_path(void) {
-  const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-  size_t n = 64 + (xdg ? strlen(xdg) : 0) + (home ? strlen(home) : 0);
-  char *p = malloc(n);
-  if (!p) return NULL;
-  if (xdg && xdg[0] == '/')
-    snprintf(p, n, "%s/nutgraf/variants.txt", xdg);
-  else if (home && *home)
-    snprintf(p, n, "%s/.config/nutgraf/variants.txt", home);
-  else
-    *p = '\0';
-  if (!*p || access(p, F_OK) != 0) {
-    free(p);
-    return NULL;
-  }
-  return p;
-}
-
 int parse_serve_options(int argc, char **argv, serve_config *c) {
   memset(c, 0, sizeof *c);
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -329,7 +310,7 @@ int parse_serve_options(int argc, char **argv, serve_config *c) {
   c->index_path = index ? strdup(index) : ng_default_index_path();
   if (!c->index_path)
     return bad_usage("%s", "no index path: set $NUTGRAF_INDEX, $XDG_DATA_HOME or $HOME, or give --index");
-  c->user_variants = user_variants_path();
+  c->user_variants = cli_user_variants_path();
   return 0;
 }
 
