@@ -322,6 +322,7 @@ typedef struct matchset {
   size_t n;
   int built;       /* 1: rowids holds FTS5's whole answer */
   long long spent; /* the probes' cost so far, in postings */
+  long long whole; /* the pass over the whole match: its terms' postings (summed once) */
 } matchset;
 
 #define PROBE_COST 4000 /* postings one probe costs as much as: BBC x8, a phrase, callgrind */
@@ -571,9 +572,10 @@ static int cmp_rowid(const void *a, const void *b) {
 static int fts_match(run *r, int which, const char *match, long long rowid) {
   matchset *m = &r->sets[which];
   if (!m->built) {
-    long long whole = 0;
-    for (size_t i = 0; i < r->nplan; i++) whole += r->c[i].t->count;
-    if (m->spent + PROBE_COST < whole) {
+    /* (+1 a term: known once, even when every count is 0) */
+    if (!m->whole)
+      for (size_t i = 0; i < r->nplan; i++) m->whole += r->c[i].t->count + 1;
+    if (m->spent + PROBE_COST < m->whole) {
       m->spent += PROBE_COST;
       return ngi_store_match_rowid(r->idx, match, rowid, &r->sqlite_code);
     }
