@@ -602,7 +602,7 @@ int ngi_store_connect(ng_index *idx, const char *file, const char *want_language
   if (version != NG_SCHEMA_VERSION)
     return ngi_fail(idx, NG_EDATA,
                     "index %s has schema version %d but this nutgraf (%s) uses version %d;"
-                    " remove it and index again",
+                    " rebuild it with nutgraf-index --full PATH...",
                     path, version, NG_VERSION_STRING, NG_SCHEMA_VERSION);
   char language[64];
   if (first_text(s->db, "SELECT value FROM meta WHERE key = 'language'", language, sizeof language) != SQLITE_OK)
