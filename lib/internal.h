@@ -914,6 +914,10 @@ void ngi_store_doc_filter_close(ngi_doc_filter *f);
 /* The duplicate group of doc: its first member's id, or doc itself (from
  * a per-handle table kept in step with the database). */
 int ngi_store_group_of(ng_index *idx, long long doc, long long *group);
+/* For tests: a handle's first search at a version reads the groups whole
+ * when there are at most n (-1: the default, 2048), else asks SQLite for
+ * each candidate. */
+void ngi_store_set_groups_read_whole(int n);
 /* A document's passage numbers: first_pno .. first_pno + count (0, 0 when
  * there is no such document). */
 int ngi_store_doc_range(ng_index *idx, long long doc, long long *first_pno, long long *count);

@@ -322,6 +322,24 @@ START_TEST(copies_are_one_story) {
   /* every document matches the 40 commonest words: one hit a story */
   ck_assert_uint_eq(apart.n, DOCS + COPIES);
   ck_assert_uint_eq(one.n, DOCS);
+  /* The groups of a handle's first search asked of SQLite one candidate
+   * at a time (more copies than it reads whole), and read whole by its
+   * second: the same stories each way. */
+  ng_index_close(idx);
+  ngi_store_set_groups_read_whole(0);
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass == 0) idx = open_read();
+    ranked again;
+    o.no_collapse = 0;
+    ck_assert_int_eq(run(idx, q.data, &o, 0, &again), NG_OK);
+    ck_assert_uint_eq(again.n, one.n);
+    for (size_t i = 0; i < one.n; i++) {
+      ck_assert_int_eq(again.doc[i], one.doc[i]);
+      ck_assert_int_eq(again.ordinal[i], one.ordinal[i]);
+    }
+    ranked_free(&again);
+  }
+  ngi_store_set_groups_read_whole(-1);
   ranked_free(&one);
   ranked_free(&apart);
   ngi_buf_free(&q);
