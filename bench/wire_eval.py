@@ -165,6 +165,14 @@ def norm_place(s):
     return " ".join((s or "").split()).rstrip(", ").casefold()
 
 
+def story_key(obj):
+    """A hit's story as the truth names it: its path, or FEED#ID for a feed
+    record (JSON version 2 gives the feed and the id apart)."""
+    if obj.get("feed") and obj.get("id") is not None:
+        return f"{obj['feed']}#{obj['id']}"
+    return obj.get("path")
+
+
 def cmd_datelines(args):
     binary = query_binary(args.build)
     if not binary:
@@ -185,7 +193,7 @@ def cmd_datelines(args):
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, encoding="utf-8") as proc:
         for line in proc.stdout:
             obj = json.loads(line)
-            path = obj.get("path")
+            path = story_key(obj)
             rel = matcher.match(path) if path else None
             if rel is None:
                 unknown.add(path)
@@ -741,7 +749,7 @@ def cmd_diversity(args):
             count = int(count_out.strip() or 0)
         except ValueError:
             count = count_out.strip()
-        paths = [json.loads(ln)["path"] for ln in json_out.splitlines() if ln.strip()]
+        paths = [story_key(json.loads(ln)) for ln in json_out.splitlines() if ln.strip()]
         distinct = len(set(paths))
         row = f"| {q} | {count} | {len(paths)} | {distinct} |"
         if paths:

@@ -134,7 +134,8 @@ static int starts_lower(const line *l) {
  *   PLACE - , PLACE -- , PLACE — , PLACE – , PLACE—      the place alone
  *   PLACE, Mon DD - , PLACE, Region, Mon. DD - , PLACE, 26 Feb -   a day
  *   PLACE (Agency) - , PLACE (AP) — , PLACE, Feb 26 (Reuters) -    an agency
- * in capitals or not, and a dateline that is the whole text ("CHICAGO,
+ * in capitals or not (all in lower case only with a month and a day:
+ * "peoria, april 7 - "), and a dateline that is the whole text ("CHICAGO,
  * Feb 26 -", a line of its own on the wire).  What is before the dash
  * must read as a place: at most six words of capitalised letters (and
  * . , ' & - / or letters past ASCII; no digits), so that a sentence such as
@@ -165,6 +166,25 @@ static int looks_like_day(const char *s, size_t n) {
       return 0;
   }
   return letters >= 2 && numbers >= 1 && numbers <= 3 && words <= 2;
+}
+
+/* Is w[0, n) a month's name or its abbreviation ("April", "APR", "Sept.")? */
+static int is_month_name(const char *w, size_t n) {
+  static const char *const names[] = {"january", "february",  "march",   "april",    "may",      "june", "july",
+                                      "august",  "september", "october", "november", "december", "jan",  "feb",
+                                      "mar",     "apr",       "jun",     "jul",      "aug",      "sep",  "sept",
+                                      "oct",     "nov",       "dec",     NULL};
+  if (n > 0 && w[n - 1] == '.') n--;
+  for (int i = 0; names[i]; i++)
+    if (strlen(names[i]) == n && strncasecmp(w, names[i], n) == 0) return 1;
+  return 0;
+}
+
+/* The length of the first word of s[0, n). */
+static size_t day_word_length(const char *s, size_t n) {
+  size_t k = 0;
+  while (k < n && s[k] != ' ') k++;
+  return k;
 }
 
 static int is_month_word(const char *w, size_t n) {
@@ -244,7 +264,11 @@ static int parse_dateline(const char *s, size_t n, dateline_parts *d) {
 /* The place (and day, agency) before a separator at s[i]. */
 static int parse_head(const char *s, size_t n, size_t i, size_t seplen, int plain, dateline_parts *d) {
   memset(d, 0, sizeof *d);
-  if (!starts_upper(s, i) || isdigit((unsigned char)s[0])) return 0;
+  if (isdigit((unsigned char)s[0])) return 0;
+  /* A place in lower case ("peoria, april 7 - ", as some wire copy is
+   * keyed) only with a month and a day after it. */
+  int lower = !starts_upper(s, i);
+  if (lower && !islower((unsigned char)s[0])) return 0;
   size_t h = i; /* the head: s[0, h) */
   while (h > 0 && (s[h - 1] == ' ' || s[h - 1] == ',')) h--;
   int agency = 0;
@@ -283,6 +307,12 @@ static int parse_head(const char *s, size_t n, size_t i, size_t seplen, int plai
       }
     }
   }
+  if (!d->day_len && comma > 0) {
+    /* a month without its day ("CHICAGO, April - "): not the place's */
+    size_t a = comma;
+    while (a < h && s[a] == ' ') a++;
+    if (is_month_name(s + a, h - a)) h = comma - 1;
+  }
   size_t after = i + seplen;
   if (!d->day_len && !agency && after < n) {
     size_t k = day_then_dash(s + after, n - after);
@@ -294,6 +324,10 @@ static int parse_head(const char *s, size_t n, size_t i, size_t seplen, int plai
   }
   while (h > 0 && (s[h - 1] == ',' || s[h - 1] == ' ')) h--;
   if (h == 0 || h > 60) return 0;
+  /* ... and not a sentence's opening words ("as of april 7 - ") */
+  if (lower && (!d->day_len || !is_month_word(s + d->day_start, day_word_length(s + d->day_start, d->day_len)) ||
+                ngi_stop_word(s, day_word_length(s, h))))
+    return 0;
   int strong = agency || d->day_len;
   int words = 0, all_caps = 1, comma_in_place = 0;
   size_t p = 0;
@@ -322,7 +356,7 @@ static int parse_head(const char *s, size_t n, size_t i, size_t seplen, int plai
       if (ch < 0x80 && !isalpha(ch) && !strchr(",.'&-/", ch)) return 0;
     }
   }
-  if (words == 0 || words > 6) return 0;
+  if (words == 0 || words > (lower ? 3 : 6)) return 0;
   /* A plain hyphen after "Place, Region" or capitals, or with a day or an
    * agency; "Anchorage, Alaska", "WASHINGTON", "Rio de Janeiro" are places,
    * "US President George W Bush" is a sentence's subject. */

@@ -185,6 +185,12 @@ START_TEST(em_dash_datelines) {
       {"BAGUIO, Philippines - Troops moved.", "BAGUIO, Philippines", NULL},
       {"S\xC3\x83O PAULO, March 9 \xE2\x80\x94 Coffee rose.", "S\xC3\x83O PAULO", "March 9"},
       {"OAKLAND , N.J., March 9 - Shares rose.", "OAKLAND, N.J.", "March 9"},
+      /* all in lower case, as some wire copy is keyed: a month and a day */
+      {"peoria, april 7 - barrow and gilt prices rose.", "peoria", "april 7"},
+      {"sioux falls, april 7 - slaughter cattle rose.", "sioux falls", "april 7"},
+      {"chicago, June 18 - Bell and Howell said.", "chicago", "June 18"},
+      /* a month without its day is left out of the place */
+      {"CHICAGO, April - U.S. Labor Secretary William Brock said.", "CHICAGO", NULL},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     buf t = {0};
@@ -212,6 +218,13 @@ START_TEST(not_datelines) {
       "MAR8  --     --  12.5",
       "Smith - who resigned - spoke.",
       "APRIL 11 - The figures follow.",
+      /* lower case without a month and a day */
+      "the company said - in a statement - that it would.",
+      "peoria - barrow and gilt prices rose.",
+      "peoria, monday - barrow and gilt prices rose.",
+      "as of april 7 - the figures follow.",
+      "and then, four years later, april 7 - the end.",
+      "- Position of APR 6   - May 6765",
   };
   for (size_t i = 0; i < sizeof ledes / sizeof ledes[0]; i++) {
     buf t = {0};
