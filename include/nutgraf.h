@@ -351,7 +351,7 @@ typedef struct ng_search_options {
   long offset;
   const char *since;  /* ISO date (YYYY-MM-DD...) or NULL: only documents dated >= */
   const char *until;  /* ISO date or NULL: only documents dated <= (the whole day) */
-  int snippet_tokens; /* 0: 32 */
+  int snippet_tokens; /* 0: 32; at most 64; negative: the whole passage, every match marked */
   int all;            /* ignore the query: every passage, in document order */
   /* Since version 2: */
   int per_story;   /* at most this many passages of a story (0: every passage; INIT: 1) */

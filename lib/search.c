@@ -28,6 +28,9 @@
 #define DEFAULT_LIMIT 10
 #define DEFAULT_SNIPPET_TOKENS 32
 #define MAX_SNIPPET_TOKENS 64
+/* A whole passage (snippet_tokens < 0): a token holds a byte at least, so
+ * no passage has more tokens than bytes; FTS5's snippet() takes it too. */
+#define WHOLE_SNIPPET_TOKENS NGI_MAX_PASSAGE_BYTES
 
 /* A page of hits read ahead, so that one FTS5 query makes all its
  * snippets. */
@@ -102,6 +105,7 @@ static int make_hit_query(ng_index *idx, const parsed_query *pq, const ng_search
   hq->offset = o->offset > 0 ? o->offset : 0;
   hq->snippet_tokens = o->snippet_tokens > 0 ? o->snippet_tokens : DEFAULT_SNIPPET_TOKENS;
   if (hq->snippet_tokens > MAX_SNIPPET_TOKENS) hq->snippet_tokens = MAX_SNIPPET_TOKENS;
+  if (o->snippet_tokens < 0) hq->snippet_tokens = WHOLE_SNIPPET_TOKENS;
   return NG_OK;
 }
 

@@ -1,5 +1,6 @@
 /*
- * api.c -- the JSON endpoints: /search, /count, /suggest, /health.
+ * api.c -- the JSON endpoints: /search, /count, /suggest, /show, /timeline,
+ * /health.
  *
  * Search parameters are read through one table, search_params[], from a
  * parameter's name to a field of ng_search_options and the way its value
@@ -9,6 +10,9 @@
  * mistake; an empty value is the same as none (what an empty form field
  * sends).  Errors of the library keep its message: NG_EUSAGE is 400,
  * NG_EDATA (no index, or not one nutgraf can read) 503, anything else 500.
+ *
+ * /show answers nutgraf-query --show's story record (read_story, which
+ * the page's story view reads too).
  *
  * /search answers one document holding nutgraf-query's JSON records:
  *   {"version":1,"query":Q,"interpreted":EXPLAIN,"total":N,"offset":O,
@@ -34,7 +38,8 @@ enum param_kind {
   P_OFFSET,   /* 0 .. --max-offset */
   P_DATE,     /* a date, read by the library */
   P_SORT,     /* rank or date */
-  P_STORY     /* 0 .. 1000 passages a story */
+  P_STORY,    /* 0 .. 1000 passages a story */
+  P_SNIPPET   /* 1 .. 64 tokens, or whole (the whole passage: -1) */
 };
 
 typedef struct search_param {
@@ -53,6 +58,7 @@ static const search_param search_params[] = {
     {"variants", P_NOT_BOOL, offsetof(ng_search_options, no_variants)},
     {"per-story", P_STORY, offsetof(ng_search_options, per_story)},
     {"collapse", P_NOT_BOOL, offsetof(ng_search_options, no_collapse)},
+    {"snippet", P_SNIPPET, offsetof(ng_search_options, snippet_tokens)},
 };
 #define NPARAMS (sizeof search_params / sizeof search_params[0])
 
@@ -160,6 +166,14 @@ int read_search_request(const serve_config *c, const param_list *p, const char *
       case P_STORY:
         if (!v || read_long(v, 0, 1000, &n) != 0)
           return answer_error(a, 400, "per-story wants a number from 0 to 1000, not '%.64s'", v ? v : ""), -1;
+        *(int *)(void *)field = (int)n;
+        break;
+      case P_SNIPPET:
+        if (v && strcmp(v, "whole") == 0)
+          n = -1;
+        else if (!v || read_long(v, 1, 64, &n) != 0)
+          return answer_error(a, 400, "snippet wants a number of words from 1 to 64 or whole, not '%.64s'", v ? v : ""),
+                 -1;
         *(int *)(void *)field = (int)n;
         break;
       case P_SORT:
@@ -288,6 +302,14 @@ static void shown_where(const char *where, char *out, size_t n) {
   out[k] = '\0';
 }
 
+int read_story(ng_index *idx, const char *where, ng_story **out) {
+  *out = NULL;
+  long long doc = 0;
+  int rc = ng_story_find(idx, where, &doc);
+  if (rc == NG_OK) rc = ng_story_get(idx, doc, 0, -1, out);
+  return rc;
+}
+
 void api_show(const serve_config *c, handle *h, const param_list *p, answer *a) {
   search_request r;
   if (read_search_request(c, p, show_params, &r, a) != 0) return;
@@ -297,21 +319,11 @@ void api_show(const serve_config *c, handle *h, const param_list *p, answer *a) 
     return;
   }
   ng_index *idx = handle_index(h);
-  long long doc = 0;
-  int rc = ng_story_find(idx, where, &doc);
-  char shown[208];
-  shown_where(where, shown, sizeof shown);
-  if (rc == NG_DONE) {
-    answer_error(a, 404, "no story is stored at %s", shown);
-    return;
-  }
-  if (rc != NG_OK) {
-    library_error(a, idx, rc);
-    return;
-  }
   ng_story *s = NULL;
-  rc = ng_story_get(idx, doc, 0, -1, &s);
+  int rc = read_story(idx, where, &s);
   if (rc == NG_DONE) {
+    char shown[208];
+    shown_where(where, shown, sizeof shown);
     answer_error(a, 404, "no story is stored at %s", shown);
     return;
   }

@@ -6,6 +6,10 @@
  * query, the results, rendered here from the same JSON document /search
  * answers, so the page works without JavaScript; its small script then
  * takes over searching and paging through /search, drawing the same HTML.
+ * The story view (?story=) is the whole story, read as /show reads it,
+ * with the passages that match the query marked: a search of the query
+ * restricted to the story (story_query) whose snippets are whole passages
+ * (snippet=whole); the script asks /show and then /search for the same.
  *
  * Everything that comes from the request or the index is escaped
  * (headlines may hold "<script>"); a link to a story's URL is made only for
@@ -86,7 +90,7 @@ static void put_encoded(text *t, const char *s) {
 /* The request's values the links carry. */
 typedef struct page_state {
   const char *q, *since, *until, *sort, *any, *token;
-  const char *story;   /* the path of the story shown, or NULL: the results */
+  const char *story;   /* the story shown, as the request names it, or NULL: the results */
   const char *story_q; /* the story view's search (story_query), or NULL */
 } page_state;
 
@@ -231,6 +235,26 @@ static void put_copies(text *t, const json_t *r) {
   put(t, "</ul></details>");
 }
 
+/* A link to the story view of record r: the story named as the index
+ * stores it, a feed record "FEED//#ID" ("stdin#ID" when read from
+ * standard input), which /show reads as it reads a file's path.  As the
+ * script's storedPath. */
+static void put_story_link(text *t, const json_t *r, const page_state *s, long offset) {
+  const char *path = member(r, "path"), *feed = member(r, "feed"), *id = member(r, "id");
+  text stored = {0};
+  if (feed && id) {
+    int from_stdin = strcmp(feed, "stdin") == 0;
+    put(&stored, from_stdin ? "stdin#" : feed);
+    if (!from_stdin) put(&stored, "//#");
+    put(&stored, id);
+  } else {
+    put(&stored, path ? path : "");
+  }
+  if (stored.oom) t->oom = 1;
+  put_link_to(t, "/", s, NULL, stored.data ? stored.data : "", offset, 0);
+  free(stored.data);
+}
+
 static void put_hit(text *t, const json_t *r, const page_state *s, long offset) {
   put(t, "<li class=\"hit\"><h2>");
   put_title(t, r);
@@ -239,7 +263,7 @@ static void put_hit(text *t, const json_t *r, const page_state *s, long offset) 
   put(t, "<p class=\"snippet\">");
   put_snippet(t, member(r, "snippet") ? member(r, "snippet") : "", json_object_get(r, "highlights"));
   put(t, "</p><p class=\"story-links\"><a class=\"story\" href=\"");
-  put_link_to(t, "/", s, NULL, member(r, "path"), offset, 0);
+  put_story_link(t, r, s, offset);
   put(t, "\">");
   long long more = json_integer_value(json_object_get(r, "more"));
   char line[64];
@@ -301,15 +325,15 @@ static void put_results(text *t, const json_t *doc, const page_state *s) {
   put(t, "</nav>");
 }
 
-/* The story view's search, until the library can give a whole story
- * (/show, issue 13): the passages of the story that match the query,
- * every one of them (per-story 0).  The story is named by a path:
+/* The story view's search: the passages of the story that match the
+ * query, every one of them (per-story 0).  The story is named by a path:
  * filter written first (an unclosed quote in the query cannot swallow
- * it) as a glob that matches its path whole: '*', '?' and '[' are
+ * it) as a glob that matches its stored path whole: '*', '?' and '[' are
  * bracketed, '"' and '\' (which a glob or the quotes would read) are
  * matched by '?', and a path with none of these gets its first character
- * bracketed to be a glob at all.  The hits are still checked for the path
- * (a query that does not parse is read as plain words, filter and all). */
+ * bracketed to be a glob at all.  The hits are still checked for the
+ * story's document (a query that does not parse is read as plain words,
+ * filter and all).  As the script's storyQuery. */
 static char *story_query(const char *path, const char *q) {
   text t = {0};
   put(&t, "path:\"");
@@ -340,66 +364,93 @@ static char *story_query(const char *path, const char *q) {
   return t.data;
 }
 
-static int by_ordinal(const void *a, const void *b) {
-  json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "ordinal"));
-  json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "ordinal"));
-  return (x > y) - (x < y);
-}
-
-/* The story view: the story's headline and metadata, then its passages
- * that match the query, in the story's order, each with its highlights. */
-static void put_story(text *t, const json_t *doc, const page_state *s, long back) {
-  const json_t *hits = json_object_get(doc, "hits");
-  size_t n = 0, i;
-  json_t *r, **mine = calloc(json_array_size(hits) + 1, sizeof *mine);
-  if (!mine) {
-    t->oom = 1;
-    return;
-  }
-  json_array_foreach(hits, i, r) {
-    const char *path = member(r, "path");
-    if (path && strcmp(path, s->story) == 0) mine[n++] = r;
-  }
-  qsort(mine, n, sizeof *mine, by_ordinal);
+/* The story view's opening: the section and the link back to the results
+ * (page back); the caller closes the section. */
+static void put_story_head(text *t, const page_state *s, long back) {
   put(t, "<section class=\"story\" data-story=\"");
   put_escaped(t, s->story);
   put(t, "\"><p class=\"back\"><a rel=\"up\" href=\"");
   put_link(t, "/", s, NULL, back, 0);
   put(t, "\">\xE2\x86\x90 Back to the results</a></p>");
-  if (n == 0) {
-    put(t, "<p class=\"status\">No passage of ");
-    put_escaped(t, s->story);
-    put(t, " matches this query.</p></section>");
-    free(mine);
+}
+
+/* The story view of a story the index no longer holds (/show's 404). */
+static void put_story_gone(text *t, const page_state *s, long back) {
+  put_story_head(t, s, back);
+  put(t, "<p class=\"status error\">No story is stored at ");
+  put_escaped(t, s->story);
+  put(t, "; it may have been removed from the index.</p></section>");
+}
+
+/* The story view: the whole story (story, its /show record) with its
+ * headline and metadata, every passage in the story's order; a passage
+ * the search (doc, of story_query) found -- a hit of the story's document
+ * and ordinal whose snippet, the whole passage, is its text -- is
+ * "passage match" with the query's matches marked.  The copies are those
+ * of the story's best hit.  As the script's renderStory. */
+static void put_story(text *t, const json_t *story, const json_t *doc, const page_state *s, long back) {
+  const json_t *passages = json_object_get(story, "passages"), *hits = json_object_get(doc, "hits");
+  json_int_t doc_id = json_integer_value(json_object_get(story, "doc_id"));
+  size_t np = json_array_size(passages), nmatch = 0, i, k;
+  const json_t **hit_of = calloc(np + 1, sizeof *hit_of), *first = NULL, *p, *r;
+  if (!hit_of) {
+    t->oom = 1;
     return;
   }
+  json_array_foreach(hits, k, r) {
+    if (json_integer_value(json_object_get(r, "doc_id")) == doc_id) {
+      first = r;
+      break;
+    }
+  }
+  json_array_foreach(passages, i, p) {
+    json_int_t ordinal = json_integer_value(json_object_get(p, "ordinal"));
+    json_array_foreach(hits, k, r) {
+      if (json_integer_value(json_object_get(r, "doc_id")) != doc_id ||
+          json_integer_value(json_object_get(r, "ordinal")) != ordinal)
+        continue;
+      const char *snippet = member(r, "snippet"), *passage = member(p, "text");
+      if (snippet && passage && strcmp(snippet, passage) == 0) hit_of[i] = r, nmatch++;
+      break;
+    }
+  }
+  put_story_head(t, s, back);
   put(t, "<h2>");
-  put_title(t, mine[0]);
+  put_title(t, story);
   put(t, "</h2>");
-  put_meta(t, mine[0], 0);
-  char line[160];
-  snprintf(line, sizeof line,
-           "<p class=\"status\">%zu %s of this story %s the query. The whole story is not shown yet.</p>", n,
-           n == 1 ? "passage" : "passages", n == 1 ? "matches" : "match");
+  put_meta(t, story, 0);
+  char line[200], matching[64];
+  if (nmatch == 0)
+    snprintf(matching, sizeof matching, "none match");
+  else if (nmatch == 1)
+    snprintf(matching, sizeof matching, "1 matches");
+  else
+    snprintf(matching, sizeof matching, "%zu match", nmatch);
+  snprintf(line, sizeof line, "<p class=\"status\">%zu %s in this story; %s the query.</p>", np,
+           np == 1 ? "passage" : "passages", matching);
   put(t, line);
-  put_copies(t, mine[0]);
+  if (first) put_copies(t, first);
   put(t, "<ol class=\"passages\">");
-  for (i = 0; i < n; i++) {
-    const json_t *h = mine[i];
-    long long ordinal = json_integer_value(json_object_get(h, "ordinal"));
+  json_array_foreach(passages, i, p) {
+    long long ordinal = json_integer_value(json_object_get(p, "ordinal"));
+    const char *cls = hit_of[i] ? "passage match" : "passage";
     if (ordinal == 0)
-      snprintf(line, sizeof line, "<li class=\"passage\"><p class=\"meta\"><span>Headline</span>");
+      snprintf(line, sizeof line, "<li class=\"%s\"><p class=\"meta\"><span>Headline</span>", cls);
     else
-      snprintf(line, sizeof line, "<li class=\"passage\"><p class=\"meta\"><span>Paragraph %lld</span>", ordinal);
+      snprintf(line, sizeof line, "<li class=\"%s\"><p class=\"meta\"><span>Paragraph %lld</span>", cls, ordinal);
     put(t, line);
-    snprintf(line, sizeof line, "<span>line %lld</span></p><p class=\"snippet\">",
-             (long long)json_integer_value(json_object_get(h, "first_line")));
+    snprintf(line, sizeof line, "<span>line %lld</span></p><p class=\"text\">",
+             (long long)json_integer_value(json_object_get(p, "first_line")));
     put(t, line);
-    put_snippet(t, member(h, "snippet") ? member(h, "snippet") : "", json_object_get(h, "highlights"));
+    const char *text_of = member(p, "text") ? member(p, "text") : "";
+    if (hit_of[i])
+      put_snippet(t, text_of, json_object_get(hit_of[i], "highlights"));
+    else
+      put_escaped(t, text_of);
     put(t, "</p></li>");
   }
   put(t, "</ol></section>");
-  free(mine);
+  free(hit_of);
 }
 
 /* Writes the value of the template's {{name}}. */
@@ -445,9 +496,9 @@ static void put_field(text *t, const char *name, size_t n, const page_state *s, 
     if (s->story_q) {
       /* The story view's search, as the page's script makes it. */
       page_state api = {NULL, NULL, NULL, NULL, s->any, s->token, NULL, NULL};
-      char tail[64];
+      char tail[96];
       put_link(t, "/search", &api, s->story_q, 0, 0);
-      snprintf(tail, sizeof tail, "&amp;per-story=0&amp;limit=%ld", max_limit);
+      snprintf(tail, sizeof tail, "&amp;per-story=0&amp;limit=%ld&amp;snippet=whole", max_limit);
       put(t, tail);
     } else {
       put_link(t, "/search", s, NULL, offset, 1);
@@ -477,17 +528,10 @@ void page_render(const serve_config *c, handle *h, const param_list *p, const ch
     int rc = NG_OK;
     long back = 0;
     int bad_request = read_search_request(c, p, allowed, &r, &bad) != 0;
-    if (!bad_request && s.story) {
-      /* The story view: every matching passage of the story, one page. */
-      back = r.opts.offset;
-      restricted = story_query(s.story, r.q);
-      r.q = restricted ? restricted : r.q;
-      s.story_q = restricted;
-      r.opts.per_story = 0;
-      r.opts.offset = 0;
-      r.opts.limit = c->max_limit;
-      r.opts.since = r.opts.until = NULL;
-    }
+    ng_index *idx = handle_index(h);
+    ng_story *story = NULL;
+    json_t *record = NULL;
+    const char *why = NULL; /* a message of the page's own, or NULL: the library's */
     if (bad_request) {
       status = bad.status;
       json_t *j = json_loadb(bad.body, bad.len, 0, NULL);
@@ -495,18 +539,49 @@ void page_render(const serve_config *c, handle *h, const param_list *p, const ch
       put_escaped(&results, j ? member(j, "error") ? member(j, "error") : "bad request" : "bad request");
       put(&results, "</p>");
       json_decref(j);
-    } else if ((rc = search_document(handle_index(h), &r, 0, &doc)) != NG_OK) {
+    } else if (s.story) {
+      /* The story view: the story, then every matching passage of it, one
+       * page, each snippet the whole passage. */
+      back = r.opts.offset;
+      rc = read_story(idx, s.story, &story);
+      if (rc == NG_OK) {
+        record = cli_story_record(story);
+        restricted = story_query(story->path, r.q);
+        if (!record || !restricted) rc = NG_ESYSTEM, why = "out of memory";
+      }
+      if (rc == NG_OK) {
+        r.q = restricted;
+        s.story_q = restricted;
+        r.opts.per_story = 0;
+        r.opts.offset = 0;
+        r.opts.limit = c->max_limit;
+        r.opts.since = r.opts.until = NULL;
+        r.opts.snippet_tokens = -1;
+        rc = search_document(idx, &r, 0, &doc);
+      }
+    } else {
+      rc = search_document(idx, &r, 0, &doc);
+    }
+    if (bad_request) {
+      /* said above */
+    } else if (s.story && rc == NG_DONE) {
+      status = 404;
+      put_story_gone(&results, &s, back);
+    } else if (rc != NG_OK) {
       metrics_library_error(rc);
       status = status_of(rc);
+      const char *m = why ? why : ng_index_errmsg(idx);
       put(&results, "<p class=\"status error\">");
-      put_escaped(&results, ng_index_errmsg(handle_index(h)));
+      put_escaped(&results, *m ? m : "out of memory");
       put(&results, "</p>");
     } else if (s.story) {
-      put_story(&results, doc, &s, back);
+      put_story(&results, record, doc, &s, back);
     } else {
       offset = r.opts.offset;
       put_results(&results, doc, &s);
     }
+    json_decref(record);
+    ng_story_free(story);
     json_decref(doc);
     free(bad.body);
   } else if (s.story) {

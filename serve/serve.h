@@ -6,8 +6,9 @@
  *              is replaced, and the index's version for ETags
  *   http.c     the libmicrohttpd daemon: request lifecycle, routing, auth,
  *              CORS, caching headers, the request deadline, the log line
- *   api.c      the JSON endpoints (/search /count /suggest /health) and the
- *              search parameters table shared with the page
+ *   api.c      the JSON endpoints (/search /count /suggest /show /timeline
+ *              /health), the search parameters table and the story
+ *              shared with the page
  *   page.c     the search page at / (embedded page.html, results rendered
  *              on the server for browsers without JavaScript)
  *   metrics.c  counters and the latency histogram for /metrics
@@ -163,6 +164,11 @@ int search_document(ng_index *idx, const search_request *r, int explain, json_t 
 void api_search(const serve_config *c, handle *h, const param_list *p, answer *a);
 void api_count(const serve_config *c, handle *h, const param_list *p, answer *a);
 void api_suggest(const serve_config *c, handle *h, const param_list *p, answer *a);
+/* The story stored at where (a path, FEED:ID or FEED//#ID; ng_story_find
+ * then ng_story_get): NG_OK and *out (the caller frees it with
+ * ng_story_free), NG_DONE when the index holds no story there, or an
+ * error code with the message on idx. */
+int read_story(ng_index *idx, const char *where, ng_story **out);
 /* GET /show?story=PATH|FEED:ID: the whole story (nutgraf-query --show). */
 void api_show(const serve_config *c, handle *h, const param_list *p, answer *a);
 /* GET /timeline?q=...&by=day|week|month|source: matches per bucket

@@ -8,11 +8,12 @@ usage: browser.py CHROMIUM URL ARTEFACT_DIR
 The index behind URL must hold the fixtures serve-browser.sh writes: more
 than ten stories about a ceasefire (headline and paragraph: "+1 more in
 this story"), dated ones in 2024, 2025 and 2026, a headline holding
-<script>, and a story about a quokka truce in two copies.  Prints
-"ok"/"FAIL" lines; exits 1 when a check failed, 77 when Chromium does not
-start.  Writes search-page.png (desktop), search-page-story.png (a story
-view), search-page-markup.png (the <script> headline) and
-search-page-phone.png into ARTEFACT_DIR.
+<script>, a story about a quokka truce in two copies, and harbour.txt,
+five passages of which the headline and paragraph 3 hold "gannets".
+Prints "ok"/"FAIL" lines; exits 1 when a check failed, 77 when Chromium
+does not start.  Writes search-page.png (desktop), search-page-story.png
+(the harbour story's view), search-page-markup.png (the <script>
+headline) and search-page-phone.png into ARTEFACT_DIR.
 """
 import base64
 import json
@@ -211,6 +212,43 @@ def search(page, query):
                       " : null")
 
 
+# The harbour story as serve-browser.sh writes it: its passages' labels,
+# lines and texts, and which of them hold "gannets".
+HARBOUR = [("Headline", "line 1", "Gannets return to the harbour"),
+           ("Paragraph 1", "line 3", "Ferries sailed again on Tuesday, the port authority said."),
+           ("Paragraph 2", "line 5", "Fishermen mended nets on the quay while the first passengers came ashore."),
+           ("Paragraph 3", "line 7", "Birdwatchers counted four hundred gannets on the breakwater, the most in a decade."),
+           ("Paragraph 4", "line 9", "The next sailing is due on Friday, weather permitting.")]
+HARBOUR_MATCHES = ["Headline", "Paragraph 3"]
+
+# The story view as a person reads it: per passage its label, line, text,
+# whether it is marked as a match, and its highlighted words.
+STORY_VIEW = ("Array.from(document.querySelectorAll('section.story .passage')).map(p => ["
+              "p.querySelector('.meta span:first-child').textContent, p.querySelector('.meta span + span').textContent,"
+              " p.querySelector('.text').textContent, p.classList.contains('match'),"
+              " Array.from(p.querySelectorAll('.text mark')).map(m => m.textContent)])")
+
+
+def check_harbour(page, how):
+    """The harbour story's view: the whole story, the matches marked."""
+    view = page.js(STORY_VIEW) or []
+    check("%s: the whole story, five passages in order with their lines (%s)"
+          % (how, ", ".join("%s %s" % (v[0], v[1]) for v in view)),
+          [tuple(v[:3]) for v in view] == HARBOUR)
+    matched = [v[0] for v in view if v[3]]
+    check("%s: the passages that match are marked (%s)" % (how, ", ".join(matched)), matched == HARBOUR_MATCHES)
+    marks = [(v[0], m) for v in view for m in v[4]]
+    check("%s: their matches highlighted, and nothing else (%s)" % (how, marks),
+          marks == [("Headline", "Gannets"), ("Paragraph 3", "gannets")])
+    status = page.js("document.querySelector('section.story .status').textContent")
+    check("%s: the status says how many passages and how many match (%s)" % (how, status),
+          status == "5 passages in this story; 2 match the query.")
+    headline = page.js("document.querySelector('section.story h2').textContent")
+    check("%s: under the story's headline (%r)" % (how, headline), headline == HARBOUR[0][2])
+    back = page.js("document.querySelector('section.story a[rel=up]').getAttribute('href')")
+    check("%s: with a link back to the results (%s)" % (how, back), back == "/?q=gannets")
+
+
 def run_checks(page, url, artefacts):
     check("the page loads", page.load(url + "/"))
     check("it has a search box and a date range",
@@ -296,15 +334,40 @@ def run_checks(page, url, artefacts):
     check("+1 more in this story opens the story view with both passages (%s)" % n, n == 2)
     where = page.js("Array.from(document.querySelectorAll('.passage .meta span:first-child')).map(s => s.textContent)")
     check("in the story's order (%s)" % where, where == ["Headline", "Paragraph 1"])
-    marks = page.js("document.querySelectorAll('section.story .passage .snippet mark').length")
-    check("with the matches highlighted (%s marks)" % marks, marks >= 2)
+    marks = page.js("document.querySelectorAll('section.story .passage.match .text mark').length")
+    check("both marked as matches, with the matches highlighted (%s marks)" % marks,
+          marks >= 2 and page.js("document.querySelectorAll('section.story .passage.match').length") == 2)
     got = page.js("document.querySelector('section.story h2').textContent")
     check("under the story's headline (%r)" % got, got == title)
-    page.screenshot(os.path.join(artefacts, "search-page-story.png"))
     page.js("document.querySelector('section.story a[rel=up]').click(); 1")
     n = page.until("!document.querySelector('section.story') && !document.querySelector('#results[aria-busy]') ?"
                    " document.querySelectorAll('.hit').length : 0")
     check("and Back returns to the results (%s hits)" % n, n == 10)
+
+    # The whole story: passages that do not match are shown too.
+    search(page, "gannets")
+    link = page.js("document.querySelector('.hit a.story') && document.querySelector('.hit a.story').textContent")
+    check("a story with two of its five passages matching: one hit, %r" % link, link == "+1 more in this story")
+    page.js("document.querySelector('.hit a.story').click(); 1")
+    page.until("location.search.indexOf('story=') >= 0 && document.querySelector('section.story .passage') &&"
+               " !document.querySelector('#results[aria-busy]')")
+    check_harbour(page, "the story view")
+    story_link = page.js("location.pathname + location.search")
+    story_html = page.js("document.querySelector('section.story').outerHTML")
+    api = page.js("document.getElementById('api').getAttribute('href')")
+    check("its JSON link is its search of whole passages (%s)" % api,
+          api.startswith("/search?q=path%3A%22") and api.endswith("&per-story=0&limit=100&snippet=whole"))
+    page.screenshot(os.path.join(artefacts, "search-page-story.png"))
+    # A story the index no longer holds, opened from the page (the script's
+    # view: a loaded page is the server's until the script draws).
+    page.js("var a = document.createElement('a'); a.href = '/?q=gannets&story=%2Fno%2Fsuch%2Fstory.txt';"
+            " document.getElementById('results').appendChild(a); a.click(); 1")
+    gone = page.until("document.querySelector('section.story .status') && !document.querySelector('#results[aria-busy]')"
+                      " ? document.querySelector('section.story .status').textContent : null")
+    check("a story no longer stored says so (%r)" % gone,
+          gone == "No story is stored at /no/such/story.txt; it may have been removed from the index." and
+          page.js("!!document.querySelector('section.story a[rel=up]')"))
+    gone_html = page.js("document.querySelector('section.story').outerHTML")
 
     # Copies of a story.
     search(page, "quokka")
@@ -327,7 +390,18 @@ def run_checks(page, url, artefacts):
     story = page.js("document.querySelector('.hit a.story').getAttribute('href')")
     page.load(url + story)
     n = page.js("document.querySelectorAll('section.story .passage').length")
-    check("and opens a story view (%s: %s passages)" % (story, n), n == 2)
+    status = page.js("document.querySelector('section.story .status').textContent")
+    check("and opens a story view (%s: %s passages; %s)" % (story, n, status),
+          n and status.startswith("%d passages in this story; " % n))
+    page.load(url + story_link)
+    check_harbour(page, "without JavaScript")
+    got = page.js("document.querySelector('section.story').outerHTML")
+    check("the server's story view is the script's, element for element", got == story_html,
+          "\n  server: %s\n  script: %s" % (got, story_html))
+    page.load(url + "/?q=gannets&story=%2Fno%2Fsuch%2Fstory.txt")
+    got = page.js("document.querySelector('section.story').outerHTML")
+    check("and so is its view of a story no longer stored", got == gone_html,
+          "\n  server: %s\n  script: %s" % (got, gone_html))
     page.call("Emulation.setScriptExecutionDisabled", value=False)
 
     # On a phone.

@@ -607,6 +607,52 @@ START_TEST(snippets_mark_matches) {
 }
 END_TEST
 
+/* The snippet without its marks; the number of marks in *marks. */
+static char *unmarked(const char *snippet, int *marks) {
+  buf b = {0};
+  *marks = 0;
+  for (const char *c = snippet; *c; c++) {
+    if (*c == NG_MARK_OPEN) ++*marks;
+    if (*c != NG_MARK_OPEN && *c != NG_MARK_CLOSE) ngi_buf_addc(&b, *c);
+  }
+  return b.data ? b.data : strdup("");
+}
+
+/* snippet_tokens < 0: the snippet is the whole passage with every match
+ * marked, on the engine's path and on FTS5's (--fts5). */
+START_TEST(whole_passage_snippets) {
+  for (int raw = 0; raw < 2; raw++) {
+    ng_search_options o = NG_SEARCH_OPTIONS_INIT;
+    o.per_story = 0;
+    o.limit = -1;
+    o.no_variants = 1;
+    o.raw_fts5 = raw;
+    hits cut, whole;
+    search_ok("ceasefire", &o, &cut);
+    o.snippet_tokens = -1;
+    search_ok("ceasefire", &o, &whole);
+    ck_assert_uint_eq(whole.n, cut.n);
+    ck_assert_uint_gt(whole.n, 0);
+    int longer = 0;
+    for (size_t i = 0; i < whole.n; i++) {
+      int marks, cut_marks;
+      char *plain = unmarked(whole.h[i].snippet, &marks), *cut_plain = unmarked(cut.h[i].snippet, &cut_marks);
+      ck_assert_msg(strcmp(plain, whole.h[i].text) == 0, "%s:%d (raw %d): snippet \"%s\" of \"%s\"", whole.h[i].name,
+                    whole.h[i].first_line, raw, whole.h[i].snippet, whole.h[i].text);
+      ck_assert_int_ge(marks, 1);
+      ck_assert_int_ge(marks, cut_marks);
+      if (strlen(cut_plain) < strlen(plain)) longer++;
+      free(plain);
+      free(cut_plain);
+    }
+    /* Some passage is longer than a default snippet (summit-geneva.txt). */
+    ck_assert_int_gt(longer, 0);
+    hits_free(&cut);
+    hits_free(&whole);
+  }
+}
+END_TEST
+
 START_TEST(filters) {
   ng_search_options o = no_variants();
   check_where("title:geneva ceasefire", &o,
@@ -701,6 +747,7 @@ static Suite *search_suite(void) {
   tcase_add_test(tc, explain_parts_add_up);
   tcase_add_test(tc, list_all_in_order);
   tcase_add_test(tc, snippets_mark_matches);
+  tcase_add_test(tc, whole_passage_snippets);
   tcase_add_test(tc, filters);
   tcase_add_test(tc, path_glob_with_trailing_star);
   tcase_add_test(tc, feed_record_fields);

@@ -67,6 +67,47 @@ http "/show?story=$T/fixtures/articles/no-such.txt"
 expect_eq "$CODE" 404 "/show of no story: 404"
 http "/show"
 expect_eq "$CODE" 400 "/show without a story: 400"
+http "/search?q=ceasefire&per-story=0&limit=100&snippet=whole"
+expect_eq "$(json_get 'len(j["hits"]) > 1 and all(h["snippet"] == h["text"] and h["highlights"] for h in j["hits"])')" True \
+  "/search?snippet=whole: each snippet is its whole passage, its matches highlighted"
+http "/search?q=ceasefire&per-story=0&limit=100&snippet=5"
+expect_eq "$(json_get 'all(len(h["snippet"].split()) <= 7 for h in j["hits"])')" True "snippet=5: five words and ellipses"
+
+# The page's story view without JavaScript: the whole story (as /show),
+# the passages a search of the story finds marked, their matches too.
+# story_view: "PASSAGES MATCHING MARKED" of the last BODY, and "ok" when
+# its passages' texts, in order, are those of /show (file $T/show.json).
+story_view() {
+  printf '%s' "$BODY" | python3 -c '
+import html, json, re, sys
+page = sys.stdin.read()
+items = re.findall(r"<li class=\"(passage(?: match)?)\">.*?<p class=\"text\">(.*?)</p></li>", page)
+texts = [html.unescape(re.sub("<[^>]*>", "", t)) for _, t in items]
+shown = [p["text"] for p in json.load(open(sys.argv[1]))["passages"]]
+marked = sum(t.count("<mark>") for c, t in items if c == "passage match")
+stray = sum(t.count("<mark>") for c, t in items if c == "passage")
+print(len(items), sum(c == "passage match" for c, _ in items), "marked" if marked and not stray else "unmarked",
+      "ok" if texts == shown else "texts differ")' "$T/show.json"
+}
+story="$T/fixtures/articles/summit-geneva.txt"
+curl -s "$URL/show?story=$story" >"$T/show.json"
+passages=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["passages"]))' "$T/show.json")
+matching=$(nutgraf-query --count path:summit-geneva.txt ceasefire)
+http "/?q=ceasefire&story=$story"
+expect_eq "$CODE $(story_view)" "200 $passages $matching marked ok" \
+  "the story view: all $passages passages of the story in order, the $matching that match marked"
+expect_match "$BODY" "<p class=\"status\">$passages passages in this story; $matching match the query.</p>" \
+  "and says how many there are and how many match"
+expect_match "$BODY" '<a rel="up" href="/\?q=ceasefire">' "with a link back to the results"
+http "/?q=truce"
+feed_story=$(printf '%s' "$BODY" | grep -o 'href="/?q=truce&amp;story=[^"]*wire.jsonl[^"]*"' | head -1 | sed 's/^href="//; s/"$//; s/&amp;/\&/g')
+expect_match "$feed_story" 'story=.*wire\.jsonl%2F%2F%23nw-2025-0412-001$' "a feed record's story link names it as stored, FEED//#ID"
+curl -s "$URL/show?story=$T/fixtures/feeds/wire.jsonl:nw-2025-0412-001" >"$T/show.json"
+http "$feed_story"
+expect_eq "$CODE $(story_view)" "200 4 1 marked ok" "which opens the record's whole story, its one matching paragraph marked"
+http "/?q=ceasefire&story=$T/fixtures/articles/no-such.txt"
+expect_eq "$CODE" 404 "the story view of a story not stored: 404"
+expect_match "$BODY" "No story is stored at $T/fixtures/articles/no-such.txt; it may have been removed from the index." "saying so"
 http "/timeline?q=ceasefire&by=month"
 expect_eq "$CODE" 200 "/timeline answers 200"
 expect_eq "$(json_get '" ".join("%s:%d:%d" % (b["key"], b["passages"], b["stories"]) for b in j["buckets"])')" \
@@ -102,6 +143,7 @@ error_is "/search?q=a&offset=-1" 400 "offset wants a number from 0 to 10000 (see
 error_is "/search?q=a&sort=size" 400 "sort is rank or date, not 'size'" "a bad sort, as nutgraf-query words it"
 error_is "/search?q=a&any=maybe" 400 "any is yes or no, not 'maybe'" "a bad flag"
 error_is "/search?q=a&colour=red" 400 "unknown parameter 'colour'" "an unknown parameter"
+error_is "/search?q=a&snippet=65" 400 "snippet wants a number of words from 1 to 64 or whole, not '65'" "a bad snippet length"
 error_is "/search?q=a&q=b" 400 "parameter 'q' given twice" "a repeated parameter"
 error_is "/nope" 404 "no such page: /nope" "an unknown path: 404"
 run nutgraf-query --since someday ceasefire
@@ -178,6 +220,11 @@ http "/health" -H "Authorization: Bearer s3cret-token"
 expect_eq "$(grep -c . access.log) $(grep -c . access.log.1)" "1 5" "SIGHUP reopens the log: old lines in the renamed file, new ones in a new"
 expect_no_match "$(cat access.log access.log.1 "$SERVE_ERR")" 's3cret' "the token is never logged"
 expect_match "$(cat access.log.1)" 'access_token=REDACTED' "access_token is redacted"
+http "/show?story=$T/fixtures/articles/crlf.txt&access_token=s3cret-token"
+expect_eq "$CODE" 200 "/show takes the token as access_token (the story view's script asks it so)"
+http "/?q=ceasefire&story=$T/fixtures/articles/crlf.txt&access_token=s3cret-token"
+expect_eq "$CODE" 200 "the story view with the token: 200"
+expect_match "$BODY" '<a rel="up" href="/\?q=ceasefire&amp;access_token=s3cret-token">' "and its link back keeps it"
 stop_server
 
 # --- CORS ------------------------------------------------------------------
