@@ -341,23 +341,14 @@ typedef struct run {
   strmap docs;            /* doc id (8 bytes) -> filters pass (1) or not (2) */
   ngi_doc_filter *filter; /* the dates' and fields' statement, or NULL */
   double tier_value;
-  size_t nplan; /* c[0 .. nplan) are the plan's cursors, the rest stage 2's expansion */
+  size_t nplan;       /* c[0 .. nplan) are the plan's cursors, the rest stage 2's expansion */
+  ngi_lookup *lookup; /* the terms' records, read through one session */
   int sqlite_code;
   matchset sets[2]; /* verify()'s: of q->match and of q->match_plain */
 } run;
 
-/* The cursor of stem (made once; its weight and tier are summed over the
- * plan's groups by weigh()). */
-static int cursor_for(run *r, const char *stem, size_t len, int head_only, int *out) {
-  for (size_t i = 0; i < r->nc; i++) {
-    if (r->c[i].t->stemlen == len && memcmp(r->c[i].t->stem, stem, len) == 0 && r->c[i].head_only == head_only) {
-      *out = (int)i;
-      return NG_OK;
-    }
-  }
-  ngi_term *t = NULL;
-  int rc = ngi_postings_term(r->idx, stem, len, &t);
-  if (rc != NG_OK) return rc;
+/* A cursor over term t (which it owns from then on). */
+static int cursor_add(run *r, ngi_term *t, int head_only, int *out) {
   if (r->nc == r->capc) {
     size_t cap = r->capc ? r->capc * 2 : 8;
     cursor *c = realloc(r->c, cap * sizeof *c);
@@ -374,6 +365,22 @@ static int cursor_for(run *r, const char *stem, size_t len, int head_only, int *
   x->head_only = head_only;
   *out = (int)r->nc++;
   return NG_OK;
+}
+
+/* The cursor of stem (made once; its weight and tier are summed over the
+ * plan's groups by weigh()). */
+static int cursor_for(run *r, const char *stem, size_t len, int head_only, int *out) {
+  for (size_t i = 0; i < r->nc; i++) {
+    if (r->c[i].t->stemlen == len && memcmp(r->c[i].t->stem, stem, len) == 0 && r->c[i].head_only == head_only) {
+      *out = (int)i;
+      return NG_OK;
+    }
+  }
+  ngi_term *t = NULL;
+  int rc = r->lookup ? NG_OK : ngi_lookup_open(r->idx, &r->lookup);
+  if (rc == NG_OK) rc = ngi_lookup_term(r->lookup, stem, len, -1, &t);
+  if (rc != NG_OK) return rc;
+  return cursor_add(r, t, head_only, out);
 }
 
 /* Alternatives resolved to cursors: alt a of group g is cursors
@@ -896,7 +903,7 @@ static int s2_proximity(stage2 *s) {
     if (rc != NG_OK) break;
     memset(acc, 0, (s->nq + 1) * sizeof *acc);
     prox_walk p = {s, 0, -1, 0, acc};
-    ngi_tokenize(r->idx->lx, text.data ? text.data : "", (int)text.len, &p, prox_token);
+    ngi_tokenize_text(r->idx->lx, text.data ? text.data : "", (int)text.len, &p, prox_token);
     double K = r->s.norm[r->c[0].lens[c->e.pno] & 0xFF], sum = 0;
     for (size_t t = 0; t < s->nq; t++) {
       if (acc[t] <= 0) continue;
@@ -957,34 +964,174 @@ static void s2_score(stage2 *s) {
  * fb_orig x query + (1 - fb_orig) x feedback, each normalised to sum 1,
  * and the whole scaled so a query word keeps weight 1.  Expansion only
  * re-scores the candidates: it never adds a passage that does not match. */
+/* The feedback's vocabulary: every distinct word once (its stem, and
+ * whether that can be an expansion stem: worked out once a word, not once
+ * a token), every stem once with its weight so far and its tf in the
+ * story being read.  Open addressing over (hash, entry) slots; keys in an
+ * arena. */
+typedef struct fb_slot {
+  uint64_t hash;
+  size_t entry; /* + 1; 0: empty */
+} fb_slot;
+
+typedef struct fb_table {
+  fb_slot *slots;
+  size_t cap, count;
+} fb_table;
+
+typedef struct fb_word {
+  size_t off, len; /* the raw word in the arena */
+  long stem;       /* its entry in the stems, -1: not an expansion stem */
+} fb_word;
+
 typedef struct fb_stem {
-  double rm;
-  double tf;
+  size_t off, len; /* in the arena */
+  double rm;       /* sum over the stories read of weight x tf / |D| */
+  double tf;       /* in the story being read */
+  long story;      /* the story tf counts in */
 } fb_stem;
 
 typedef struct fb_walk {
-  strmap *stems;
+  buf arena;
+  fb_table words, stems;
+  fb_word *w;
+  fb_stem *st;
+  size_t nw, capw, nst, capst;
+  size_t *touched; /* the stems of the story being read */
+  size_t ntouched, captouched;
+  long story;
   double tokens;
   int oom;
 } fb_walk;
 
+/* The entry of key in t (kind: 0 words, 1 stems), or 0 with *slot where
+ * it goes. */
+static size_t fb_find(const fb_walk *f, const fb_table *t, int kind, const char *key, size_t n, uint64_t h,
+                      size_t *slot) {
+  *slot = 0;
+  if (!t->cap) return 0;
+  size_t mask = t->cap - 1;
+  for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+    const fb_slot *sl = &t->slots[i];
+    if (!sl->entry) {
+      *slot = i;
+      return 0;
+    }
+    if (sl->hash != h) continue;
+    size_t off = kind ? f->st[sl->entry - 1].off : f->w[sl->entry - 1].off;
+    size_t len = kind ? f->st[sl->entry - 1].len : f->w[sl->entry - 1].len;
+    if (len == n && memcmp(f->arena.data + off, key, n) == 0) return sl->entry;
+  }
+}
+
+static int fb_grow(fb_walk *f, fb_table *t, int kind) {
+  size_t cap = t->cap ? t->cap * 2 : 1024;
+  fb_slot *old = t->slots;
+  size_t oldcap = t->cap;
+  if (!(t->slots = calloc(cap, sizeof *t->slots))) {
+    t->slots = old;
+    return -1;
+  }
+  t->cap = cap;
+  for (size_t i = 0; i < oldcap; i++) {
+    if (!old[i].entry) continue;
+    size_t e = old[i].entry - 1, slot;
+    size_t off = kind ? f->st[e].off : f->w[e].off, len = kind ? f->st[e].len : f->w[e].len;
+    fb_find(f, t, kind, f->arena.data + off, len, old[i].hash, &slot);
+    t->slots[slot] = old[i];
+  }
+  free(old);
+  return 0;
+}
+
+static int fb_grow_array(void **a, size_t *cap, size_t n, size_t size) {
+  if (n < *cap) return 0;
+  size_t c = *cap ? *cap * 2 : 256;
+  void *p = realloc(*a, c * size);
+  if (!p) return -1;
+  *a = p;
+  *cap = c;
+  return 0;
+}
+
+/* The stem entry of a new word: -1 when it cannot be an expansion stem
+ * (one byte, a stop word, all digits), -2 when out of memory. */
+static long fb_word_stem(fb_walk *f, const lex_token *tok) {
+  if (tok->stemlen < 2 || ngi_stop_word(tok->raw, tok->rawlen)) return -1;
+  size_t k = 0;
+  while (k < tok->stemlen && tok->stem[k] >= '0' && tok->stem[k] <= '9') k++;
+  if (k == tok->stemlen) return -1;
+  uint64_t h = ngi_hash(tok->stem, tok->stemlen);
+  size_t slot;
+  size_t e = fb_find(f, &f->stems, 1, tok->stem, tok->stemlen, h, &slot);
+  if (e) return (long)e - 1;
+  if (fb_grow_array((void **)&f->st, &f->capst, f->nst, sizeof *f->st) != 0) return -2;
+  size_t off = f->arena.len;
+  if (ngi_buf_add(&f->arena, tok->stem, tok->stemlen) != 0) return -2;
+  f->st[f->nst] = (fb_stem){off, tok->stemlen, 0, 0, -1};
+  if ((f->stems.count + 1) * 2 > f->stems.cap) {
+    if (fb_grow(f, &f->stems, 1) != 0) return -2;
+    fb_find(f, &f->stems, 1, tok->stem, tok->stemlen, h, &slot);
+  }
+  f->stems.slots[slot] = (fb_slot){h, f->nst + 1};
+  f->stems.count++;
+  return (long)f->nst++;
+}
+
 static int fb_token(void *ctx, const lex_token *tok) {
   fb_walk *f = ctx;
   f->tokens += 1;
-  if (tok->stemlen < 2 || ngi_stop_word(tok->raw, tok->rawlen)) return 0;
-  size_t k = 0;
-  while (k < tok->stemlen && tok->stem[k] >= '0' && tok->stem[k] <= '9') k++;
-  if (k == tok->stemlen) return 0;
-  fb_stem *e = ngi_map_get(f->stems, tok->stem, tok->stemlen);
-  if (!e) {
-    if (!(e = calloc(1, sizeof *e)) || ngi_map_put(f->stems, tok->stem, tok->stemlen, e) != 0) {
-      free(e);
+  if (f->oom) return 0;
+  uint64_t h = ngi_hash(tok->raw, tok->rawlen);
+  size_t slot;
+  size_t e = fb_find(f, &f->words, 0, tok->raw, tok->rawlen, h, &slot);
+  long stem;
+  if (e) {
+    stem = f->w[e - 1].stem;
+  } else {
+    if ((stem = fb_word_stem(f, tok)) == -2 || fb_grow_array((void **)&f->w, &f->capw, f->nw, sizeof *f->w) != 0) {
       f->oom = 1;
       return 0;
     }
+    size_t off = f->arena.len;
+    if (ngi_buf_add(&f->arena, tok->raw, tok->rawlen) != 0) {
+      f->oom = 1;
+      return 0;
+    }
+    f->w[f->nw] = (fb_word){off, tok->rawlen, stem};
+    if ((f->words.count + 1) * 2 > f->words.cap) {
+      if (fb_grow(f, &f->words, 0) != 0) {
+        f->oom = 1;
+        return 0;
+      }
+      fb_find(f, &f->words, 0, tok->raw, tok->rawlen, h, &slot);
+    }
+    f->words.slots[slot] = (fb_slot){h, f->nw + 1};
+    f->words.count++;
+    f->nw++;
   }
-  e->tf += 1;
+  if (stem < 0) return 0;
+  fb_stem *st = &f->st[stem];
+  if (st->story != f->story) {
+    if (fb_grow_array((void **)&f->touched, &f->captouched, f->ntouched, sizeof *f->touched) != 0) {
+      f->oom = 1;
+      return 0;
+    }
+    f->touched[f->ntouched++] = (size_t)stem;
+    st->story = f->story;
+    st->tf = 0;
+  }
+  st->tf += 1;
   return 0;
+}
+
+static void fb_free(fb_walk *f) {
+  ngi_buf_free(&f->arena);
+  free(f->words.slots);
+  free(f->stems.slots);
+  free(f->w);
+  free(f->st);
+  free(f->touched);
 }
 
 typedef struct fb_pick {
@@ -1001,11 +1148,34 @@ static int cmp_pick(const void *a, const void *b) {
   return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
+/* The heaviest first, without sorting every stem of the feedback: a
+ * binary heap in cmp_pick's order, popped one stem at a time. */
+static void pick_sift(fb_pick *h, size_t n, size_t i) {
+  for (;;) {
+    size_t l = 2 * i + 1, best = i;
+    if (l < n && cmp_pick(&h[l], &h[best]) < 0) best = l;
+    if (l + 1 < n && cmp_pick(&h[l + 1], &h[best]) < 0) best = l + 1;
+    if (best == i) return;
+    fb_pick t = h[i];
+    h[i] = h[best];
+    h[best] = t;
+    i = best;
+  }
+}
+
+static fb_pick pick_pop(fb_pick *h, size_t *n) {
+  fb_pick top = h[0];
+  h[0] = h[--*n];
+  pick_sift(h, *n, 0);
+  return top;
+}
+
 static int s2_expand(stage2 *s, const ngi_corpus_stats *cs, ngi_expansion *out) {
   run *r = s->r;
   const ngi_rerank *rk = s->rk;
   ng_index *idx = r->idx;
-  strmap all = {0};
+  fb_walk f;
+  memset(&f, 0, sizeof f);
   buf text = {0};
   fb_pick *picks = NULL;
   int rc = NG_OK;
@@ -1031,8 +1201,9 @@ static int s2_expand(stage2 *s, const ngi_corpus_stats *cs, ngi_expansion *out) 
     seen[nseen++] = doc;
     long long lo, n;
     if ((rc = ngi_store_doc_range(idx, doc, &lo, &n)) != NG_OK) break;
-    strmap one = {0};
-    fb_walk f = {&one, 0, 0};
+    f.story = nseen;
+    f.tokens = 0;
+    f.ntouched = 0;
     for (long long pno = lo; pno < lo + n && rc == NG_OK; pno++) {
       long long rowid;
       int date;
@@ -1043,46 +1214,43 @@ static int s2_expand(stage2 *s, const ngi_corpus_stats *cs, ngi_expansion *out) 
         rc = got;
         break;
       }
-      ngi_tokenize(idx->lx, text.data ? text.data : "", (int)text.len, &f, fb_token);
+      ngi_tokenize_text(idx->lx, text.data ? text.data : "", (int)text.len, &f, fb_token);
     }
     if (f.oom) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
     double weight = c->s2 > 0 ? c->s2 : 0;
-    for (size_t i = 0; rc == NG_OK && i < one.cap; i++) {
-      const strmap_slot *sl = &one.slots[i];
-      if (!sl->key) continue;
-      const fb_stem *e = sl->value;
-      fb_stem *t = ngi_map_get(&all, sl->key, sl->klen);
-      if (!t) {
-        if (!(t = calloc(1, sizeof *t)) || ngi_map_put(&all, sl->key, sl->klen, t) != 0) {
-          free(t);
-          rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
-          break;
-        }
-      }
-      if (f.tokens > 0) t->rm += weight * e->tf / f.tokens;
+    for (size_t i = 0; rc == NG_OK && f.tokens > 0 && i < f.ntouched; i++) {
+      fb_stem *t = &f.st[f.touched[i]];
+      t->rm += weight * t->tf / f.tokens;
     }
-    ngi_map_clear(&one, free);
   }
   free(order);
   /* the heaviest stems that pass the df filter (looked up lazily) */
   size_t np = 0;
-  if (rc == NG_OK && all.count && !(picks = malloc(all.count * sizeof *picks)))
-    rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
-  for (size_t i = 0; rc == NG_OK && i < all.cap; i++) {
-    const strmap_slot *sl = &all.slots[i];
-    if (!sl->key) continue;
-    const fb_stem *e = sl->value;
-    if (e->rm > 0) picks[np++] = (fb_pick){sl->key, sl->klen, e->rm};
-  }
-  if (np) qsort(picks, np, sizeof *picks, cmp_pick);
-  size_t kept = 0;
+  if (rc == NG_OK && f.nst && !(picks = malloc(f.nst * sizeof *picks))) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  for (size_t i = 0; rc == NG_OK && i < f.nst; i++)
+    if (f.st[i].rm > 0) picks[np++] = (fb_pick){f.arena.data + f.st[i].off, f.st[i].len, f.st[i].rm};
+  for (size_t i = np / 2; i-- > 0;) pick_sift(picks, np, i);
+  size_t kept = 0, want_terms = rk->fb_terms > 0 ? (size_t)rk->fb_terms : 0;
   double Z = 0, maxdf = rk->fb_maxdf * (double)cs->passages;
-  for (size_t i = 0; rc == NG_OK && i < np && (int)kept < rk->fb_terms; i++) {
-    long long df = 0;
-    if ((rc = ngi_postings_df(idx, picks[i].stem, picks[i].len, &df)) != NG_OK) break;
-    if (df <= 0 || (double)df > maxdf) continue;
-    picks[kept++] = picks[i];
-    Z += picks[i].rm;
+  /* a stem's record is read once: its head for df, its postings only when
+   * it passes (a df in 1 .. maxdf) */
+  long long max_df = maxdf >= 1 ? (maxdf < 9e18 ? (long long)floor(maxdf) : INT64_MAX) : 0;
+  size_t room = want_terms < np ? want_terms : np;
+  ngi_term **terms = room ? calloc(room, sizeof *terms) : NULL;
+  fb_pick *chosen = room ? malloc(room * sizeof *chosen) : NULL;
+  if (room && (!terms || !chosen)) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  if (rc == NG_OK && room && !r->lookup) rc = ngi_lookup_open(idx, &r->lookup);
+  while (rc == NG_OK && np && kept < room) {
+    fb_pick p = pick_pop(picks, &np);
+    ngi_term *t = NULL;
+    if ((rc = ngi_lookup_term(r->lookup, p.stem, p.len, max_df, &t)) != NG_OK) break;
+    if (t->df <= 0 || t->df > max_df) {
+      ngi_term_free(t);
+      continue;
+    }
+    terms[kept] = t;
+    chosen[kept++] = p;
+    Z += p.rm;
   }
   /* |q|: the query's weights summed */
   double qlen = 0;
@@ -1093,13 +1261,13 @@ static int s2_expand(stage2 *s, const ngi_corpus_stats *cs, ngi_expansion *out) 
     if (out && rc == NG_OK && !(out->weights = calloc(kept, sizeof *out->weights)))
       rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
     for (size_t i = 0; rc == NG_OK && i < kept; i++) {
-      double add = scale * picks[i].rm;
+      double add = scale * chosen[i].rm;
       size_t t = 0;
-      while (t < s->nq && !(r->c[t].t->stemlen == picks[i].len &&
-                            memcmp(r->c[t].t->stem, picks[i].stem, picks[i].len) == 0 && !r->c[t].head_only))
+      while (t < s->nq && !(r->c[t].t->stemlen == chosen[i].len &&
+                            memcmp(r->c[t].t->stem, chosen[i].stem, chosen[i].len) == 0 && !r->c[t].head_only))
         t++;
       if (out) {
-        char *st = ngi_strdup_n(picks[i].stem, picks[i].len);
+        char *st = ngi_strdup_n(chosen[i].stem, chosen[i].len);
         if (!st || ngi_strlist_add(&out->stems, st) != 0) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
         free(st);
         if (rc == NG_OK) out->weights[out->stems.n - 1] = add;
@@ -1109,7 +1277,9 @@ static int s2_expand(stage2 *s, const ngi_corpus_stats *cs, ngi_expansion *out) 
         continue;
       }
       int ci;
-      if ((rc = cursor_for(r, picks[i].stem, picks[i].len, 0, &ci)) != NG_OK) break;
+      rc = cursor_add(r, terms[i], 0, &ci); /* owns the term, even when it fails */
+      terms[i] = NULL;
+      if (rc != NG_OK) break;
       cursor *c = &r->c[ci];
       c->lens = r->c[0].lens;
       c->nlens = r->c[0].nlens;
@@ -1124,8 +1294,11 @@ static int s2_expand(stage2 *s, const ngi_corpus_stats *cs, ngi_expansion *out) 
       if (rc == NG_EDATA) rc = ngi_fail(idx, NG_EDATA, "index %s is damaged: a postings block", idx->path);
     }
   }
+  for (size_t i = 0; terms && i < kept; i++) ngi_term_free(terms[i]);
+  free(terms);
+  free(chosen);
   free(picks);
-  ngi_map_clear(&all, free);
+  fb_free(&f);
   ngi_buf_free(&text);
   return rc;
 }
@@ -1485,6 +1658,7 @@ loop_done:
   free(group_literal);
 done:
   free(final);
+  ngi_lookup_close(r.lookup);
   for (size_t i = 0; i < r.nc; i++) ngi_term_free(r.c[i].t);
   free(r.c);
   alts_map_free(&m);
