@@ -786,6 +786,12 @@ static int cmp_cand_final(const void *a, const void *b) {
   return (x->e.rowid > y->e.rowid) - (x->e.rowid < y->e.rowid);
 }
 
+/* Candidate indexes in the final order (a total order: ties go to the rowid). */
+static int cmp_order_final(const void *a, const void *b, void *ctx) {
+  const stage2 *s = ctx;
+  return cmp_cand_final(&s->c[*(const size_t *)a], &s->c[*(const size_t *)b]);
+}
+
 /* Room for terms up to cap (the matrices grow by columns). */
 static int s2_terms_room(stage2 *s, size_t cap) {
   if (cap <= s->cap_t) return 0;
@@ -824,24 +830,34 @@ static int s2_terms_room(stage2 *s, size_t cap) {
  * and with need_docs its tf and passage count in each document. */
 static int s2_sweep(stage2 *s, size_t t) {
   cursor *c = &s->r->c[t];
-  if (!rewind_cursor(c)) return NG_EDATA;
   if (s->need_docs) {
-    size_t ci = 0; /* in by_pno */
-    for (size_t k = 0; k < s->nd; k++) {
-      size_t di = s->d_by_lo[k];
-      const sdoc *d = &s->d[di];
-      if (!skip_to(c, d->lo)) return NG_EDATA;
-      while (c->cur < d->lo + d->n) {
-        int tf2 = c->tf2[c->i];
+    /* block by block, the postings merged with the documents' ranges
+     * (in pno order) and the candidates; a block that ends before the
+     * next document is not decoded */
+    size_t k = 0, ci = 0; /* in d_by_lo, in by_pno */
+    c->part = 0;
+    c->block = 0;
+    c->decoded = 0;
+    while (c->part < c->t->nparts && !c->t->parts[c->part].nblocks) c->part++;
+    for (const ngi_block *b; k < s->nd && (b = block_at(c)) != NULL; next_block(c)) {
+      if (b->last_pno < s->d[s->d_by_lo[k]].lo) continue;
+      if (!decode(c)) return NG_EDATA;
+      for (int i = 0; i < c->n; i++) {
+        long long p = c->pno[i];
+        while (k < s->nd && s->d[s->d_by_lo[k]].lo + s->d[s->d_by_lo[k]].n <= p) k++;
+        if (k == s->nd) break;
+        size_t di = s->d_by_lo[k];
+        if (p < s->d[di].lo || (c->head_only && !(c->tf2[i] & 1))) continue;
+        int tf2 = c->tf2[i];
         s->tfd[di * s->cap_t + t] += tf2 >> 1;
         s->npas[di * s->cap_t + t] += 1;
-        while (ci < s->nc && s->c[s->by_pno[ci]].e.pno < c->cur) ci++;
-        if (ci < s->nc && s->c[s->by_pno[ci]].e.pno == c->cur) s->tf2[s->by_pno[ci] * s->cap_t + t] = tf2;
-        if (!advance(c)) return NG_EDATA;
+        while (ci < s->nc && s->c[s->by_pno[ci]].e.pno < p) ci++;
+        if (ci < s->nc && s->c[s->by_pno[ci]].e.pno == p) s->tf2[s->by_pno[ci] * s->cap_t + t] = tf2;
       }
     }
     return NG_OK;
   }
+  if (!rewind_cursor(c)) return NG_EDATA;
   for (size_t k = 0; k < s->nc; k++) {
     size_t ci = s->by_pno[k];
     if (!skip_to(c, s->c[ci].e.pno)) return NG_EDATA;
@@ -928,9 +944,11 @@ static void s2_score(stage2 *s) {
     const sdoc *d = c->doc >= 0 ? &s->d[c->doc] : NULL;
     double dnorm = d ? rk->dk1 * (1 - rk->db + rk->db * d->len / s->avgdoc) : 0;
     for (size_t t = 0; t < s->T; t++) {
+      int tf2 = s->tf2[i * s->cap_t + t];
+      /* a term with no evidence here adds nothing (most expansion stems) */
+      if (!tf2 && (!d || s->npas[c->doc * s->cap_t + t] == 0)) continue;
       double wi = s->w[t] * r->c[t].idf;
       if (wi == 0) continue;
-      int tf2 = s->tf2[i * s->cap_t + t];
       if (tf2) {
         double v = bm25(&r->s, wi, tf2, len);
         if (t < s->nq)
@@ -1183,12 +1201,7 @@ static int s2_expand(stage2 *s, const ngi_corpus_stats *cs, ngi_expansion *out) 
   size_t *order = malloc((s->nc + 1) * sizeof *order);
   if (!order) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
   for (size_t i = 0; i < s->nc; i++) order[i] = i;
-  for (size_t i = 1; i < s->nc; i++) /* insertion into the final order, stable enough: nc is R */
-    for (size_t j = i; j > 0 && cmp_cand_final(&s->c[order[j]], &s->c[order[j - 1]]) < 0; j--) {
-      size_t t = order[j];
-      order[j] = order[j - 1];
-      order[j - 1] = t;
-    }
+  sort_idx(order, s->nc, cmp_order_final, s);
   long long seen[64];
   int nseen = 0;
   int want = rk->fb_docs < 64 ? rk->fb_docs : 64;

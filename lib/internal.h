@@ -971,6 +971,8 @@ int ngi_store_dir_put(ng_index *idx, long long seg, const char *stem, size_t n, 
 /* The directory entry of the greatest stem <= stem: 1 with page, offset
  * and that stem, 0 when there is none, or an error. */
 int ngi_store_dir_find(ng_index *idx, long long seg, const char *stem, size_t n, long long *page, int *off, buf *found);
+/* The same entry with its page's bytes (one statement): 1, 0 or an error. */
+int ngi_store_dir_page(ng_index *idx, long long seg, const char *stem, size_t n, long long *page, int *off, buf *data);
 int ngi_store_dead_add(ng_index *idx, long long first, long long last);
 int ngi_store_dead_each(ng_index *idx, int (*fn)(void *ctx, long long first, long long last), void *ctx);
 /* Deletes the dead ranges inside [first, last]. */

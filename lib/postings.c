@@ -1029,8 +1029,12 @@ static int find_record(ng_index *idx, const seg_info *s, const char *stem, size_
                        seg_reader *r) {
   long long page;
   int off;
-  int rc = ngi_store_dir_find(idx, s->id, stem, stemlen, &page, &off, &r->scratch);
+  /* the directory's entry and its page in one statement (into the page
+   * the reader holds) */
+  r->pageno = -1;
+  int rc = ngi_store_dir_page(idx, s->id, stem, stemlen, &page, &off, &r->page);
   if (rc != 1) return rc;
+  r->pageno = page;
   const unsigned char *want = (const unsigned char *)stem;
   long long at = page * PAGE_BYTES + off;
   size_t lcp = 0;
