@@ -35,7 +35,9 @@
  * run one: stage 1 keeps the exact top R = max(depth, k) stories, and only
  * those passages are scored again, their parts added to BM25:
  *  - proximity (Buettcher, Clarke & Lushman 2006) over the query's stems,
- *    the candidates' text tokenized again for positions;
+ *    the candidates' text tokenized again for positions, best bound first
+ *    and only until the top k (and RM3's feedback stories) cannot change
+ *    (s2_settle: the one part that costs a candidate its text);
  *  - the story's own BM25 (k1 dk1, b db over the document's tf and length,
  *    the passage idf) and the context share (the idf-weighted count of
  *    the story's other passages holding each term), both from the terms'
@@ -150,6 +152,27 @@ static int decode(cursor *c) {
   }
   c->decoded = 1;
   c->i = 0;
+  return c->n > 0;
+}
+
+/* The current block's pnos and tfs only (stage 2's sweep, which reads no
+ * length); 0 when it is damaged.  The cursor is left undecoded. */
+static int decode_pnos(cursor *c) {
+  const ngi_block *b = block_at(c);
+  const ngi_term_part *part = &c->t->parts[c->part];
+  const unsigned char *p = (const unsigned char *)part->data.data + b->offset, *end = p + b->bytes;
+  long long prev = b->first_prev;
+  c->n = 0;
+  c->decoded = 0;
+  while (p < end && c->n < BLOCK) {
+    uint64_t d, tf2 = 2;
+    if (!get_varint(&p, end, &d) || ((d & 1) && !get_varint(&p, end, &tf2))) return 0;
+    prev += (long long)(d >> 1);
+    if (prev < 0 || (unsigned long long)prev >= c->nlens) return 0;
+    c->pno[c->n] = prev;
+    c->tf2[c->n] = (int)tf2;
+    c->n++;
+  }
   return c->n > 0;
 }
 
@@ -719,7 +742,8 @@ typedef struct cand {
   int doc;   /* index in the documents' table, -1 when not needed */
   int order; /* its place in pno order */
   double prox;
-  double s2; /* the score before the tier (for the feedback's order) */
+  int prox_done; /* prox is exact (else 0, and prox_max bounds it) */
+  double s2;     /* the score before the tier (for the feedback's order) */
   double part[NGI_PARTS];
 } cand;
 
@@ -744,6 +768,9 @@ typedef struct stage2 {
   double *w;          /* per term: the weight after expansion (the query weight before) */
   double avgdl, avgdoc;
   int need_docs;
+  double prox_max; /* the most proximity can add to a score (rk->proximity included) */
+  double *acc;     /* proximity's accumulators, one per query stem */
+  buf text;        /* the passage proximity reads */
 } stage2;
 
 static int cmp_cand_pno(const void *a, const void *b, void *ctx) {
@@ -841,20 +868,35 @@ static int s2_sweep(stage2 *s, size_t t) {
     while (c->part < c->t->nparts && !c->t->parts[c->part].nblocks) c->part++;
     for (const ngi_block *b; k < s->nd && (b = block_at(c)) != NULL; next_block(c)) {
       if (b->last_pno < s->d[s->d_by_lo[k]].lo) continue;
-      if (!decode(c)) return NG_EDATA;
-      for (int i = 0; i < c->n; i++) {
-        long long p = c->pno[i];
-        while (k < s->nd && s->d[s->d_by_lo[k]].lo + s->d[s->d_by_lo[k]].n <= p) k++;
-        if (k == s->nd) break;
+      if (!decode_pnos(c)) return NG_EDATA;
+      for (int i = 0; i < c->n && k < s->nd;) {
         size_t di = s->d_by_lo[k];
-        if (p < s->d[di].lo || (c->head_only && !(c->tf2[i] & 1))) continue;
-        int tf2 = c->tf2[i];
+        long long p = c->pno[i], lo = s->d[di].lo;
+        if (p >= lo + s->d[di].n) { /* past this story */
+          k++;
+          continue;
+        }
+        if (p < lo) { /* to the story's first posting in the block */
+          int a = i + 1, z = c->n;
+          while (a < z) {
+            int mid = a + (z - a) / 2;
+            if (c->pno[mid] < lo)
+              a = mid + 1;
+            else
+              z = mid;
+          }
+          i = a;
+          continue;
+        }
+        int tf2 = c->tf2[i++];
+        if (c->head_only && !(tf2 & 1)) continue;
         s->tfd[di * s->cap_t + t] += tf2 >> 1;
         s->npas[di * s->cap_t + t] += 1;
         while (ci < s->nc && s->c[s->by_pno[ci]].e.pno < p) ci++;
         if (ci < s->nc && s->c[s->by_pno[ci]].e.pno == p) s->tf2[s->by_pno[ci] * s->cap_t + t] = tf2;
       }
     }
+    c->decoded = 0;
     return NG_OK;
   }
   if (!rewind_cursor(c)) return NG_EDATA;
@@ -900,77 +942,122 @@ static int prox_token(void *ctx, const lex_token *tok) {
   return 0;
 }
 
-static int s2_proximity(stage2 *s) {
+/* Candidate i's proximity, exactly (a passage with fewer than two of
+ * the query's stems has none). */
+static int s2_proximity(stage2 *s, size_t i) {
   run *r = s->r;
-  double *acc = calloc(s->nq + 1, sizeof *acc);
-  buf text = {0};
-  int rc = acc ? NG_OK : NG_ESYSTEM;
-  for (size_t i = 0; rc == NG_OK && i < s->nc; i++) {
-    cand *c = &s->c[i];
-    /* two different stems at least */
-    int present = 0;
-    for (size_t t = 0; t < s->nq; t++) present += s->tf2[i * s->cap_t + t] != 0;
-    if (present < 2) continue;
-    rc = ngi_store_passage_text(r->idx, c->e.rowid, &text);
-    if (rc == NG_DONE) {
-      rc = NG_OK;
-      continue;
-    }
-    if (rc != NG_OK) break;
-    memset(acc, 0, (s->nq + 1) * sizeof *acc);
-    prox_walk p = {s, 0, -1, 0, acc};
-    ngi_tokenize_text(r->idx->lx, text.data ? text.data : "", (int)text.len, &p, prox_token);
-    double K = r->s.norm[r->c[0].lens[c->e.pno] & 0xFF], sum = 0;
-    for (size_t t = 0; t < s->nq; t++) {
-      if (acc[t] <= 0) continue;
-      double idf = r->c[t].idf < 1 ? r->c[t].idf : 1;
-      sum += idf * r->c[t].qw * acc[t] * (r->s.k1 + 1) / (acc[t] + K);
-    }
-    c->prox = sum;
+  cand *c = &s->c[i];
+  c->prox_done = 1;
+  c->prox = 0;
+  int present = 0;
+  for (size_t t = 0; t < s->nq; t++) present += s->tf2[i * s->cap_t + t] != 0;
+  if (present < 2) return NG_OK;
+  int rc = ngi_store_passage_text(r->idx, c->e.rowid, &s->text);
+  if (rc == NG_DONE) return NG_OK;
+  if (rc != NG_OK) return rc;
+  double *acc = s->acc;
+  memset(acc, 0, (s->nq + 1) * sizeof *acc);
+  prox_walk p = {s, 0, -1, 0, acc};
+  ngi_tokenize_text(r->idx->lx, s->text.data ? s->text.data : "", (int)s->text.len, &p, prox_token);
+  double K = r->s.norm[r->c[0].lens[c->e.pno] & 0xFF], sum = 0;
+  for (size_t t = 0; t < s->nq; t++) {
+    if (acc[t] <= 0) continue;
+    double idf = r->c[t].idf < 1 ? r->c[t].idf : 1;
+    sum += idf * r->c[t].qw * acc[t] * (r->s.k1 + 1) / (acc[t] + K);
   }
-  free(acc);
-  ngi_buf_free(&text);
-  return rc == NG_ESYSTEM && !acc ? ngi_fail(r->idx, NG_ESYSTEM, "out of memory") : rc;
+  c->prox = sum;
+  return NG_OK;
 }
 
-/* Each candidate's score from the terms' weights s->w (parts filled). */
-static void s2_score(stage2 *s) {
-  run *r = s->r;
-  const ngi_rerank *rk = s->rk;
-  for (size_t i = 0; i < s->nc; i++) {
-    cand *c = &s->c[i];
-    double bm = 0, ex = 0, ctx = 0, doc = 0;
-    int len = r->c[0].lens[c->e.pno];
-    const sdoc *d = c->doc >= 0 ? &s->d[c->doc] : NULL;
-    double dnorm = d ? rk->dk1 * (1 - rk->db + rk->db * d->len / s->avgdoc) : 0;
-    for (size_t t = 0; t < s->T; t++) {
-      int tf2 = s->tf2[i * s->cap_t + t];
-      /* a term with no evidence here adds nothing (most expansion stems) */
-      if (!tf2 && (!d || s->npas[c->doc * s->cap_t + t] == 0)) continue;
-      double wi = s->w[t] * r->c[t].idf;
-      if (wi == 0) continue;
-      if (tf2) {
-        double v = bm25(&r->s, wi, tf2, len);
-        if (t < s->nq)
-          bm += v;
-        else
-          ex += v;
-      }
-      if (d) {
-        double tfd = s->tfd[c->doc * s->cap_t + t];
-        ctx += wi * (s->npas[c->doc * s->cap_t + t] - (tf2 != 0));
-        if (tfd > 0) doc += wi * tfd * (rk->dk1 + 1) / (tfd + dnorm);
+/* Proximity is the one part read from the text, so it is computed only
+ * where it can change what is shown: every candidate starts with none (a
+ * passage without two of the query's stems has none for good), its
+ * score bounded by what proximity can add at most (each stem's term is
+ * below min(1, idf) x weight x (k1 + 1)), and a candidate is read, best
+ * bound first, until the order's first need_k candidates and its first
+ * need_docs documents (the feedback's) are exact and beat every bound
+ * left: the top k of a search is what reading every candidate gives, as
+ * stage 1's is what scoring every match gives (the candidates below are
+ * never shown and keep a score without proximity). */
+static void s2_score_one(stage2 *s, size_t i);
+
+static int s2_settle(stage2 *s, size_t need_k, int need_docs) {
+  for (;;) {
+    /* the best bound not yet exact */
+    size_t best = s->nc;
+    double bu = 0;
+    for (size_t i = 0; i < s->nc; i++) {
+      const cand *c = &s->c[i];
+      if (c->prox_done) continue;
+      double u = BOUND_SLACK(c->s2 + s->prox_max);
+      const cand *b = best < s->nc ? &s->c[best] : NULL;
+      if (!b || c->e.tier > b->e.tier || (c->e.tier == b->e.tier && (u > bu || (u == bu && c->e.rowid < b->e.rowid)))) {
+        best = i;
+        bu = u;
       }
     }
-    c->part[NGI_PART_TIER] = c->e.tier * r->tier_value;
-    c->part[NGI_PART_BM25] = bm;
-    c->part[NGI_PART_EXPANSION] = ex;
-    c->part[NGI_PART_PROXIMITY] = rk->proximity * c->prox;
-    c->part[NGI_PART_DOCUMENT] = rk->document * doc;
-    c->part[NGI_PART_CONTEXT] = ctx > 0 ? rk->context * ctx : 0;
-    c->s2 = 0;
-    for (int k = NGI_PART_BM25; k < NGI_PARTS; k++) c->s2 += c->part[k];
+    if (best == s->nc) return NG_OK;
+    /* the exact candidates that beat it (and so every one not exact) */
+    const cand *b = &s->c[best];
+    size_t beat = 0;
+    long long seen[64];
+    int nseen = 0;
+    for (size_t i = 0; i < s->nc; i++) {
+      const cand *c = &s->c[i];
+      if (!c->prox_done || !(c->e.tier > b->e.tier || (c->e.tier == b->e.tier && c->s2 > bu))) continue;
+      beat++;
+      long long doc = NGI_ROWID_DOC(c->e.rowid);
+      int dup = 0;
+      for (int j = 0; j < nseen; j++) dup |= seen[j] == doc;
+      if (!dup && nseen < 64) seen[nseen++] = doc;
+    }
+    if (beat >= need_k && nseen >= need_docs) return NG_OK;
+    int rc = s2_proximity(s, best);
+    if (rc != NG_OK) return rc;
+    s2_score_one(s, best);
   }
+}
+
+/* Candidate i's score from the terms' weights s->w (parts filled). */
+static void s2_score_one(stage2 *s, size_t i) {
+  run *r = s->r;
+  const ngi_rerank *rk = s->rk;
+  cand *c = &s->c[i];
+  double bm = 0, ex = 0, ctx = 0, doc = 0;
+  int len = r->c[0].lens[c->e.pno];
+  const sdoc *d = c->doc >= 0 ? &s->d[c->doc] : NULL;
+  double dnorm = d ? rk->dk1 * (1 - rk->db + rk->db * d->len / s->avgdoc) : 0;
+  for (size_t t = 0; t < s->T; t++) {
+    int tf2 = s->tf2[i * s->cap_t + t];
+    /* a term with no evidence here adds nothing (most expansion stems) */
+    if (!tf2 && (!d || s->npas[c->doc * s->cap_t + t] == 0)) continue;
+    double wi = s->w[t] * r->c[t].idf;
+    if (wi == 0) continue;
+    if (tf2) {
+      double v = bm25(&r->s, wi, tf2, len);
+      if (t < s->nq)
+        bm += v;
+      else
+        ex += v;
+    }
+    if (d) {
+      double tfd = s->tfd[c->doc * s->cap_t + t];
+      ctx += wi * (s->npas[c->doc * s->cap_t + t] - (tf2 != 0));
+      if (tfd > 0) doc += wi * tfd * (rk->dk1 + 1) / (tfd + dnorm);
+    }
+  }
+  c->part[NGI_PART_TIER] = c->e.tier * r->tier_value;
+  c->part[NGI_PART_BM25] = bm;
+  c->part[NGI_PART_EXPANSION] = ex;
+  c->part[NGI_PART_PROXIMITY] = rk->proximity * c->prox;
+  c->part[NGI_PART_DOCUMENT] = rk->document * doc;
+  c->part[NGI_PART_CONTEXT] = ctx > 0 ? rk->context * ctx : 0;
+  c->s2 = 0;
+  for (int k = NGI_PART_BM25; k < NGI_PARTS; k++) c->s2 += c->part[k];
+}
+
+static void s2_score(stage2 *s) {
+  for (size_t i = 0; i < s->nc; i++) s2_score_one(s, i);
 }
 
 /* RM3 (Lavrenko & Croft 2001; Abdul-Jaleel et al. 2004, UMass at TREC
@@ -1043,7 +1130,7 @@ static size_t fb_find(const fb_walk *f, const fb_table *t, int kind, const char 
 }
 
 static int fb_grow(fb_walk *f, fb_table *t, int kind) {
-  size_t cap = t->cap ? t->cap * 2 : 1024;
+  size_t cap = t->cap ? t->cap * 2 : 256;
   fb_slot *old = t->slots;
   size_t oldcap = t->cap;
   if (!(t->slots = calloc(cap, sizeof *t->slots))) {
@@ -1397,16 +1484,35 @@ static int stage_two(run *r, topk *top, const ngi_corpus_stats *cs, ngi_expansio
       goto done;
     }
   }
-  if (rk->proximity > 0 && s.nq > 1 && (rc = s2_proximity(&s)) != NG_OK) goto done;
+  /* proximity's bound, and the candidates it cannot change */
+  int proximity = rk->proximity > 0 && s.nq > 1;
+  if (proximity && !(s.acc = calloc(s.nq + 1, sizeof *s.acc))) {
+    rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    goto done;
+  }
+  for (size_t t = 0; proximity && t < s.nq; t++)
+    s.prox_max += (r->c[t].idf < 1 ? r->c[t].idf : 1) * r->c[t].qw * (r->s.k1 + 1);
+  s.prox_max = BOUND_SLACK(rk->proximity * BOUND_SLACK(s.prox_max));
+  for (size_t i = 0; i < s.nc; i++) {
+    int present = 0;
+    for (size_t t = 0; proximity && t < s.nq; t++) present += s.tf2[i * s.cap_t + t] != 0;
+    s.c[i].prox_done = present < 2;
+  }
   s2_score(&s);
+  /* the whole order when every hit is wanted, or when checking */
+  size_t need_k = r->q->exhaustive || r->q->k < 0 || (size_t)r->q->k > s.nc ? s.nc : (size_t)r->q->k;
   if (rk->fb_docs > 0 && rk->fb_terms > 0) {
+    if ((rc = s2_settle(&s, 0, rk->fb_docs < 64 ? rk->fb_docs : 64)) != NG_OK) goto done;
     if ((rc = s2_expand(&s, cs, expansion)) != NG_OK) goto done;
     s2_score(&s);
   }
+  if ((rc = s2_settle(&s, need_k, 0)) != NG_OK) goto done;
   qsort(s.c, s.nc, sizeof *s.c, cmp_cand_final);
   *out = s.c;
   s.c = NULL;
 done:
+  free(s.acc);
+  ngi_buf_free(&s.text);
   free(s.c);
   free(s.by_pno);
   free(s.d);

@@ -479,6 +479,22 @@ static int reader_read(seg_reader *r, long long off, size_t n, buf *out) {
   return NG_OK;
 }
 
+/* n bytes at absolute offset off: where they lie when the page holds them
+ * whole, else copied into copy. */
+static int reader_span(seg_reader *r, long long off, size_t n, buf *copy, const unsigned char **out) {
+  size_t at = (size_t)(off % PAGE_BYTES);
+  int rc = reader_page(r, off / PAGE_BYTES);
+  if (rc != NG_OK) return rc;
+  if (at + n <= r->page.len) {
+    *out = (const unsigned char *)r->page.data + at;
+    return NG_OK;
+  }
+  ngi_buf_reset(copy);
+  if ((rc = reader_read(r, off, n, copy)) != NG_OK) return rc;
+  *out = (const unsigned char *)(copy->data ? copy->data : "");
+  return NG_OK;
+}
+
 /* A record's header: its stem (prefix compressed against prev) and where
  * its body lies. */
 typedef struct record_head {
@@ -1082,8 +1098,9 @@ static int find_record(ng_index *idx, const seg_info *s, const char *stem, size_
  * data when small. */
 static int load_part(ng_index *idx, seg_reader *r, const record_head *h, ngi_term_part *part) {
   buf raw = {0};
-  int rc = reader_read(r, h->body_off, h->body_len, &raw);
-  const unsigned char *p = (const unsigned char *)raw.data, *end = p + raw.len;
+  const unsigned char *p = NULL;
+  int rc = reader_span(r, h->body_off, h->body_len, &raw, &p);
+  const unsigned char *end = rc == NG_OK ? p + h->body_len : p;
   uint64_t count = 0, nblocks = 0, maxtf = 0, minlen = 0;
   if (rc == NG_OK && (!get_varint(&p, end, &count) || !get_varint(&p, end, &nblocks) || !get_varint(&p, end, &maxtf) ||
                       !get_varint(&p, end, &minlen)))
@@ -1186,12 +1203,11 @@ int ngi_lookup_term(ngi_lookup *lk, const char *stem, size_t stemlen, long long 
     lk->has[i] = found == 1;
     if (found != 1) continue;
     nfound++;
-    ngi_buf_reset(&raw);
     size_t want = lk->found[i].body_len < 10 ? lk->found[i].body_len : 10;
-    rc = reader_read(&lk->r[i], lk->found[i].body_off, want, &raw);
-    const unsigned char *p = (const unsigned char *)raw.data;
+    const unsigned char *p = NULL;
+    rc = reader_span(&lk->r[i], lk->found[i].body_off, want, &raw, &p);
     uint64_t c = 0;
-    if (rc == NG_OK && !get_varint(&p, p + raw.len, &c))
+    if (rc == NG_OK && !get_varint(&p, p + want, &c))
       rc = ngi_fail(idx, NG_EDATA, "index %s: a postings record is damaged", idx->path);
     if (rc == NG_OK) t->count += (long long)c;
   }
