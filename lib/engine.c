@@ -43,8 +43,8 @@
  *    the story's other passages holding each term), both from the terms'
  *    postings read once over the candidates' pno ranges;
  *  - RM3 (s2_expand's comment): the query's weights mixed with those of the
- *    stems of the best fb_docs stories in that order, and every part
- *    computed again with them.
+ *    stems of the best fb_docs stories in that order (of each, its best
+ *    passage and its neighbours), and every part computed again with them.
  * Stage 2 is a function of stage 1's R passages alone, so the final order
  * is exact when stage 1 is.  Expansion reorders matches; it adds none.
  */
@@ -761,11 +761,12 @@ typedef struct stage2 {
   sdoc *d;
   size_t nd;
   size_t *d_by_lo;
-  size_t T, cap_t;    /* terms (cursors) held: the query's, then the expansion's */
-  size_t nq;          /* the query's cursors */
-  int *tf2;           /* [cand * cap_t + term] */
-  double *tfd, *npas; /* [doc * cap_t + term] */
-  double *w;          /* per term: the weight after expansion (the query weight before) */
+  size_t T, cap_t; /* terms (cursors) held: the query's, then the expansion's */
+  size_t nq;       /* the query's cursors */
+  int *tf2;        /* [cand * cap_t + term] */
+  int *tfd, *npas; /* [doc * cap_t + term]: the term's tf in the story, its passages there */
+  long long *pno;  /* the candidates' pnos in pno order (by_pno's) */
+  double *w;       /* per term: the weight after expansion (the query weight before) */
   double avgdl, avgdoc;
   int need_docs;
   double prox_max; /* the most proximity can add to a score (rk->proximity included) */
@@ -823,7 +824,7 @@ static int cmp_order_final(const void *a, const void *b, void *ctx) {
 static int s2_terms_room(stage2 *s, size_t cap) {
   if (cap <= s->cap_t) return 0;
   int *tf2 = calloc(s->nc * cap + 1, sizeof *tf2);
-  double *tfd = calloc(s->nd * cap + 1, sizeof *tfd), *npas = calloc(s->nd * cap + 1, sizeof *npas);
+  int *tfd = calloc(s->nd * cap + 1, sizeof *tfd), *npas = calloc(s->nd * cap + 1, sizeof *npas);
   double *w = calloc(cap, sizeof *w);
   if (!tf2 || !tfd || !npas || !w) {
     free(tf2);
@@ -892,8 +893,8 @@ static int s2_sweep(stage2 *s, size_t t) {
         if (c->head_only && !(tf2 & 1)) continue;
         s->tfd[di * s->cap_t + t] += tf2 >> 1;
         s->npas[di * s->cap_t + t] += 1;
-        while (ci < s->nc && s->c[s->by_pno[ci]].e.pno < p) ci++;
-        if (ci < s->nc && s->c[s->by_pno[ci]].e.pno == p) s->tf2[s->by_pno[ci] * s->cap_t + t] = tf2;
+        while (ci < s->nc && s->pno[ci] < p) ci++;
+        if (ci < s->nc && s->pno[ci] == p) s->tf2[s->by_pno[ci] * s->cap_t + t] = tf2;
       }
     }
     c->decoded = 0;
@@ -1041,7 +1042,7 @@ static void s2_score_one(stage2 *s, size_t i) {
         ex += v;
     }
     if (d) {
-      double tfd = s->tfd[c->doc * s->cap_t + t];
+      double tfd = (double)s->tfd[c->doc * s->cap_t + t];
       ctx += wi * (s->npas[c->doc * s->cap_t + t] - (tf2 != 0));
       if (tfd > 0) doc += wi * tfd * (rk->dk1 + 1) / (tfd + dnorm);
     }
@@ -1060,20 +1061,11 @@ static void s2_score(stage2 *s) {
   for (size_t i = 0; i < s->nc; i++) s2_score_one(s, i);
 }
 
-/* RM3 (Lavrenko & Croft 2001; Abdul-Jaleel et al. 2004, UMass at TREC
- * 2004), as Anserini's RM3Reranker does it: the first fb_docs distinct
- * documents of the stage-2 order, each weighted by its best passage's
- * score; a stem's weight is the sum over them of score x tf / |D|; the
- * fb_terms heaviest stems (not stop words, not one byte, not all digits,
- * in at most fb_maxdf of the passages) are mixed with the query as
- * fb_orig x query + (1 - fb_orig) x feedback, each normalised to sum 1,
- * and the whole scaled so a query word keeps weight 1.  Expansion only
- * re-scores the candidates: it never adds a passage that does not match. */
-/* The feedback's vocabulary: every distinct word once (its stem, and
- * whether that can be an expansion stem: worked out once a word, not once
- * a token), every stem once with its weight so far and its tf in the
- * story being read.  Open addressing over (hash, entry) slots; keys in an
- * arena. */
+/* RM3's feedback (s2_expand's comment says what it follows): its
+ * vocabulary, every distinct word once (its stem, and whether that can be
+ * an expansion stem: worked out once a word, not once a token), every
+ * stem once with its weight so far and its tf in the story being read.
+ * Open addressing over (hash, entry) slots; keys in an arena. */
 typedef struct fb_slot {
   uint64_t hash;
   size_t entry; /* + 1; 0: empty */
@@ -1275,6 +1267,33 @@ static fb_pick pick_pop(fb_pick *h, size_t *n) {
   return top;
 }
 
+/* RM3 (Lavrenko & Croft 2001, relevance models; Abdul-Jaleel et al.
+ * 2004, UMass at TREC 2004, the mixture with the query), as Anserini's
+ * RM3Reranker estimates it, re-scoring the stage-2 candidates:
+ *  - the feedback: the first fb_docs distinct stories of the stage-2 order
+ *    (exact that far: s2_settle), each weighted by its best passage's
+ *    score; a story's text is its best passage and fb_window passages on
+ *    each side, not the whole story (a window, as local context analysis
+ *    takes passages, Xu & Croft 1996; fb_window < 0: the whole story);
+ *  - a stem's weight is the sum over them of score x tf / |D|, |D| the
+ *    tokens of that text (Anserini: the document vector's L1 norm, after
+ *    pruning it to fbTerms, which is not done here);
+ *  - the fb_terms heaviest stems (ties: byte order) that are not stop
+ *    words, one byte or all digits (Anserini: [a-z0-9]+, 2 to 20 bytes)
+ *    and are in 1 .. fb_maxdf of the passages (Anserini's 10% rule, of
+ *    documents there), df read only for the stems that could be kept, in
+ *    weight order (Anserini reads it for every term);
+ *  - fb_orig x query + (1 - fb_orig) x feedback, each normalised to sum
+ *    1, the whole scaled so a query word keeps weight 1;
+ *  - Anserini searches again with the expanded query; here the stage-2
+ *    candidates are scored again, every part with the new weights, so
+ *    expansion reorders the matches and never adds one.
+ * Each kept stem's record is read once (its head gives df, its postings
+ * are loaded only when it is kept) and swept once over the candidates'
+ * stories; the feedback's words are counted in one table of distinct
+ * words.  bench/relevance.py's collections hold documents of one or two
+ * passages, where the window is the whole document; a BBC story has six
+ * on average and up to 75. */
 static int s2_expand(stage2 *s, const ngi_corpus_stats *cs, ngi_expansion *out) {
   run *r = s->r;
   const ngi_rerank *rk = s->rk;
@@ -1301,6 +1320,12 @@ static int s2_expand(stage2 *s, const ngi_corpus_stats *cs, ngi_expansion *out) 
     seen[nseen++] = doc;
     long long lo, n;
     if ((rc = ngi_store_doc_range(idx, doc, &lo, &n)) != NG_OK) break;
+    if (rk->fb_window >= 0 && c->e.pno >= lo && c->e.pno < lo + n) {
+      long long from = c->e.pno - rk->fb_window > lo ? c->e.pno - rk->fb_window : lo;
+      long long to = c->e.pno + rk->fb_window + 1 < lo + n ? c->e.pno + rk->fb_window + 1 : lo + n;
+      lo = from;
+      n = to - from;
+    }
     f.story = nseen;
     f.tokens = 0;
     f.ntouched = 0;
@@ -1443,6 +1468,11 @@ static int stage_two(run *r, topk *top, const ngi_corpus_stats *cs, ngi_expansio
     s.by_pno[i] = i;
   }
   sort_idx(s.by_pno, s.nc, cmp_cand_pno, &s);
+  if (!(s.pno = malloc((s.nc + 1) * sizeof *s.pno))) {
+    rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    goto done;
+  }
+  for (size_t k = 0; k < s.nc; k++) s.pno[k] = s.c[s.by_pno[k]].e.pno;
   if (s.need_docs) {
     long long ndocs = 0;
     if ((rc = doc_count(idx, cs, &ndocs)) != NG_OK) goto done;
@@ -1520,6 +1550,7 @@ done:
   free(s.tf2);
   free(s.tfd);
   free(s.npas);
+  free(s.pno);
   free(s.w);
   return rc;
 }

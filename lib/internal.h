@@ -1196,6 +1196,7 @@ typedef struct ngi_rerank {
   int fb_terms;     /* RM3: expansion stems kept */
   double fb_orig;   /* RM3: the original query's share of the mixture */
   double fb_maxdf;  /* RM3: expansion stems in at most this share of the passages */
+  int fb_window;    /* RM3: a story's feedback text is its best passage and this many on each side (< 0: all) */
 } ngi_rerank;
 
 /* A hit's score, part by part (they add up to the score). */
