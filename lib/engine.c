@@ -35,14 +35,16 @@
  * run one: stage 1 keeps the exact top R = max(depth, k) stories, and only
  * those passages are scored again, their parts added to BM25:
  *  - proximity (Buettcher, Clarke & Lushman 2006) over the query's stems,
- *    the candidates' text tokenized again for positions;
+ *    the candidates' text tokenized again for positions, best bound first
+ *    and only until the top k (and RM3's feedback stories) cannot change
+ *    (s2_settle: the one part that costs a candidate its text);
  *  - the story's own BM25 (k1 dk1, b db over the document's tf and length,
  *    the passage idf) and the context share (the idf-weighted count of
  *    the story's other passages holding each term), both from the terms'
  *    postings read once over the candidates' pno ranges;
  *  - RM3 (s2_expand's comment): the query's weights mixed with those of the
- *    stems of the best fb_docs stories in that order, and every part
- *    computed again with them.
+ *    stems of the best fb_docs stories in that order (of each, its best
+ *    passage and its neighbours), and every part computed again with them.
  * Stage 2 is a function of stage 1's R passages alone, so the final order
  * is exact when stage 1 is.  Expansion reorders matches; it adds none.
  */
@@ -150,6 +152,27 @@ static int decode(cursor *c) {
   }
   c->decoded = 1;
   c->i = 0;
+  return c->n > 0;
+}
+
+/* The current block's pnos and tfs only (stage 2's sweep, which reads no
+ * length); 0 when it is damaged.  The cursor is left undecoded. */
+static int decode_pnos(cursor *c) {
+  const ngi_block *b = block_at(c);
+  const ngi_term_part *part = &c->t->parts[c->part];
+  const unsigned char *p = (const unsigned char *)part->data.data + b->offset, *end = p + b->bytes;
+  long long prev = b->first_prev;
+  c->n = 0;
+  c->decoded = 0;
+  while (p < end && c->n < BLOCK) {
+    uint64_t d, tf2 = 2;
+    if (!get_varint(&p, end, &d) || ((d & 1) && !get_varint(&p, end, &tf2))) return 0;
+    prev += (long long)(d >> 1);
+    if (prev < 0 || (unsigned long long)prev >= c->nlens) return 0;
+    c->pno[c->n] = prev;
+    c->tf2[c->n] = (int)tf2;
+    c->n++;
+  }
   return c->n > 0;
 }
 
@@ -341,23 +364,14 @@ typedef struct run {
   strmap docs;            /* doc id (8 bytes) -> filters pass (1) or not (2) */
   ngi_doc_filter *filter; /* the dates' and fields' statement, or NULL */
   double tier_value;
-  size_t nplan; /* c[0 .. nplan) are the plan's cursors, the rest stage 2's expansion */
+  size_t nplan;       /* c[0 .. nplan) are the plan's cursors, the rest stage 2's expansion */
+  ngi_lookup *lookup; /* the terms' records, read through one session */
   int sqlite_code;
   matchset sets[2]; /* verify()'s: of q->match and of q->match_plain */
 } run;
 
-/* The cursor of stem (made once; its weight and tier are summed over the
- * plan's groups by weigh()). */
-static int cursor_for(run *r, const char *stem, size_t len, int head_only, int *out) {
-  for (size_t i = 0; i < r->nc; i++) {
-    if (r->c[i].t->stemlen == len && memcmp(r->c[i].t->stem, stem, len) == 0 && r->c[i].head_only == head_only) {
-      *out = (int)i;
-      return NG_OK;
-    }
-  }
-  ngi_term *t = NULL;
-  int rc = ngi_postings_term(r->idx, stem, len, &t);
-  if (rc != NG_OK) return rc;
+/* A cursor over term t (which it owns from then on). */
+static int cursor_add(run *r, ngi_term *t, int head_only, int *out) {
   if (r->nc == r->capc) {
     size_t cap = r->capc ? r->capc * 2 : 8;
     cursor *c = realloc(r->c, cap * sizeof *c);
@@ -374,6 +388,22 @@ static int cursor_for(run *r, const char *stem, size_t len, int head_only, int *
   x->head_only = head_only;
   *out = (int)r->nc++;
   return NG_OK;
+}
+
+/* The cursor of stem (made once; its weight and tier are summed over the
+ * plan's groups by weigh()). */
+static int cursor_for(run *r, const char *stem, size_t len, int head_only, int *out) {
+  for (size_t i = 0; i < r->nc; i++) {
+    if (r->c[i].t->stemlen == len && memcmp(r->c[i].t->stem, stem, len) == 0 && r->c[i].head_only == head_only) {
+      *out = (int)i;
+      return NG_OK;
+    }
+  }
+  ngi_term *t = NULL;
+  int rc = r->lookup ? NG_OK : ngi_lookup_open(r->idx, &r->lookup);
+  if (rc == NG_OK) rc = ngi_lookup_term(r->lookup, stem, len, -1, &t);
+  if (rc != NG_OK) return rc;
+  return cursor_add(r, t, head_only, out);
 }
 
 /* Alternatives resolved to cursors: alt a of group g is cursors
@@ -712,7 +742,8 @@ typedef struct cand {
   int doc;   /* index in the documents' table, -1 when not needed */
   int order; /* its place in pno order */
   double prox;
-  double s2; /* the score before the tier (for the feedback's order) */
+  int prox_done; /* prox is exact (else 0, and prox_max bounds it) */
+  double s2;     /* the score before the tier (for the feedback's order) */
   double part[NGI_PARTS];
 } cand;
 
@@ -730,13 +761,17 @@ typedef struct stage2 {
   sdoc *d;
   size_t nd;
   size_t *d_by_lo;
-  size_t T, cap_t;    /* terms (cursors) held: the query's, then the expansion's */
-  size_t nq;          /* the query's cursors */
-  int *tf2;           /* [cand * cap_t + term] */
-  double *tfd, *npas; /* [doc * cap_t + term] */
-  double *w;          /* per term: the weight after expansion (the query weight before) */
+  size_t T, cap_t; /* terms (cursors) held: the query's, then the expansion's */
+  size_t nq;       /* the query's cursors */
+  int *tf2;        /* [cand * cap_t + term] */
+  int *tfd, *npas; /* [doc * cap_t + term]: the term's tf in the story, its passages there */
+  long long *pno;  /* the candidates' pnos in pno order (by_pno's) */
+  double *w;       /* per term: the weight after expansion (the query weight before) */
   double avgdl, avgdoc;
   int need_docs;
+  double prox_max; /* the most proximity can add to a score (rk->proximity included) */
+  double *acc;     /* proximity's accumulators, one per query stem */
+  buf text;        /* the passage proximity reads */
 } stage2;
 
 static int cmp_cand_pno(const void *a, const void *b, void *ctx) {
@@ -779,11 +814,17 @@ static int cmp_cand_final(const void *a, const void *b) {
   return (x->e.rowid > y->e.rowid) - (x->e.rowid < y->e.rowid);
 }
 
+/* Candidate indexes in the final order (a total order: ties go to the rowid). */
+static int cmp_order_final(const void *a, const void *b, void *ctx) {
+  const stage2 *s = ctx;
+  return cmp_cand_final(&s->c[*(const size_t *)a], &s->c[*(const size_t *)b]);
+}
+
 /* Room for terms up to cap (the matrices grow by columns). */
 static int s2_terms_room(stage2 *s, size_t cap) {
   if (cap <= s->cap_t) return 0;
   int *tf2 = calloc(s->nc * cap + 1, sizeof *tf2);
-  double *tfd = calloc(s->nd * cap + 1, sizeof *tfd), *npas = calloc(s->nd * cap + 1, sizeof *npas);
+  int *tfd = calloc(s->nd * cap + 1, sizeof *tfd), *npas = calloc(s->nd * cap + 1, sizeof *npas);
   double *w = calloc(cap, sizeof *w);
   if (!tf2 || !tfd || !npas || !w) {
     free(tf2);
@@ -817,24 +858,49 @@ static int s2_terms_room(stage2 *s, size_t cap) {
  * and with need_docs its tf and passage count in each document. */
 static int s2_sweep(stage2 *s, size_t t) {
   cursor *c = &s->r->c[t];
-  if (!rewind_cursor(c)) return NG_EDATA;
   if (s->need_docs) {
-    size_t ci = 0; /* in by_pno */
-    for (size_t k = 0; k < s->nd; k++) {
-      size_t di = s->d_by_lo[k];
-      const sdoc *d = &s->d[di];
-      if (!skip_to(c, d->lo)) return NG_EDATA;
-      while (c->cur < d->lo + d->n) {
-        int tf2 = c->tf2[c->i];
+    /* block by block, the postings merged with the documents' ranges
+     * (in pno order) and the candidates; a block that ends before the
+     * next document is not decoded */
+    size_t k = 0, ci = 0; /* in d_by_lo, in by_pno */
+    c->part = 0;
+    c->block = 0;
+    c->decoded = 0;
+    while (c->part < c->t->nparts && !c->t->parts[c->part].nblocks) c->part++;
+    for (const ngi_block *b; k < s->nd && (b = block_at(c)) != NULL; next_block(c)) {
+      if (b->last_pno < s->d[s->d_by_lo[k]].lo) continue;
+      if (!decode_pnos(c)) return NG_EDATA;
+      for (int i = 0; i < c->n && k < s->nd;) {
+        size_t di = s->d_by_lo[k];
+        long long p = c->pno[i], lo = s->d[di].lo;
+        if (p >= lo + s->d[di].n) { /* past this story */
+          k++;
+          continue;
+        }
+        if (p < lo) { /* to the story's first posting in the block */
+          int a = i + 1, z = c->n;
+          while (a < z) {
+            int mid = a + (z - a) / 2;
+            if (c->pno[mid] < lo)
+              a = mid + 1;
+            else
+              z = mid;
+          }
+          i = a;
+          continue;
+        }
+        int tf2 = c->tf2[i++];
+        if (c->head_only && !(tf2 & 1)) continue;
         s->tfd[di * s->cap_t + t] += tf2 >> 1;
         s->npas[di * s->cap_t + t] += 1;
-        while (ci < s->nc && s->c[s->by_pno[ci]].e.pno < c->cur) ci++;
-        if (ci < s->nc && s->c[s->by_pno[ci]].e.pno == c->cur) s->tf2[s->by_pno[ci] * s->cap_t + t] = tf2;
-        if (!advance(c)) return NG_EDATA;
+        while (ci < s->nc && s->pno[ci] < p) ci++;
+        if (ci < s->nc && s->pno[ci] == p) s->tf2[s->by_pno[ci] * s->cap_t + t] = tf2;
       }
     }
+    c->decoded = 0;
     return NG_OK;
   }
+  if (!rewind_cursor(c)) return NG_EDATA;
   for (size_t k = 0; k < s->nc; k++) {
     size_t ci = s->by_pno[k];
     if (!skip_to(c, s->c[ci].e.pno)) return NG_EDATA;
@@ -877,114 +943,292 @@ static int prox_token(void *ctx, const lex_token *tok) {
   return 0;
 }
 
-static int s2_proximity(stage2 *s) {
+/* Candidate i's proximity, exactly (a passage with fewer than two of
+ * the query's stems has none). */
+static int s2_proximity(stage2 *s, size_t i) {
   run *r = s->r;
-  double *acc = calloc(s->nq + 1, sizeof *acc);
-  buf text = {0};
-  int rc = acc ? NG_OK : NG_ESYSTEM;
-  for (size_t i = 0; rc == NG_OK && i < s->nc; i++) {
-    cand *c = &s->c[i];
-    /* two different stems at least */
-    int present = 0;
-    for (size_t t = 0; t < s->nq; t++) present += s->tf2[i * s->cap_t + t] != 0;
-    if (present < 2) continue;
-    rc = ngi_store_passage_text(r->idx, c->e.rowid, &text);
-    if (rc == NG_DONE) {
-      rc = NG_OK;
-      continue;
-    }
-    if (rc != NG_OK) break;
-    memset(acc, 0, (s->nq + 1) * sizeof *acc);
-    prox_walk p = {s, 0, -1, 0, acc};
-    ngi_tokenize(r->idx->lx, text.data ? text.data : "", (int)text.len, &p, prox_token);
-    double K = r->s.norm[r->c[0].lens[c->e.pno] & 0xFF], sum = 0;
-    for (size_t t = 0; t < s->nq; t++) {
-      if (acc[t] <= 0) continue;
-      double idf = r->c[t].idf < 1 ? r->c[t].idf : 1;
-      sum += idf * r->c[t].qw * acc[t] * (r->s.k1 + 1) / (acc[t] + K);
-    }
-    c->prox = sum;
+  cand *c = &s->c[i];
+  c->prox_done = 1;
+  c->prox = 0;
+  int present = 0;
+  for (size_t t = 0; t < s->nq; t++) present += s->tf2[i * s->cap_t + t] != 0;
+  if (present < 2) return NG_OK;
+  int rc = ngi_store_passage_text(r->idx, c->e.rowid, &s->text);
+  if (rc == NG_DONE) return NG_OK;
+  if (rc != NG_OK) return rc;
+  double *acc = s->acc;
+  memset(acc, 0, (s->nq + 1) * sizeof *acc);
+  prox_walk p = {s, 0, -1, 0, acc};
+  ngi_tokenize_text(r->idx->lx, s->text.data ? s->text.data : "", (int)s->text.len, &p, prox_token);
+  double K = r->s.norm[r->c[0].lens[c->e.pno] & 0xFF], sum = 0;
+  for (size_t t = 0; t < s->nq; t++) {
+    if (acc[t] <= 0) continue;
+    double idf = r->c[t].idf < 1 ? r->c[t].idf : 1;
+    sum += idf * r->c[t].qw * acc[t] * (r->s.k1 + 1) / (acc[t] + K);
   }
-  free(acc);
-  ngi_buf_free(&text);
-  return rc == NG_ESYSTEM && !acc ? ngi_fail(r->idx, NG_ESYSTEM, "out of memory") : rc;
+  c->prox = sum;
+  return NG_OK;
 }
 
-/* Each candidate's score from the terms' weights s->w (parts filled). */
-static void s2_score(stage2 *s) {
+/* Proximity is the one part read from the text, so it is computed only
+ * where it can change what is shown: every candidate starts with none (a
+ * passage without two of the query's stems has none for good), its
+ * score bounded by what proximity can add at most (each stem's term is
+ * below min(1, idf) x weight x (k1 + 1)), and a candidate is read, best
+ * bound first, until the order's first need_k candidates and its first
+ * need_docs documents (the feedback's) are exact and beat every bound
+ * left: the top k of a search is what reading every candidate gives, as
+ * stage 1's is what scoring every match gives (the candidates below are
+ * never shown and keep a score without proximity). */
+static void s2_score_one(stage2 *s, size_t i);
+
+static int s2_settle(stage2 *s, size_t need_k, int need_docs) {
+  for (;;) {
+    /* the best bound not yet exact */
+    size_t best = s->nc;
+    double bu = 0;
+    for (size_t i = 0; i < s->nc; i++) {
+      const cand *c = &s->c[i];
+      if (c->prox_done) continue;
+      double u = BOUND_SLACK(c->s2 + s->prox_max);
+      const cand *b = best < s->nc ? &s->c[best] : NULL;
+      if (!b || c->e.tier > b->e.tier || (c->e.tier == b->e.tier && (u > bu || (u == bu && c->e.rowid < b->e.rowid)))) {
+        best = i;
+        bu = u;
+      }
+    }
+    if (best == s->nc) return NG_OK;
+    /* the exact candidates that beat it (and so every one not exact) */
+    const cand *b = &s->c[best];
+    size_t beat = 0;
+    long long seen[64];
+    int nseen = 0;
+    for (size_t i = 0; i < s->nc; i++) {
+      const cand *c = &s->c[i];
+      if (!c->prox_done || !(c->e.tier > b->e.tier || (c->e.tier == b->e.tier && c->s2 > bu))) continue;
+      beat++;
+      long long doc = NGI_ROWID_DOC(c->e.rowid);
+      int dup = 0;
+      for (int j = 0; j < nseen; j++) dup |= seen[j] == doc;
+      if (!dup && nseen < 64) seen[nseen++] = doc;
+    }
+    if (beat >= need_k && nseen >= need_docs) return NG_OK;
+    int rc = s2_proximity(s, best);
+    if (rc != NG_OK) return rc;
+    s2_score_one(s, best);
+  }
+}
+
+/* Candidate i's score from the terms' weights s->w (parts filled). */
+static void s2_score_one(stage2 *s, size_t i) {
   run *r = s->r;
   const ngi_rerank *rk = s->rk;
-  for (size_t i = 0; i < s->nc; i++) {
-    cand *c = &s->c[i];
-    double bm = 0, ex = 0, ctx = 0, doc = 0;
-    int len = r->c[0].lens[c->e.pno];
-    const sdoc *d = c->doc >= 0 ? &s->d[c->doc] : NULL;
-    double dnorm = d ? rk->dk1 * (1 - rk->db + rk->db * d->len / s->avgdoc) : 0;
-    for (size_t t = 0; t < s->T; t++) {
-      double wi = s->w[t] * r->c[t].idf;
-      if (wi == 0) continue;
-      int tf2 = s->tf2[i * s->cap_t + t];
-      if (tf2) {
-        double v = bm25(&r->s, wi, tf2, len);
-        if (t < s->nq)
-          bm += v;
-        else
-          ex += v;
-      }
-      if (d) {
-        double tfd = s->tfd[c->doc * s->cap_t + t];
-        ctx += wi * (s->npas[c->doc * s->cap_t + t] - (tf2 != 0));
-        if (tfd > 0) doc += wi * tfd * (rk->dk1 + 1) / (tfd + dnorm);
-      }
+  cand *c = &s->c[i];
+  double bm = 0, ex = 0, ctx = 0, doc = 0;
+  int len = r->c[0].lens[c->e.pno];
+  const sdoc *d = c->doc >= 0 ? &s->d[c->doc] : NULL;
+  double dnorm = d ? rk->dk1 * (1 - rk->db + rk->db * d->len / s->avgdoc) : 0;
+  for (size_t t = 0; t < s->T; t++) {
+    int tf2 = s->tf2[i * s->cap_t + t];
+    /* a term with no evidence here adds nothing (most expansion stems) */
+    if (!tf2 && (!d || s->npas[c->doc * s->cap_t + t] == 0)) continue;
+    double wi = s->w[t] * r->c[t].idf;
+    if (wi == 0) continue;
+    if (tf2) {
+      double v = bm25(&r->s, wi, tf2, len);
+      if (t < s->nq)
+        bm += v;
+      else
+        ex += v;
     }
-    c->part[NGI_PART_TIER] = c->e.tier * r->tier_value;
-    c->part[NGI_PART_BM25] = bm;
-    c->part[NGI_PART_EXPANSION] = ex;
-    c->part[NGI_PART_PROXIMITY] = rk->proximity * c->prox;
-    c->part[NGI_PART_DOCUMENT] = rk->document * doc;
-    c->part[NGI_PART_CONTEXT] = ctx > 0 ? rk->context * ctx : 0;
-    c->s2 = 0;
-    for (int k = NGI_PART_BM25; k < NGI_PARTS; k++) c->s2 += c->part[k];
+    if (d) {
+      double tfd = (double)s->tfd[c->doc * s->cap_t + t];
+      ctx += wi * (s->npas[c->doc * s->cap_t + t] - (tf2 != 0));
+      if (tfd > 0) doc += wi * tfd * (rk->dk1 + 1) / (tfd + dnorm);
+    }
   }
+  c->part[NGI_PART_TIER] = c->e.tier * r->tier_value;
+  c->part[NGI_PART_BM25] = bm;
+  c->part[NGI_PART_EXPANSION] = ex;
+  c->part[NGI_PART_PROXIMITY] = rk->proximity * c->prox;
+  c->part[NGI_PART_DOCUMENT] = rk->document * doc;
+  c->part[NGI_PART_CONTEXT] = ctx > 0 ? rk->context * ctx : 0;
+  c->s2 = 0;
+  for (int k = NGI_PART_BM25; k < NGI_PARTS; k++) c->s2 += c->part[k];
 }
 
-/* RM3 (Lavrenko & Croft 2001; Abdul-Jaleel et al. 2004, UMass at TREC
- * 2004), as Anserini's RM3Reranker does it: the first fb_docs distinct
- * documents of the stage-2 order, each weighted by its best passage's
- * score; a stem's weight is the sum over them of score x tf / |D|; the
- * fb_terms heaviest stems (not stop words, not one byte, not all digits,
- * in at most fb_maxdf of the passages) are mixed with the query as
- * fb_orig x query + (1 - fb_orig) x feedback, each normalised to sum 1,
- * and the whole scaled so a query word keeps weight 1.  Expansion only
- * re-scores the candidates: it never adds a passage that does not match. */
+static void s2_score(stage2 *s) {
+  for (size_t i = 0; i < s->nc; i++) s2_score_one(s, i);
+}
+
+/* RM3's feedback (s2_expand's comment says what it follows): its
+ * vocabulary, every distinct word once (its stem, and whether that can be
+ * an expansion stem: worked out once a word, not once a token), every
+ * stem once with its weight so far and its tf in the story being read.
+ * Open addressing over (hash, entry) slots; keys in an arena. */
+typedef struct fb_slot {
+  uint64_t hash;
+  size_t entry; /* + 1; 0: empty */
+} fb_slot;
+
+typedef struct fb_table {
+  fb_slot *slots;
+  size_t cap, count;
+} fb_table;
+
+typedef struct fb_word {
+  size_t off, len; /* the raw word in the arena */
+  long stem;       /* its entry in the stems, -1: not an expansion stem */
+} fb_word;
+
 typedef struct fb_stem {
-  double rm;
-  double tf;
+  size_t off, len; /* in the arena */
+  double rm;       /* sum over the stories read of weight x tf / |D| */
+  double tf;       /* in the story being read */
+  long story;      /* the story tf counts in */
 } fb_stem;
 
 typedef struct fb_walk {
-  strmap *stems;
+  buf arena;
+  fb_table words, stems;
+  fb_word *w;
+  fb_stem *st;
+  size_t nw, capw, nst, capst;
+  size_t *touched; /* the stems of the story being read */
+  size_t ntouched, captouched;
+  long story;
   double tokens;
   int oom;
 } fb_walk;
 
+/* The entry of key in t (kind: 0 words, 1 stems), or 0 with *slot where
+ * it goes. */
+static size_t fb_find(const fb_walk *f, const fb_table *t, int kind, const char *key, size_t n, uint64_t h,
+                      size_t *slot) {
+  *slot = 0;
+  if (!t->cap) return 0;
+  size_t mask = t->cap - 1;
+  for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+    const fb_slot *sl = &t->slots[i];
+    if (!sl->entry) {
+      *slot = i;
+      return 0;
+    }
+    if (sl->hash != h) continue;
+    size_t off = kind ? f->st[sl->entry - 1].off : f->w[sl->entry - 1].off;
+    size_t len = kind ? f->st[sl->entry - 1].len : f->w[sl->entry - 1].len;
+    if (len == n && memcmp(f->arena.data + off, key, n) == 0) return sl->entry;
+  }
+}
+
+static int fb_grow(fb_walk *f, fb_table *t, int kind) {
+  size_t cap = t->cap ? t->cap * 2 : 256;
+  fb_slot *old = t->slots;
+  size_t oldcap = t->cap;
+  if (!(t->slots = calloc(cap, sizeof *t->slots))) {
+    t->slots = old;
+    return -1;
+  }
+  t->cap = cap;
+  for (size_t i = 0; i < oldcap; i++) {
+    if (!old[i].entry) continue;
+    size_t e = old[i].entry - 1, slot;
+    size_t off = kind ? f->st[e].off : f->w[e].off, len = kind ? f->st[e].len : f->w[e].len;
+    fb_find(f, t, kind, f->arena.data + off, len, old[i].hash, &slot);
+    t->slots[slot] = old[i];
+  }
+  free(old);
+  return 0;
+}
+
+static int fb_grow_array(void **a, size_t *cap, size_t n, size_t size) {
+  if (n < *cap) return 0;
+  size_t c = *cap ? *cap * 2 : 256;
+  void *p = realloc(*a, c * size);
+  if (!p) return -1;
+  *a = p;
+  *cap = c;
+  return 0;
+}
+
+/* The stem entry of a new word: -1 when it cannot be an expansion stem
+ * (one byte, a stop word, all digits), -2 when out of memory. */
+static long fb_word_stem(fb_walk *f, const lex_token *tok) {
+  if (tok->stemlen < 2 || ngi_stop_word(tok->raw, tok->rawlen)) return -1;
+  size_t k = 0;
+  while (k < tok->stemlen && tok->stem[k] >= '0' && tok->stem[k] <= '9') k++;
+  if (k == tok->stemlen) return -1;
+  uint64_t h = ngi_hash(tok->stem, tok->stemlen);
+  size_t slot;
+  size_t e = fb_find(f, &f->stems, 1, tok->stem, tok->stemlen, h, &slot);
+  if (e) return (long)e - 1;
+  if (fb_grow_array((void **)&f->st, &f->capst, f->nst, sizeof *f->st) != 0) return -2;
+  size_t off = f->arena.len;
+  if (ngi_buf_add(&f->arena, tok->stem, tok->stemlen) != 0) return -2;
+  f->st[f->nst] = (fb_stem){off, tok->stemlen, 0, 0, -1};
+  if ((f->stems.count + 1) * 2 > f->stems.cap) {
+    if (fb_grow(f, &f->stems, 1) != 0) return -2;
+    fb_find(f, &f->stems, 1, tok->stem, tok->stemlen, h, &slot);
+  }
+  f->stems.slots[slot] = (fb_slot){h, f->nst + 1};
+  f->stems.count++;
+  return (long)f->nst++;
+}
+
 static int fb_token(void *ctx, const lex_token *tok) {
   fb_walk *f = ctx;
   f->tokens += 1;
-  if (tok->stemlen < 2 || ngi_stop_word(tok->raw, tok->rawlen)) return 0;
-  size_t k = 0;
-  while (k < tok->stemlen && tok->stem[k] >= '0' && tok->stem[k] <= '9') k++;
-  if (k == tok->stemlen) return 0;
-  fb_stem *e = ngi_map_get(f->stems, tok->stem, tok->stemlen);
-  if (!e) {
-    if (!(e = calloc(1, sizeof *e)) || ngi_map_put(f->stems, tok->stem, tok->stemlen, e) != 0) {
-      free(e);
+  if (f->oom) return 0;
+  uint64_t h = ngi_hash(tok->raw, tok->rawlen);
+  size_t slot;
+  size_t e = fb_find(f, &f->words, 0, tok->raw, tok->rawlen, h, &slot);
+  long stem;
+  if (e) {
+    stem = f->w[e - 1].stem;
+  } else {
+    if ((stem = fb_word_stem(f, tok)) == -2 || fb_grow_array((void **)&f->w, &f->capw, f->nw, sizeof *f->w) != 0) {
       f->oom = 1;
       return 0;
     }
+    size_t off = f->arena.len;
+    if (ngi_buf_add(&f->arena, tok->raw, tok->rawlen) != 0) {
+      f->oom = 1;
+      return 0;
+    }
+    f->w[f->nw] = (fb_word){off, tok->rawlen, stem};
+    if ((f->words.count + 1) * 2 > f->words.cap) {
+      if (fb_grow(f, &f->words, 0) != 0) {
+        f->oom = 1;
+        return 0;
+      }
+      fb_find(f, &f->words, 0, tok->raw, tok->rawlen, h, &slot);
+    }
+    f->words.slots[slot] = (fb_slot){h, f->nw + 1};
+    f->words.count++;
+    f->nw++;
   }
-  e->tf += 1;
+  if (stem < 0) return 0;
+  fb_stem *st = &f->st[stem];
+  if (st->story != f->story) {
+    if (fb_grow_array((void **)&f->touched, &f->captouched, f->ntouched, sizeof *f->touched) != 0) {
+      f->oom = 1;
+      return 0;
+    }
+    f->touched[f->ntouched++] = (size_t)stem;
+    st->story = f->story;
+    st->tf = 0;
+  }
+  st->tf += 1;
   return 0;
+}
+
+static void fb_free(fb_walk *f) {
+  ngi_buf_free(&f->arena);
+  free(f->words.slots);
+  free(f->stems.slots);
+  free(f->w);
+  free(f->st);
+  free(f->touched);
 }
 
 typedef struct fb_pick {
@@ -1001,11 +1245,61 @@ static int cmp_pick(const void *a, const void *b) {
   return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
+/* The heaviest first, without sorting every stem of the feedback: a
+ * binary heap in cmp_pick's order, popped one stem at a time. */
+static void pick_sift(fb_pick *h, size_t n, size_t i) {
+  for (;;) {
+    size_t l = 2 * i + 1, best = i;
+    if (l < n && cmp_pick(&h[l], &h[best]) < 0) best = l;
+    if (l + 1 < n && cmp_pick(&h[l + 1], &h[best]) < 0) best = l + 1;
+    if (best == i) return;
+    fb_pick t = h[i];
+    h[i] = h[best];
+    h[best] = t;
+    i = best;
+  }
+}
+
+static fb_pick pick_pop(fb_pick *h, size_t *n) {
+  fb_pick top = h[0];
+  h[0] = h[--*n];
+  pick_sift(h, *n, 0);
+  return top;
+}
+
+/* RM3 (Lavrenko & Croft 2001, relevance models; Abdul-Jaleel et al.
+ * 2004, UMass at TREC 2004, the mixture with the query), as Anserini's
+ * RM3Reranker estimates it, re-scoring the stage-2 candidates:
+ *  - the feedback: the first fb_docs distinct stories of the stage-2 order
+ *    (exact that far: s2_settle), each weighted by its best passage's
+ *    score; a story's text is its best passage and fb_window passages on
+ *    each side, not the whole story (a window, as local context analysis
+ *    takes passages, Xu & Croft 1996; fb_window < 0: the whole story);
+ *  - a stem's weight is the sum over them of score x tf / |D|, |D| the
+ *    tokens of that text (Anserini: the document vector's L1 norm, after
+ *    pruning it to fbTerms, which is not done here);
+ *  - the fb_terms heaviest stems (ties: byte order) that are not stop
+ *    words, one byte or all digits (Anserini: [a-z0-9]+, 2 to 20 bytes)
+ *    and are in 1 .. fb_maxdf of the passages (Anserini's 10% rule, of
+ *    documents there), df read only for the stems that could be kept, in
+ *    weight order (Anserini reads it for every term);
+ *  - fb_orig x query + (1 - fb_orig) x feedback, each normalised to sum
+ *    1, the whole scaled so a query word keeps weight 1;
+ *  - Anserini searches again with the expanded query; here the stage-2
+ *    candidates are scored again, every part with the new weights, so
+ *    expansion reorders the matches and never adds one.
+ * Each kept stem's record is read once (its head gives df, its postings
+ * are loaded only when it is kept) and swept once over the candidates'
+ * stories; the feedback's words are counted in one table of distinct
+ * words.  bench/relevance.py's collections hold documents of one or two
+ * passages, where the window is the whole document; a BBC story has six
+ * on average and up to 75. */
 static int s2_expand(stage2 *s, const ngi_corpus_stats *cs, ngi_expansion *out) {
   run *r = s->r;
   const ngi_rerank *rk = s->rk;
   ng_index *idx = r->idx;
-  strmap all = {0};
+  fb_walk f;
+  memset(&f, 0, sizeof f);
   buf text = {0};
   fb_pick *picks = NULL;
   int rc = NG_OK;
@@ -1013,12 +1307,7 @@ static int s2_expand(stage2 *s, const ngi_corpus_stats *cs, ngi_expansion *out) 
   size_t *order = malloc((s->nc + 1) * sizeof *order);
   if (!order) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
   for (size_t i = 0; i < s->nc; i++) order[i] = i;
-  for (size_t i = 1; i < s->nc; i++) /* insertion into the final order, stable enough: nc is R */
-    for (size_t j = i; j > 0 && cmp_cand_final(&s->c[order[j]], &s->c[order[j - 1]]) < 0; j--) {
-      size_t t = order[j];
-      order[j] = order[j - 1];
-      order[j - 1] = t;
-    }
+  sort_idx(order, s->nc, cmp_order_final, s);
   long long seen[64];
   int nseen = 0;
   int want = rk->fb_docs < 64 ? rk->fb_docs : 64;
@@ -1031,8 +1320,15 @@ static int s2_expand(stage2 *s, const ngi_corpus_stats *cs, ngi_expansion *out) 
     seen[nseen++] = doc;
     long long lo, n;
     if ((rc = ngi_store_doc_range(idx, doc, &lo, &n)) != NG_OK) break;
-    strmap one = {0};
-    fb_walk f = {&one, 0, 0};
+    if (rk->fb_window >= 0 && c->e.pno >= lo && c->e.pno < lo + n) {
+      long long from = c->e.pno - rk->fb_window > lo ? c->e.pno - rk->fb_window : lo;
+      long long to = c->e.pno + rk->fb_window + 1 < lo + n ? c->e.pno + rk->fb_window + 1 : lo + n;
+      lo = from;
+      n = to - from;
+    }
+    f.story = nseen;
+    f.tokens = 0;
+    f.ntouched = 0;
     for (long long pno = lo; pno < lo + n && rc == NG_OK; pno++) {
       long long rowid;
       int date;
@@ -1043,46 +1339,43 @@ static int s2_expand(stage2 *s, const ngi_corpus_stats *cs, ngi_expansion *out) 
         rc = got;
         break;
       }
-      ngi_tokenize(idx->lx, text.data ? text.data : "", (int)text.len, &f, fb_token);
+      ngi_tokenize_text(idx->lx, text.data ? text.data : "", (int)text.len, &f, fb_token);
     }
     if (f.oom) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
     double weight = c->s2 > 0 ? c->s2 : 0;
-    for (size_t i = 0; rc == NG_OK && i < one.cap; i++) {
-      const strmap_slot *sl = &one.slots[i];
-      if (!sl->key) continue;
-      const fb_stem *e = sl->value;
-      fb_stem *t = ngi_map_get(&all, sl->key, sl->klen);
-      if (!t) {
-        if (!(t = calloc(1, sizeof *t)) || ngi_map_put(&all, sl->key, sl->klen, t) != 0) {
-          free(t);
-          rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
-          break;
-        }
-      }
-      if (f.tokens > 0) t->rm += weight * e->tf / f.tokens;
+    for (size_t i = 0; rc == NG_OK && f.tokens > 0 && i < f.ntouched; i++) {
+      fb_stem *t = &f.st[f.touched[i]];
+      t->rm += weight * t->tf / f.tokens;
     }
-    ngi_map_clear(&one, free);
   }
   free(order);
   /* the heaviest stems that pass the df filter (looked up lazily) */
   size_t np = 0;
-  if (rc == NG_OK && all.count && !(picks = malloc(all.count * sizeof *picks)))
-    rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
-  for (size_t i = 0; rc == NG_OK && i < all.cap; i++) {
-    const strmap_slot *sl = &all.slots[i];
-    if (!sl->key) continue;
-    const fb_stem *e = sl->value;
-    if (e->rm > 0) picks[np++] = (fb_pick){sl->key, sl->klen, e->rm};
-  }
-  if (np) qsort(picks, np, sizeof *picks, cmp_pick);
-  size_t kept = 0;
+  if (rc == NG_OK && f.nst && !(picks = malloc(f.nst * sizeof *picks))) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  for (size_t i = 0; rc == NG_OK && i < f.nst; i++)
+    if (f.st[i].rm > 0) picks[np++] = (fb_pick){f.arena.data + f.st[i].off, f.st[i].len, f.st[i].rm};
+  for (size_t i = np / 2; i-- > 0;) pick_sift(picks, np, i);
+  size_t kept = 0, want_terms = rk->fb_terms > 0 ? (size_t)rk->fb_terms : 0;
   double Z = 0, maxdf = rk->fb_maxdf * (double)cs->passages;
-  for (size_t i = 0; rc == NG_OK && i < np && (int)kept < rk->fb_terms; i++) {
-    long long df = 0;
-    if ((rc = ngi_postings_df(idx, picks[i].stem, picks[i].len, &df)) != NG_OK) break;
-    if (df <= 0 || (double)df > maxdf) continue;
-    picks[kept++] = picks[i];
-    Z += picks[i].rm;
+  /* a stem's record is read once: its head for df, its postings only when
+   * it passes (a df in 1 .. maxdf) */
+  long long max_df = maxdf >= 1 ? (maxdf < 9e18 ? (long long)floor(maxdf) : INT64_MAX) : 0;
+  size_t room = want_terms < np ? want_terms : np;
+  ngi_term **terms = room ? calloc(room, sizeof *terms) : NULL;
+  fb_pick *chosen = room ? malloc(room * sizeof *chosen) : NULL;
+  if (room && (!terms || !chosen)) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  if (rc == NG_OK && room && !r->lookup) rc = ngi_lookup_open(idx, &r->lookup);
+  while (rc == NG_OK && np && kept < room) {
+    fb_pick p = pick_pop(picks, &np);
+    ngi_term *t = NULL;
+    if ((rc = ngi_lookup_term(r->lookup, p.stem, p.len, max_df, &t)) != NG_OK) break;
+    if (t->df <= 0 || t->df > max_df) {
+      ngi_term_free(t);
+      continue;
+    }
+    terms[kept] = t;
+    chosen[kept++] = p;
+    Z += p.rm;
   }
   /* |q|: the query's weights summed */
   double qlen = 0;
@@ -1093,13 +1386,13 @@ static int s2_expand(stage2 *s, const ngi_corpus_stats *cs, ngi_expansion *out) 
     if (out && rc == NG_OK && !(out->weights = calloc(kept, sizeof *out->weights)))
       rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
     for (size_t i = 0; rc == NG_OK && i < kept; i++) {
-      double add = scale * picks[i].rm;
+      double add = scale * chosen[i].rm;
       size_t t = 0;
-      while (t < s->nq && !(r->c[t].t->stemlen == picks[i].len &&
-                            memcmp(r->c[t].t->stem, picks[i].stem, picks[i].len) == 0 && !r->c[t].head_only))
+      while (t < s->nq && !(r->c[t].t->stemlen == chosen[i].len &&
+                            memcmp(r->c[t].t->stem, chosen[i].stem, chosen[i].len) == 0 && !r->c[t].head_only))
         t++;
       if (out) {
-        char *st = ngi_strdup_n(picks[i].stem, picks[i].len);
+        char *st = ngi_strdup_n(chosen[i].stem, chosen[i].len);
         if (!st || ngi_strlist_add(&out->stems, st) != 0) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
         free(st);
         if (rc == NG_OK) out->weights[out->stems.n - 1] = add;
@@ -1109,7 +1402,9 @@ static int s2_expand(stage2 *s, const ngi_corpus_stats *cs, ngi_expansion *out) 
         continue;
       }
       int ci;
-      if ((rc = cursor_for(r, picks[i].stem, picks[i].len, 0, &ci)) != NG_OK) break;
+      rc = cursor_add(r, terms[i], 0, &ci); /* owns the term, even when it fails */
+      terms[i] = NULL;
+      if (rc != NG_OK) break;
       cursor *c = &r->c[ci];
       c->lens = r->c[0].lens;
       c->nlens = r->c[0].nlens;
@@ -1124,8 +1419,11 @@ static int s2_expand(stage2 *s, const ngi_corpus_stats *cs, ngi_expansion *out) 
       if (rc == NG_EDATA) rc = ngi_fail(idx, NG_EDATA, "index %s is damaged: a postings block", idx->path);
     }
   }
+  for (size_t i = 0; terms && i < kept; i++) ngi_term_free(terms[i]);
+  free(terms);
+  free(chosen);
   free(picks);
-  ngi_map_clear(&all, free);
+  fb_free(&f);
   ngi_buf_free(&text);
   return rc;
 }
@@ -1170,6 +1468,11 @@ static int stage_two(run *r, topk *top, const ngi_corpus_stats *cs, ngi_expansio
     s.by_pno[i] = i;
   }
   sort_idx(s.by_pno, s.nc, cmp_cand_pno, &s);
+  if (!(s.pno = malloc((s.nc + 1) * sizeof *s.pno))) {
+    rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    goto done;
+  }
+  for (size_t k = 0; k < s.nc; k++) s.pno[k] = s.c[s.by_pno[k]].e.pno;
   if (s.need_docs) {
     long long ndocs = 0;
     if ((rc = doc_count(idx, cs, &ndocs)) != NG_OK) goto done;
@@ -1211,16 +1514,35 @@ static int stage_two(run *r, topk *top, const ngi_corpus_stats *cs, ngi_expansio
       goto done;
     }
   }
-  if (rk->proximity > 0 && s.nq > 1 && (rc = s2_proximity(&s)) != NG_OK) goto done;
+  /* proximity's bound, and the candidates it cannot change */
+  int proximity = rk->proximity > 0 && s.nq > 1;
+  if (proximity && !(s.acc = calloc(s.nq + 1, sizeof *s.acc))) {
+    rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    goto done;
+  }
+  for (size_t t = 0; proximity && t < s.nq; t++)
+    s.prox_max += (r->c[t].idf < 1 ? r->c[t].idf : 1) * r->c[t].qw * (r->s.k1 + 1);
+  s.prox_max = BOUND_SLACK(rk->proximity * BOUND_SLACK(s.prox_max));
+  for (size_t i = 0; i < s.nc; i++) {
+    int present = 0;
+    for (size_t t = 0; proximity && t < s.nq; t++) present += s.tf2[i * s.cap_t + t] != 0;
+    s.c[i].prox_done = present < 2;
+  }
   s2_score(&s);
+  /* the whole order when every hit is wanted, or when checking */
+  size_t need_k = r->q->exhaustive || r->q->k < 0 || (size_t)r->q->k > s.nc ? s.nc : (size_t)r->q->k;
   if (rk->fb_docs > 0 && rk->fb_terms > 0) {
+    if ((rc = s2_settle(&s, 0, rk->fb_docs < 64 ? rk->fb_docs : 64)) != NG_OK) goto done;
     if ((rc = s2_expand(&s, cs, expansion)) != NG_OK) goto done;
     s2_score(&s);
   }
+  if ((rc = s2_settle(&s, need_k, 0)) != NG_OK) goto done;
   qsort(s.c, s.nc, sizeof *s.c, cmp_cand_final);
   *out = s.c;
   s.c = NULL;
 done:
+  free(s.acc);
+  ngi_buf_free(&s.text);
   free(s.c);
   free(s.by_pno);
   free(s.d);
@@ -1228,6 +1550,7 @@ done:
   free(s.tf2);
   free(s.tfd);
   free(s.npas);
+  free(s.pno);
   free(s.w);
   return rc;
 }
@@ -1485,6 +1808,7 @@ loop_done:
   free(group_literal);
 done:
   free(final);
+  ngi_lookup_close(r.lookup);
   for (size_t i = 0; i < r.nc; i++) ngi_term_free(r.c[i].t);
   free(r.c);
   alts_map_free(&m);

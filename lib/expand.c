@@ -550,7 +550,7 @@ static void group_sequences(expander *p, qnode *list) {
 
 /* Snowball's English stop list (snowballstem.org/algorithms/english/stop.txt,
  * the one the Xapian and Lucene English analyzers' runs use), sorted for
- * bsearch.  With --any a query's words on it are dropped (query side only:
+ * a binary search.  With --any a query's words on it are dropped (query side only:
  * the index keeps every word), as the peers' best runs did; RM3 (engine.c)
  * never picks them. */
 static const char *const stop_words[] = {
@@ -569,14 +569,18 @@ static const char *const stop_words[] = {
     "will",    "with",   "you",     "your",   "yours",  "yourself",   "yourselves",
 };
 
-static int cmp_stop(const void *key, const void *elem) {
-  const buf *k = key;
-  const char *w = *(const char *const *)elem;
-  size_t n = strlen(w), m = k->len < n ? k->len : n;
-  int c = memcmp(k->data, w, m);
-  return c ? c : (k->len > n) - (k->len < n);
+/* Is word (n bytes, folded to lower case) stop_words[i], smaller (< 0) or
+ * greater (> 0)?  memcmp over the shorter, then the lengths, as bytes. */
+static int cmp_stop(const char *word, size_t n, const char *w) {
+  for (size_t i = 0;; i++) {
+    int key_end = i == n, word_end = w[i] == '\0';
+    if (key_end || word_end) return key_end && word_end ? 0 : key_end ? -1 : 1;
+    if (word[i] != w[i]) return (unsigned char)word[i] < (unsigned char)w[i] ? -1 : 1;
+  }
 }
 
+/* Called once a distinct word of the feedback stories (engine.c): a
+ * binary search over the sorted list, without a call a probe. */
 int ngi_stop_word(const char *word, size_t n) {
   if (n == 0 || n > 12) return 0;
   char low[16];
@@ -585,9 +589,17 @@ int ngi_stop_word(const char *word, size_t n) {
     if (ch >= 0x80) return 0;
     low[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
   }
-  low[n] = '\0';
-  buf k = {low, n, 0, 0};
-  return bsearch(&k, stop_words, sizeof stop_words / sizeof *stop_words, sizeof *stop_words, cmp_stop) != NULL;
+  size_t lo = 0, hi = sizeof stop_words / sizeof *stop_words;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = cmp_stop(low, n, stop_words[mid]);
+    if (c == 0) return 1;
+    if (c < 0)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  return 0;
 }
 
 /* Is kid k of an --any list a plain stop word the ranking leaves out? */

@@ -385,6 +385,10 @@ typedef int (*lex_token_fn)(void *ctx, const lex_token *t);
 /* Tokenizes text the way the index does, without joining compounds,
  * calling fn for each token; returns SQLITE_OK or fn's non-zero result. */
 int ngi_tokenize(ngi_lexicon *lx, const char *text, int n, void *ctx, lex_token_fn fn);
+/* The same tokens, for a document's stored text read again (proximity,
+ * feedback, snippets): short words go through the lexicon's front cache,
+ * which pays off over thousands of tokens, not over a query's words. */
+int ngi_tokenize_text(ngi_lexicon *lx, const char *text, int n, void *ctx, lex_token_fn fn);
 
 /* Token streams: the tokens a document's text yields, worked out ahead (on
  * the indexing worker) and replayed when FTS5 asks the tokenizer for that
@@ -640,6 +644,16 @@ int ngi_postings_term(ng_index *idx, const char *stem, size_t stemlen, ngi_term 
 void ngi_term_free(ngi_term *t);
 /* A stem's document frequency from its records' heads alone. */
 int ngi_postings_df(ng_index *idx, const char *stem, size_t stemlen, long long *df);
+/* Many terms of one search (inside one read transaction): the segments
+ * are listed once, each segment's last page is kept, and the dead
+ * postings are asked of a stem only when the index has any.
+ * ngi_lookup_term gives what ngi_postings_term gives; with max_df >= 0 a
+ * term whose df is not in 1 .. max_df comes without its postings (df set,
+ * no parts), which only its record's head was read for. */
+typedef struct ngi_lookup ngi_lookup;
+int ngi_lookup_open(ng_index *idx, ngi_lookup **out);
+int ngi_lookup_term(ngi_lookup *lk, const char *stem, size_t stemlen, long long max_df, ngi_term **out);
+void ngi_lookup_close(ngi_lookup *lk);
 /* The stems starting with prefix (at most max), each once. */
 int ngi_postings_prefix(ng_index *idx, const char *prefix, size_t n, int max, strlist *out);
 
@@ -961,6 +975,8 @@ int ngi_store_dir_put(ng_index *idx, long long seg, const char *stem, size_t n, 
 /* The directory entry of the greatest stem <= stem: 1 with page, offset
  * and that stem, 0 when there is none, or an error. */
 int ngi_store_dir_find(ng_index *idx, long long seg, const char *stem, size_t n, long long *page, int *off, buf *found);
+/* The same entry with its page's bytes (one statement): 1, 0 or an error. */
+int ngi_store_dir_page(ng_index *idx, long long seg, const char *stem, size_t n, long long *page, int *off, buf *data);
 int ngi_store_dead_add(ng_index *idx, long long first, long long last);
 int ngi_store_dead_each(ng_index *idx, int (*fn)(void *ctx, long long first, long long last), void *ctx);
 /* Deletes the dead ranges inside [first, last]. */
@@ -969,6 +985,7 @@ long long ngi_store_dead_any(ng_index *idx);          /* the number of dead rang
 int ngi_store_dead_has(ng_index *idx, long long pno); /* 1 dead, 0 not, or an error */
 int ngi_store_termdead_add(ng_index *idx, const char *stem, size_t n, long long delta);
 int ngi_store_termdead_get(ng_index *idx, const char *stem, size_t n, long long *value);
+int ngi_store_termdead_any(ng_index *idx); /* 1 when any stem has dead postings, 0 when none, or an error */
 int ngi_store_pdir_get(ng_index *idx, long long chunk, buf *out); /* replaces out; empty when absent */
 /* Reads n bytes at offset at of a chunk in place, inside a read
  * transaction: 1 when read, 0 when the caller must use ngi_store_pdir_get
@@ -1183,6 +1200,7 @@ typedef struct ngi_rerank {
   int fb_terms;     /* RM3: expansion stems kept */
   double fb_orig;   /* RM3: the original query's share of the mixture */
   double fb_maxdf;  /* RM3: expansion stems in at most this share of the passages */
+  int fb_window;    /* RM3: a story's feedback text is its best passage and this many on each side (< 0: all) */
 } ngi_rerank;
 
 /* A hit's score, part by part (they add up to the score). */

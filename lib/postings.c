@@ -479,6 +479,22 @@ static int reader_read(seg_reader *r, long long off, size_t n, buf *out) {
   return NG_OK;
 }
 
+/* n bytes at absolute offset off: where they lie when the page holds them
+ * whole, else copied into copy. */
+static int reader_span(seg_reader *r, long long off, size_t n, buf *copy, const unsigned char **out) {
+  size_t at = (size_t)(off % PAGE_BYTES);
+  int rc = reader_page(r, off / PAGE_BYTES);
+  if (rc != NG_OK) return rc;
+  if (at + n <= r->page.len) {
+    *out = (const unsigned char *)r->page.data + at;
+    return NG_OK;
+  }
+  ngi_buf_reset(copy);
+  if ((rc = reader_read(r, off, n, copy)) != NG_OK) return rc;
+  *out = (const unsigned char *)(copy->data ? copy->data : "");
+  return NG_OK;
+}
+
 /* A record's header: its stem (prefix compressed against prev) and where
  * its body lies. */
 typedef struct record_head {
@@ -1018,42 +1034,73 @@ void ngi_term_free(ngi_term *t) {
   free(t);
 }
 
-/* Finds stem's record in one segment: 1 and the record's place, 0 when
- * the segment does not hold the stem. */
+/* Finds stem's record in one segment: 1 and the record's body in h, 0
+ * when the segment does not hold the stem.  From the directory's entry
+ * the heads are read in place, without rebuilding their stems: with L
+ * the length of what the last stem read (smaller than stem) shares with
+ * stem, a head that shares more than L with it is smaller than stem too
+ * (it has the same byte at L), and any other is compared from what it
+ * shares with it on. */
 static int find_record(ng_index *idx, const seg_info *s, const char *stem, size_t stemlen, record_head *h,
                        seg_reader *r) {
   long long page;
   int off;
-  buf first = {0};
-  int rc = ngi_store_dir_find(idx, s->id, stem, stemlen, &page, &off, &first);
-  ngi_buf_free(&first);
+  /* the directory's entry and its page in one statement (into the page
+   * the reader holds) */
+  r->pageno = -1;
+  int rc = ngi_store_dir_page(idx, s->id, stem, stemlen, &page, &off, &r->page);
   if (rc != 1) return rc;
+  r->pageno = page;
+  const unsigned char *want = (const unsigned char *)stem;
   long long at = page * PAGE_BYTES + off;
-  buf want = {0};
-  ngi_buf_add(&want, stem, stemlen);
-  ngi_buf_reset(&h->stem);
-  int found = 0;
-  while (rc >= 0 && at < s->bytes) {
-    rc = read_record_head(r, at, h);
-    if (rc != NG_OK) break;
-    int c = cmp_stem(&h->stem, &want);
-    if (c == 0) {
-      found = 1;
-      break;
+  size_t lcp = 0;
+  while (at < s->bytes) {
+    /* the head where it lies when the page holds it whole, else a copy */
+    size_t n = 30 + NGI_MAX_TOKEN;
+    if (s->bytes && at + (long long)n > s->bytes) n = (size_t)(s->bytes - at);
+    size_t in = (size_t)(at % PAGE_BYTES);
+    if ((rc = reader_page(r, at / PAGE_BYTES)) != NG_OK) return rc;
+    const unsigned char *base;
+    if (in + n <= r->page.len) {
+      base = (const unsigned char *)r->page.data + in;
+    } else {
+      ngi_buf_reset(&r->scratch);
+      if ((rc = reader_read(r, at, n, &r->scratch)) != NG_OK) return rc;
+      base = (const unsigned char *)r->scratch.data;
+      n = r->scratch.len;
     }
-    if (c > 0) break;
-    at = h->body_off + (long long)h->body_len;
+    const unsigned char *p = base, *end = base + n;
+    uint64_t shared, suffix, len;
+    if (!get_varint(&p, end, &shared) || !get_varint(&p, end, &suffix) || (size_t)(end - p) < suffix)
+      return ngi_fail(idx, NG_EDATA, "index %s: a postings record is damaged", idx->path);
+    const unsigned char *suf = p;
+    p += suffix;
+    if (!get_varint(&p, end, &len)) return ngi_fail(idx, NG_EDATA, "index %s: a postings record is damaged", idx->path);
+    h->body_off = at + (long long)(p - base);
+    h->body_len = (size_t)len;
+    at = h->body_off + (long long)len;
+    if (shared > lcp) continue; /* smaller than stem, as the last one */
+    size_t j = 0;
+    while (j < suffix && shared + j < stemlen && suf[j] == want[shared + j]) j++;
+    size_t m = (size_t)shared + j; /* what it shares with stem */
+    if (j == suffix) {
+      if (m == stemlen) return 1;
+      lcp = m; /* a prefix of stem: smaller */
+      continue;
+    }
+    if (m == stemlen || suf[j] > want[m]) return 0; /* past stem */
+    lcp = m;
   }
-  ngi_buf_free(&want);
-  return rc < 0 ? rc : found;
+  return 0;
 }
 
 /* Loads a part (one segment's record) of a term: its block table, and the
  * data when small. */
 static int load_part(ng_index *idx, seg_reader *r, const record_head *h, ngi_term_part *part) {
   buf raw = {0};
-  int rc = reader_read(r, h->body_off, h->body_len, &raw);
-  const unsigned char *p = (const unsigned char *)raw.data, *end = p + raw.len;
+  const unsigned char *p = NULL;
+  int rc = reader_span(r, h->body_off, h->body_len, &raw, &p);
+  const unsigned char *end = rc == NG_OK ? p + h->body_len : p;
   uint64_t count = 0, nblocks = 0, maxtf = 0, minlen = 0;
   if (rc == NG_OK && (!get_varint(&p, end, &count) || !get_varint(&p, end, &nblocks) || !get_varint(&p, end, &maxtf) ||
                       !get_varint(&p, end, &minlen)))
@@ -1092,7 +1139,53 @@ static int load_part(ng_index *idx, seg_reader *r, const record_head *h, ngi_ter
   return rc;
 }
 
-int ngi_postings_term(ng_index *idx, const char *stem, size_t stemlen, ngi_term **out) {
+struct ngi_lookup {
+  ng_index *idx;
+  seg_list l;
+  seg_reader *r;      /* one per segment */
+  int any_dead;       /* some stem has dead postings (ntermdead) */
+  record_head *found; /* per segment, for the term being looked up */
+  int *has;
+};
+
+void ngi_lookup_close(ngi_lookup *lk) {
+  if (!lk) return;
+  for (size_t i = 0; lk->r && i < lk->l.n; i++) reader_free(&lk->r[i]);
+  free(lk->r);
+  free(lk->found);
+  free(lk->has);
+  free(lk->l.s);
+  free(lk);
+}
+
+int ngi_lookup_open(ng_index *idx, ngi_lookup **out) {
+  *out = NULL;
+  ngi_lookup *lk = calloc(1, sizeof *lk);
+  if (!lk) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  lk->idx = idx;
+  int rc = load_segments(idx, &lk->l);
+  if (rc == NG_OK) {
+    lk->r = calloc(lk->l.n + 1, sizeof *lk->r);
+    lk->found = calloc(lk->l.n + 1, sizeof *lk->found);
+    lk->has = calloc(lk->l.n + 1, sizeof *lk->has);
+    if (!lk->r || !lk->found || !lk->has) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  }
+  for (size_t i = 0; rc == NG_OK && i < lk->l.n; i++) reader_reset(&lk->r[i], idx, lk->l.s[i].id, lk->l.s[i].bytes);
+  if (rc == NG_OK) {
+    int any = ngi_store_termdead_any(idx);
+    if (any < 0) rc = any;
+    lk->any_dead = any > 0;
+  }
+  if (rc != NG_OK) {
+    ngi_lookup_close(lk);
+    return rc;
+  }
+  *out = lk;
+  return NG_OK;
+}
+
+int ngi_lookup_term(ngi_lookup *lk, const char *stem, size_t stemlen, long long max_df, ngi_term **out) {
+  ng_index *idx = lk->idx;
   *out = NULL;
   ngi_term *t = calloc(1, sizeof *t);
   if (!t || !(t->stem = ngi_strdup_n(stem, stemlen))) {
@@ -1100,38 +1193,40 @@ int ngi_postings_term(ng_index *idx, const char *stem, size_t stemlen, ngi_term 
     return ngi_fail(idx, NG_ESYSTEM, "out of memory");
   }
   t->stemlen = stemlen;
-  seg_list l;
-  int rc = load_segments(idx, &l);
-  record_head h = {{0}, 0, 0};
-  seg_reader r = {0};
-  for (size_t i = 0; rc == NG_OK && i < l.n; i++) {
-    reader_reset(&r, idx, l.s[i].id, l.s[i].bytes);
-    int found = find_record(idx, &l.s[i], stem, stemlen, &h, &r);
+  int rc = NG_OK;
+  /* the records' places, and their counts (each body's first varint) */
+  buf raw = {0};
+  size_t nfound = 0;
+  for (size_t i = 0; rc == NG_OK && i < lk->l.n; i++) {
+    int found = find_record(idx, &lk->l.s[i], stem, stemlen, &lk->found[i], &lk->r[i]);
     if (found < 0) rc = found;
-    if (found == 1) {
-      ngi_term_part *parts = realloc(t->parts, (t->nparts + 1) * sizeof *parts);
-      if (!parts) {
-        rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
-      } else {
-        t->parts = parts;
-        ngi_term_part *part = &t->parts[t->nparts++];
-        memset(part, 0, sizeof *part);
-        rc = load_part(idx, &r, &h, part);
-        if (rc == NG_OK) {
-          t->count += part->count;
-          if ((part->max_tf2 >> 1) > (t->max_tf2 >> 1)) t->max_tf2 = (part->max_tf2 & ~1) | (t->max_tf2 & 1);
-          t->max_tf2 |= part->max_tf2 & 1;
-          if (t->nparts == 1 || part->min_len < t->min_len) t->min_len = part->min_len;
-        }
-      }
-    }
+    lk->has[i] = found == 1;
+    if (found != 1) continue;
+    nfound++;
+    size_t want = lk->found[i].body_len < 10 ? lk->found[i].body_len : 10;
+    const unsigned char *p = NULL;
+    rc = reader_span(&lk->r[i], lk->found[i].body_off, want, &raw, &p);
+    uint64_t c = 0;
+    if (rc == NG_OK && !get_varint(&p, p + want, &c))
+      rc = ngi_fail(idx, NG_EDATA, "index %s: a postings record is damaged", idx->path);
+    if (rc == NG_OK) t->count += (long long)c;
   }
-  reader_free(&r);
+  ngi_buf_free(&raw);
   long long dead = 0;
-  if (rc == NG_OK) rc = ngi_store_termdead_get(idx, stem, stemlen, &dead);
+  if (rc == NG_OK && lk->any_dead) rc = ngi_store_termdead_get(idx, stem, stemlen, &dead);
   t->df = t->count - dead;
-  ngi_buf_free(&h.stem);
-  free(l.s);
+  int postings = max_df < 0 || (t->df > 0 && t->df <= max_df);
+  if (rc == NG_OK && nfound && postings && !(t->parts = calloc(nfound, sizeof *t->parts)))
+    rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  for (size_t i = 0; rc == NG_OK && postings && i < lk->l.n; i++) {
+    if (!lk->has[i]) continue;
+    ngi_term_part *part = &t->parts[t->nparts++];
+    rc = load_part(idx, &lk->r[i], &lk->found[i], part);
+    if (rc != NG_OK) break;
+    if ((part->max_tf2 >> 1) > (t->max_tf2 >> 1)) t->max_tf2 = (part->max_tf2 & ~1) | (t->max_tf2 & 1);
+    t->max_tf2 |= part->max_tf2 & 1;
+    if (t->nparts == 1 || part->min_len < t->min_len) t->min_len = part->min_len;
+  }
   if (rc != NG_OK) {
     ngi_term_free(t);
     return rc;
@@ -1140,37 +1235,24 @@ int ngi_postings_term(ng_index *idx, const char *stem, size_t stemlen, ngi_term 
   return NG_OK;
 }
 
+int ngi_postings_term(ng_index *idx, const char *stem, size_t stemlen, ngi_term **out) {
+  *out = NULL;
+  ngi_lookup *lk;
+  int rc = ngi_lookup_open(idx, &lk);
+  if (rc == NG_OK) rc = ngi_lookup_term(lk, stem, stemlen, -1, out);
+  ngi_lookup_close(lk);
+  return rc;
+}
+
 int ngi_postings_df(ng_index *idx, const char *stem, size_t stemlen, long long *df) {
   *df = 0;
-  seg_list l;
-  int rc = load_segments(idx, &l);
-  record_head h = {{0}, 0, 0};
-  long long count = 0;
-  buf raw = {0};
-  seg_reader r = {0};
-  for (size_t i = 0; rc == NG_OK && i < l.n; i++) {
-    reader_reset(&r, idx, l.s[i].id, l.s[i].bytes);
-    int found = find_record(idx, &l.s[i], stem, stemlen, &h, &r);
-    if (found < 0) rc = found;
-    if (found == 1) {
-      /* The count is the body's first varint. */
-      ngi_buf_reset(&raw);
-      size_t want = h.body_len < 10 ? h.body_len : 10;
-      rc = reader_read(&r, h.body_off, want, &raw);
-      const unsigned char *p = (const unsigned char *)raw.data;
-      uint64_t c = 0;
-      if (rc == NG_OK && !get_varint(&p, p + raw.len, &c))
-        rc = ngi_fail(idx, NG_EDATA, "index %s: a postings record is damaged", idx->path);
-      if (rc == NG_OK) count += (long long)c;
-    }
-  }
-  reader_free(&r);
-  long long dead = 0;
-  if (rc == NG_OK) rc = ngi_store_termdead_get(idx, stem, stemlen, &dead);
-  *df = count - dead;
-  ngi_buf_free(&raw);
-  ngi_buf_free(&h.stem);
-  free(l.s);
+  ngi_lookup *lk;
+  ngi_term *t = NULL;
+  int rc = ngi_lookup_open(idx, &lk);
+  if (rc == NG_OK) rc = ngi_lookup_term(lk, stem, stemlen, 0, &t);
+  if (rc == NG_OK) *df = t->df;
+  ngi_term_free(t);
+  ngi_lookup_close(lk);
   return rc;
 }
 

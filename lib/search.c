@@ -353,11 +353,12 @@ static const ngi_rerank rerank_default = {
     50,   /* fb_terms */
     0.5,  /* fb_orig */
     0.1,  /* fb_maxdf */
+    1,    /* fb_window: a feedback story's best passage and one on each side */
 };
 
 /* NUTGRAF_RANK=name=value,... overrides the parameters, for bench/'s
  * measurements (bench/README.md): k1, b, hw, depth, ctx, prox, doc, dk1,
- * db, fbd, fbt, ow, maxdf.  Unknown names are ignored. */
+ * db, fbd, fbt, ow, maxdf, fbw.  Unknown names are ignored. */
 static void rank_tuning(double *k1, double *b, double *hw, ngi_rerank *rk) {
   const char *env = getenv("NUTGRAF_RANK");
   if (!env || !*env) return;
@@ -394,6 +395,8 @@ static void rank_tuning(double *k1, double *b, double *hw, ngi_rerank *rk) {
         rk->fb_orig = v;
       else if (!strcmp(name, "maxdf"))
         rk->fb_maxdf = v;
+      else if (!strcmp(name, "fbw"))
+        rk->fb_window = (int)v;
     }
     p += strcspn(p, ",");
     if (*p == ',') p++;
@@ -410,8 +413,9 @@ static const ngi_rerank *rank_params(const ng_search_options *o, ngi_rerank *rk,
   if (o->rank_off & NG_RANK_NO_EXPANSION) rk->fb_docs = 0;
   /* Expansion is for --any queries, the descriptive, many-word ones it
    * was measured on (bench/relevance.py): a query whose words are all
-   * required says what it wants, and RM3 costs five times the search
-   * (re-tokenizing the feedback stories, fifty more postings lists). */
+   * required says what it wants, and RM3 about doubles the cost of the
+   * search (fifty more postings lists read and swept, the feedback
+   * passages tokenized again: README, Relevance). */
   if (!o->any) rk->fb_docs = 0;
   if (o->rank_off & NG_RANK_NO_PROXIMITY) rk->proximity = 0;
   if (o->rank_off & NG_RANK_NO_DOCUMENT) rk->document = rk->context = 0;
@@ -568,7 +572,10 @@ static int explain_top(ng_index *idx, const parsed_query *q, const ng_search_opt
       if (two->proximity > 0) ngi_buf_printf(b, " proximity %g", two->proximity);
       if (two->document > 0) ngi_buf_printf(b, ", story BM25 %g", two->document);
       if (two->context > 0) ngi_buf_printf(b, ", story context %g", two->context);
-      if (two->fb_docs > 0 && two->fb_terms > 0)
+      if (two->fb_docs > 0 && two->fb_terms > 0 && two->fb_window >= 0)
+        ngi_buf_printf(b, ", RM3 (%d stories, of each the best passage and %d on each side, %d stems, query weight %g)",
+                       two->fb_docs, two->fb_window, two->fb_terms, two->fb_orig);
+      else if (two->fb_docs > 0 && two->fb_terms > 0)
         ngi_buf_printf(b, ", RM3 (%d stories, %d stems, query weight %g)", two->fb_docs, two->fb_terms, two->fb_orig);
     }
     ngi_buf_addc(b, '\n');

@@ -196,7 +196,7 @@ int ngi_snippet(ngi_lexicon *lx, const ngi_plan *plan, const char *text, int hea
   *out = NULL;
   size_t len = strlen(text);
   toks ts = {0};
-  int rc = ngi_tokenize(lx, text, (int)len, &ts, collect) == SQLITE_OK && !ts.oom ? NG_OK : NG_ESYSTEM;
+  int rc = ngi_tokenize_text(lx, text, (int)len, &ts, collect) == SQLITE_OK && !ts.oom ? NG_OK : NG_ESYSTEM;
   match *m = NULL;
   size_t nm = 0;
   if (rc == NG_OK) rc = find_matches(lx, plan, &ts, headline, &m, &nm);

@@ -123,6 +123,7 @@ enum stmt_id {
   ST_PAGE_GET,
   ST_DIR_PUT,
   ST_DIR_FIND,
+  ST_DIR_PAGE,
   ST_DEAD_ADD,
   ST_DEAD_LIST,
   ST_DEAD_DELETE,
@@ -130,6 +131,7 @@ enum stmt_id {
   ST_DEAD_EXISTS,
   ST_TERMDEAD_ADD,
   ST_TERMDEAD_GET,
+  ST_TERMDEAD_ANY,
   ST_TERMDEAD_CLEAN,
   ST_DATA_VERSION,
   ST_LENS_GET,
@@ -192,6 +194,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_PAGE_GET] = "SELECT data FROM npage WHERE id = ?1 << 32 | ?2",
     [ST_DIR_PUT] = "INSERT INTO ndir(seg, stem, page, off) VALUES(?1, ?2, ?3, ?4)",
     [ST_DIR_FIND] = "SELECT page, off, stem FROM ndir WHERE seg = ?1 AND stem <= ?2 ORDER BY stem DESC LIMIT 1",
+    [ST_DIR_PAGE] = ("SELECT n.page, n.off, p.data FROM ndir n LEFT JOIN npage p ON p.id = (n.seg << 32 | n.page)"
+                     " WHERE n.seg = ?1 AND n.stem <= ?2 ORDER BY n.stem DESC LIMIT 1"),
     [ST_DEAD_ADD] = "INSERT OR REPLACE INTO ndead(first, last) VALUES(?1, ?2)",
     [ST_DEAD_LIST] = "SELECT first, last FROM ndead ORDER BY first",
     [ST_DEAD_DELETE] = "DELETE FROM ndead WHERE first >= ?1 AND last <= ?2",
@@ -200,6 +204,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_TERMDEAD_ADD] = ("INSERT INTO ntermdead(stem, n) VALUES(?1, ?2)"
                          " ON CONFLICT(stem) DO UPDATE SET n = n + excluded.n"),
     [ST_TERMDEAD_GET] = "SELECT n FROM ntermdead WHERE stem = ?1",
+    [ST_TERMDEAD_ANY] = "SELECT EXISTS(SELECT 1 FROM ntermdead)",
     [ST_TERMDEAD_CLEAN] = "DELETE FROM ntermdead WHERE stem = ?1 AND n <= 0",
     [ST_DATA_VERSION] = "PRAGMA data_version",
     [ST_LENS_GET] = "SELECT data FROM nlen WHERE chunk = ?1",
@@ -1591,6 +1596,30 @@ int ngi_store_dir_find(ng_index *idx, long long seg, const char *stem, size_t n,
   return rc;
 }
 
+int ngi_store_dir_page(ng_index *idx, long long seg, const char *stem, size_t n, long long *page, int *off, buf *data) {
+  sqlite3_stmt *st = stmt(idx, ST_DIR_PAGE);
+  if (!st) return NG_ESYSTEM;
+  sqlite3_bind_int64(st, 1, seg);
+  sqlite3_bind_blob(st, 2, stem, (int)n, SQLITE_STATIC);
+  int step = sqlite3_step(st), rc = 0;
+  if (step == SQLITE_ROW) {
+    *page = sqlite3_column_int64(st, 0);
+    *off = sqlite3_column_int(st, 1);
+    ngi_buf_reset(data);
+    const void *p = sqlite3_column_blob(st, 2);
+    int bytes = sqlite3_column_bytes(st, 2);
+    if (!p || bytes <= 0)
+      rc = ngi_fail(idx, NG_EDATA, "index %s is damaged: postings page %lld of segment %lld is missing", idx->path,
+                    *page, seg);
+    else
+      rc = ngi_buf_add(data, p, (size_t)bytes) != 0 ? ngi_fail(idx, NG_ESYSTEM, "out of memory") : 1;
+  } else if (step != SQLITE_DONE) {
+    rc = ngi_store_fail(idx, "reading the postings directory");
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
 int ngi_store_dead_add(ng_index *idx, long long first, long long last) {
   sqlite3_stmt *st = stmt(idx, ST_DEAD_ADD);
   if (st) {
@@ -1679,6 +1708,15 @@ int ngi_store_termdead_get(ng_index *idx, const char *stem, size_t n, long long 
   int step = sqlite3_step(st);
   if (step == SQLITE_ROW) *value = sqlite3_column_int64(st, 0);
   int rc = step == SQLITE_ROW || step == SQLITE_DONE ? NG_OK : ngi_store_fail(idx, "counting removed postings");
+  sqlite3_reset(st);
+  return rc;
+}
+
+int ngi_store_termdead_any(ng_index *idx) {
+  sqlite3_stmt *st = stmt(idx, ST_TERMDEAD_ANY);
+  if (!st) return NG_ESYSTEM;
+  int step = sqlite3_step(st);
+  int rc = step == SQLITE_ROW ? sqlite3_column_int(st, 0) != 0 : ngi_store_fail(idx, "counting removed postings");
   sqlite3_reset(st);
   return rc;
 }

@@ -163,11 +163,13 @@ static lex_word *cache_word(ngi_lexicon *lx, const char *raw, size_t n, int docu
  * table holding short frequent words and their stems inline, so that most
  * tokens cost one cache line and no pointer chase.  A word enters it only
  * once it needs no more recording. */
-static const char *stem_of(ngi_lexicon *lx, const char *raw, size_t n, int padded, int document, size_t *stemlen) {
+static const char *stem_of(ngi_lexicon *lx, const char *raw, size_t n, int padded, int document, int text,
+                           size_t *stemlen) {
   lex_front *f = NULL;
   uint64_t k[2] = {0, 0};
-  /* The front cache pays off over documents, not over a query's words. */
-  if (document && !lx->front) lx->front = calloc(LEX_FRONT_SIZE, sizeof *lx->front);
+  /* The front cache pays off over documents' text (indexed, or read again
+   * by the ranking and the snippets), not over a query's words. */
+  if ((document || text) && !lx->front) lx->front = calloc(LEX_FRONT_SIZE, sizeof *lx->front);
   if (n <= sizeof k && lx->front) {
     /* The word itself, zero-padded, is the key: two compares, no hashing.
      * A padded word has zeros after it up to 16 bytes: read it whole. */
@@ -233,9 +235,10 @@ typedef struct part {
 
 typedef struct tok_state {
   ngi_lexicon *lx;
-  int document; /* document tokenizing: join compounds, record words */
-  int aux;      /* for snippets: only positions and offsets matter */
-  int prefix;   /* an FTS5 prefix query: do not stem */
+  int document;  /* document tokenizing: join compounds, record words */
+  int aux;       /* for snippets: only positions and offsets matter */
+  int prefix;    /* an FTS5 prefix query: do not stem */
+  int text_mode; /* a document's text tokenized again (ngi_tokenize_text) */
   const char *text;
   int ntext;
   void *fts_ctx;
@@ -350,7 +353,7 @@ static int take_token(tok_state *ts, const char *tok, int ntok, int start, int e
    * look at a token's text: stemming would be wasted there. */
   if (ts->aux) return emit(ts, 0, raw, rawlen, start, end);
   if (!ts->prefix && rawlen <= NGI_MAX_STEMMED) {
-    stem = stem_of(lx, raw, rawlen, clean, ts->document, &stemlen);
+    stem = stem_of(lx, raw, rawlen, clean, ts->document, ts->text_mode, &stemlen);
     if (!stem) return SQLITE_NOMEM;
   }
   int hyphen = end < ts->ntext ? hyphen_at(ts->text + end, ts->ntext - end) : 0;
@@ -533,13 +536,22 @@ static int replay(ngi_lexicon *lx, void *ctx, const char *text, int n,
   return 1;
 }
 
-int ngi_tokenize(ngi_lexicon *lx, const char *text, int n, void *ctx, lex_token_fn fn) {
+static int tokenize_fn(ngi_lexicon *lx, const char *text, int n, void *ctx, lex_token_fn fn, int text_mode) {
   tok_state ts;
   memset(&ts, 0, sizeof ts);
   ts.lx = lx;
   ts.fn = fn;
   ts.fn_ctx = ctx;
+  ts.text_mode = text_mode;
   return run_parent(lx, &ts, text, n);
+}
+
+int ngi_tokenize(ngi_lexicon *lx, const char *text, int n, void *ctx, lex_token_fn fn) {
+  return tokenize_fn(lx, text, n, ctx, fn, 0);
+}
+
+int ngi_tokenize_text(ngi_lexicon *lx, const char *text, int n, void *ctx, lex_token_fn fn) {
+  return tokenize_fn(lx, text, n, ctx, fn, 1);
 }
 
 /* ------------------------------------------------------------------ */

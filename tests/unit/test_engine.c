@@ -3,7 +3,9 @@
  * exhaustive evaluation (every match scored, idx->exhaustive), hit for hit
  * and score for score, for every query shape the engine answers: with
  * stage 1 alone (NG_RANK_BM25) and with the whole ranking, whose stage 2
- * re-scores stage 1's exact top R and so must give the same order.
+ * re-scores stage 1's exact top R and so must give the same order (the
+ * exhaustive run also reads every candidate's proximity, which the pruned
+ * one reads only until the top k is certain).
  *
  * The corpus is made here: documents of pseudo-words drawn from a Zipf
  * distribution, so that the common words have dozens of postings blocks
