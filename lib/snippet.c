@@ -19,20 +19,25 @@
 
 #define MAX_SPAN 8 /* longest phrase a match is looked for */
 
+/* A token of the passage; its stem and raw form are in the arena (a
+ * few bytes a token, not two 200-byte arrays: a snippet's tokens were
+ * 100 KB of fresh memory, page faults at every search). */
 typedef struct tok {
-  int start, end; /* bytes */
-  char stem[NGI_MAX_TOKEN + 1];
-  size_t stemlen;
-  char raw[NGI_MAX_TOKEN + 1];
-  size_t rawlen;
+  int start, end;       /* bytes */
+  size_t stem, stemlen; /* offset in the arena, bytes */
+  size_t raw, rawlen;
   int hyphen_after;
 } tok;
 
 typedef struct toks {
   tok *t;
   size_t n, cap;
+  buf arena;
   int oom;
 } toks;
+
+#define TOK_STEM(ts, i) ((ts)->arena.data + (ts)->t[i].stem)
+#define TOK_RAW(ts, i) ((ts)->arena.data + (ts)->t[i].raw)
 
 static int collect(void *ctx, const lex_token *lt) {
   toks *ts = ctx;
@@ -49,13 +54,18 @@ static int collect(void *ctx, const lex_token *lt) {
   tok *t = &ts->t[ts->n++];
   t->start = lt->start;
   t->end = lt->end;
+  if (!ts->arena.data) ngi_buf_reserve(&ts->arena, 1024); /* never a null base, even for empty stems */
   t->stemlen = lt->stemlen < NGI_MAX_TOKEN ? lt->stemlen : NGI_MAX_TOKEN;
-  memcpy(t->stem, lt->stem, t->stemlen);
-  t->stem[t->stemlen] = '\0';
+  t->stem = ts->arena.len;
+  ngi_buf_add(&ts->arena, lt->stem, t->stemlen);
   t->rawlen = lt->rawlen < NGI_MAX_TOKEN ? lt->rawlen : NGI_MAX_TOKEN;
-  memcpy(t->raw, lt->raw, t->rawlen);
-  t->raw[t->rawlen] = '\0';
+  t->raw = ts->arena.len;
+  ngi_buf_add(&ts->arena, lt->raw, t->rawlen);
   t->hyphen_after = lt->hyphen_after;
+  if (ts->arena.oom) {
+    ts->oom = 1;
+    return SQLITE_NOMEM;
+  }
   return SQLITE_OK;
 }
 
@@ -88,7 +98,7 @@ static int chain_stem(ngi_lexicon *lx, const toks *ts, size_t i, buf *stem, size
   buf raw = {0};
   size_t j = i;
   for (;; j++) {
-    ngi_buf_add(&raw, ts->t[j].raw, ts->t[j].rawlen);
+    ngi_buf_add(&raw, TOK_RAW(ts, j), ts->t[j].rawlen);
     if (!ts->t[j].hyphen_after || j + 1 >= ts->n || j - i + 1 >= MAX_SPAN) break;
   }
   size_t sl = 0;
@@ -123,7 +133,7 @@ static int find_matches(ngi_lexicon *lx, const ngi_plan *plan, const toks *ts, i
           hit = 1, last = chain_last;
         } else if (i + k <= ts->n) {
           hit = 1;
-          for (size_t j = 0; j < k && hit; j++) hit = term_is(terms[j], ts->t[i + j].stem, ts->t[i + j].stemlen);
+          for (size_t j = 0; j < k && hit; j++) hit = term_is(terms[j], TOK_STEM(ts, i + j), ts->t[i + j].stemlen);
           last = i + k - 1;
         }
         if (hit && (best_group < 0 || last > best_last)) best_group = number, best_last = last;
@@ -249,6 +259,7 @@ int ngi_snippet(ngi_lexicon *lx, const ngi_plan *plan, const char *text, int hea
   free(seen2);
   free(m);
   free(ts.t);
+  ngi_buf_free(&ts.arena);
   if (rc == NG_OK) {
     *out = ngi_buf_detach(&b);
   } else {

@@ -403,6 +403,67 @@ START_TEST(verify_lines) {
 }
 END_TEST
 
+/* The documents counted in nstat (what story scoring reads instead of
+ * counting the doc table) are those stored; --check says when not, and an
+ * index without the count (an older nutgraf's) is sound. */
+static long long sql_count(const char *path, const char *sql) {
+  sqlite3 *db;
+  sqlite3_stmt *st;
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+  long long n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return n;
+}
+
+START_TEST(docs_statistic) {
+  char *path = make_index("index.db");
+  char *docs_dir = path_join(dir, "docs");
+  ck_assert_int_eq(mkdir(docs_dir, 0700), 0);
+  for (int i = 0; i < 5; i++) {
+    char name[32], text[64];
+    snprintf(name, sizeof name, "s%d.txt", i);
+    int n = snprintf(text, sizeof text, "Story %d\n\nA paragraph about story %d.\n", i, i);
+    write_file(docs_dir, name, text, (size_t)n);
+  }
+  ng_index *idx;
+  ng_run *run;
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_WRITE, NULL), NG_OK);
+  ck_assert_int_eq(ng_run_begin(&run, idx, NULL, NULL, NULL), NG_OK);
+  ck_assert_int_eq(ng_run_add_path(run, docs_dir), NG_OK);
+  ck_assert_int_eq(ng_run_finish(run, NULL), NG_OK);
+  ng_run_free(run);
+  /* one removed in a run of its own */
+  char *gone = path_join(docs_dir, "s3.txt");
+  ck_assert_int_eq(ng_run_begin(&run, idx, NULL, NULL, NULL), NG_OK);
+  ck_assert_int_eq(ng_run_remove(run, gone), NG_OK);
+  ck_assert_int_eq(ng_run_finish(run, NULL), NG_OK);
+  ng_run_free(run);
+  ng_index_close(idx);
+  free(gone);
+  free(docs_dir);
+  ck_assert_int_eq(sql_count(path, "SELECT count(*) FROM doc"), 4);
+  ck_assert_int_eq(sql_count(path, "SELECT value FROM nstat WHERE key = 'docs'"), 4);
+  sqlite3 *db;
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  ck_assert_int_eq(sqlite3_exec(db, "UPDATE nstat SET value = value + 7 WHERE key = 'docs'", NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(db);
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_WRITE, NULL), NG_OK);
+  ck_assert_int_eq(ng_index_check(idx, NULL), NG_EDATA);
+  ck_assert_msg(contains(ng_index_errmsg(idx), "documents but"), "message: %s", ng_index_errmsg(idx));
+  ng_index_close(idx);
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  ck_assert_int_eq(sqlite3_exec(db, "DELETE FROM nstat WHERE key = 'docs'", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_WRITE, NULL), NG_OK);
+  ck_assert_int_eq(ng_index_check(idx, NULL), NG_OK);
+  ng_index_close(idx);
+  free(path);
+}
+END_TEST
+
 START_TEST(null_handles) {
   ng_index_close(NULL);
   ck_assert_str_eq(ng_index_errmsg(NULL), "out of memory");
@@ -491,6 +552,7 @@ static Suite *index_suite(void) {
   tcase_add_test(tc, lock_link_refused);
   tcase_add_test(tc, foreign_file_gets_no_lock);
   tcase_add_test(tc, verify_lines);
+  tcase_add_test(tc, docs_statistic);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("paths");
