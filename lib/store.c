@@ -1516,15 +1516,8 @@ int ngi_store_snippet_rowid(ng_index *idx, const char *match, int tokens, long l
 /* The scoring structure's rows (postings.c) */
 
 int ngi_store_stat_get(ng_index *idx, const char *key, long long *value) {
-  *value = 0;
-  sqlite3_stmt *st = stmt(idx, ST_STAT_GET);
-  if (!st) return NG_ESYSTEM;
-  sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-  int step = sqlite3_step(st);
-  if (step == SQLITE_ROW) *value = sqlite3_column_int64(st, 0);
-  int rc = step == SQLITE_ROW || step == SQLITE_DONE ? NG_OK : ngi_store_fail(idx, "reading the statistics");
-  sqlite3_reset(st);
-  return rc;
+  int rc = stat_lookup(idx, key, value);
+  return rc == NG_DONE ? NG_OK : rc;
 }
 
 int ngi_store_stat_set(ng_index *idx, const char *key, long long value) {
