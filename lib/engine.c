@@ -133,28 +133,6 @@ static int get_varint(const unsigned char **p, const unsigned char *end, uint64_
   return 0;
 }
 
-/* Decodes the current block; 0 when it is damaged. */
-static int decode(cursor *c) {
-  const ngi_block *b = block_at(c);
-  const ngi_term_part *part = &c->t->parts[c->part];
-  const unsigned char *p = (const unsigned char *)part->data.data + b->offset, *end = p + b->bytes;
-  long long prev = b->first_prev;
-  c->n = 0;
-  while (p < end && c->n < BLOCK) {
-    uint64_t d, tf2 = 2;
-    if (!get_varint(&p, end, &d) || ((d & 1) && !get_varint(&p, end, &tf2))) return 0;
-    prev += (long long)(d >> 1);
-    if (prev < 0 || (unsigned long long)prev >= c->nlens) return 0;
-    c->pno[c->n] = prev;
-    c->tf2[c->n] = (int)tf2;
-    c->len[c->n] = c->lens[prev];
-    c->n++;
-  }
-  c->decoded = 1;
-  c->i = 0;
-  return c->n > 0;
-}
-
 /* The current block's pnos and tfs only (stage 2's sweep, which reads no
  * length); 0 when it is damaged.  The cursor is left undecoded. */
 static int decode_pnos(cursor *c) {
@@ -174,6 +152,15 @@ static int decode_pnos(cursor *c) {
     c->n++;
   }
   return c->n > 0;
+}
+
+/* Decodes the current block, lengths too; 0 when it is damaged. */
+static int decode(cursor *c) {
+  if (!decode_pnos(c)) return 0;
+  for (int k = 0; k < c->n; k++) c->len[k] = c->lens[c->pno[k]];
+  c->decoded = 1;
+  c->i = 0;
+  return 1;
 }
 
 /* Positions the cursor on its current posting (decoding the current
