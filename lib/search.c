@@ -527,22 +527,37 @@ void ng_results_free(ng_results *res) {
   free(res);
 }
 
-int ng_count(ng_index *idx, const char *query, const ng_search_options *opts, long long *count) {
-  *count = 0;
-  ng_search_options given;
-  ngi_search_options_of(opts, &given);
-  opts = &given;
+/* The hit query ng_count and ng_count_by ask SQLite: the options as
+ * given, the query understood, its match (hq points into the rest). */
+typedef struct count_query {
+  ng_search_options opts;
   parsed_query q;
-  int rc = understand(idx, query, opts, &q);
-  buf match = {0};
+  buf match;
   ngi_hit_query hq;
   char since[32], until[32];
-  if (rc == NG_OK) rc = make_hit_query(idx, &q, opts, &hq, &match, since, until);
+} count_query;
+
+static int count_query_open(ng_index *idx, const char *query, const ng_search_options *opts, count_query *c) {
+  ngi_search_options_of(opts, &c->opts);
+  c->match = (buf){0};
+  int rc = understand(idx, query, &c->opts, &c->q);
+  if (rc == NG_OK) rc = make_hit_query(idx, &c->q, &c->opts, &c->hq, &c->match, c->since, c->until);
+  return rc;
+}
+
+static void count_query_close(count_query *c) {
+  ngi_parsed_query_free(&c->q);
+  ngi_buf_free(&c->match);
+}
+
+int ng_count(ng_index *idx, const char *query, const ng_search_options *opts, long long *count) {
+  *count = 0;
+  count_query c;
+  int rc = count_query_open(idx, query, opts, &c);
   int code = SQLITE_OK;
-  if (rc == NG_OK && ngi_store_hits_count(idx, &hq, count, &code) != NG_OK)
-    rc = code == SQLITE_OK ? NG_ESYSTEM : search_error(idx, opts->raw_fts5, query, code);
-  ngi_parsed_query_free(&q);
-  ngi_buf_free(&match);
+  if (rc == NG_OK && ngi_store_hits_count(idx, &c.hq, count, &code) != NG_OK)
+    rc = code == SQLITE_OK ? NG_ESYSTEM : search_error(idx, c.opts.raw_fts5, query, code);
+  count_query_close(&c);
   return rc;
 }
 
@@ -724,22 +739,14 @@ int ng_count_by(ng_index *idx, const char *query, const ng_search_options *opts,
   *out = NULL;
   *n = 0;
   if (by < NG_BY_DAY || by > NG_BY_SOURCE) return ngi_fail(idx, NG_EUSAGE, "unknown bucket kind %d", by);
-  ng_search_options given;
-  ngi_search_options_of(opts, &given);
-  opts = &given;
-  parsed_query q;
-  int rc = understand(idx, query, opts, &q);
-  buf match = {0};
-  ngi_hit_query hq;
-  char since[32], until[32];
-  if (rc == NG_OK) rc = make_hit_query(idx, &q, opts, &hq, &match, since, until);
+  count_query c;
+  int rc = count_query_open(idx, query, opts, &c);
   tally t = {idx, by, NULL, 0, 0};
   int code = SQLITE_OK;
-  if (rc == NG_OK && (rc = ngi_store_hits_count_by(idx, &hq, by == NG_BY_SOURCE, tally_one, &t, &code)) != NG_OK &&
+  if (rc == NG_OK && (rc = ngi_store_hits_count_by(idx, &c.hq, by == NG_BY_SOURCE, tally_one, &t, &code)) != NG_OK &&
       code != SQLITE_OK)
-    rc = search_error(idx, opts->raw_fts5, query, code);
-  ngi_parsed_query_free(&q);
-  ngi_buf_free(&match);
+    rc = search_error(idx, c.opts.raw_fts5, query, code);
+  count_query_close(&c);
   if (rc != NG_OK) {
     ng_buckets_free(t.b, t.n);
     return rc;

@@ -370,6 +370,14 @@ START_TEST(foreign_file_gets_no_lock) {
 }
 END_TEST
 
+/* One statement on an index file behind the library's back. */
+static void sql_exec(const char *path, const char *sql) {
+  sqlite3 *db;
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
+  sqlite3_close(db);
+}
+
 /* ng_index_verify: each problem a line of its own, the first as the
  * handle's message; a sound index calls nothing. */
 static int problem_lines;
@@ -389,11 +397,7 @@ START_TEST(verify_lines) {
   ck_assert_int_eq(ng_index_checkpoint(idx), NG_OK);
   ng_index_close(idx);
   /* A document that declares passages it does not have. */
-  sqlite3 *db;
-  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-  ck_assert_int_eq(sqlite3_exec(db, "INSERT INTO doc(path, passages) VALUES('/x.txt', 3)", NULL, NULL, NULL),
-                   SQLITE_OK);
-  sqlite3_close(db);
+  sql_exec(path, "INSERT INTO doc(path, passages) VALUES('/x.txt', 3)");
   ck_assert_int_eq(open_index(&idx, path, NG_OPEN_WRITE, NULL), NG_OK);
   ck_assert_int_eq(ng_index_verify(idx, NULL, count_problem, NULL), NG_EDATA);
   ck_assert_int_eq(problem_lines, 1);
@@ -445,18 +449,12 @@ START_TEST(docs_statistic) {
   free(docs_dir);
   ck_assert_int_eq(sql_count(path, "SELECT count(*) FROM doc"), 4);
   ck_assert_int_eq(sql_count(path, "SELECT value FROM nstat WHERE key = 'docs'"), 4);
-  sqlite3 *db;
-  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-  ck_assert_int_eq(sqlite3_exec(db, "UPDATE nstat SET value = value + 7 WHERE key = 'docs'", NULL, NULL, NULL),
-                   SQLITE_OK);
-  sqlite3_close(db);
+  sql_exec(path, "UPDATE nstat SET value = value + 7 WHERE key = 'docs'");
   ck_assert_int_eq(open_index(&idx, path, NG_OPEN_WRITE, NULL), NG_OK);
   ck_assert_int_eq(ng_index_check(idx, NULL), NG_EDATA);
   ck_assert_msg(contains(ng_index_errmsg(idx), "documents but"), "message: %s", ng_index_errmsg(idx));
   ng_index_close(idx);
-  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-  ck_assert_int_eq(sqlite3_exec(db, "DELETE FROM nstat WHERE key = 'docs'", NULL, NULL, NULL), SQLITE_OK);
-  sqlite3_close(db);
+  sql_exec(path, "DELETE FROM nstat WHERE key = 'docs'");
   ck_assert_int_eq(open_index(&idx, path, NG_OPEN_WRITE, NULL), NG_OK);
   ck_assert_int_eq(ng_index_check(idx, NULL), NG_OK);
   ng_index_close(idx);
