@@ -759,6 +759,7 @@ typedef struct stage2 {
   double prox_max; /* the most proximity can add to a score (rk->proximity included) */
   double *acc;     /* proximity's accumulators, one per query stem */
   buf text;        /* the passage proximity reads */
+  ngi_stem_filter prox_want; /* the query's stems, for reading it */
 } stage2;
 
 static int cmp_cand_pno(const void *a, const void *b, void *ctx) {
@@ -946,7 +947,8 @@ static int s2_proximity(stage2 *s, size_t i) {
   double *acc = s->acc;
   memset(acc, 0, (s->nq + 1) * sizeof *acc);
   prox_walk p = {s, 0, -1, 0, acc};
-  ngi_tokenize_text(r->idx->lx, s->text.data ? s->text.data : "", (int)s->text.len, &p, prox_token);
+  ngi_tokenize_text_for(r->idx->lx, s->text.data ? s->text.data : "", (int)s->text.len, &s->prox_want, &p,
+                        prox_token);
   double K = r->s.norm[r->c[0].lens[c->e.pno] & 0xFF], sum = 0;
   for (size_t t = 0; t < s->nq; t++) {
     if (acc[t] <= 0) continue;
@@ -1507,8 +1509,10 @@ static int stage_two(run *r, topk *top, const ngi_corpus_stats *cs, ngi_expansio
     rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
     goto done;
   }
-  for (size_t t = 0; proximity && t < s.nq; t++)
+  for (size_t t = 0; proximity && t < s.nq; t++) {
     s.prox_max += (r->c[t].idf < 1 ? r->c[t].idf : 1) * r->c[t].qw * (r->s.k1 + 1);
+    ngi_stem_filter_add(&s.prox_want, r->c[t].t->stem, r->c[t].t->stemlen);
+  }
   s.prox_max = BOUND_SLACK(rk->proximity * BOUND_SLACK(s.prox_max));
   for (size_t i = 0; i < s.nc; i++) {
     int present = 0;

@@ -389,6 +389,24 @@ int ngi_tokenize(ngi_lexicon *lx, const char *text, int n, void *ctx, lex_token_
  * feedback, snippets): short words go through the lexicon's front cache,
  * which pays off over thousands of tokens, not over a query's words. */
 int ngi_tokenize_text(ngi_lexicon *lx, const char *text, int n, void *ctx, lex_token_fn fn);
+/* Which tokens a caller of ngi_tokenize_text_for needs stemmed: those
+ * whose first byte is one its terms' stems start with.  Stemming is most
+ * of what tokenizing stored text costs (Snowball's English stemmer, some
+ * 2,000 instructions a new word), and a snippet or a proximity walk only
+ * compares stems with a query's few.  An English stem keeps its word's
+ * first byte (every Snowball English and Porter rule rewrites a suffix;
+ * the exceptional forms, dying -> die, keep it too; test_tokenize checks
+ * a corpus's words), so a token whose first byte no term's stem starts
+ * with cannot match and is handed on with an empty stem.  Other languages'
+ * stemmers are not known to keep it: there the filter stems every token. */
+typedef struct ngi_stem_filter {
+  unsigned char first[32]; /* a bit per first byte */
+} ngi_stem_filter;
+/* Notes a term's stem (a prefix term's too); an empty one wants every
+ * token stemmed. */
+void ngi_stem_filter_add(ngi_stem_filter *f, const char *stem, size_t n);
+int ngi_tokenize_text_for(ngi_lexicon *lx, const char *text, int n, const ngi_stem_filter *f, void *ctx,
+                          lex_token_fn fn);
 
 /* Token streams: the tokens a document's text yields, worked out ahead (on
  * the indexing worker) and replayed when FTS5 asks the tokenizer for that

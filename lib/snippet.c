@@ -77,6 +77,7 @@ typedef struct match {
 } match;
 
 static int term_is(const ngi_plan_term *pt, const char *stem, size_t n) {
+  if (n == 0) return 0; /* not stemmed: no term's (ngi_tokenize_text_for) */
   if (pt->prefix) return n >= pt->len && memcmp(stem, pt->stem, pt->len) == 0;
   return n == pt->len && memcmp(stem, pt->stem, n) == 0;
 }
@@ -206,7 +207,9 @@ int ngi_snippet(ngi_lexicon *lx, const ngi_plan *plan, const char *text, int hea
   *out = NULL;
   size_t len = strlen(text);
   toks ts = {0};
-  int rc = ngi_tokenize_text(lx, text, (int)len, &ts, collect) == SQLITE_OK && !ts.oom ? NG_OK : NG_ESYSTEM;
+  ngi_stem_filter want = {{0}};
+  for (size_t i = 0; i < plan->nterms; i++) ngi_stem_filter_add(&want, plan->terms[i].stem, plan->terms[i].len);
+  int rc = ngi_tokenize_text_for(lx, text, (int)len, &want, &ts, collect) == SQLITE_OK && !ts.oom ? NG_OK : NG_ESYSTEM;
   match *m = NULL;
   size_t nm = 0;
   if (rc == NG_OK) rc = find_matches(lx, plan, &ts, headline, &m, &nm);

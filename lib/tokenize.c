@@ -52,6 +52,7 @@ struct ngi_lexicon {
   char language[32];
   struct sb_stemmer *stemmer;
   int apostrophes;               /* keep ' inside words (English) */
+  int keeps_first;               /* a stem starts with its word's first byte */
   unsigned char ascii_fold[128]; /* ASCII word bytes folded; 0 for separators */
   fts5_tokenizer u61;            /* the parent tokenizer */
   Fts5Tokenizer *u61_inst;
@@ -239,6 +240,7 @@ typedef struct tok_state {
   int aux;       /* for snippets: only positions and offsets matter */
   int prefix;    /* an FTS5 prefix query: do not stem */
   int text_mode; /* a document's text tokenized again (ngi_tokenize_text) */
+  const ngi_stem_filter *filter; /* the tokens to stem (ngi_tokenize_text_for) */
   const char *text;
   int ntext;
   void *fts_ctx;
@@ -352,7 +354,11 @@ static int take_token(tok_state *ts, const char *tok, int ntok, int start, int e
   /* snippet() and highlight() map token positions to offsets and never
    * look at a token's text: stemming would be wasted there. */
   if (ts->aux) return emit(ts, 0, raw, rawlen, start, end);
-  if (!ts->prefix && rawlen <= NGI_MAX_STEMMED) {
+  unsigned char first = (unsigned char)raw[0];
+  if (ts->filter && rawlen > 0 && first != '\'' && !(ts->filter->first[first >> 3] & (1u << (first & 7)))) {
+    stem = "";
+    stemlen = 0;
+  } else if (!ts->prefix && rawlen <= NGI_MAX_STEMMED) {
     stem = stem_of(lx, raw, rawlen, clean, ts->document, ts->text_mode, &stemlen);
     if (!stem) return SQLITE_NOMEM;
   }
@@ -536,22 +542,38 @@ static int replay(ngi_lexicon *lx, void *ctx, const char *text, int n,
   return 1;
 }
 
-static int tokenize_fn(ngi_lexicon *lx, const char *text, int n, void *ctx, lex_token_fn fn, int text_mode) {
+static int tokenize_fn(ngi_lexicon *lx, const char *text, int n, void *ctx, lex_token_fn fn, int text_mode,
+                       const ngi_stem_filter *filter) {
   tok_state ts;
   memset(&ts, 0, sizeof ts);
   ts.lx = lx;
   ts.fn = fn;
   ts.fn_ctx = ctx;
   ts.text_mode = text_mode;
+  ts.filter = lx->keeps_first ? filter : NULL;
   return run_parent(lx, &ts, text, n);
 }
 
 int ngi_tokenize(ngi_lexicon *lx, const char *text, int n, void *ctx, lex_token_fn fn) {
-  return tokenize_fn(lx, text, n, ctx, fn, 0);
+  return tokenize_fn(lx, text, n, ctx, fn, 0, NULL);
 }
 
 int ngi_tokenize_text(ngi_lexicon *lx, const char *text, int n, void *ctx, lex_token_fn fn) {
-  return tokenize_fn(lx, text, n, ctx, fn, 1);
+  return tokenize_fn(lx, text, n, ctx, fn, 1, NULL);
+}
+
+void ngi_stem_filter_add(ngi_stem_filter *f, const char *stem, size_t n) {
+  if (n == 0) {
+    memset(f->first, 0xFF, sizeof f->first);
+    return;
+  }
+  unsigned char c = (unsigned char)stem[0];
+  f->first[c >> 3] |= (unsigned char)(1u << (c & 7));
+}
+
+int ngi_tokenize_text_for(ngi_lexicon *lx, const char *text, int n, const ngi_stem_filter *f, void *ctx,
+                          lex_token_fn fn) {
+  return tokenize_fn(lx, text, n, ctx, fn, 1, f);
 }
 
 /* ------------------------------------------------------------------ */
@@ -632,6 +654,7 @@ int ngi_lexicon_new(ngi_lexicon **out, fts5_api *api, const char *language, int 
     return NG_EUSAGE;
   }
   lx->apostrophes = strcmp(language, "english") == 0 || strcmp(language, "en") == 0 || strcmp(language, "porter") == 0;
+  lx->keeps_first = lx->apostrophes;
   for (int c = 0; c < 128; c++) {
     int keep = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c == '\'' && lx->apostrophes);
     lx->ascii_fold[c] = (unsigned char)(keep ? c : (c >= 'A' && c <= 'Z') ? c + 32 : 0);

@@ -280,6 +280,115 @@ START_TEST(lexicon_stem_direct) {
 }
 END_TEST
 
+/* ngi_tokenize_text_for leaves a token unstemmed when its first byte is
+ * no wanted stem's: sound only because an English (or Porter) stem starts
+ * with its word's first byte.  Checked on the words most likely to break
+ * it, and on every word of the BBC corpus when ../shared is there. */
+typedef struct first_check {
+  size_t words, broken;
+  char example[2 * NGI_MAX_TOKEN + 8];
+} first_check;
+
+static int check_first(void *ctx, const lex_token *t) {
+  first_check *c = ctx;
+  c->words++;
+  if (t->stemlen > 0 && t->rawlen > 0 && t->stem[0] != t->raw[0]) {
+    if (!c->broken++) snprintf(c->example, sizeof c->example, "%.*s -> %.*s", (int)t->rawlen, t->raw, (int)t->stemlen, t->stem);
+  }
+  return 0;
+}
+
+static first_check *first_file_check;
+
+static int check_first_file(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+  (void)st;
+  (void)ftw;
+  if (type != FTW_F || !strstr(path, ".txt")) return 0;
+  FILE *f = fopen(path, "rb");
+  if (!f) return 0;
+  char data[1 << 16];
+  size_t n = fread(data, 1, sizeof data, f);
+  fclose(f);
+  ngi_tokenize(lx, data, (int)n, first_file_check, check_first);
+  return 0;
+}
+
+static const char *first_words =
+    "dying lying tying skies skis idly gently ugly early only singly sky news howe atlas cosmos bias andes "
+    "yelling yes youth by ay ies sses s is as us ied ing eed y yy yyy Y's 'tis o'clock rock'n'roll "
+    "generously generous agreed feed happy happiness cries ties Zelenskyy U.N. 12-hour";
+
+START_TEST(stems_keep_first_byte) {
+  first_check c = {0};
+  ngi_tokenize(lx, first_words, (int)strlen(first_words), &c, check_first);
+  ck_assert_msg(c.broken == 0, "%zu of %zu words: %s", c.broken, c.words, c.example);
+  ck_assert_uint_gt(c.words, 40);
+  const char *corpus = NG_SOURCE_DIR "/../shared/corpora/bbc-news";
+  struct stat st;
+  if (stat(corpus, &st) != 0) {
+    fprintf(stderr, "test_tokenize: %s not found, its words not checked\n", corpus);
+    return;
+  }
+  first_check all = {0};
+  first_file_check = &all;
+  nftw(corpus, check_first_file, 16, FTW_PHYS);
+  ck_assert_msg(all.broken == 0, "%zu of %zu words: %s", all.broken, all.words, all.example);
+  ck_assert_uint_gt(all.words, 500000);
+}
+END_TEST
+
+START_TEST(porter_stems_keep_first_byte) {
+  teardown();
+  open_lexicon("porter");
+  first_check c = {0};
+  ngi_tokenize(lx, first_words, (int)strlen(first_words), &c, check_first);
+  ck_assert_msg(c.broken == 0, "%zu of %zu words: %s", c.broken, c.words, c.example);
+}
+END_TEST
+
+/* The filtered walk: the wanted words' stems as ever, the others empty,
+ * the tokens and their offsets the same. */
+static seen *tokens_for(const char *text, const char *const *want) {
+  static seen s;
+  memset(&s, 0, sizeof s);
+  ngi_stem_filter f = {{0}};
+  for (; *want; want++) ngi_stem_filter_add(&f, *want, strlen(*want));
+  ck_assert_int_eq(ngi_tokenize_text_for(lx, text, (int)strlen(text), &f, &s, collect), SQLITE_OK);
+  return &s;
+}
+
+START_TEST(filtered_tokens_stem_only_what_can_match) {
+  const char *text = "Negotiators rejected the ceasefire; nations negotiate";
+  const char *want[] = {"negoti", NULL};
+  seen all = *tokens(text);
+  seen *some = tokens_for(text, want);
+  ck_assert_uint_eq(some->n, all.n);
+  for (size_t i = 0; i < all.n; i++) {
+    ck_assert_int_eq(some->start[i], all.start[i]);
+    ck_assert_int_eq(some->end[i], all.end[i]);
+    ck_assert_str_eq(some->raw[i], all.raw[i]);
+    if (all.raw[i][0] == 'n')
+      ck_assert_str_eq(some->stem[i], all.stem[i]);
+    else
+      ck_assert_str_eq(some->stem[i], "");
+  }
+  const char *every[] = {"", NULL}; /* an empty stem wants every token */
+  some = tokens_for(text, every);
+  for (size_t i = 0; i < all.n; i++) ck_assert_str_eq(some->stem[i], all.stem[i]);
+}
+END_TEST
+
+START_TEST(filter_ignored_where_stems_may_change_their_start) {
+  teardown();
+  open_lexicon("german");
+  const char *text = "Verhandlungen scheiterten";
+  const char *want[] = {"zzz", NULL};
+  seen all = *tokens(text);
+  seen *some = tokens_for(text, want);
+  for (size_t i = 0; i < all.n; i++) ck_assert_str_eq(some->stem[i], all.stem[i]);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Through a real FTS5 table */
 
@@ -459,6 +568,10 @@ static Suite *tokenize_suite(void) {
   tcase_add_test(tc, offsets_point_at_the_words);
   tcase_add_test(tc, nothing_to_tokenize);
   tcase_add_test(tc, lexicon_stem_direct);
+  tcase_add_test(tc, stems_keep_first_byte);
+  tcase_add_test(tc, porter_stems_keep_first_byte);
+  tcase_add_test(tc, filtered_tokens_stem_only_what_can_match);
+  tcase_add_test(tc, filter_ignored_where_stems_may_change_their_start);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("fts5");
