@@ -402,6 +402,7 @@ typedef struct alts_map {
   double *weight; /* per entry of cursors: the plan term's weight */
   size_t nalts, ncursors, nweights;
   int *literal; /* per alternative */
+  int *word;    /* per alternative: its terms' ngi_plan_term.word */
 } alts_map;
 
 static void alts_map_free(alts_map *m) {
@@ -410,6 +411,7 @@ static void alts_map_free(alts_map *m) {
   free(m->cursors);
   free(m->weight);
   free(m->literal);
+  free(m->word);
 }
 
 static int push_int(int **a, size_t *n, int v) {
@@ -462,7 +464,7 @@ static void weigh(run *r, const alts_map *m, size_t ngroups) {
 static int build(run *r, alts_map *m) {
   const ngi_plan *plan = r->q->plan;
   int rc = NG_OK;
-  size_t na = 0, nstart = 0, ngroup = 0, nlit = 0;
+  size_t na = 0, nstart = 0, ngroup = 0, nlit = 0, nword = 0;
   for (size_t g = 0; g < plan->ngroups && rc == NG_OK; g++) {
     for (int a = 0; a < plan->groups[g].nalts && rc == NG_OK; a++) {
       /* The terms of alternative (g, a); at most one prefix term expands. */
@@ -470,11 +472,12 @@ static int build(run *r, alts_map *m) {
       double *bweight = NULL;
       size_t nbase = 0, nbweight = 0;
       const ngi_plan_term *prefix = NULL;
-      int literal = 1;
+      int literal = 1, word = 0;
       for (size_t t = 0; t < plan->nterms && rc == NG_OK; t++) {
         const ngi_plan_term *pt = &plan->terms[t];
         if (pt->group != (int)g || pt->alt != a) continue;
         literal &= pt->literal;
+        word = pt->word;
         if (pt->prefix && !prefix) {
           prefix = pt;
           continue;
@@ -490,7 +493,7 @@ static int build(run *r, alts_map *m) {
       size_t variants = prefix ? stems.n : 1;
       for (size_t v = 0; v < variants && rc == NG_OK; v++) {
         if (push_int(&m->start, &nstart, (int)m->ncursors) != 0 || push_int(&m->group_of, &ngroup, (int)g) != 0 ||
-            push_int(&m->literal, &nlit, literal) != 0) {
+            push_int(&m->literal, &nlit, literal) != 0 || push_int(&m->word, &nword, word) != 0) {
           rc = ngi_fail(r->idx, NG_ESYSTEM, "out of memory");
           break;
         }
@@ -516,6 +519,51 @@ static int build(run *r, alts_map *m) {
     rc = ngi_fail(r->idx, NG_ESYSTEM, "out of memory");
   m->nalts = na;
   return rc;
+}
+
+/* What the postings alone say of the plan at pno (ngi_plan.exact_words):
+ * 1 it is met, 0 it is not, -1 only FTS5 can tell (it is met at most
+ * through a phrase, whose words are there but perhaps not in a row).  A
+ * group is met for sure through a one-term alternative, perhaps through
+ * one of more terms all there; a group of words through each of its
+ * words (each as a group of its forms) or a form of all of them.  The
+ * cursors are already on pno or past it. */
+enum { MET_NO = 0, MET_MAYBE = 1, MET_SURE = 2 };
+
+static int alt_met(const run *r, const alts_map *m, size_t a, long long pno) {
+  for (int k = m->start[a]; k < m->start[a + 1]; k++)
+    if (r->c[m->cursors[k]].cur != pno) return MET_NO;
+  int n = m->start[a + 1] - m->start[a];
+  return n == 0 ? MET_NO : n == 1 ? MET_SURE : MET_MAYBE;
+}
+
+static int words_verdict(const run *r, const alts_map *m, long long pno) {
+  const ngi_plan *plan = r->q->plan;
+  if (!plan->exact_words || r->q->surface_words) return -1;
+  int best = MET_NO, required_sure = 1;
+  for (size_t g = 0; g < plan->ngroups; g++) {
+    int nw = plan->groups[g].nwords, whole = MET_NO, words = MET_SURE;
+    for (int w = 1; w <= nw && words != MET_NO; w++) {
+      int form = MET_NO; /* the word's best form */
+      for (size_t a = 0; a < m->nalts && form != MET_SURE; a++)
+        if (m->group_of[a] == (int)g && m->word[a] == w) {
+          int v = alt_met(r, m, a, pno);
+          if (v > form) form = v;
+        }
+      if (form < words) words = form;
+    }
+    for (size_t a = 0; a < m->nalts && whole != MET_SURE; a++)
+      if (m->group_of[a] == (int)g && (nw == 0 || m->word[a] == 0)) {
+        int v = alt_met(r, m, a, pno);
+        if (v > whole) whole = v;
+      }
+    int met = nw > 0 && words > whole ? words : whole;
+    if (plan->groups[g].required && met == MET_NO) return 0;
+    if (plan->groups[g].required && met != MET_SURE) required_sure = 0;
+    if (met > best) best = met;
+  }
+  /* every required group, and at least one group */
+  return best == MET_NO ? 0 : required_sure && best == MET_SURE ? 1 : -1;
 }
 
 /* Does alternative a hold at pno (its cursors probed there)? */
@@ -566,15 +614,16 @@ static int doc_passes(run *r, long long doc, int *pass) {
 
 static int verify(run *r, long long rowid);
 
-/* The last checks of a candidate that could enter: 1 it does, 0 not. */
-static int admit(run *r, long long pno, long long rowid) {
+/* The last checks of a candidate that could enter: 1 it does, 0 not
+ * (sure: the postings alone showed it matches, met_by_words). */
+static int admit(run *r, long long pno, long long rowid, int sure) {
   int dead = ngi_store_dead_has(r->idx, pno);
   if (dead != 0) return dead < 0 ? dead : 0;
   int pass = 1;
   int rc = doc_passes(r, NGI_ROWID_DOC(rowid), &pass);
   if (rc != NG_OK) return rc;
   if (!pass) return 0;
-  return verify(r, rowid);
+  return sure ? 1 : verify(r, rowid);
 }
 
 /* FTS5's word on a passage the postings matched, for the plans they only
@@ -660,7 +709,9 @@ static int matches_at(run *r, const alts_map *m, long long pno, long long rowid)
     if (!present && plan->groups[g].required) return 0;
     any |= present;
   }
-  return any ? verify(r, rowid) : 0;
+  if (!any) return 0;
+  int verdict = words_verdict(r, m, pno);
+  return verdict >= 0 ? verdict : verify(r, rowid);
 }
 
 /* The other passages of hit i's document that match: counted, their
@@ -1722,6 +1773,7 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
         if (c->cur != p) continue;
         score += bm25(&r.s, c->w_idf, c->tf2[c->i], c->len[c->i]);
       }
+      int verdict = words_verdict(&r, &m, p); /* 0: the postings show no match after all */
       /* The tier: once for each group with a literal alternative present
        * (with --any: once when any is, and only when synonyms exist). */
       for (size_t a = 0; a < m.nalts; a++) {
@@ -1736,7 +1788,7 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
       if (tier_once) tiers = synonyms && tiers > 0;
       score += tiers * r.tier_value;
       entry e = {p, 0, 0, score, NGI_NO_DATE, tiers};
-      int may_enter = !full(&top) || top.by_date || score >= threshold(&top);
+      int may_enter = verdict != 0 && (!full(&top) || top.by_date || score >= threshold(&top));
       if (may_enter) {
         if ((rc = ngi_postings_pdir(idx, p, &r.pdir, &e.rowid, &e.date)) != NG_OK) goto loop_done;
         e.key = q->key == NGI_KEY_PASSAGE ? e.rowid : NGI_ROWID_DOC(e.rowid);
@@ -1744,7 +1796,7 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
         if (full(&top) && !better(&top, &e, &top.e[top.worst])) may_enter = 0;
       }
       if (may_enter) {
-        int in = admit(&r, p, e.rowid);
+        int in = admit(&r, p, e.rowid, verdict == 1);
         if (in < 0) {
           rc = in;
           goto loop_done;

@@ -42,7 +42,15 @@ typedef struct expander {
   strlist surface_phrases; /* the FTS5 phrases of quoted variant forms */
   buf surface_words;       /* their words as written, lower case, '\x1f' between forms */
   int keep_stop_words;     /* --any keeps stop words (--rank bm25, or not English) */
+  int word;                /* the word of a group of words being rendered (ngi_plan_term.word) */
 } expander;
+
+/* The postings cannot decide this expression: FTS5 does, for every
+ * passage (a phrase alone only for the passages it is needed for). */
+static void inexact(expander *p) {
+  p->out->plan.exact = 0;
+  p->out->plan.exact_words = 0;
+}
 
 /* ------------------------------------------------------------------ */
 /* The plan (internal.h): groups of alternatives of terms */
@@ -63,7 +71,7 @@ static int plan_group(expander *p, int required) {
     plan->groups = g;
     plan->capgroups = cap;
   }
-  plan->groups[plan->ngroups] = (ngi_plan_group){required, 0};
+  plan->groups[plan->ngroups] = (ngi_plan_group){required, 0, 0};
   return (int)plan->ngroups++;
 }
 
@@ -98,6 +106,7 @@ static void plan_alt(expander *p, const char *key, int prefix) {
     t->group = p->group;
     t->alt = alt;
     t->literal = !p->synonym;
+    t->word = p->word;
     if (!t->stem) p->out->explain.oom = 1;
     n++;
     k = e;
@@ -439,7 +448,7 @@ static char *render_unknown_field(expander *p, qnode *x) {
     buf out = {0};
     /* Both words land in the plan's group for this node, as alternatives:
      * for AND, FTS5 decides (the postings would take either). */
-    if (ra && rb && !p->opts->any) p->out->plan.exact = 0;
+    if (ra && rb && !p->opts->any) inexact(p);
     if (ra && rb)
       ngi_buf_printf(&out, "(%s %s %s)", ra, p->opts->any ? "OR" : "AND", rb);
     else if (ra || rb)
@@ -502,16 +511,23 @@ static void group_sequences(expander *p, qnode *list) {
           p->group = group;
           p->out->plan.exact = 0;
         }
+        if (p->depth != 1) inexact(p);
         buf words = {0};
         size_t before = p->terms;
+        int nwords = 0;
         for (size_t k = i; k < i + len; k++) {
+          p->word = nwords + 1;
           char *r = render(p, list->kids[k]);
           if (r) {
             if (words.len) ngi_buf_adds(&words, p->opts->any ? " OR " : " AND ");
             ngi_buf_adds(&words, r);
             free(r);
+            nwords++;
           }
         }
+        p->word = 0;
+        /* (with --any the words are ORed: each is as good as the group) */
+        if (group >= 0 && !p->opts->any) p->out->plan.groups[group].nwords = nwords;
         (void)before;
         explain(p, "  words \"%s\" also as", all.raw.data);
         if (g >= 0) {
@@ -639,7 +655,7 @@ static char *render_list(expander *p, qnode *x) {
     int outer = p->group;
     if (k->negated) {
       p->group = -1;
-      p->out->plan.exact = 0;
+      inexact(p);
     } else if (p->depth == 1 && k->type == NGI_EXPR) {
       if (k->distance >= 0) p->out->plan.groups[k->distance].required = required;
     } else if (p->depth == 1) {
@@ -664,7 +680,7 @@ static char *render_list(expander *p, qnode *x) {
     }
     free(r);
   }
-  if (p->depth > 1 && positive > 1) p->out->plan.exact = 0;
+  if (p->depth > 1 && positive > 1) inexact(p);
   p->depth--;
   buf pos = {0};
   if (nreq && nopt) {
@@ -699,7 +715,7 @@ static char *render_list(expander *p, qnode *x) {
  * expansions) become an OR of NEAR groups, one per combination, as long as
  * there are few; past that each term keeps its first alternative. */
 static char *render_near(expander *p, qnode *x) {
-  p->out->plan.exact = 0;
+  inexact(p);
   alts *terms = calloc(x->nkids ? x->nkids : 1, sizeof *terms);
   if (!terms) return NULL;
   size_t n = 0, combos = 1;
@@ -1037,8 +1053,9 @@ int ngi_query_expand(ng_index *idx, const char *query, const ng_search_options *
   if (ngi_query_parse(query, &tree) != NG_OK) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
   const char *lang = ngi_lexicon_language(idx->lx);
   int english = lang && (strcmp(lang, "english") == 0 || strcmp(lang, "en") == 0 || strcmp(lang, "porter") == 0);
-  expander p = {idx, opts, 0, out, -1, 0, 0, {0}, {0}, {0}, !english || (opts->rank_off & NG_RANK_KEEP_STOP_WORDS)};
+  expander p = {idx, opts, 0, out, -1, 0, 0, {0}, {0}, {0}, !english || (opts->rank_off & NG_RANK_KEEP_STOP_WORDS), 0};
   out->plan.exact = 1;
+  out->plan.exact_words = 1;
   out->fallback = tree.fallback;
   explain(&p, "query: %s%s\n", tree.text, tree.fallback ? "  (read as plain words: the syntax did not parse)" : "");
   if (opts->any) explain(&p, "  mode: any word (ranked)\n");

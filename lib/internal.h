@@ -1128,11 +1128,16 @@ typedef struct ngi_plan_term {
   double weight; /* the query's weight for it */
   int group, alt;
   int literal; /* the form typed or a spelling of it, not a topic synonym */
+  int word;    /* in a group of words (nwords > 0): which word's form (1 on), or 0: the group's */
 } ngi_plan_term;
 
 typedef struct ngi_plan_group {
   int required;
   int nalts;
+  /* A group of nwords words with forms of their own, (w1 AND w2 ...) OR
+   * forms of all of them ("mobile phones": mobil AND phone, or "cell
+   * phone"); 0 for a group of one word's forms. */
+  int nwords;
 } ngi_plan_group;
 
 typedef struct ngi_plan {
@@ -1141,6 +1146,12 @@ typedef struct ngi_plan {
   ngi_plan_group *groups;
   size_t ngroups, capgroups;
   int exact; /* the postings alone decide a match */
+  /* The postings decide a match met through single words: each required
+   * group by a one-term alternative of its own (a group of words: by one
+   * of each word's, or by a one-term form of all of them), and FTS5 is
+   * asked only of the passages met otherwise (through a phrase).  0 when
+   * the expression has more to it (NOT, NEAR, nested lists, fields). */
+  int exact_words;
 } ngi_plan;
 
 void ngi_plan_free(ngi_plan *p);

@@ -42,6 +42,7 @@ typedef struct lex_slot {
 } lex_slot;
 
 #define LEX_FRONT_SIZE 4096
+#define LEX_FRONT_AFTER 20000 /* words of stored text read again before the front cache is made */
 typedef struct lex_front {
   uint64_t k[2]; /* the word, zero-padded (words of 16 bytes at most) */
   unsigned char rawlen, stemlen, hits;
@@ -59,6 +60,7 @@ struct ngi_lexicon {
   lex_slot *cache; /* raw word -> lex_word */
   size_t cache_cap, cache_count;
   lex_front *front; /* LEX_FRONT_SIZE short frequent words */
+  long long text_words; /* words of stored text stemmed before the front cache was made */
   lex_word **fresh; /* words not yet in the word table */
   size_t nfresh, capfresh;
   int record; /* note fresh words (write handles, the indexing worker) */
@@ -170,7 +172,10 @@ static const char *stem_of(ngi_lexicon *lx, const char *raw, size_t n, int padde
   uint64_t k[2] = {0, 0};
   /* The front cache pays off over documents' text (indexed, or read again
    * by the ranking and the snippets), not over a query's words. */
-  if ((document || text) && !lx->front) lx->front = calloc(LEX_FRONT_SIZE, sizeof *lx->front);
+  /* Its 128 KB are worth their page faults only past a few thousand
+   * words: a search process's snippets read some hundreds. */
+  if (!lx->front && (document || (text && ++lx->text_words > LEX_FRONT_AFTER)))
+    lx->front = calloc(LEX_FRONT_SIZE, sizeof *lx->front);
   if (n <= sizeof k && lx->front) {
     /* The word itself, zero-padded, is the key: two compares, no hashing.
      * A padded word has zeros after it up to 16 bytes: read it whole. */
@@ -692,8 +697,9 @@ void ngi_lexicon_free(ngi_lexicon *lx) {
   if (!lx) return;
   if (lx->u61_inst) lx->u61.xDelete(lx->u61_inst);
   sb_stemmer_delete(lx->stemmer);
+  free(lx->front); /* not cleared first: cache_clear would touch its every page */
+  lx->front = NULL;
   cache_clear(lx);
-  free(lx->front);
   free(lx->fresh);
   free(lx);
 }

@@ -335,6 +335,14 @@ char *ng_display_string(const char *s) {
   buf b = {0};
   size_t n = strlen(s);
   for (size_t i = 0; i < n;) {
+    /* a run of printable ASCII is copied whole */
+    size_t run = i;
+    while (run < n && (unsigned char)s[run] >= 0x20 && (unsigned char)s[run] < 0x7F && s[run] != '\\') run++;
+    if (run > i) {
+      ngi_buf_add(&b, s + i, run - i);
+      i = run;
+      continue;
+    }
     unsigned char c = (unsigned char)s[i];
     uint32_t cp = 0;
     size_t k = c < 0x80 ? 1 : ngi_utf8_decode((const unsigned char *)s + i, n - i, &cp);
