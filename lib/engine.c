@@ -807,9 +807,9 @@ typedef struct stage2 {
   double *w;       /* per term: the weight after expansion (the query weight before) */
   double avgdl, avgdoc;
   int need_docs;
-  double prox_max; /* the most proximity can add to a score (rk->proximity included) */
-  double *acc;     /* proximity's accumulators, one per query stem */
-  buf text;        /* the passage proximity reads */
+  double prox_max;           /* the most proximity can add to a score (rk->proximity included) */
+  double *acc;               /* proximity's accumulators, one per query stem */
+  buf text;                  /* the passage proximity reads */
   ngi_stem_filter prox_want; /* the query's stems, for reading it */
 } stage2;
 
@@ -998,8 +998,7 @@ static int s2_proximity(stage2 *s, size_t i) {
   double *acc = s->acc;
   memset(acc, 0, (s->nq + 1) * sizeof *acc);
   prox_walk p = {s, 0, -1, 0, acc};
-  ngi_tokenize_text_for(r->idx->lx, s->text.data ? s->text.data : "", (int)s->text.len, &s->prox_want, &p,
-                        prox_token);
+  ngi_tokenize_text_for(r->idx->lx, s->text.data ? s->text.data : "", (int)s->text.len, &s->prox_want, &p, prox_token);
   double K = r->s.norm[r->c[0].lens[c->e.pno] & 0xFF], sum = 0;
   for (size_t t = 0; t < s->nq; t++) {
     if (acc[t] <= 0) continue;

@@ -59,9 +59,9 @@ struct ngi_lexicon {
   Fts5Tokenizer *u61_inst;
   lex_slot *cache; /* raw word -> lex_word */
   size_t cache_cap, cache_count;
-  lex_front *front; /* LEX_FRONT_SIZE short frequent words */
+  lex_front *front;     /* LEX_FRONT_SIZE short frequent words */
   long long text_words; /* words of stored text stemmed before the front cache was made */
-  lex_word **fresh; /* words not yet in the word table */
+  lex_word **fresh;     /* words not yet in the word table */
   size_t nfresh, capfresh;
   int record; /* note fresh words (write handles, the indexing worker) */
   /* A token stream to replay for a document tokenizing of the text it was
@@ -241,10 +241,10 @@ typedef struct part {
 
 typedef struct tok_state {
   ngi_lexicon *lx;
-  int document;  /* document tokenizing: join compounds, record words */
-  int aux;       /* for snippets: only positions and offsets matter */
-  int prefix;    /* an FTS5 prefix query: do not stem */
-  int text_mode; /* a document's text tokenized again (ngi_tokenize_text) */
+  int document;                  /* document tokenizing: join compounds, record words */
+  int aux;                       /* for snippets: only positions and offsets matter */
+  int prefix;                    /* an FTS5 prefix query: do not stem */
+  int text_mode;                 /* a document's text tokenized again (ngi_tokenize_text) */
   const ngi_stem_filter *filter; /* the tokens to stem (ngi_tokenize_text_for) */
   const char *text;
   int ntext;

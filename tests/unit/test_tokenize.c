@@ -293,7 +293,8 @@ static int check_first(void *ctx, const lex_token *t) {
   first_check *c = ctx;
   c->words++;
   if (t->stemlen > 0 && t->rawlen > 0 && t->stem[0] != t->raw[0]) {
-    if (!c->broken++) snprintf(c->example, sizeof c->example, "%.*s -> %.*s", (int)t->rawlen, t->raw, (int)t->stemlen, t->stem);
+    if (!c->broken++)
+      snprintf(c->example, sizeof c->example, "%.*s -> %.*s", (int)t->rawlen, t->raw, (int)t->stemlen, t->stem);
   }
   return 0;
 }
