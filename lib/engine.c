@@ -672,6 +672,9 @@ static int verify(run *r, long long rowid) {
 /* Puts the cursor on target when it holds it (anywhere: blocks found by
  * binary search, so it may move back); 0 when a block is damaged. */
 static int probe(cursor *c, long long target) {
+  /* the block decoded last, kept when it is the one again (a story's
+   * passages are probed in a row: count_more) */
+  size_t dpart = c->decoded ? c->part : (size_t)-1, dblock = c->block;
   for (c->part = 0; c->part < c->t->nparts; c->part++) {
     const ngi_term_part *p = &c->t->parts[c->part];
     if (!p->nblocks || p->table[p->nblocks - 1].last_pno < target) continue;
@@ -683,8 +686,12 @@ static int probe(cursor *c, long long target) {
       else
         hi = mid;
     }
-    c->block = lo;
-    c->decoded = 0;
+    if (c->part == dpart && lo == dblock) {
+      c->i = 0;
+    } else {
+      c->block = lo;
+      c->decoded = 0;
+    }
     if (!settle(c)) return 0;
     return skip_to(c, target);
   }

@@ -122,6 +122,8 @@ static int find_matches(ngi_lexicon *lx, const ngi_plan *plan, const toks *ts, i
   for (size_t i = 0; i < ts->n && rc == NG_OK; i++) {
     size_t chain_last = 0;
     int has_chain = chain_stem(lx, ts, i, &joined, &chain_last);
+    /* a token left unstemmed (no term's: ngi_tokenize_text_for) starts no match */
+    if (!has_chain && ts->t[i].stemlen == 0) continue;
     size_t best_last = 0;
     int best_group = -1, number = 0;
     for (size_t g = 0; g < plan->ngroups; g++) {
