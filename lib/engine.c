@@ -539,6 +539,7 @@ static int alt_met(const run *r, const alts_map *m, size_t a, long long pno) {
 
 static int words_verdict(const run *r, const alts_map *m, long long pno) {
   const ngi_plan *plan = r->q->plan;
+  if (plan->exact) return 1; /* the groups' presence decided it */
   if (!plan->exact_words || r->q->surface_words) return -1;
   int best = MET_NO, required_sure = 1;
   for (size_t g = 0; g < plan->ngroups; g++) {
