@@ -15,6 +15,10 @@
  *    NGI_MAX_STEMMED are not stemmed, so no input makes stemming costly;
  *  - in query mode a string that starts with NGI_VERBATIM holds stems
  *    already computed by the query parser, used as they are.
+ * Stored text read again for a query's sake (snippets, proximity) is
+ * tokenized with a stem filter (ngi_tokenize_text_for): a token whose first
+ * byte no query stem starts with is not stemmed, since an English stem
+ * keeps its word's first byte.
  * The lexicon caches raw word -> stem (most words repeat, so this is faster
  * than stemming every token) and, on write handles, remembers words not yet
  * in the word table, which serves prefix expansion and "did you mean".
