@@ -932,7 +932,8 @@ static int copy_document(ng_run *run, const ngi_known *k, long long feed, ngi_kn
   if (rc == NG_OK &&
       ((row.title && !(art.title = strdup(row.title))) || (row.dateline && !(art.dateline = strdup(row.dateline))) ||
        (row.date && !(art.date = strdup(row.date))) || (row.source && !(art.source = strdup(row.source))) ||
-       (row.url && !(art.url = strdup(row.url))) || (row.author && !(art.author = strdup(row.author)))))
+       (row.url && !(art.url = strdup(row.url))) || (row.author && !(art.author = strdup(row.author))) ||
+       (row.dateline_day && !(art.dateline_day = strdup(row.dateline_day)))))
     rc = NG_ESYSTEM;
   if (rc == NG_ESYSTEM && !old->err[0]) ngi_fail(old, NG_ESYSTEM, "out of memory");
   if (rc != NG_OK) {
@@ -942,7 +943,14 @@ static int copy_document(ng_run *run, const ngi_known *k, long long feed, ngi_kn
     rc = NG_OK;
   } else {
     doc_meta m = {row.kind, feed, row.size, row.mtime_ns, row.hash, row.encoding, row.feed_line, NULL};
-    rc = write_document(run, k->path, NULL, &m, row.kind == NGI_DOC_FEED ? NULL : &art, NULL, out);
+    /* its duplicate signature, made again from the same passages as the
+     * worker makes it (a copied story stays in its group) */
+    ngi_job *sig = row.kind == NGI_DOC_FEED ? NULL : calloc(1, sizeof *sig);
+    if (sig) sig->has_dup = ngi_dup_signature(&art, &sig->dup);
+    rc = row.kind != NGI_DOC_FEED && !sig
+             ? ngi_fail(run->idx, NG_ESYSTEM, "out of memory")
+             : write_document(run, k->path, NULL, &m, row.kind == NGI_DOC_FEED ? NULL : &art, sig, out);
+    free(sig);
     if (rc == NG_OK) rc = maybe_commit(run, art.texts.len);
   }
   ngi_article_free(&art);

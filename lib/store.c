@@ -2078,10 +2078,10 @@ int ngi_store_get_document(ng_index *idx, long long id, ngi_doc_row *row, buf *s
   int step = sqlite3_step(st);
   if (step == SQLITE_ROW) {
     /* Strings go into one buffer, which may move: offsets first. */
-    size_t at[8] = {0};
-    const char *has[8];
-    int cols[8] = {0, 3, 4, 5, 6, 7, 8, 12};
-    for (int i = 0; i < 8; i++) has[i] = text_into(strings, st, cols[i], &at[i]);
+    size_t at[9] = {0};
+    const char *has[9];
+    int cols[9] = {0, 3, 4, 5, 6, 7, 8, 12, 16};
+    for (int i = 0; i < 9; i++) has[i] = text_into(strings, st, cols[i], &at[i]);
     row->id = id;
     row->kind = sqlite3_column_int(st, 1);
     row->feed = sqlite3_column_int64(st, 2);
@@ -2097,9 +2097,9 @@ int ngi_store_get_document(ng_index *idx, long long id, ngi_doc_row *row, buf *s
     if (strings->oom || !has[0]) {
       rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
     } else {
-      const char **out[8] = {&row->path,   &row->title, &row->dateline, &row->date,
-                             &row->source, &row->url,   &row->author,   &row->encoding};
-      for (int i = 0; i < 8; i++) *out[i] = has[i] ? strings->data + at[i] : NULL;
+      const char **out[9] = {&row->path, &row->title,  &row->dateline, &row->date,        &row->source,
+                             &row->url,  &row->author, &row->encoding, &row->dateline_day};
+      for (int i = 0; i < 9; i++) *out[i] = has[i] ? strings->data + at[i] : NULL;
     }
   } else {
     rc = step == SQLITE_DONE ? ngi_fail(idx, NG_EDATA, "index %s: document %lld is gone", idx->path, id)

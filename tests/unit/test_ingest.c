@@ -1103,6 +1103,53 @@ START_TEST(rebuild_carries_over) {
 }
 END_TEST
 
+/* Records read from standard input are copied by a rebuild as they were:
+ * a copy stays in its story's duplicate group, and the dateline keeps
+ * its day. */
+static const char feed_copies[] =
+    "{\"id\": \"c1\", \"title\": \"Refinery fire\", \"body\": \"HOUSTON, Feb 26 - A fire broke out at a "
+    "refinery on the ship channel on Thursday.\\n\\nCrews worked through the night to contain the blaze.\"}\n"
+    "{\"id\": \"c2\", \"title\": \"Refinery fire\", \"body\": \"HOUSTON, Feb 26 - A fire broke out at a "
+    "refinery on the ship channel on Thursday.\\n\\nCrews worked through the night to contain the blaze.\"}\n";
+
+static void check_copied_story(void) {
+  ng_search_options so = NG_SEARCH_OPTIONS_INIT;
+  ng_results *res = NULL;
+  ck_assert_msg(ng_search(idx, "refinery", &so, &res) == NG_OK, "%s", ng_index_errmsg(idx));
+  const ng_hit *h;
+  int n = 0;
+  while (ng_results_next(res, &h) == NG_ROW) {
+    n++;
+    ck_assert_int_eq(h->copies, 2);
+    ck_assert_ptr_nonnull(h->dateline_day);
+    ck_assert_str_eq(h->dateline_day, "Feb 26");
+    ck_assert_ptr_nonnull(h->dateline);
+    ck_assert_str_eq(h->dateline, "HOUSTON");
+  }
+  ng_results_free(res);
+  ck_assert_int_eq(n, 1); /* the copies collapsed into one result */
+}
+
+START_TEST(rebuild_keeps_copied_records_grouped) {
+  ng_run_stats st;
+  ck_assert_int_eq(run_stream(&st, NULL, feed_copies), NG_OK);
+  ck_assert_int_eq(documents(), 2);
+  check_copied_story();
+  ng_index_close(idx);
+  ng_open_options o = NG_OPEN_OPTIONS_INIT;
+  o.flags = NG_OPEN_WRITE | NG_OPEN_REBUILD;
+  ck_assert_msg(ng_index_open(&idx, index_path, &o) == NG_OK, "%s", ng_index_errmsg(idx));
+  ng_run *run;
+  ck_assert_int_eq(ng_run_begin(&run, idx, NULL, NULL, NULL), NG_OK);
+  ck_assert_int_eq(ng_run_finish(run, &st), NG_OK);
+  ng_run_free(run);
+  ck_assert_int_eq(st.unchanged, 2);
+  ck_assert_int_eq(documents(), 2);
+  check_copied_story();
+  check_index();
+}
+END_TEST
+
 /* A rebuild that is freed without finishing leaves the old index as it
  * was, and its temporary file is gone. */
 START_TEST(unfinished_rebuild_changes_nothing) {
@@ -1181,6 +1228,7 @@ static Suite *ingest_suite(void) {
   tcase_add_test(tc, abandoned_run_keeps_index_sound);
   tcase_add_test(tc, stream_line_over_max_size);
   tcase_add_test(tc, rebuild_carries_over);
+  tcase_add_test(tc, rebuild_keeps_copied_records_grouped);
   tcase_add_test(tc, unfinished_rebuild_changes_nothing);
   tcase_add_test(tc, last_indexed_follows_changes);
   suite_add_tcase(s, tc);
