@@ -81,8 +81,9 @@ done:
 
 #ifndef LATENCY_NO_NUTGRAF
 /* Sets the search option a nutgraf-query option names; 0 when done, -1 for
- * an option with no mapping here (add it when ng_search_options grows one,
- * e.g. the per-story collapse switch). */
+ * an option with no mapping here (add it when ng_search_options grows
+ * one).  --per-story takes its number after '=' (--per-story=0: every
+ * passage, as FTS5 and Xapian rank them). */
 static int apply_option(ng_search_options *so, const char *opt) {
   if (!strcmp(opt, "--any") || !strcmp(opt, "-a")) {
     so->any = 1;
@@ -100,6 +101,10 @@ static int apply_option(ng_search_options *so, const char *opt) {
     so->rank_off |= NG_RANK_NO_DOCUMENT;
   } else if (!strcmp(opt, "--keep-stop-words")) {
     so->rank_off |= NG_RANK_KEEP_STOP_WORDS;
+  } else if (!strcmp(opt, "--no-collapse")) {
+    so->no_collapse = 1;
+  } else if (!strncmp(opt, "--per-story=", 12) && opt[12] >= '0' && opt[12] <= '9') {
+    so->per_story = atoi(opt + 12);
   } else {
     return -1;
   }

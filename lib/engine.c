@@ -355,6 +355,10 @@ typedef struct run {
   ngi_lookup *lookup; /* the terms' records, read through one session */
   int sqlite_code;
   matchset sets[2]; /* verify()'s: of q->match and of q->match_plain */
+  /* A phrase alternative's own FTS5 answer, made when first needed
+   * (phrase_met): [group_first[g] + alternative] */
+  matchset *phrase_sets;
+  size_t *group_first;
 } run;
 
 /* A cursor over term t (which it owns from then on). */
@@ -403,6 +407,7 @@ typedef struct alts_map {
   size_t nalts, ncursors, nweights;
   int *literal; /* per alternative */
   int *word;    /* per alternative: its terms' ngi_plan_term.word */
+  int *palt;    /* per alternative: its plan alternative's number in its group */
 } alts_map;
 
 static void alts_map_free(alts_map *m) {
@@ -412,6 +417,7 @@ static void alts_map_free(alts_map *m) {
   free(m->weight);
   free(m->literal);
   free(m->word);
+  free(m->palt);
 }
 
 static int push_int(int **a, size_t *n, int v) {
@@ -464,7 +470,7 @@ static void weigh(run *r, const alts_map *m, size_t ngroups) {
 static int build(run *r, alts_map *m) {
   const ngi_plan *plan = r->q->plan;
   int rc = NG_OK;
-  size_t na = 0, nstart = 0, ngroup = 0, nlit = 0, nword = 0;
+  size_t na = 0, nstart = 0, ngroup = 0, nlit = 0, nword = 0, npalt = 0;
   for (size_t g = 0; g < plan->ngroups && rc == NG_OK; g++) {
     for (int a = 0; a < plan->groups[g].nalts && rc == NG_OK; a++) {
       /* The terms of alternative (g, a); at most one prefix term expands. */
@@ -493,7 +499,8 @@ static int build(run *r, alts_map *m) {
       size_t variants = prefix ? stems.n : 1;
       for (size_t v = 0; v < variants && rc == NG_OK; v++) {
         if (push_int(&m->start, &nstart, (int)m->ncursors) != 0 || push_int(&m->group_of, &ngroup, (int)g) != 0 ||
-            push_int(&m->literal, &nlit, literal) != 0 || push_int(&m->word, &nword, word) != 0) {
+            push_int(&m->literal, &nlit, literal) != 0 || push_int(&m->word, &nword, word) != 0 ||
+            push_int(&m->palt, &npalt, a) != 0) {
           rc = ngi_fail(r->idx, NG_ESYSTEM, "out of memory");
           break;
         }
@@ -537,10 +544,45 @@ static int alt_met(const run *r, const alts_map *m, size_t a, long long pno) {
   return n == 0 ? MET_NO : n == 1 ? MET_SURE : MET_MAYBE;
 }
 
-static int words_verdict(const run *r, const alts_map *m, long long pno) {
+static int cmp_rowid(const void *a, const void *b);
+
+/* Is phrase alternative a (its terms all at pno) written in passage
+ * rowid, its words in a row?  FTS5 answers for the phrase alone, once
+ * for every passage (cheaper than the whole expression's answer: the
+ * words around it are the postings' to decide).  MET_SURE, MET_NO, or an
+ * error code (negative). */
+static int phrase_met(run *r, const alts_map *m, size_t a, long long rowid) {
+  const ngi_plan *plan = r->q->plan;
+  int g = m->group_of[a];
+  matchset *ms = &r->phrase_sets[r->group_first[g] + (size_t)m->palt[a]];
+  if (!ms->built) {
+    buf e = {0};
+    ngi_buf_adds(&e, "\"");
+    ngi_buf_addc(&e, NGI_VERBATIM);
+    int prefix = 0, first = 1;
+    for (size_t t = 0; t < plan->nterms; t++) {
+      const ngi_plan_term *pt = &plan->terms[t];
+      if (pt->group != g || pt->alt != m->palt[a]) continue;
+      if (!first) ngi_buf_addc(&e, ' ');
+      ngi_buf_add(&e, pt->stem, pt->len);
+      prefix = pt->prefix, first = 0;
+    }
+    ngi_buf_adds(&e, prefix ? "\" *" : "\"");
+    int rc = e.oom ? ngi_fail(r->idx, NG_ESYSTEM, "out of memory")
+                   : ngi_store_match_all(r->idx, e.data, &ms->rowids, &ms->n, &r->sqlite_code);
+    ngi_buf_free(&e);
+    if (rc != NG_OK) return rc < 0 ? rc : NG_ESYSTEM;
+    ms->built = 1;
+  }
+  return ms->n && bsearch(&rowid, ms->rowids, ms->n, sizeof *ms->rowids, cmp_rowid) ? MET_SURE : MET_NO;
+}
+
+/* resolve: phrases are settled through phrase_met (rowid is the
+ * passage's), so that the answer is 1 or 0, or an error code < -1. */
+static int words_verdict(run *r, const alts_map *m, long long pno, long long rowid, int resolve) {
   const ngi_plan *plan = r->q->plan;
   if (plan->exact) return 1; /* the groups' presence decided it */
-  if (!plan->exact_words || r->q->surface_words) return -1;
+  if (!plan->exact_words || r->q->surface_words || (resolve && !r->phrase_sets)) return -1;
   int best = MET_NO, required_sure = 1;
   for (size_t g = 0; g < plan->ngroups; g++) {
     int nw = plan->groups[g].nwords, whole = MET_NO, words = MET_SURE;
@@ -549,6 +591,7 @@ static int words_verdict(const run *r, const alts_map *m, long long pno) {
       for (size_t a = 0; a < m->nalts && form != MET_SURE; a++)
         if (m->group_of[a] == (int)g && m->word[a] == w) {
           int v = alt_met(r, m, a, pno);
+          if (v == MET_MAYBE && resolve && (v = phrase_met(r, m, a, rowid)) < 0) return v == -1 ? NG_ESYSTEM : v;
           if (v > form) form = v;
         }
       if (form < words) words = form;
@@ -556,6 +599,10 @@ static int words_verdict(const run *r, const alts_map *m, long long pno) {
     for (size_t a = 0; a < m->nalts && whole != MET_SURE; a++)
       if (m->group_of[a] == (int)g && (nw == 0 || m->word[a] == 0)) {
         int v = alt_met(r, m, a, pno);
+        /* a phrase the query gave itself ("prime minister" Iraq): the
+         * whole expression is FTS5's cheaper question (verify) */
+        if (v == MET_MAYBE && resolve && nw == 0) return -1;
+        if (v == MET_MAYBE && resolve && (v = phrase_met(r, m, a, rowid)) < 0) return v == -1 ? NG_ESYSTEM : v;
         if (v > whole) whole = v;
       }
     int met = nw > 0 && words > whole ? words : whole;
@@ -616,15 +663,17 @@ static int doc_passes(run *r, long long doc, int *pass) {
 static int verify(run *r, long long rowid);
 
 /* The last checks of a candidate that could enter: 1 it does, 0 not
- * (sure: the postings alone showed it matches, met_by_words). */
-static int admit(run *r, long long pno, long long rowid, int sure) {
+ * (verdict: words_verdict's unresolved, 1 when the postings alone
+ * showed it matches). */
+static int admit(run *r, const alts_map *m, long long pno, long long rowid, int verdict) {
   int dead = ngi_store_dead_has(r->idx, pno);
   if (dead != 0) return dead < 0 ? dead : 0;
   int pass = 1;
   int rc = doc_passes(r, NGI_ROWID_DOC(rowid), &pass);
   if (rc != NG_OK) return rc;
   if (!pass) return 0;
-  return sure ? 1 : verify(r, rowid);
+  if (verdict == -1) verdict = words_verdict(r, m, pno, rowid, 1);
+  return verdict >= 0 || verdict < -1 ? verdict : verify(r, rowid);
 }
 
 /* FTS5's word on a passage the postings matched, for the plans they only
@@ -718,8 +767,8 @@ static int matches_at(run *r, const alts_map *m, long long pno, long long rowid)
     any |= present;
   }
   if (!any) return 0;
-  int verdict = words_verdict(r, m, pno);
-  return verdict >= 0 ? verdict : verify(r, rowid);
+  int verdict = words_verdict(r, m, pno, rowid, 1);
+  return verdict >= 0 || verdict < -1 ? verdict : verify(r, rowid);
 }
 
 /* The other passages of hit i's document that match: counted, their
@@ -1623,6 +1672,16 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
   cand *final = NULL;
   int rc = ngi_postings_stats(idx, &cs);
   if (rc == NG_OK) rc = build(&r, &m);
+  size_t nphrase_sets = 0;
+  if (rc == NG_OK && q->plan->exact_words && !q->plan->exact && q->plan->ngroups) {
+    r.group_first = malloc(q->plan->ngroups * sizeof *r.group_first);
+    for (size_t g = 0; r.group_first && g < q->plan->ngroups; g++) {
+      r.group_first[g] = nphrase_sets;
+      nphrase_sets += (size_t)q->plan->groups[g].nalts;
+    }
+    r.phrase_sets = r.group_first ? calloc(nphrase_sets ? nphrase_sets : 1, sizeof *r.phrase_sets) : NULL;
+    if (!r.phrase_sets) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  }
   const unsigned char *lens = NULL;
   size_t nlens = 0;
   if (rc == NG_OK) rc = ngi_postings_lens(idx, &lens, &nlens);
@@ -1780,7 +1839,7 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
         if (c->cur != p) continue;
         score += bm25(&r.s, c->w_idf, c->tf2[c->i], c->len[c->i]);
       }
-      int verdict = words_verdict(&r, &m, p); /* 0: the postings show no match after all */
+      int verdict = words_verdict(&r, &m, p, 0, 0); /* 0: the postings show no match after all */
       /* The tier: once for each group with a literal alternative present
        * (with --any: once when any is, and only when synonyms exist). */
       for (size_t a = 0; a < m.nalts; a++) {
@@ -1803,7 +1862,7 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
         if (full(&top) && !better(&top, &e, &top.e[top.worst])) may_enter = 0;
       }
       if (may_enter) {
-        int in = admit(&r, p, e.rowid, verdict == 1);
+        int in = admit(&r, &m, p, e.rowid, verdict);
         if (in < 0) {
           rc = in;
           goto loop_done;
@@ -1866,6 +1925,9 @@ done:
   ngi_buf_free(&r.pdir.data);
   free(r.sets[0].rowids);
   free(r.sets[1].rowids);
+  for (size_t i = 0; r.phrase_sets && i < nphrase_sets; i++) free(r.phrase_sets[i].rowids);
+  free(r.phrase_sets);
+  free(r.group_first);
   ngi_map_clear(&r.docs, NULL);
   ngi_store_doc_filter_close(r.filter);
   free(top.e);
