@@ -349,6 +349,56 @@ START_TEST(copies_are_one_story) {
 }
 END_TEST
 
+/* Words with variants of several words ("mobile phones": mobil AND
+ * phone, or "cell phone", or "mobile telephone"): a passage met only
+ * through a variant's phrase is one where the phrase is written, words
+ * in a row, as FTS5 says (the engine asks it of the phrase alone); the
+ * words anywhere in the passage are enough.  Every match, as FTS5
+ * counts them (the exhaustive run shares the engine's matching). */
+START_TEST(variant_phrases_match_as_fts5) {
+  char *d = path_join(dir, "phrases");
+  ck_assert_int_eq(mkdir(d, 0700), 0);
+  const char *texts[][2] = {
+      {"a.txt", "Cell search\n\nThe cell was searched and a phone was found under the bed.\n"},
+      {"b.txt", "Shopping\n\nShe bought a cell phone and a charger yesterday.\n"},
+      {"c.txt", "Networks\n\nMobile networks and phone makers met in Geneva.\n"},
+      {"d.txt", "Telephone\n\nA mobile unit carried the old telephone away.\n"},
+      {"e.txt", "Rates\n\nThe base rate was cut; a base of support kept the rate low.\n"},
+      {"f.txt", "Bank\n\nThe bank kept its base lending rate at five per cent.\n"},
+  };
+  for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+    write_file(d, texts[i][0], texts[i][1], strlen(texts[i][1]));
+  char *db = path_join(dir, "phrases.db");
+  index_tree(db, d);
+  ng_index *idx;
+  ck_assert_msg(ng_index_open(&idx, db, NULL) == NG_OK, "%s", ng_index_errmsg(idx));
+  const char *queries[] = {"mobile phones", "interest rates", "\"mobile phones\"", "mobile phones Geneva"};
+  for (size_t k = 0; k < sizeof queries / sizeof *queries; k++) {
+    ng_search_options o = NG_SEARCH_OPTIONS_INIT;
+    o.limit = -1;
+    o.per_story = 0;
+    ranked p, e;
+    ck_assert_int_eq(run(idx, queries[k], &o, 0, &p), NG_OK);
+    ck_assert_int_eq(run(idx, queries[k], &o, 1, &e), NG_OK);
+    ck_assert_msg(p.n == e.n, "'%s': %zu hits pruned, %zu exhaustive", queries[k], p.n, e.n);
+    for (size_t i = 0; i < p.n; i++) {
+      int found = 0;
+      for (size_t j = 0; j < e.n && !found; j++) found = p.doc[i] == e.doc[j] && p.ordinal[i] == e.ordinal[j];
+      ck_assert_msg(found, "'%s': hit %zu (document %lld) is not FTS5's", queries[k], i, p.doc[i]);
+    }
+    long long count = -1; /* FTS5's own count of the expression */
+    ck_assert_int_eq(ng_count(idx, queries[k], &o, &count), NG_OK);
+    ck_assert_msg((long long)p.n == count, "'%s': %zu hits, FTS5 counts %lld", queries[k], p.n, count);
+    if (k == 0) ck_assert_uint_eq(p.n, 2); /* b (cell phone) and c (both words), not a (apart) */
+    ranked_free(&p);
+    ranked_free(&e);
+  }
+  ng_index_close(idx);
+  free(db);
+  free(d);
+}
+END_TEST
+
 /* Every match, unranked limit: the engine's matching equals FTS5's count. */
 START_TEST(all_matches_equal_the_count) {
   ng_index *idx = open_read();
@@ -545,6 +595,7 @@ static Suite *engine_suite(void) {
   TCase *shared = tcase_create("shared");
   tcase_add_unchecked_fixture(shared, make_dir, remove_corpus);
   tcase_set_timeout(shared, 1200);
+  tcase_add_test(shared, variant_phrases_match_as_fts5);
   tcase_add_test(shared, eval_collections);
   tcase_add_test(shared, bbc_benchmark_queries);
   suite_add_tcase(s, shared);
