@@ -19,7 +19,11 @@
  *  - a candidate that could enter the top k is checked last, in the order
  *    of cost: dead (its document changed), the filters, and FTS5 for the
  *    plans whose matching the postings only approximate (phrases, NEAR,
- *    NOT) -- so FTS5 verifies only passages that would be shown.
+ *    NOT) -- so FTS5 verifies only passages that would be shown.  Where
+ *    the expression is groups of words and phrases (ngi_plan.exact_words),
+ *    the postings decide every passage met through single words
+ *    (words_verdict), and one met only through a variant's phrase is asked
+ *    of FTS5 for that phrase alone (phrase_met).
  * Stage 1's score is BM25 (k1, b, the headline weight inside the term
  * frequency, FTS5's idf floored at 1e-6) summed over the distinct terms
  * present, plus a tier, so that a passage with the query's own words ranks
