@@ -735,6 +735,13 @@ void ngi_store_disconnect(ng_index *idx);
 int ngi_store_connected(const ng_index *idx);
 /* Switches a new index to WAL mode before it is published. */
 int ngi_store_use_wal(ng_index *idx);
+/* Gives the file's free pages (left by FTS5's merges and the postings')
+ * back to the file system, outside a transaction, in transactions of its
+ * own (the end of a run, --optimize).  Nothing
+ * for an index made without incremental auto-vacuum (by a nutgraf before
+ * it chose that mode; such an index keeps its free pages for later writes,
+ * and a rebuild makes it anew). */
+int ngi_store_reclaim(ng_index *idx);
 
 /* Transactions. */
 int ngi_store_begin(ng_index *idx);

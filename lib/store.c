@@ -428,8 +428,11 @@ int ngi_store_create(ng_index *idx, const char *file, const char *language) {
     return ngi_fail(idx, NG_EUSAGE, "unknown language '%s' (known: %s)", language, list);
   }
   buf sql = {0};
-  /* One transaction, no sync: the file is private until it is published. */
-  ngi_buf_adds(&sql, "PRAGMA synchronous = OFF; BEGIN;");
+  /* One transaction, no sync: the file is private until it is published.
+   * Incremental auto-vacuum, which can only be chosen before the first
+   * table: the pages merges free can then be given back to the file
+   * system (ngi_store_reclaim). */
+  ngi_buf_adds(&sql, "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA synchronous = OFF; BEGIN;");
   ngi_buf_adds(&sql, schema_sql);
   ngi_buf_printf(&sql,
                  /* No column sizes: the postings keep passage lengths. */
@@ -699,6 +702,33 @@ void ngi_store_disconnect(ng_index *idx) {
   if (!idx->unpublished) free_parked(idx); /* the handle is closing */
   ngi_lexicon_free(idx->lx);
   idx->lx = NULL;
+}
+
+/* Free pages are moved in steps of RECLAIM_STEP pages, each its own
+ * transaction followed by a checkpoint, so the log stays short. */
+#define RECLAIM_STEP 4096
+
+int ngi_store_reclaim(ng_index *idx) {
+  ngi_store *s = idx->store;
+  if (!s || !idx->writable || s->immutable || s->in_txn) return NG_OK;
+  int vacuum = 0, free_pages = 0;
+  if (pragma_int(s->db, "PRAGMA auto_vacuum", &vacuum) != SQLITE_OK ||
+      pragma_int(s->db, "PRAGMA freelist_count", &free_pages) != SQLITE_OK)
+    return ngi_store_fail(idx, "reading the free pages");
+  /* An index made before nutgraf chose incremental auto-vacuum keeps its
+   * free pages (for later writes; a rebuild gives them back). */
+  if (vacuum != 2 || free_pages == 0) return NG_OK;
+  /* A blob handle does not outlive pages moving under it. */
+  sqlite3_blob_close(s->pdir_blob);
+  s->pdir_blob = NULL;
+  int rc = NG_OK;
+  while (rc == NG_OK && free_pages > 0) {
+    rc = exec(idx, "PRAGMA incremental_vacuum(" NGI_STR(RECLAIM_STEP) ")", "giving free pages back");
+    if (rc == NG_OK) sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc == NG_OK && pragma_int(s->db, "PRAGMA freelist_count", &free_pages) != SQLITE_OK)
+      rc = ngi_store_fail(idx, "reading the free pages");
+  }
+  return rc;
 }
 
 int ngi_store_use_wal(ng_index *idx) {
@@ -2788,6 +2818,7 @@ int ng_index_checkpoint(ng_index *idx) {
 int ng_index_optimize(ng_index *idx) {
   if (!idx->writable) return ngi_fail(idx, NG_EUSAGE, "the index is open read-only");
   int rc = exec(idx, "INSERT INTO passage(passage) VALUES('optimize')", "optimizing");
+  if (rc == NG_OK) rc = ngi_store_reclaim(idx);
   if (rc == NG_OK) rc = exec(idx, "PRAGMA wal_checkpoint(TRUNCATE)", "checkpointing");
   return rc;
 }
