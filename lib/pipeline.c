@@ -58,6 +58,7 @@ void ngi_job_free(ngi_job *j) {
   ngi_buf_free(&j->tokens);
   free(j->token_at);
   ngi_buf_free(&j->words);
+  ngi_counted_free(j->counted);
   free(j);
 }
 
@@ -148,6 +149,17 @@ static void tokenize_article(ngi_lexicon *lx, ngi_job *j) {
     ngi_lexicon_unstore(lx);
   }
   ngi_lexicon_forget(lx);
+  /* The postings of the streams, counted here rather than by the writer
+   * as FTS5 replays them; without them (out of memory) the writer counts. */
+  int counted = j->token_at != NULL;
+  for (size_t i = 0; counted && i < j->art.npassages; i++)
+    counted = ngi_counted_passage(&j->counted, j->tokens.data + j->token_at[i], j->token_at[i + 1] - j->token_at[i],
+                                  j->art.passages[i].kind == NG_KIND_HEADLINE) == NG_OK;
+  if (counted && j->counted) counted = ngi_counted_finish(j->counted) == NG_OK;
+  if (!counted) {
+    ngi_counted_free(j->counted);
+    j->counted = NULL;
+  }
 }
 
 /* A file: read, decode, segment. */

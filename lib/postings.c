@@ -352,6 +352,185 @@ int ngi_postings_end_delete(ng_index *idx, int deleted) {
   return NG_OK;
 }
 
+/* ------------------------------------------------------------------ */
+/* A document's postings counted ahead, on the indexing worker */
+
+typedef struct cterm {
+  uint64_t hash;
+  size_t off, len; /* its stem in stems */
+  size_t last;     /* its latest posting in post, while counting */
+  uint32_t first;  /* finished: its postings are grouped[first, first + n) */
+  uint32_t n;
+} cterm;
+
+typedef struct cposting {
+  uint32_t term, passage;
+  int tf;
+} cposting;
+
+typedef struct gposting {
+  uint32_t passage;
+  int tf;
+} gposting;
+
+struct ngi_counted {
+  buf stems;
+  cterm *terms; /* in the order first met */
+  size_t nterms, capterms;
+  uint32_t *slots; /* term number + 1 by hash, 0 free */
+  size_t cap;
+  cposting *post; /* in passage order */
+  size_t npost, cappost;
+  gposting *grouped; /* finished: by term, each term's in passage order */
+  int *lens;         /* each passage's tokens (those taking a position) */
+  unsigned char *heads;
+  size_t npassages, cappassages;
+  int oom;
+};
+
+void ngi_counted_free(ngi_counted *c) {
+  if (!c) return;
+  ngi_buf_free(&c->stems);
+  free(c->terms);
+  free(c->slots);
+  free(c->post);
+  free(c->grouped);
+  free(c->lens);
+  free(c->heads);
+  free(c);
+}
+
+static int count_stream_token(void *ctx, const char *stem, int n, int colocated) {
+  ngi_counted *c = ctx;
+  uint32_t at = (uint32_t)(c->npassages - 1);
+  if (!colocated) c->lens[at]++;
+  if ((c->nterms + 1) * 2 > c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 512;
+    uint32_t *slots = calloc(cap, sizeof *slots);
+    if (!slots) return SQLITE_NOMEM;
+    for (size_t i = 0; i < c->nterms; i++) {
+      size_t k = (size_t)c->terms[i].hash & (cap - 1);
+      while (slots[k]) k = (k + 1) & (cap - 1);
+      slots[k] = (uint32_t)i + 1;
+    }
+    free(c->slots);
+    c->slots = slots;
+    c->cap = cap;
+  }
+  uint64_t h = ngi_hash(stem, (size_t)n);
+  size_t k = (size_t)h & (c->cap - 1);
+  cterm *t = NULL;
+  for (; c->slots[k]; k = (k + 1) & (c->cap - 1)) {
+    cterm *x = &c->terms[c->slots[k] - 1];
+    if (x->hash == h && x->len == (size_t)n && memcmp(c->stems.data + x->off, stem, (size_t)n) == 0) {
+      t = x;
+      break;
+    }
+  }
+  if (t && c->post[t->last].passage == at) {
+    c->post[t->last].tf++;
+    return SQLITE_OK;
+  }
+  if (!t) {
+    if (c->nterms == c->capterms) {
+      size_t cap = c->capterms ? c->capterms * 2 : 256;
+      cterm *terms = realloc(c->terms, cap * sizeof *terms);
+      if (!terms) return SQLITE_NOMEM;
+      c->terms = terms;
+      c->capterms = cap;
+    }
+    t = &c->terms[c->nterms];
+    *t = (cterm){h, c->stems.len, (size_t)n, 0, 0, 0};
+    if (ngi_buf_add(&c->stems, stem, (size_t)n) != 0) return SQLITE_NOMEM;
+    c->slots[k] = (uint32_t)++c->nterms;
+  }
+  if (c->npost == c->cappost) {
+    size_t cap = c->cappost ? c->cappost * 2 : 512;
+    cposting *post = realloc(c->post, cap * sizeof *post);
+    if (!post) return SQLITE_NOMEM;
+    c->post = post;
+    c->cappost = cap;
+  }
+  t->last = c->npost;
+  t->n++;
+  c->post[c->npost++] = (cposting){(uint32_t)(t - c->terms), at, 1};
+  return SQLITE_OK;
+}
+
+int ngi_counted_passage(ngi_counted **out, const char *stream, size_t len, int head) {
+  ngi_counted *c = *out;
+  if (!c && !(c = *out = calloc(1, sizeof *c))) return NG_ESYSTEM;
+  if (c->oom) return NG_ESYSTEM;
+  if (c->npassages == c->cappassages) {
+    size_t cap = c->cappassages ? c->cappassages * 2 : 16;
+    int *lens = realloc(c->lens, cap * sizeof *lens);
+    if (lens) c->lens = lens;
+    unsigned char *heads = lens ? realloc(c->heads, cap) : NULL;
+    if (heads) c->heads = heads;
+    if (!lens || !heads) return c->oom = 1, NG_ESYSTEM;
+    c->cappassages = cap;
+  }
+  c->lens[c->npassages] = 0;
+  c->heads[c->npassages] = (unsigned char)(head != 0);
+  c->npassages++;
+  if (ngi_tokens_each(stream, len, count_stream_token, c) != SQLITE_OK) return c->oom = 1, NG_ESYSTEM;
+  return NG_OK;
+}
+
+int ngi_counted_finish(ngi_counted *c) {
+  if (c->oom || !(c->grouped = malloc((c->npost ? c->npost : 1) * sizeof *c->grouped))) return NG_ESYSTEM;
+  /* A counting sort by term, stable: each term's postings stay in passage
+   * order. */
+  uint32_t at = 0;
+  for (size_t i = 0; i < c->nterms; i++) {
+    c->terms[i].first = at;
+    at += c->terms[i].n;
+    c->terms[i].n = 0;
+  }
+  for (size_t i = 0; i < c->npost; i++) {
+    cterm *t = &c->terms[c->post[i].term];
+    c->grouped[t->first + t->n++] = (gposting){c->post[i].passage, c->post[i].tf};
+  }
+  free(c->post);
+  c->post = NULL;
+  c->npost = c->cappost = 0;
+  return NG_OK;
+}
+
+size_t ngi_counted_passages(const ngi_counted *c) { return c->npassages; }
+
+int ngi_postings_add_counted(ng_index *idx, const ngi_counted *c, long long first_pno, long long doc, int base,
+                             int date) {
+  ngi_postings *P = postings_of(idx);
+  if (!P) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  int rc = load_stats(idx, P);
+  if (rc != NG_OK) return rc;
+  if (!c->grouped) return ngi_fail(idx, NG_ESYSTEM, "internal error: postings counted but not finished");
+  for (size_t i = 0; i < c->nterms; i++) {
+    const cterm *ct = &c->terms[i];
+    bterm *t = batch_term(P, c->stems.data + ct->off, ct->len, ct->hash);
+    if (!t || term_reserve(t, ct->n) != 0) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    for (const gposting *g = c->grouped + ct->first, *end = g + ct->n; g < end; g++)
+      t->p[t->n++] =
+          (bposting){first_pno + g->passage, g->tf << 1 | c->heads[g->passage], ngi_len_code(c->lens[g->passage])};
+  }
+  if (P->npdir + c->npassages > P->cappdir) {
+    size_t cap = P->cappdir ? P->cappdir : 1024;
+    while (cap < P->npdir + c->npassages) cap *= 2;
+    pdir_entry *d = realloc(P->pdir, cap * sizeof *d);
+    if (!d) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    P->pdir = d;
+    P->cappdir = cap;
+  }
+  for (size_t i = 0; i < c->npassages; i++) {
+    P->pdir[P->npdir++] =
+        (pdir_entry){first_pno + (long long)i, NGI_ROWID(doc, (long long)i + base), date, ngi_len_code(c->lens[i])};
+    P->tokens_delta += c->lens[i];
+  }
+  P->passages_delta += (long long)c->npassages;
+  return NG_OK;
+}
+
 int ngi_postings_kill(ng_index *idx, long long first_pno, long long n) {
   if (n <= 0) return NG_OK;
   return ngi_store_dead_add(idx, first_pno, first_pno + n - 1);

@@ -1179,22 +1179,34 @@ int ngi_store_delete_passages(ng_index *idx, long long doc, long long count, lon
   return ngi_postings_kill(idx, first_pno, count);
 }
 
-int ngi_store_put_passage(ng_index *idx, long long doc, int ordinal, const passage *p, const char *text,
-                          const char *stream, size_t streamlen, long long pno, int date) {
+/* The passage's row, its text tokenized by FTS5 (from stream when given). */
+static int insert_passage(ng_index *idx, long long rowid, const passage *p, const char *text, const char *stream,
+                          size_t streamlen) {
   sqlite3_stmt *st = stmt(idx, ST_PASSAGE_INSERT);
   if (!st) return NG_ESYSTEM;
-  long long rowid = NGI_ROWID(doc, ordinal);
   sqlite3_bind_int64(st, 1, rowid);
   sqlite3_bind_text(st, p->kind == NG_KIND_HEADLINE ? 3 : 2, text, (int)p->len, SQLITE_STATIC);
   sqlite3_bind_int(st, 4, p->first_line);
   sqlite3_bind_int(st, 5, p->last_line);
   if (stream) ngi_tokens_expect(idx->lx, stream, streamlen);
+  int rc = run_stmt(idx, st, "storing a passage");
+  ngi_tokens_expect(idx->lx, NULL, 0);
+  return rc;
+}
+
+int ngi_store_put_passage(ng_index *idx, long long doc, int ordinal, const passage *p, const char *text,
+                          const char *stream, size_t streamlen, long long pno, int date) {
+  long long rowid = NGI_ROWID(doc, ordinal);
   /* The tokens FTS5 indexes are the passage's postings. */
   int rc = ngi_postings_begin_passage(idx);
-  if (rc == NG_OK) rc = run_stmt(idx, st, "storing a passage");
-  ngi_tokens_expect(idx->lx, NULL, 0);
+  if (rc == NG_OK) rc = insert_passage(idx, rowid, p, text, stream, streamlen);
   int prc = ngi_postings_end_passage(idx, pno, rowid, date, p->kind == NG_KIND_HEADLINE);
   return rc == NG_OK ? prc : rc;
+}
+
+int ngi_store_put_passage_text(ng_index *idx, long long doc, int ordinal, const passage *p, const char *text,
+                               const char *stream, size_t streamlen) {
+  return insert_passage(idx, NGI_ROWID(doc, ordinal), p, text, stream, streamlen);
 }
 
 /* ------------------------------------------------------------------ */

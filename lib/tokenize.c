@@ -488,6 +488,16 @@ int ngi_tokens_encode(ngi_lexicon *lx, const char *text, int n, buf *out) {
   return rc == SQLITE_OK && out->oom ? SQLITE_NOMEM : rc;
 }
 
+int ngi_tokens_each(const char *stream, size_t len, ngi_capture_fn fn, void *ctx) {
+  int rc = SQLITE_OK;
+  for (size_t i = STREAM_SOURCE; i + STREAM_HEAD <= len && rc == SQLITE_OK;) {
+    const unsigned char *r = (const unsigned char *)stream + i;
+    rc = fn(ctx, (const char *)r + STREAM_HEAD, r[1], (r[0] & FTS5_TOKEN_COLOCATED) != 0);
+    i += STREAM_HEAD + r[1];
+  }
+  return rc;
+}
+
 long long ngi_tokens_replayed(const ngi_lexicon *lx) { return lx->replayed; }
 
 void ngi_tokens_capture(ngi_lexicon *lx, ngi_capture_fn fn, void *ctx) {
