@@ -459,19 +459,24 @@ static int run_parent(ngi_lexicon *lx, tok_state *ts, const char *text, int n) {
   return rc;
 }
 
-/* The stream record of one token: flags, stem length, offsets, stem. */
-static int stream_token(void *ctx, int tflags, const char *tok, int n, int start, int end) {
-  buf *b = ctx;
-  unsigned char head[2] = {(unsigned char)tflags, (unsigned char)n};
-  int32_t offsets[2] = {start, end};
-  ngi_buf_add(b, (const char *)head, 2);
-  ngi_buf_add(b, (const char *)offsets, sizeof offsets);
-  ngi_buf_add(b, tok, (size_t)n);
-  return b->oom ? SQLITE_NOMEM : SQLITE_OK;
-}
-
 #define STREAM_HEAD 10   /* a token: flags, stem length, two 32-bit offsets */
 #define STREAM_SOURCE 12 /* a stream opens with its text's length and hash */
+
+/* The stream record of one token: flags, stem length, offsets, stem,
+ * written in place into room reserved once. */
+static int stream_token(void *ctx, int tflags, const char *tok, int n, int start, int end) {
+  buf *b = ctx;
+  if (ngi_buf_reserve(b, STREAM_HEAD + (size_t)n) != 0) return SQLITE_NOMEM;
+  unsigned char *r = (unsigned char *)b->data + b->len;
+  int32_t offsets[2] = {start, end};
+  r[0] = (unsigned char)tflags;
+  r[1] = (unsigned char)n;
+  memcpy(r + 2, offsets, sizeof offsets);
+  memcpy(r + STREAM_HEAD, tok, (size_t)n);
+  b->len += STREAM_HEAD + (size_t)n;
+  b->data[b->len] = '\0';
+  return SQLITE_OK;
+}
 
 int ngi_tokens_encode(ngi_lexicon *lx, const char *text, int n, buf *out) {
   int32_t len = n;
