@@ -384,6 +384,7 @@ struct ngi_counted {
   gposting *grouped; /* finished: by term, each term's in passage order */
   int *lens;         /* each passage's tokens (those taking a position) */
   unsigned char *heads;
+  unsigned char *codes; /* finished: each passage's length code */
   size_t npassages, cappassages;
   int oom;
 };
@@ -397,6 +398,7 @@ void ngi_counted_free(ngi_counted *c) {
   free(c->grouped);
   free(c->lens);
   free(c->heads);
+  free(c->codes);
   free(c);
 }
 
@@ -478,7 +480,10 @@ int ngi_counted_passage(ngi_counted **out, const char *stream, size_t len, int h
 }
 
 int ngi_counted_finish(ngi_counted *c) {
-  if (c->oom || !(c->grouped = malloc((c->npost ? c->npost : 1) * sizeof *c->grouped))) return NG_ESYSTEM;
+  if (c->oom || !(c->grouped = malloc((c->npost ? c->npost : 1) * sizeof *c->grouped)) ||
+      !(c->codes = malloc(c->npassages ? c->npassages : 1)))
+    return NG_ESYSTEM;
+  for (size_t i = 0; i < c->npassages; i++) c->codes[i] = (unsigned char)ngi_len_code(c->lens[i]);
   /* A counting sort by term, stable: each term's postings stay in passage
    * order. */
   uint32_t at = 0;
@@ -511,8 +516,7 @@ int ngi_postings_add_counted(ng_index *idx, const ngi_counted *c, long long firs
     bterm *t = batch_term(P, c->stems.data + ct->off, ct->len, ct->hash);
     if (!t || term_reserve(t, ct->n) != 0) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
     for (const gposting *g = c->grouped + ct->first, *end = g + ct->n; g < end; g++)
-      t->p[t->n++] =
-          (bposting){first_pno + g->passage, g->tf << 1 | c->heads[g->passage], ngi_len_code(c->lens[g->passage])};
+      t->p[t->n++] = (bposting){first_pno + g->passage, g->tf << 1 | c->heads[g->passage], c->codes[g->passage]};
   }
   if (P->npdir + c->npassages > P->cappdir) {
     size_t cap = P->cappdir ? P->cappdir : 1024;
@@ -524,7 +528,7 @@ int ngi_postings_add_counted(ng_index *idx, const ngi_counted *c, long long firs
   }
   for (size_t i = 0; i < c->npassages; i++) {
     P->pdir[P->npdir++] =
-        (pdir_entry){first_pno + (long long)i, NGI_ROWID(doc, (long long)i + base), date, ngi_len_code(c->lens[i])};
+        (pdir_entry){first_pno + (long long)i, NGI_ROWID(doc, (long long)i + base), date, c->codes[i]};
     P->tokens_delta += c->lens[i];
   }
   P->passages_delta += (long long)c->npassages;
