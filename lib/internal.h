@@ -837,8 +837,10 @@ int ngi_store_put_passage_text(ng_index *idx, long long doc, int ordinal, const 
 
 /* Duplicate groups (dedup.c's rows): doc.dup_of, dup_sig, dup_band. */
 int ngi_store_set_dup_of(ng_index *idx, long long doc, long long dup_of); /* 0: NULL */
-/* Stores doc's signature and band keys. */
-int ngi_store_dup_put(ng_index *idx, long long doc, const ngi_dup_sig *sig, const long long *keys, int nkeys);
+/* Stores doc's signature and band keys; dup_of: the group
+ * ngi_store_set_dup_of just gave doc (0: none). */
+int ngi_store_dup_put(ng_index *idx, long long doc, long long dup_of, const ngi_dup_sig *sig, const long long *keys,
+                      int nkeys);
 /* Calls fn for each document but exclude that shares a band key (the
  * first 64 found), with its dup_of (0: none) and signature (valid during
  * the call). */
