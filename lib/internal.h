@@ -587,7 +587,8 @@ int ngi_walk(const ngi_walk_ops *ops, const char *root, const char *shown, int a
 
 /* Writing, on a write handle.  A document's passages get consecutive
  * passage numbers (pnos) from ngi_postings_reserve.  Around the insert of
- * each passage, begin/end_passage capture the tokens FTS5 indexes; around
+ * each passage, begin/end_passage capture the tokens FTS5 indexes (unless
+ * the worker counted them: ngi_postings_add_counted below); around
  * the delete of one, begin_passage/end_delete those it removes.  A
  * document's old pnos are then killed.  ngi_postings_flush writes the
  * batch as a segment (and merges) before the transaction commits;

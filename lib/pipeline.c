@@ -11,7 +11,9 @@
  * which go through the same stages -- and takes them back in the same
  * order; each finished job holds the article and, for every passage, the
  * token stream the "nutgraf" tokenizer would produce, which the tokenizer
- * replays when SQLite asks it to tokenize that very passage.
+ * replays when SQLite asks it to tokenize that very passage, and the
+ * postings of those streams counted by term (postings.c's ngi_counted), so
+ * that the writer only adds them to its batch.
  *
  * The worker has its own lexicon (stemmer, cache, unicode61 instance) and
  * its own in-memory SQLite connection, used only to reach unicode61, so it
