@@ -238,7 +238,7 @@ int ngi_dup_add(ng_index *idx, long long doc, const ngi_dup_sig *sig) {
   best_match m = {sig, -1.0, 0};
   int rc = ngi_store_dup_candidates(idx, keys, NGI_DUP_BANDS, doc, consider, &m);
   if (rc == NG_OK && m.root) rc = ngi_store_set_dup_of(idx, doc, m.root);
-  if (rc == NG_OK) rc = ngi_store_dup_put(idx, doc, sig, keys, NGI_DUP_BANDS);
+  if (rc == NG_OK) rc = ngi_store_dup_put(idx, doc, m.root, sig, keys, NGI_DUP_BANDS);
   return rc;
 }
 

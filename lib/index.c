@@ -393,6 +393,10 @@ static int publish(ng_index *idx, int reconnect) {
 
 static int commit(ng_index *idx, int final) {
   int rc = ngi_store_commit(idx);
+  /* A run's end gives back the free pages its merges left, before a new
+   * file is published (where no reader waits) or after the last commit
+   * (readers of a WAL index go on reading meanwhile). */
+  if (rc == NG_OK && final && !idx->abandoned) rc = ngi_store_reclaim(idx);
   /* A new index appears with its first batch, even an empty one; a
    * rebuilt one when its run is done. */
   if (rc == NG_OK && idx->unpublished && !idx->abandoned && (final || !idx->rebuild)) rc = publish(idx, 1);

@@ -235,6 +235,32 @@ typedef struct doc_meta {
   const char *source;  /* the source when the article names none (--source), or NULL */
 } doc_meta;
 
+/* Adds the postings the worker counted for art's passages, just inserted
+ * (replayed: the lexicon's count of streams replayed before them).  Should
+ * FTS5 have tokenized a passage afresh instead of replaying its stream,
+ * the counts may not be its tokens': they are counted again here from the
+ * text, as FTS5 tokenized it. */
+static int count_postings(ng_run *run, const article *art, long long doc, long long first_pno, int base, int date,
+                          const ngi_counted *counted, long long replayed) {
+  ng_index *idx = run->idx;
+  if (ngi_tokens_replayed(idx->lx) - replayed == (long long)art->npassages)
+    return ngi_postings_add_counted(idx, counted, first_pno, doc, base, date);
+  ngi_counted *again = NULL;
+  buf stream = {0};
+  int rc = NG_OK;
+  for (size_t i = 0; rc == NG_OK && i < art->npassages; i++) {
+    ngi_buf_reset(&stream);
+    if (ngi_tokens_encode(idx->lx, ngi_article_text(art, i), (int)art->passages[i].len, &stream) != SQLITE_OK ||
+        ngi_counted_passage(&again, stream.data, stream.len, art->passages[i].kind == NG_KIND_HEADLINE) != NG_OK)
+      rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  }
+  if (rc == NG_OK && again && ngi_counted_finish(again) != NG_OK) rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  if (rc == NG_OK && again) rc = ngi_postings_add_counted(idx, again, first_pno, doc, base, date);
+  ngi_counted_free(again);
+  ngi_buf_free(&stream);
+  return rc;
+}
+
 /* Replaces the document at path (known: what the catalog has of it, or
  * NULL) by art (NULL: no passages), with the job's token streams when
  * there are some. */
@@ -281,6 +307,11 @@ static int write_document(ng_run *run, const char *path, ngi_known *known, const
   int date = ngi_date_key(art ? art->date : NULL);
   /* Ordinal 0 is the headline; a document without one starts at 1. */
   int base = art && art->npassages && art->passages[0].kind == NG_KIND_HEADLINE ? 0 : 1;
+  /* The worker counted the postings of its streams: the writer only adds
+   * them to the batch, once it knows FTS5 indexed those very streams. */
+  const ngi_counted *counted = streams && streams->token_at ? streams->counted : NULL;
+  if (counted && (long long)ngi_counted_passages(counted) != npass) counted = NULL;
+  long long replayed = counted ? ngi_tokens_replayed(idx->lx) : 0;
   for (size_t i = 0; art && i < art->npassages; i++) {
     const char *stream = NULL;
     size_t streamlen = 0;
@@ -288,10 +319,14 @@ static int write_document(ng_run *run, const char *path, ngi_known *known, const
       stream = streams->tokens.data + streams->token_at[i];
       streamlen = streams->token_at[i + 1] - streams->token_at[i];
     }
-    if (ngi_store_put_passage(idx, row.id, (int)i + base, &art->passages[i], ngi_article_text(art, i), stream,
-                              streamlen, row.pno + (long long)i, date) != NG_OK)
-      return fail_index(run);
+    int rc = counted ? ngi_store_put_passage_text(idx, row.id, (int)i + base, &art->passages[i],
+                                                  ngi_article_text(art, i), stream, streamlen)
+                     : ngi_store_put_passage(idx, row.id, (int)i + base, &art->passages[i], ngi_article_text(art, i),
+                                             stream, streamlen, row.pno + (long long)i, date);
+    if (rc != NG_OK) return fail_index(run);
   }
+  if (counted && count_postings(run, art, row.id, row.pno, base, date, counted, replayed) != NG_OK)
+    return fail_index(run);
   if (streams && streams->has_dup && ngi_dup_add(idx, row.id, &streams->dup) != NG_OK) return fail_index(run);
   run->stats.passages_written += npass;
   if (!known && !(known = ngi_catalog_add(&run->catalog, path, m->kind, m->feed))) return out_of_memory(run);

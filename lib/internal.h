@@ -423,7 +423,11 @@ void ngi_tokens_expect(ngi_lexicon *lx, const char *stream, size_t len);
  * which takes no position of its own).  NULL stops. */
 typedef int (*ngi_capture_fn)(void *ctx, const char *stem, int n, int colocated);
 void ngi_tokens_capture(ngi_lexicon *lx, ngi_capture_fn fn, void *ctx);
-/* How many streams the lexicon's tokenizer replayed (for tests). */
+/* Passes each token of a stream (as ngi_tokens_encode made it) to fn, as
+ * a capture is told them: SQLITE_OK or fn's first non-zero result. */
+int ngi_tokens_each(const char *stream, size_t len, ngi_capture_fn fn, void *ctx);
+/* How many streams the lexicon's tokenizer replayed (tests; the writer
+ * checks that the streams whose postings were counted ahead were). */
 long long ngi_tokens_replayed(const ngi_lexicon *lx);
 
 /* End of tokenize.c */
@@ -450,6 +454,8 @@ int ngi_hashset_add(hashset *s, uint64_t h);
 int ngi_hashset_has(const hashset *s, uint64_t h);
 void ngi_hashset_free(hashset *s);
 
+typedef struct ngi_counted ngi_counted; /* postings.c */
+
 typedef struct ngi_job {
   struct ngi_job *next;
   /* Filled by the writer. */
@@ -475,6 +481,7 @@ typedef struct ngi_job {
   buf words;        /* words met first: raw NUL stem NUL ... */
   int has_dup;      /* dup holds the article's duplicate signature */
   ngi_dup_sig dup;
+  ngi_counted *counted; /* the postings of the streams, counted (postings.c), or NULL */
 } ngi_job;
 
 typedef struct ngi_pipeline ngi_pipeline;
@@ -598,7 +605,8 @@ int ngi_walk(const ngi_walk_ops *ops, const char *root, const char *shown, int a
 
 /* Writing, on a write handle.  A document's passages get consecutive
  * passage numbers (pnos) from ngi_postings_reserve.  Around the insert of
- * each passage, begin/end_passage capture the tokens FTS5 indexes; around
+ * each passage, begin/end_passage capture the tokens FTS5 indexes (unless
+ * the worker counted them: ngi_postings_add_counted below); around
  * the delete of one, begin_passage/end_delete those it removes.  A
  * document's old pnos are then killed.  ngi_postings_flush writes the
  * batch as a segment (and merges) before the transaction commits;
@@ -613,6 +621,22 @@ void ngi_postings_rollback(ng_index *idx);
 void ngi_postings_free(ng_index *idx);
 /* Merges every segment into one, dropping dead postings (--optimize). */
 int ngi_postings_optimize(ng_index *idx);
+/* A document's postings counted ahead, on the indexing worker (no handle
+ * needed), from the token streams its passages will be inserted with:
+ * ngi_counted_passage counts passage after passage (the first call makes
+ * *c), ngi_counted_finish groups them by term.  NG_OK or NG_ESYSTEM (out
+ * of memory: the document is stored the usual way, its tokens captured).
+ * The writer then inserts the passages with ngi_store_put_passage_text,
+ * which captures nothing, checks that their streams were replayed, and
+ * adds the counts to the batch with ngi_postings_add_counted, which also
+ * gives each passage its pno (first_pno on), rowid (doc, ordinal from
+ * base) and date key: what begin/end_passage would have done for each. */
+int ngi_counted_passage(ngi_counted **c, const char *stream, size_t len, int head);
+int ngi_counted_finish(ngi_counted *c);
+size_t ngi_counted_passages(const ngi_counted *c);
+void ngi_counted_free(ngi_counted *c);
+int ngi_postings_add_counted(ng_index *idx, const ngi_counted *c, long long first_pno, long long doc, int base,
+                             int date);
 
 /* A passage's length in a posting: one byte, exact below 128 tokens and
  * within 2% above (each step 4% longer, up to about 18,000 tokens), as
@@ -753,6 +777,13 @@ void ngi_store_disconnect(ng_index *idx);
 int ngi_store_connected(const ng_index *idx);
 /* Switches a new index to WAL mode before it is published. */
 int ngi_store_use_wal(ng_index *idx);
+/* Gives the file's free pages (left by FTS5's merges and the postings')
+ * back to the file system, outside a transaction, in transactions of its
+ * own (the end of a run, --optimize).  Nothing
+ * for an index made without incremental auto-vacuum (by a nutgraf before
+ * it chose that mode; such an index keeps its free pages for later writes,
+ * and a rebuild makes it anew). */
+int ngi_store_reclaim(ng_index *idx);
 
 /* Transactions. */
 int ngi_store_begin(ng_index *idx);
@@ -818,11 +849,17 @@ int ngi_store_delete_passages(ng_index *idx, long long doc, long long count, lon
  * replays it, or tokenizes afresh on a mismatch). */
 int ngi_store_put_passage(ng_index *idx, long long doc, int ordinal, const passage *p, const char *text,
                           const char *stream, size_t streamlen, long long pno, int date);
+/* The same passage row without its postings, for a document whose
+ * postings were counted ahead (ngi_postings_add_counted). */
+int ngi_store_put_passage_text(ng_index *idx, long long doc, int ordinal, const passage *p, const char *text,
+                               const char *stream, size_t streamlen);
 
 /* Duplicate groups (dedup.c's rows): doc.dup_of, dup_sig, dup_band. */
 int ngi_store_set_dup_of(ng_index *idx, long long doc, long long dup_of); /* 0: NULL */
-/* Stores doc's signature and band keys. */
-int ngi_store_dup_put(ng_index *idx, long long doc, const ngi_dup_sig *sig, const long long *keys, int nkeys);
+/* Stores doc's signature and band keys; dup_of: the group
+ * ngi_store_set_dup_of just gave doc (0: none). */
+int ngi_store_dup_put(ng_index *idx, long long doc, long long dup_of, const ngi_dup_sig *sig, const long long *keys,
+                      int nkeys);
 /* Calls fn for each document but exclude that shares a band key (the
  * first 64 found), with its dup_of (0: none) and signature (valid during
  * the call). */

@@ -11,7 +11,9 @@
  * which go through the same stages -- and takes them back in the same
  * order; each finished job holds the article and, for every passage, the
  * token stream the "nutgraf" tokenizer would produce, which the tokenizer
- * replays when SQLite asks it to tokenize that very passage.
+ * replays when SQLite asks it to tokenize that very passage, and the
+ * postings of those streams counted by term (postings.c's ngi_counted), so
+ * that the writer only adds them to its batch.
  *
  * The worker has its own lexicon (stemmer, cache, unicode61 instance) and
  * its own in-memory SQLite connection, used only to reach unicode61, so it
@@ -58,6 +60,7 @@ void ngi_job_free(ngi_job *j) {
   ngi_buf_free(&j->tokens);
   free(j->token_at);
   ngi_buf_free(&j->words);
+  ngi_counted_free(j->counted);
   free(j);
 }
 
@@ -148,6 +151,17 @@ static void tokenize_article(ngi_lexicon *lx, ngi_job *j) {
     ngi_lexicon_unstore(lx);
   }
   ngi_lexicon_forget(lx);
+  /* The postings of the streams, counted here rather than by the writer
+   * as FTS5 replays them; without them (out of memory) the writer counts. */
+  int counted = j->token_at != NULL;
+  for (size_t i = 0; counted && i < j->art.npassages; i++)
+    counted = ngi_counted_passage(&j->counted, j->tokens.data + j->token_at[i], j->token_at[i + 1] - j->token_at[i],
+                                  j->art.passages[i].kind == NG_KIND_HEADLINE) == NG_OK;
+  if (counted && j->counted) counted = ngi_counted_finish(j->counted) == NG_OK;
+  if (!counted) {
+    ngi_counted_free(j->counted);
+    j->counted = NULL;
+  }
 }
 
 /* A file: read, decode, segment. */

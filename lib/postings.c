@@ -54,15 +54,15 @@
 /* ------------------------------------------------------------------ */
 /* Varints (LEB128, unsigned) */
 
-static int put_varint(buf *b, uint64_t v) {
-  unsigned char tmp[10];
-  int n = 0;
-  do {
-    unsigned char c = v & 0x7F;
+/* Writes v at p (room for 10 bytes); returns the bytes written. */
+static inline size_t varint_at(unsigned char *p, uint64_t v) {
+  size_t n = 0;
+  while (v >= 0x80) {
+    p[n++] = (unsigned char)(v | 0x80);
     v >>= 7;
-    tmp[n++] = (unsigned char)(c | (v ? 0x80 : 0));
-  } while (v);
-  return ngi_buf_add(b, (const char *)tmp, (size_t)n);
+  }
+  p[n++] = (unsigned char)v;
+  return n;
 }
 
 /* Reads a varint at *p (not past end); 0 when it is cut short. */
@@ -90,9 +90,11 @@ typedef struct bposting {
   int len;
 } bposting;
 
+/* A term of the batch: its stem in the batch's arena, its postings in pno
+ * order. */
 typedef struct bterm {
-  char *stem;
-  size_t stemlen;
+  uint64_t hash;
+  size_t stem_off, stemlen;
   bposting *p;
   size_t n, cap;
 } bterm;
@@ -113,7 +115,14 @@ typedef struct pslot {
 } pslot;
 
 struct ngi_postings {
-  strmap terms; /* stem -> bterm, the batch's new postings */
+  /* The batch's new postings: its terms in the order first met, their
+   * stems one after another, and an open-addressing table of term numbers
+   * + 1 (0: free) by hash.  No allocation a term but its postings. */
+  bterm *terms;
+  size_t nterms, capterms;
+  uint32_t *term_slots;
+  size_t term_cap;
+  buf stems;
   pdir_entry *pdir;
   size_t npdir, cappdir;
   strmap dead_terms; /* stem -> (intptr) dead postings added in this batch */
@@ -133,11 +142,59 @@ struct ngi_postings {
   long long lens_version; /* ngi_store_version when loaded; -1: none */
 };
 
-static void free_bterm(void *v) {
-  bterm *t = v;
-  free(t->stem);
-  free(t->p);
-  free(t);
+/* Forgets the batch's terms, keeping the memory of the tables. */
+static void clear_terms(ngi_postings *P) {
+  for (size_t i = 0; i < P->nterms; i++) free(P->terms[i].p);
+  P->nterms = 0;
+  if (P->term_slots) memset(P->term_slots, 0, P->term_cap * sizeof *P->term_slots);
+  ngi_buf_reset(&P->stems);
+}
+
+/* The batch's term of stem (hash: ngi_hash of it), made when new; NULL
+ * when out of memory.  The pointer lasts until the next call. */
+static bterm *batch_term(ngi_postings *P, const char *stem, size_t len, uint64_t hash) {
+  if ((P->nterms + 1) * 2 > P->term_cap) {
+    size_t cap = P->term_cap ? P->term_cap * 2 : 4096;
+    uint32_t *slots = calloc(cap, sizeof *slots);
+    if (!slots) return NULL;
+    for (size_t i = 0; i < P->nterms; i++) {
+      size_t k = (size_t)P->terms[i].hash & (cap - 1);
+      while (slots[k]) k = (k + 1) & (cap - 1);
+      slots[k] = (uint32_t)i + 1;
+    }
+    free(P->term_slots);
+    P->term_slots = slots;
+    P->term_cap = cap;
+  }
+  size_t k = (size_t)hash & (P->term_cap - 1);
+  for (; P->term_slots[k]; k = (k + 1) & (P->term_cap - 1)) {
+    bterm *t = &P->terms[P->term_slots[k] - 1];
+    if (t->hash == hash && t->stemlen == len && memcmp(P->stems.data + t->stem_off, stem, len) == 0) return t;
+  }
+  if (P->nterms == P->capterms) {
+    size_t cap = P->capterms ? P->capterms * 2 : 2048;
+    bterm *terms = realloc(P->terms, cap * sizeof *terms);
+    if (!terms) return NULL;
+    P->terms = terms;
+    P->capterms = cap;
+  }
+  bterm *t = &P->terms[P->nterms];
+  *t = (bterm){hash, P->stems.len, len, NULL, 0, 0};
+  if (ngi_buf_add(&P->stems, stem, len) != 0) return NULL;
+  P->term_slots[k] = (uint32_t)++P->nterms;
+  return t;
+}
+
+/* Room for k more postings in t. */
+static int term_reserve(bterm *t, size_t k) {
+  if (t->n + k <= t->cap) return 0;
+  size_t cap = t->cap ? t->cap * 2 : 4;
+  while (cap < t->n + k) cap *= 2;
+  bposting *p = realloc(t->p, cap * sizeof *p);
+  if (!p) return -1;
+  t->p = p;
+  t->cap = cap;
+  return 0;
 }
 
 static ngi_postings *postings_of(ng_index *idx) {
@@ -148,7 +205,10 @@ static ngi_postings *postings_of(ng_index *idx) {
 void ngi_postings_free(ng_index *idx) {
   ngi_postings *P = idx->post;
   if (!P) return;
-  ngi_map_clear(&P->terms, free_bterm);
+  clear_terms(P);
+  free(P->terms);
+  free(P->term_slots);
+  ngi_buf_free(&P->stems);
   ngi_map_clear(&P->dead_terms, NULL);
   ngi_buf_free(&P->arena);
   free(P->slots);
@@ -162,7 +222,7 @@ void ngi_postings_free(ng_index *idx) {
 void ngi_postings_rollback(ng_index *idx) {
   ngi_postings *P = idx->post;
   if (!P) return;
-  ngi_map_clear(&P->terms, free_bterm);
+  clear_terms(P);
   ngi_map_clear(&P->dead_terms, NULL);
   P->npdir = 0;
   P->passages_delta = P->tokens_delta = 0;
@@ -255,28 +315,12 @@ int ngi_postings_end_passage(ng_index *idx, long long pno, long long rowid, int 
   ngi_postings *P = idx->post;
   ngi_tokens_capture(idx->lx, NULL, NULL);
   if (P->oom) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  int code = ngi_len_code(P->len);
   for (size_t j = 0; j < P->used; j++) {
     pslot *s = &P->slots[P->order[j]];
-    const char *stem = P->arena.data + s->off;
-    bterm *t = ngi_map_get_hashed(&P->terms, stem, s->len, s->hash);
-    if (!t) {
-      t = calloc(1, sizeof *t);
-      if (!t || !(t->stem = ngi_strdup_n(stem, s->len)) ||
-          ngi_map_put_hashed(&P->terms, stem, s->len, s->hash, t) != 0) {
-        if (t) free(t->stem);
-        free(t);
-        return ngi_fail(idx, NG_ESYSTEM, "out of memory");
-      }
-      t->stemlen = s->len;
-    }
-    if (t->n == t->cap) {
-      size_t cap = t->cap ? t->cap * 2 : 4;
-      bposting *p = realloc(t->p, cap * sizeof *p);
-      if (!p) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
-      t->p = p;
-      t->cap = cap;
-    }
-    t->p[t->n++] = (bposting){pno, s->tf << 1 | (head ? 1 : 0), ngi_len_code(P->len)};
+    bterm *t = batch_term(P, P->arena.data + s->off, s->len, s->hash);
+    if (!t || term_reserve(t, 1) != 0) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    t->p[t->n++] = (bposting){pno, s->tf << 1 | (head ? 1 : 0), code};
   }
   if (P->npdir == P->cappdir) {
     size_t cap = P->cappdir ? P->cappdir * 2 : 1024;
@@ -285,7 +329,7 @@ int ngi_postings_end_passage(ng_index *idx, long long pno, long long rowid, int 
     P->pdir = d;
     P->cappdir = cap;
   }
-  P->pdir[P->npdir++] = (pdir_entry){pno, rowid, date, ngi_len_code(P->len)};
+  P->pdir[P->npdir++] = (pdir_entry){pno, rowid, date, code};
   P->passages_delta++;
   P->tokens_delta += P->len;
   return NG_OK;
@@ -305,6 +349,189 @@ int ngi_postings_end_delete(ng_index *idx, int deleted) {
   }
   P->passages_delta--;
   P->tokens_delta -= P->len;
+  return NG_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* A document's postings counted ahead, on the indexing worker */
+
+typedef struct cterm {
+  uint64_t hash;
+  size_t off, len; /* its stem in stems */
+  size_t last;     /* its latest posting in post, while counting */
+  uint32_t first;  /* finished: its postings are grouped[first, first + n) */
+  uint32_t n;
+} cterm;
+
+typedef struct cposting {
+  uint32_t term, passage;
+  int tf;
+} cposting;
+
+typedef struct gposting {
+  uint32_t passage;
+  int tf;
+} gposting;
+
+struct ngi_counted {
+  buf stems;
+  cterm *terms; /* in the order first met */
+  size_t nterms, capterms;
+  uint32_t *slots; /* term number + 1 by hash, 0 free */
+  size_t cap;
+  cposting *post; /* in passage order */
+  size_t npost, cappost;
+  gposting *grouped; /* finished: by term, each term's in passage order */
+  int *lens;         /* each passage's tokens (those taking a position) */
+  unsigned char *heads;
+  unsigned char *codes; /* finished: each passage's length code */
+  size_t npassages, cappassages;
+  int oom;
+};
+
+void ngi_counted_free(ngi_counted *c) {
+  if (!c) return;
+  ngi_buf_free(&c->stems);
+  free(c->terms);
+  free(c->slots);
+  free(c->post);
+  free(c->grouped);
+  free(c->lens);
+  free(c->heads);
+  free(c->codes);
+  free(c);
+}
+
+static int count_stream_token(void *ctx, const char *stem, int n, int colocated) {
+  ngi_counted *c = ctx;
+  uint32_t at = (uint32_t)(c->npassages - 1);
+  if (!colocated) c->lens[at]++;
+  if ((c->nterms + 1) * 2 > c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 512;
+    uint32_t *slots = calloc(cap, sizeof *slots);
+    if (!slots) return SQLITE_NOMEM;
+    for (size_t i = 0; i < c->nterms; i++) {
+      size_t k = (size_t)c->terms[i].hash & (cap - 1);
+      while (slots[k]) k = (k + 1) & (cap - 1);
+      slots[k] = (uint32_t)i + 1;
+    }
+    free(c->slots);
+    c->slots = slots;
+    c->cap = cap;
+  }
+  uint64_t h = ngi_hash(stem, (size_t)n);
+  size_t k = (size_t)h & (c->cap - 1);
+  cterm *t = NULL;
+  for (; c->slots[k]; k = (k + 1) & (c->cap - 1)) {
+    cterm *x = &c->terms[c->slots[k] - 1];
+    if (x->hash == h && x->len == (size_t)n && memcmp(c->stems.data + x->off, stem, (size_t)n) == 0) {
+      t = x;
+      break;
+    }
+  }
+  if (t && c->post[t->last].passage == at) {
+    c->post[t->last].tf++;
+    return SQLITE_OK;
+  }
+  if (!t) {
+    if (c->nterms == c->capterms) {
+      size_t cap = c->capterms ? c->capterms * 2 : 256;
+      cterm *terms = realloc(c->terms, cap * sizeof *terms);
+      if (!terms) return SQLITE_NOMEM;
+      c->terms = terms;
+      c->capterms = cap;
+    }
+    t = &c->terms[c->nterms];
+    *t = (cterm){h, c->stems.len, (size_t)n, 0, 0, 0};
+    if (ngi_buf_add(&c->stems, stem, (size_t)n) != 0) return SQLITE_NOMEM;
+    c->slots[k] = (uint32_t)++c->nterms;
+  }
+  if (c->npost == c->cappost) {
+    size_t cap = c->cappost ? c->cappost * 2 : 512;
+    cposting *post = realloc(c->post, cap * sizeof *post);
+    if (!post) return SQLITE_NOMEM;
+    c->post = post;
+    c->cappost = cap;
+  }
+  t->last = c->npost;
+  t->n++;
+  c->post[c->npost++] = (cposting){(uint32_t)(t - c->terms), at, 1};
+  return SQLITE_OK;
+}
+
+int ngi_counted_passage(ngi_counted **out, const char *stream, size_t len, int head) {
+  ngi_counted *c = *out;
+  if (!c && !(c = *out = calloc(1, sizeof *c))) return NG_ESYSTEM;
+  if (c->oom) return NG_ESYSTEM;
+  if (c->npassages == c->cappassages) {
+    size_t cap = c->cappassages ? c->cappassages * 2 : 16;
+    int *lens = realloc(c->lens, cap * sizeof *lens);
+    if (lens) c->lens = lens;
+    unsigned char *heads = lens ? realloc(c->heads, cap) : NULL;
+    if (heads) c->heads = heads;
+    if (!lens || !heads) return c->oom = 1, NG_ESYSTEM;
+    c->cappassages = cap;
+  }
+  c->lens[c->npassages] = 0;
+  c->heads[c->npassages] = (unsigned char)(head != 0);
+  c->npassages++;
+  if (ngi_tokens_each(stream, len, count_stream_token, c) != SQLITE_OK) return c->oom = 1, NG_ESYSTEM;
+  return NG_OK;
+}
+
+int ngi_counted_finish(ngi_counted *c) {
+  if (c->oom || !(c->grouped = malloc((c->npost ? c->npost : 1) * sizeof *c->grouped)) ||
+      !(c->codes = malloc(c->npassages ? c->npassages : 1)))
+    return NG_ESYSTEM;
+  for (size_t i = 0; i < c->npassages; i++) c->codes[i] = (unsigned char)ngi_len_code(c->lens[i]);
+  /* A counting sort by term, stable: each term's postings stay in passage
+   * order. */
+  uint32_t at = 0;
+  for (size_t i = 0; i < c->nterms; i++) {
+    c->terms[i].first = at;
+    at += c->terms[i].n;
+    c->terms[i].n = 0;
+  }
+  for (size_t i = 0; i < c->npost; i++) {
+    cterm *t = &c->terms[c->post[i].term];
+    c->grouped[t->first + t->n++] = (gposting){c->post[i].passage, c->post[i].tf};
+  }
+  free(c->post);
+  c->post = NULL;
+  c->npost = c->cappost = 0;
+  return NG_OK;
+}
+
+size_t ngi_counted_passages(const ngi_counted *c) { return c->npassages; }
+
+int ngi_postings_add_counted(ng_index *idx, const ngi_counted *c, long long first_pno, long long doc, int base,
+                             int date) {
+  ngi_postings *P = postings_of(idx);
+  if (!P) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+  int rc = load_stats(idx, P);
+  if (rc != NG_OK) return rc;
+  if (!c->grouped) return ngi_fail(idx, NG_ESYSTEM, "internal error: postings counted but not finished");
+  for (size_t i = 0; i < c->nterms; i++) {
+    const cterm *ct = &c->terms[i];
+    bterm *t = batch_term(P, c->stems.data + ct->off, ct->len, ct->hash);
+    if (!t || term_reserve(t, ct->n) != 0) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    for (const gposting *g = c->grouped + ct->first, *end = g + ct->n; g < end; g++)
+      t->p[t->n++] = (bposting){first_pno + g->passage, g->tf << 1 | c->heads[g->passage], c->codes[g->passage]};
+  }
+  if (P->npdir + c->npassages > P->cappdir) {
+    size_t cap = P->cappdir ? P->cappdir : 1024;
+    while (cap < P->npdir + c->npassages) cap *= 2;
+    pdir_entry *d = realloc(P->pdir, cap * sizeof *d);
+    if (!d) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
+    P->pdir = d;
+    P->cappdir = cap;
+  }
+  for (size_t i = 0; i < c->npassages; i++) {
+    P->pdir[P->npdir++] =
+        (pdir_entry){first_pno + (long long)i, NGI_ROWID(doc, (long long)i + base), date, c->codes[i]};
+    P->tokens_delta += c->lens[i];
+  }
+  P->passages_delta += (long long)c->npassages;
   return NG_OK;
 }
 
@@ -359,39 +586,43 @@ static void write_record(seg_writer *w, const char *stem, size_t stemlen, const 
     w->rc = ngi_store_dir_put(w->idx, w->seg, stem, stemlen, w->pageno, (int)w->page.len);
     w->page_has_dir = 1;
   }
-  buf head = {0};
-  put_varint(&head, shared);
-  put_varint(&head, stemlen - shared);
-  ngi_buf_add(&head, stem + shared, stemlen - shared);
-  put_varint(&head, body->len);
-  if (head.oom) w->rc = ngi_fail(w->idx, NG_ESYSTEM, "out of memory");
-  write_bytes(w, head.data, head.len);
+  unsigned char head[30 + NGI_MAX_TOKEN];
+  size_t n = varint_at(head, shared);
+  n += varint_at(head + n, stemlen - shared);
+  memcpy(head + n, stem + shared, stemlen - shared);
+  n += stemlen - shared;
+  n += varint_at(head + n, body->len);
+  write_bytes(w, (const char *)head, n);
   write_bytes(w, body->data, body->len);
-  ngi_buf_free(&head);
   ngi_buf_reset(&w->prev_stem);
   ngi_buf_add(&w->prev_stem, stem, stemlen);
 }
 
 /* A term's postings -> the record body: count, blocks, bounds, table,
- * data.  p holds n postings in pno order. */
-static int encode_postings(const bposting *p, size_t n, buf *body) {
+ * data.  p holds n postings in pno order; data is scratch space.  The
+ * varints are written in place, into room reserved once. */
+static int encode_postings(const bposting *p, size_t n, buf *body, buf *data) {
   ngi_buf_reset(body);
+  ngi_buf_reset(data);
   size_t nblocks = (n + BLOCK - 1) / BLOCK;
+  /* a posting: a delta and maybe tf2 (10 + 5 bytes); a block: 4 varints */
+  if (ngi_buf_reserve(data, n * 15) != 0 || ngi_buf_reserve(body, 40 + nblocks * 40) != 0) return -1;
   int max_tf2 = 0, min_len = -1;
   for (size_t i = 0; i < n; i++) {
     if ((p[i].tf2 >> 1) > (max_tf2 >> 1)) max_tf2 = (p[i].tf2 & ~1) | (max_tf2 & 1);
     max_tf2 |= p[i].tf2 & 1;
     if (min_len < 0 || p[i].len < min_len) min_len = p[i].len;
   }
-  put_varint(body, n);
-  put_varint(body, nblocks);
-  put_varint(body, (uint64_t)max_tf2);
-  put_varint(body, (uint64_t)(min_len < 0 ? 0 : min_len));
-  buf data = {0};
+  unsigned char *b = (unsigned char *)body->data, *d = (unsigned char *)data->data;
+  size_t bl = 0, dl = 0;
+  bl += varint_at(b + bl, n);
+  bl += varint_at(b + bl, nblocks);
+  bl += varint_at(b + bl, (uint64_t)max_tf2);
+  bl += varint_at(b + bl, (uint64_t)(min_len < 0 ? 0 : min_len));
   long long prev = 0;
-  for (size_t b = 0; b < nblocks; b++) {
-    size_t lo = b * BLOCK, hi = lo + BLOCK < n ? lo + BLOCK : n;
-    size_t start = data.len;
+  for (size_t k = 0; k < nblocks; k++) {
+    size_t lo = k * BLOCK, hi = lo + BLOCK < n ? lo + BLOCK : n;
+    size_t start = dl;
     int bmax = 0, bmin = -1;
     long long block_prev = prev;
     for (size_t i = lo; i < hi; i++) {
@@ -399,30 +630,46 @@ static int encode_postings(const bposting *p, size_t n, buf *body) {
        * (tf 1, body), then they follow.  (The passage's length is in the
        * lengths array, nlen, once a passage, as Lucene keeps its norms.) */
       int usual = p[i].tf2 == 2;
-      put_varint(&data, (uint64_t)(p[i].pno - block_prev) << 1 | (usual ? 0 : 1));
-      if (!usual) put_varint(&data, (uint64_t)p[i].tf2);
+      dl += varint_at(d + dl, (uint64_t)(p[i].pno - block_prev) << 1 | (usual ? 0 : 1));
+      if (!usual) dl += varint_at(d + dl, (uint64_t)p[i].tf2);
       block_prev = p[i].pno;
       if ((p[i].tf2 >> 1) > (bmax >> 1)) bmax = (p[i].tf2 & ~1) | (bmax & 1);
       bmax |= p[i].tf2 & 1;
       if (bmin < 0 || p[i].len < bmin) bmin = p[i].len;
     }
-    put_varint(body, (uint64_t)(block_prev - prev)); /* the block's last pno */
-    put_varint(body, data.len - start);
-    put_varint(body, (uint64_t)bmax);
-    put_varint(body, (uint64_t)bmin);
+    bl += varint_at(b + bl, (uint64_t)(block_prev - prev)); /* the block's last pno */
+    bl += varint_at(b + bl, dl - start);
+    bl += varint_at(b + bl, (uint64_t)bmax);
+    bl += varint_at(b + bl, (uint64_t)bmin);
     prev = block_prev;
   }
-  ngi_buf_add(body, data.data ? data.data : "", data.len);
-  int oom = body->oom || data.oom;
-  ngi_buf_free(&data);
-  return oom ? -1 : 0;
+  body->len = bl;
+  data->len = dl;
+  return ngi_buf_add(body, data->data, dl) != 0 ? -1 : 0;
 }
 
-static int cmp_bterm(const void *a, const void *b) {
-  const bterm *x = *(bterm *const *)a, *y = *(bterm *const *)b;
-  size_t n = x->stemlen < y->stemlen ? x->stemlen : y->stemlen;
-  int c = memcmp(x->stem, y->stem, n);
-  return c ? c : (x->stemlen > y->stemlen) - (x->stemlen < y->stemlen);
+/* A batch term in the sort: the first 8 bytes of its stem, big-endian and
+ * zero-padded, decide most comparisons without a memcmp (byte order all
+ * the same: bytes 0..7 equal, the rest is compared, then the length). */
+typedef struct sorted_term {
+  uint64_t key;
+  const char *stem;
+  size_t len;
+  const bterm *t;
+} sorted_term;
+
+static uint64_t stem_key(const char *s, size_t n) {
+  uint64_t k = 0;
+  for (size_t i = 0; i < 8; i++) k = k << 8 | (i < n ? (unsigned char)s[i] : 0);
+  return k;
+}
+
+static int cmp_sorted(const void *a, const void *b) {
+  const sorted_term *x = a, *y = b;
+  if (x->key != y->key) return x->key < y->key ? -1 : 1;
+  size_t n = x->len < y->len ? x->len : y->len;
+  int c = n > 8 ? memcmp(x->stem + 8, y->stem + 8, n - 8) : 0;
+  return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
 /* ------------------------------------------------------------------ */
@@ -731,22 +978,23 @@ static int load_segments(ng_index *idx, seg_list *l) {
 }
 
 /* Writes a new segment from terms (sorted by stem) and registers it. */
-static int write_segment(ng_index *idx, bterm **terms, size_t nterms, int level, long long first_pno,
+static int write_segment(ng_index *idx, const sorted_term *terms, size_t nterms, int level, long long first_pno,
                          long long last_pno) {
   long long seg;
   int rc = ngi_store_stat_next(idx, "next_segment", &seg);
   if (rc != NG_OK) return rc;
   seg_writer w = {idx, seg, {0}, 0, 0, 0, {0}, NG_OK};
-  buf body = {0};
+  buf body = {0}, data = {0};
   long long postings = 0;
   for (size_t i = 0; i < nterms && w.rc == NG_OK; i++) {
-    if (!terms[i]->n) continue;
-    if (encode_postings(terms[i]->p, terms[i]->n, &body) != 0) {
+    const bterm *t = terms[i].t;
+    if (!t->n) continue;
+    if (encode_postings(t->p, t->n, &body, &data) != 0) {
       w.rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
       break;
     }
-    write_record(&w, terms[i]->stem, terms[i]->stemlen, &body);
-    postings += (long long)terms[i]->n;
+    write_record(&w, terms[i].stem, terms[i].len, &body);
+    postings += (long long)t->n;
   }
   flush_page(&w);
   rc = w.rc;
@@ -755,6 +1003,7 @@ static int write_segment(ng_index *idx, bterm **terms, size_t nterms, int level,
     rc = ngi_store_seg_put(idx, &row);
   }
   ngi_buf_free(&body);
+  ngi_buf_free(&data);
   ngi_buf_free(&w.page);
   ngi_buf_free(&w.prev_stem);
   return rc;
@@ -833,7 +1082,7 @@ static int merge_segments(ng_index *idx, const seg_info *segs, size_t n, const d
   long long seg = 0;
   if (rc == NG_OK) rc = ngi_store_stat_next(idx, "next_segment", &seg);
   seg_writer w = {idx, seg, {0}, 0, 0, 0, {0}, NG_OK};
-  buf stem = {0}, body = {0}, raw = {0};
+  buf stem = {0}, body = {0}, raw = {0}, data = {0};
   record rec = {0};
   bposting *all = NULL;
   size_t nall = 0, capall = 0;
@@ -880,7 +1129,7 @@ static int merge_segments(ng_index *idx, const seg_info *segs, size_t n, const d
     if (rc != NG_OK) break;
     if (dropped) rc = ngi_store_termdead_add(idx, stem.data, stem.len, -dropped);
     if (rc == NG_OK && nall) {
-      if (encode_postings(all, nall, &body) != 0) {
+      if (encode_postings(all, nall, &body, &data) != 0) {
         rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
         break;
       }
@@ -908,6 +1157,7 @@ static int merge_segments(ng_index *idx, const seg_info *segs, size_t n, const d
   ngi_buf_free(&stem);
   ngi_buf_free(&body);
   ngi_buf_free(&raw);
+  ngi_buf_free(&data);
   ngi_buf_free(&w.page);
   ngi_buf_free(&w.prev_stem);
   return rc;
@@ -957,20 +1207,19 @@ int ngi_postings_flush(ng_index *idx) {
   ngi_postings *P = idx->post;
   if (!P) return NG_OK;
   int rc = NG_OK;
-  if (P->terms.count) {
-    bterm **terms = malloc(P->terms.count * sizeof *terms);
+  if (P->nterms) {
+    sorted_term *terms = malloc(P->nterms * sizeof *terms);
     if (!terms) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
-    size_t n = 0;
     long long first = -1, last = -1;
-    for (size_t i = 0; i < P->terms.cap; i++) {
-      bterm *t = P->terms.slots[i].value;
-      if (!P->terms.slots[i].key) continue;
-      terms[n++] = t;
+    for (size_t i = 0; i < P->nterms; i++) {
+      const bterm *t = &P->terms[i];
+      const char *stem = P->stems.data + t->stem_off;
+      terms[i] = (sorted_term){stem_key(stem, t->stemlen), stem, t->stemlen, t};
       if (t->n && (first < 0 || t->p[0].pno < first)) first = t->p[0].pno;
       if (t->n && t->p[t->n - 1].pno > last) last = t->p[t->n - 1].pno;
     }
-    qsort(terms, n, sizeof *terms, cmp_bterm);
-    rc = write_segment(idx, terms, n, 0, first, last);
+    qsort(terms, P->nterms, sizeof *terms, cmp_sorted);
+    rc = write_segment(idx, terms, P->nterms, 0, first, last);
     free(terms);
   }
   /* The directory of the batch's passages. */

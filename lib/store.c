@@ -248,9 +248,33 @@ typedef struct band {
   long long key, doc; /* doc 0: an empty slot; -1: a removed one */
 } band;
 
+/* The signatures this handle stored, with their documents' groups, as
+ * ST_DUP_CANDIDATE reads them back: a story's candidates are mostly
+ * stories stored by the same run (a new index: all of them), and reading
+ * each back cost two b-tree seeks (BBC x64, 63 copies of every story:
+ * a quarter of the writer's instructions).  Entries in a dense array, a
+ * table of their positions + 1 by document (0 free).  Kept in step with
+ * every change of a group (ngi_store_set_dup_of), emptied when a group is
+ * handed over or a transaction rolls back; a document that is not here is
+ * read from SQLite as before, so losing the cache (out of memory) costs
+ * only time. */
+typedef struct sig_entry {
+  long long doc, dup_of;
+  int has_sig;
+  unsigned char sig[NGI_DUP_BYTES];
+} sig_entry;
+
+typedef struct sig_cache {
+  sig_entry *e;
+  size_t n, cap;
+  uint32_t *slots;
+  size_t nslots;
+} sig_cache;
+
 typedef struct parked_bands {
   band *bands;
   size_t cap, used;
+  sig_cache sigs;
 } parked_bands;
 
 struct ngi_store {
@@ -276,6 +300,7 @@ struct ngi_store {
   band *bands; /* open addressing on the key, several docs a key */
   size_t bands_cap, bands_used;
   int bands_complete; /* -1 not known yet, 0 no, 1 the hash table holds every band of the index */
+  sig_cache sigs;     /* the signatures this handle stored (above) */
   /* The duplicate groups for the engine: doc id -> its group's first
    * member, for the documents with a dup_of.  A handle's first search at
    * a version asks SQLite for each candidate (a search looks at a few
@@ -428,8 +453,11 @@ int ngi_store_create(ng_index *idx, const char *file, const char *language) {
     return ngi_fail(idx, NG_EUSAGE, "unknown language '%s' (known: %s)", language, list);
   }
   buf sql = {0};
-  /* One transaction, no sync: the file is private until it is published. */
-  ngi_buf_adds(&sql, "PRAGMA synchronous = OFF; BEGIN;");
+  /* One transaction, no sync: the file is private until it is published.
+   * Incremental auto-vacuum, which can only be chosen before the first
+   * table: the pages merges free can then be given back to the file
+   * system (ngi_store_reclaim). */
+  ngi_buf_adds(&sql, "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA synchronous = OFF; BEGIN;");
   ngi_buf_adds(&sql, schema_sql);
   ngi_buf_printf(&sql,
                  /* No column sizes: the postings keep passage lengths. */
@@ -579,6 +607,7 @@ int ngi_store_connect(ng_index *idx, const char *file, const char *want_language
   if (idx->parked) {
     parked_bands *pb = idx->parked;
     s->bands = pb->bands, s->bands_cap = pb->cap, s->bands_used = pb->used;
+    s->sigs = pb->sigs;
     s->bands_complete = 1;
     free(pb);
     idx->parked = NULL;
@@ -661,9 +690,16 @@ int ngi_store_connect(ng_index *idx, const char *file, const char *want_language
 
 int ngi_store_connected(const ng_index *idx) { return db_of(idx) != NULL; }
 
+static void sigs_free(sig_cache *c) {
+  free(c->e);
+  free(c->slots);
+  memset(c, 0, sizeof *c);
+}
+
 static void free_parked(ng_index *idx) {
   parked_bands *pb = idx->parked;
   if (pb) free(pb->bands);
+  if (pb) sigs_free(&pb->sigs);
   free(pb);
   idx->parked = NULL;
 }
@@ -686,11 +722,13 @@ void ngi_store_disconnect(ng_index *idx) {
     if (idx->unpublished && s->bands_complete == 1) {
       /* A new index is reopened once published: its bands are all here. */
       parked_bands *pb = malloc(sizeof *pb);
-      if (pb) *pb = (parked_bands){s->bands, s->bands_cap, s->bands_used};
+      if (pb) *pb = (parked_bands){s->bands, s->bands_cap, s->bands_used, s->sigs};
       idx->parked = pb;
       if (!pb) free(s->bands);
+      if (!pb) sigs_free(&s->sigs);
     } else {
       free(s->bands);
+      sigs_free(&s->sigs);
     }
     free(s);
     idx->store = NULL;
@@ -699,6 +737,33 @@ void ngi_store_disconnect(ng_index *idx) {
   if (!idx->unpublished) free_parked(idx); /* the handle is closing */
   ngi_lexicon_free(idx->lx);
   idx->lx = NULL;
+}
+
+/* Free pages are moved in steps of RECLAIM_STEP pages, each its own
+ * transaction followed by a checkpoint, so the log stays short. */
+#define RECLAIM_STEP 4096
+
+int ngi_store_reclaim(ng_index *idx) {
+  ngi_store *s = idx->store;
+  if (!s || !idx->writable || s->immutable || s->in_txn) return NG_OK;
+  int vacuum = 0, free_pages = 0;
+  if (pragma_int(s->db, "PRAGMA auto_vacuum", &vacuum) != SQLITE_OK ||
+      pragma_int(s->db, "PRAGMA freelist_count", &free_pages) != SQLITE_OK)
+    return ngi_store_fail(idx, "reading the free pages");
+  /* An index made before nutgraf chose incremental auto-vacuum keeps its
+   * free pages (for later writes; a rebuild gives them back). */
+  if (vacuum != 2 || free_pages == 0) return NG_OK;
+  /* A blob handle does not outlive pages moving under it. */
+  sqlite3_blob_close(s->pdir_blob);
+  s->pdir_blob = NULL;
+  int rc = NG_OK;
+  while (rc == NG_OK && free_pages > 0) {
+    rc = exec(idx, "PRAGMA incremental_vacuum(" NGI_STR(RECLAIM_STEP) ")", "giving free pages back");
+    if (rc == NG_OK) sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc == NG_OK && pragma_int(s->db, "PRAGMA freelist_count", &free_pages) != SQLITE_OK)
+      rc = ngi_store_fail(idx, "reading the free pages");
+  }
+  return rc;
 }
 
 int ngi_store_use_wal(ng_index *idx) {
@@ -888,9 +953,11 @@ void ngi_store_rollback(ng_index *idx) {
   ngi_lexicon_unstore(idx->lx);
   ngi_buf_reset(&s->queued_words);
   ngi_postings_rollback(idx);
-  /* Nor were its bands; the hash table may now differ from the index. */
+  /* Nor were its bands; the hash table may now differ from the index,
+   * and so may the signatures remembered. */
   s->nqueued_bands = 0;
   s->bands_complete = 0;
+  sigs_free(&s->sigs);
 }
 
 int ngi_store_word_stem(ng_index *idx, const char *raw, size_t n, buf *out) {
@@ -1149,22 +1216,34 @@ int ngi_store_delete_passages(ng_index *idx, long long doc, long long count, lon
   return ngi_postings_kill(idx, first_pno, count);
 }
 
-int ngi_store_put_passage(ng_index *idx, long long doc, int ordinal, const passage *p, const char *text,
-                          const char *stream, size_t streamlen, long long pno, int date) {
+/* The passage's row, its text tokenized by FTS5 (from stream when given). */
+static int insert_passage(ng_index *idx, long long rowid, const passage *p, const char *text, const char *stream,
+                          size_t streamlen) {
   sqlite3_stmt *st = stmt(idx, ST_PASSAGE_INSERT);
   if (!st) return NG_ESYSTEM;
-  long long rowid = NGI_ROWID(doc, ordinal);
   sqlite3_bind_int64(st, 1, rowid);
   sqlite3_bind_text(st, p->kind == NG_KIND_HEADLINE ? 3 : 2, text, (int)p->len, SQLITE_STATIC);
   sqlite3_bind_int(st, 4, p->first_line);
   sqlite3_bind_int(st, 5, p->last_line);
   if (stream) ngi_tokens_expect(idx->lx, stream, streamlen);
+  int rc = run_stmt(idx, st, "storing a passage");
+  ngi_tokens_expect(idx->lx, NULL, 0);
+  return rc;
+}
+
+int ngi_store_put_passage(ng_index *idx, long long doc, int ordinal, const passage *p, const char *text,
+                          const char *stream, size_t streamlen, long long pno, int date) {
+  long long rowid = NGI_ROWID(doc, ordinal);
   /* The tokens FTS5 indexes are the passage's postings. */
   int rc = ngi_postings_begin_passage(idx);
-  if (rc == NG_OK) rc = run_stmt(idx, st, "storing a passage");
-  ngi_tokens_expect(idx->lx, NULL, 0);
+  if (rc == NG_OK) rc = insert_passage(idx, rowid, p, text, stream, streamlen);
   int prc = ngi_postings_end_passage(idx, pno, rowid, date, p->kind == NG_KIND_HEADLINE);
   return rc == NG_OK ? prc : rc;
+}
+
+int ngi_store_put_passage_text(ng_index *idx, long long doc, int ordinal, const passage *p, const char *text,
+                               const char *stream, size_t streamlen) {
+  return insert_passage(idx, NGI_ROWID(doc, ordinal), p, text, stream, streamlen);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1832,6 +1911,59 @@ int ngi_store_pdir_put(ng_index *idx, long long chunk, const char *data, size_t 
 /* ------------------------------------------------------------------ */
 /* Duplicate groups (dedup.c decides; these are its rows) */
 
+static size_t sig_slot(long long doc, size_t n) {
+  return (size_t)((uint64_t)doc * 0x9E3779B97F4A7C15ULL >> 20) & (n - 1);
+}
+
+static sig_entry *sig_find(const sig_cache *c, long long doc) {
+  if (!c->nslots) return NULL;
+  for (size_t k = sig_slot(doc, c->nslots); c->slots[k]; k = (k + 1) & (c->nslots - 1))
+    if (c->e[c->slots[k] - 1].doc == doc) return &c->e[c->slots[k] - 1];
+  return NULL;
+}
+
+/* Remembers doc's signature (blob, encoded) and group; out of memory, it
+ * forgets them all. */
+static void sig_remember(sig_cache *c, long long doc, long long dup_of, const unsigned char *blob) {
+  sig_entry *x = sig_find(c, doc);
+  if (!x) {
+    if ((c->n + 1) * 2 > c->nslots) {
+      size_t n = c->nslots ? c->nslots * 2 : 1024;
+      uint32_t *slots = calloc(n, sizeof *slots);
+      if (!slots) {
+        sigs_free(c);
+        return;
+      }
+      for (size_t i = 0; i < c->n; i++) {
+        size_t k = sig_slot(c->e[i].doc, n);
+        while (slots[k]) k = (k + 1) & (n - 1);
+        slots[k] = (uint32_t)i + 1;
+      }
+      free(c->slots);
+      c->slots = slots;
+      c->nslots = n;
+    }
+    if (c->n == c->cap) {
+      size_t cap = c->cap ? c->cap * 2 : 512;
+      sig_entry *e = realloc(c->e, cap * sizeof *e);
+      if (!e) {
+        sigs_free(c);
+        return;
+      }
+      c->e = e;
+      c->cap = cap;
+    }
+    size_t k = sig_slot(doc, c->nslots);
+    while (c->slots[k]) k = (k + 1) & (c->nslots - 1);
+    x = &c->e[c->n++];
+    c->slots[k] = (uint32_t)c->n;
+    x->doc = doc;
+  }
+  x->dup_of = dup_of;
+  x->has_sig = 1;
+  memcpy(x->sig, blob, NGI_DUP_BYTES);
+}
+
 int ngi_store_set_dup_of(ng_index *idx, long long doc, long long dup_of) {
   sqlite3_stmt *st = stmt(idx, ST_SET_DUP_OF);
   if (!st) return NG_ESYSTEM;
@@ -1840,7 +1972,10 @@ int ngi_store_set_dup_of(ng_index *idx, long long doc, long long dup_of) {
     sqlite3_bind_int64(st, 2, dup_of);
   else
     sqlite3_bind_null(st, 2);
-  return run_stmt(idx, st, "grouping duplicates");
+  int rc = run_stmt(idx, st, "grouping duplicates");
+  sig_entry *x = sig_find(&idx->store->sigs, doc);
+  if (rc == NG_OK && x) x->dup_of = dup_of;
+  return rc;
 }
 
 static size_t band_slot(long long key, size_t cap) {
@@ -1884,7 +2019,8 @@ static void band_forget(ngi_store *s, long long key, long long doc) {
   }
 }
 
-int ngi_store_dup_put(ng_index *idx, long long doc, const ngi_dup_sig *sig, const long long *keys, int nkeys) {
+int ngi_store_dup_put(ng_index *idx, long long doc, long long dup_of, const ngi_dup_sig *sig, const long long *keys,
+                      int nkeys) {
   ngi_store *s = idx->store;
   unsigned char blob[NGI_DUP_BYTES];
   ngi_dup_encode(sig, blob);
@@ -1895,6 +2031,7 @@ int ngi_store_dup_put(ng_index *idx, long long doc, const ngi_dup_sig *sig, cons
   sqlite3_bind_blob(st, 3, blob, (int)sizeof blob, SQLITE_STATIC);
   int rc = run_stmt(idx, st, "storing a duplicate signature");
   if (rc != NG_OK) return rc;
+  sig_remember(&s->sigs, doc, dup_of, blob);
   if (s->nqueued_bands + (size_t)nkeys > s->capqueued_bands) {
     size_t cap = s->capqueued_bands ? s->capqueued_bands * 2 : 4096;
     while (cap < s->nqueued_bands + (size_t)nkeys) cap *= 2;
@@ -1956,19 +2093,34 @@ static int flush_bands(ng_index *idx) {
   return rc;
 }
 
-static void add_found(long long *found, int *nfound, int max, long long doc, long long exclude) {
-  if (doc <= 0 || doc == exclude) return;
-  for (int k = 0; k < *nfound; k++)
-    if (found[k] == doc) return;
-  if (*nfound < max) found[(*nfound)++] = doc;
+/* The candidates a story's bands name: the first MAX_FOUND distinct ones,
+ * in the order met, with an open-addressing set of them (twice as many
+ * slots, 0 free) so that a band shared by many copies costs one probe a
+ * copy rather than a scan of the list (BBC x64: 63 copies, 10 bands). */
+#define MAX_FOUND 64
+typedef struct found_docs {
+  long long doc[MAX_FOUND];
+  int n;
+  long long set[2 * MAX_FOUND];
+} found_docs;
+
+static void add_found(found_docs *f, long long doc, long long exclude) {
+  if (doc <= 0 || doc == exclude || f->n >= MAX_FOUND) return;
+  size_t k = (size_t)((uint64_t)doc * 0x9E3779B97F4A7C15ULL >> 57); /* 7 bits: 2 * MAX_FOUND slots */
+  for (; f->set[k]; k = (k + 1) & (2 * MAX_FOUND - 1))
+    if (f->set[k] == doc) return;
+  f->set[k] = doc;
+  f->doc[f->n++] = doc;
 }
 
 int ngi_store_dup_candidates(ng_index *idx, const long long *keys, int nkeys, long long exclude,
                              void (*fn)(void *ctx, long long doc, long long dup_of, const ngi_dup_sig *sig),
                              void *ctx) {
   ngi_store *s = idx->store;
-  long long found[64];
-  int nfound = 0, rc = NG_OK;
+  found_docs f;
+  f.n = 0;
+  memset(f.set, 0, sizeof f.set);
+  int rc = NG_OK;
   if (s->bands_complete < 0) {
     /* Is the band table empty (then this handle's hash table is all)? */
     char t[8] = "";
@@ -1978,7 +2130,7 @@ int ngi_store_dup_candidates(ng_index *idx, const long long *keys, int nkeys, lo
   }
   for (int i = 0; i < nkeys && s->bands_cap; i++) {
     for (size_t k = band_slot(keys[i], s->bands_cap); s->bands[k].doc; k = (k + 1) & (s->bands_cap - 1))
-      if (s->bands[k].key == keys[i]) add_found(found, &nfound, 64, s->bands[k].doc, exclude);
+      if (s->bands[k].key == keys[i]) add_found(&f, s->bands[k].doc, exclude);
   }
   /* One seek a band (an IN list of 20 costs more: SQLite sorts it into a
    * temporary table at every run). */
@@ -1987,19 +2139,24 @@ int ngi_store_dup_candidates(ng_index *idx, const long long *keys, int nkeys, lo
     if (!st) return NG_ESYSTEM;
     sqlite3_bind_int64(st, 1, keys[i]);
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) add_found(found, &nfound, 64, sqlite3_column_int64(st, 0), exclude);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) add_found(&f, sqlite3_column_int64(st, 0), exclude);
     if (step != SQLITE_DONE) rc = ngi_store_fail(idx, "looking up duplicates");
     sqlite3_reset(st);
   }
-  for (int k = 0; k < nfound && rc == NG_OK; k++) {
+  for (int k = 0; k < f.n && rc == NG_OK; k++) {
+    const sig_entry *x = sig_find(&s->sigs, f.doc[k]);
+    ngi_dup_sig sig;
+    if (x && x->has_sig) {
+      if (ngi_dup_decode(x->sig, NGI_DUP_BYTES, &sig) == 0) fn(ctx, f.doc[k], x->dup_of, &sig);
+      continue;
+    }
     sqlite3_stmt *st = stmt(idx, ST_DUP_CANDIDATE);
     if (!st) return NG_ESYSTEM;
-    sqlite3_bind_int64(st, 1, found[k]);
+    sqlite3_bind_int64(st, 1, f.doc[k]);
     int step = sqlite3_step(st);
-    ngi_dup_sig sig;
     if (step == SQLITE_ROW &&
         ngi_dup_decode(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), &sig) == 0)
-      fn(ctx, found[k], sqlite3_column_int64(st, 0), &sig);
+      fn(ctx, f.doc[k], sqlite3_column_int64(st, 0), &sig);
     else if (step != SQLITE_ROW && step != SQLITE_DONE)
       rc = ngi_store_fail(idx, "looking up duplicates");
     sqlite3_reset(st);
@@ -2026,6 +2183,8 @@ int ngi_store_dup_delete(ng_index *idx, long long doc, const long long *keys, in
   if (!st) return NG_ESYSTEM;
   sqlite3_bind_int64(st, 1, doc);
   int rc = run_stmt(idx, st, "removing a duplicate signature");
+  sig_entry *x = sig_find(&s->sigs, doc);
+  if (x) x->has_sig = 0;
   /* Bands still queued are dropped from the queue (rare: a story changed
    * twice in one transaction). */
   for (size_t i = 0; i < s->nqueued_bands; i++)
@@ -2052,6 +2211,9 @@ int ngi_store_dup_hand_over(ng_index *idx, long long doc) {
   if (!(st = stmt(idx, ST_DUP_REPOINT))) return NG_ESYSTEM;
   sqlite3_bind_int64(st, 1, doc);
   sqlite3_bind_int64(st, 2, next);
+  /* Every member's group changes: the signatures remembered are
+   * forgotten rather than looked through. */
+  sigs_free(&idx->store->sigs);
   return run_stmt(idx, st, "regrouping duplicates");
 }
 
@@ -2788,6 +2950,7 @@ int ng_index_checkpoint(ng_index *idx) {
 int ng_index_optimize(ng_index *idx) {
   if (!idx->writable) return ngi_fail(idx, NG_EUSAGE, "the index is open read-only");
   int rc = exec(idx, "INSERT INTO passage(passage) VALUES('optimize')", "optimizing");
+  if (rc == NG_OK) rc = ngi_store_reclaim(idx);
   if (rc == NG_OK) rc = exec(idx, "PRAGMA wal_checkpoint(TRUNCATE)", "checkpointing");
   return rc;
 }

@@ -474,19 +474,24 @@ static int run_parent(ngi_lexicon *lx, tok_state *ts, const char *text, int n) {
   return rc;
 }
 
-/* The stream record of one token: flags, stem length, offsets, stem. */
-static int stream_token(void *ctx, int tflags, const char *tok, int n, int start, int end) {
-  buf *b = ctx;
-  unsigned char head[2] = {(unsigned char)tflags, (unsigned char)n};
-  int32_t offsets[2] = {start, end};
-  ngi_buf_add(b, (const char *)head, 2);
-  ngi_buf_add(b, (const char *)offsets, sizeof offsets);
-  ngi_buf_add(b, tok, (size_t)n);
-  return b->oom ? SQLITE_NOMEM : SQLITE_OK;
-}
-
 #define STREAM_HEAD 10   /* a token: flags, stem length, two 32-bit offsets */
 #define STREAM_SOURCE 12 /* a stream opens with its text's length and hash */
+
+/* The stream record of one token: flags, stem length, offsets, stem,
+ * written in place into room reserved once. */
+static int stream_token(void *ctx, int tflags, const char *tok, int n, int start, int end) {
+  buf *b = ctx;
+  if (ngi_buf_reserve(b, STREAM_HEAD + (size_t)n) != 0) return SQLITE_NOMEM;
+  unsigned char *r = (unsigned char *)b->data + b->len;
+  int32_t offsets[2] = {start, end};
+  r[0] = (unsigned char)tflags;
+  r[1] = (unsigned char)n;
+  memcpy(r + 2, offsets, sizeof offsets);
+  memcpy(r + STREAM_HEAD, tok, (size_t)n);
+  b->len += STREAM_HEAD + (size_t)n;
+  b->data[b->len] = '\0';
+  return SQLITE_OK;
+}
 
 int ngi_tokens_encode(ngi_lexicon *lx, const char *text, int n, buf *out) {
   int32_t len = n;
@@ -501,6 +506,16 @@ int ngi_tokens_encode(ngi_lexicon *lx, const char *text, int n, buf *out) {
   ts.xToken = stream_token;
   int rc = run_parent(lx, &ts, text, n);
   return rc == SQLITE_OK && out->oom ? SQLITE_NOMEM : rc;
+}
+
+int ngi_tokens_each(const char *stream, size_t len, ngi_capture_fn fn, void *ctx) {
+  int rc = SQLITE_OK;
+  for (size_t i = STREAM_SOURCE; i + STREAM_HEAD <= len && rc == SQLITE_OK;) {
+    const unsigned char *r = (const unsigned char *)stream + i;
+    rc = fn(ctx, (const char *)r + STREAM_HEAD, r[1], (r[0] & FTS5_TOKEN_COLOCATED) != 0);
+    i += STREAM_HEAD + r[1];
+  }
+  return rc;
 }
 
 long long ngi_tokens_replayed(const ngi_lexicon *lx) { return lx->replayed; }

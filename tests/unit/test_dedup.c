@@ -253,6 +253,47 @@ START_TEST(groups_first_seen) {
 }
 END_TEST
 
+/* The same story of groups with one writer handle for every run: what it
+ * remembers of the signatures it stored must follow each change. */
+static void run_with(ng_index *w) {
+  ng_run *run;
+  ck_assert_int_eq(ng_run_begin(&run, w, NULL, NULL, NULL), NG_OK);
+  ck_assert_int_eq(ng_run_add_path(run, docs), NG_OK);
+  ck_assert_int_eq(ng_run_finish(run, NULL), NG_OK);
+  ng_run_free(run);
+  ck_assert_int_eq(ng_index_check(w, NULL), NG_OK);
+}
+
+START_TEST(groups_one_handle) {
+  ng_open_options o = NG_OPEN_OPTIONS_INIT;
+  o.flags = NG_OPEN_WRITE | NG_OPEN_CREATE;
+  ng_index *w;
+  ck_assert_msg(ng_index_open(&w, index_path, &o) == NG_OK, "%s", ng_index_errmsg(w));
+  put_story("a.txt", "Grain barges move again", base, 8);
+  put_story("b.txt", "Copper mine reopens", other, 6);
+  run_with(w);
+  put_story("c.txt", "UPDATE 1-Grain barges move again", resent, 8);
+  run_with(w);
+  EXPECT_GROUPS("a.txt:-/2 b.txt:-/1 c.txt:a.txt/2");
+  /* The first member leaves: c.txt heads the group, and a copy stored
+   * afterwards by the same handle joins c.txt, not a.txt. */
+  char *a = path_join(docs, "a.txt");
+  ck_assert_int_eq(unlink(a), 0);
+  free(a);
+  run_with(w);
+  put_story("d.txt", "River traffic resumes", base, 8);
+  run_with(w);
+  EXPECT_GROUPS("b.txt:-/1 c.txt:-/2 d.txt:c.txt/2");
+  /* c.txt changed into another story leaves; a copy of it finds d.txt. */
+  static const unsigned changed[] = {41, 42, 43, 44, 45};
+  put_story("c.txt", "Steel orders climb", changed, 5);
+  put_story("e.txt", "Barges on the river again", base, 8);
+  run_with(w);
+  EXPECT_GROUPS("b.txt:-/1 c.txt:-/1 d.txt:-/2 e.txt:d.txt/2");
+  ng_index_close(w);
+}
+END_TEST
+
 static Suite *dedup_suite(void) {
   Suite *s = suite_create("dedup");
   TCase *tc = tcase_create("signatures");
@@ -266,6 +307,7 @@ static Suite *dedup_suite(void) {
   tcase_add_checked_fixture(tg, setup, teardown);
   tcase_set_timeout(tg, 60);
   tcase_add_test(tg, groups_first_seen);
+  tcase_add_test(tg, groups_one_handle);
   suite_add_tcase(s, tg);
   return s;
 }

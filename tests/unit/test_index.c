@@ -462,6 +462,79 @@ START_TEST(docs_statistic) {
 }
 END_TEST
 
+/* Writes n stories of some size into dir/docs and indexes them. */
+static char *index_stories(ng_index *idx, int n) {
+  char *docs_dir = path_join(dir, "docs");
+  mkdir(docs_dir, 0700);
+  buf text = {0};
+  for (int i = 0; i < n; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "s%d.txt", i);
+    ngi_buf_reset(&text);
+    ngi_buf_printf(&text, "Story number %d\n\n", i);
+    for (int p = 0; p < 40; p++)
+      ngi_buf_printf(&text, "Paragraph %d of story %d says word%d and word%d at length.\n\n", p, i, i * 40 + p, p);
+    write_file(docs_dir, name, text.data, text.len);
+  }
+  ngi_buf_free(&text);
+  ng_run *run;
+  ck_assert_int_eq(ng_run_begin(&run, idx, NULL, NULL, NULL), NG_OK);
+  ck_assert_int_eq(ng_run_add_path(run, docs_dir), NG_OK);
+  ck_assert_int_eq(ng_run_finish(run, NULL), NG_OK);
+  ng_run_free(run);
+  return docs_dir;
+}
+
+/* Removes dir/docs/s<i>.txt for i < n from the index in one run. */
+static void remove_stories(ng_index *idx, const char *docs_dir, int n) {
+  ng_run *run;
+  ck_assert_int_eq(ng_run_begin(&run, idx, NULL, NULL, NULL), NG_OK);
+  for (int i = 0; i < n; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "s%d.txt", i);
+    char *gone = path_join(docs_dir, name);
+    ck_assert_int_eq(ng_run_remove(run, gone), NG_OK);
+    free(gone);
+  }
+  ck_assert_int_eq(ng_run_finish(run, NULL), NG_OK);
+  ng_run_free(run);
+}
+
+/* A new index is made with incremental auto-vacuum, and a run gives back
+ * the pages it freed; an index made without it (an older nutgraf's)
+ * keeps them and keeps working. */
+START_TEST(free_pages_given_back) {
+  char *path = make_index("index.db");
+  ck_assert_int_eq(sql_count(path, "PRAGMA auto_vacuum"), 2);
+  ng_index *idx;
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_WRITE, NULL), NG_OK);
+  char *docs_dir = index_stories(idx, 60);
+  long long before = sql_count(path, "PRAGMA page_count");
+  remove_stories(idx, docs_dir, 50);
+  ck_assert_int_eq(ng_index_check(idx, NULL), NG_OK);
+  ng_index_close(idx);
+  ck_assert_int_eq(sql_count(path, "PRAGMA freelist_count"), 0);
+  long long after = sql_count(path, "PRAGMA page_count");
+  ck_assert_msg(after < before, "%lld pages after removals, %lld before", after, before);
+  free(path);
+
+  /* The same without auto-vacuum: the free pages stay, nothing fails. */
+  path = make_index("old.db");
+  sql_exec(path, "PRAGMA auto_vacuum = NONE; VACUUM");
+  ck_assert_int_eq(sql_count(path, "PRAGMA auto_vacuum"), 0);
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_WRITE, NULL), NG_OK);
+  free(docs_dir);
+  docs_dir = index_stories(idx, 60);
+  remove_stories(idx, docs_dir, 50);
+  ck_assert_int_eq(ng_index_check(idx, NULL), NG_OK);
+  ng_index_close(idx);
+  ck_assert_int_gt(sql_count(path, "PRAGMA freelist_count"), 0);
+  ck_assert_int_eq(sql_count(path, "PRAGMA auto_vacuum"), 0);
+  free(docs_dir);
+  free(path);
+}
+END_TEST
+
 START_TEST(null_handles) {
   ng_index_close(NULL);
   ck_assert_str_eq(ng_index_errmsg(NULL), "out of memory");
@@ -551,6 +624,7 @@ static Suite *index_suite(void) {
   tcase_add_test(tc, foreign_file_gets_no_lock);
   tcase_add_test(tc, verify_lines);
   tcase_add_test(tc, docs_statistic);
+  tcase_add_test(tc, free_pages_given_back);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("paths");

@@ -202,6 +202,101 @@ START_TEST(token_streams_replayed_only_for_their_text) {
 }
 END_TEST
 
+/* Stores texts[0..n) as one document (headline first, dated) through
+ * their token streams: with the postings captured from FTS5's insert, or
+ * counted ahead as the indexing worker counts them. */
+static void put_streamed(ng_index *x, const char *path, const char *const *texts, size_t n, int counted) {
+  ck_assert_int_eq(ngi_store_begin(x), NG_OK);
+  ngi_doc_row row = {.path = path, .kind = NGI_DOC_ARTICLE, .passages = (long long)n};
+  ck_assert_int_eq(ngi_postings_reserve(x, (long long)n, &row.pno), NG_OK);
+  ck_assert_int_eq(ngi_store_put_document(x, &row), NG_OK);
+  buf streams[8] = {{0}};
+  ck_assert_uint_le(n, 8);
+  ngi_counted *c = NULL;
+  for (size_t i = 0; i < n; i++) {
+    ck_assert_int_eq(ngi_tokens_encode(x->lx, texts[i], (int)strlen(texts[i]), &streams[i]), SQLITE_OK);
+    if (counted) ck_assert_int_eq(ngi_counted_passage(&c, streams[i].data, streams[i].len, i == 0), NG_OK);
+  }
+  if (counted) ck_assert_int_eq(ngi_counted_finish(c), NG_OK);
+  int date = ngi_date_key("2024-02-26");
+  long long replayed = ngi_tokens_replayed(x->lx);
+  for (size_t i = 0; i < n; i++) {
+    passage p = {0, strlen(texts[i]), i ? NG_KIND_PARAGRAPH : NG_KIND_HEADLINE, (int)i + 1, (int)i + 1};
+    if (counted)
+      ck_assert_int_eq(ngi_store_put_passage_text(x, row.id, (int)i, &p, texts[i], streams[i].data, streams[i].len),
+                       NG_OK);
+    else
+      ck_assert_int_eq(ngi_store_put_passage(x, row.id, (int)i, &p, texts[i], streams[i].data, streams[i].len,
+                                             row.pno + (long long)i, date),
+                       NG_OK);
+  }
+  ck_assert_int_eq(ngi_tokens_replayed(x->lx) - replayed, (long long)n);
+  if (counted) ck_assert_int_eq(ngi_postings_add_counted(x, c, row.pno, row.id, 0, date), NG_OK);
+  ck_assert_int_eq(ngi_index_commit(x), NG_OK);
+  ngi_counted_free(c);
+  for (size_t i = 0; i < n; i++) ngi_buf_free(&streams[i]);
+}
+
+/* The postings tables of an index, as hex: pages, directory, segments,
+ * passage directory, lengths, statistics. */
+static char *postings_dump(const char *path) {
+  sqlite3 *db;
+  ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+  const char *sql[] = {"SELECT id, hex(data) FROM npage ORDER BY id",
+                       "SELECT seg, hex(stem), page, off FROM ndir ORDER BY seg, stem",
+                       "SELECT id, level, first_pno, last_pno, bytes, postings FROM nseg ORDER BY id",
+                       "SELECT chunk, hex(data) FROM npdir ORDER BY chunk",
+                       "SELECT chunk, hex(data) FROM nlen ORDER BY chunk",
+                       "SELECT key, value FROM nstat ORDER BY key"};
+  buf out = {0};
+  for (size_t q = 0; q < sizeof sql / sizeof *sql; q++) {
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql[q], -1, &st, NULL), SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      for (int k = 0; k < sqlite3_column_count(st); k++) {
+        const unsigned char *t = sqlite3_column_text(st, k);
+        ngi_buf_printf(&out, "%s|", t ? (const char *)t : "");
+      }
+      ngi_buf_addc(&out, '\n');
+    }
+    sqlite3_finalize(st);
+    ngi_buf_addc(&out, '\n');
+  }
+  sqlite3_close(db);
+  return ngi_buf_detach(&out);
+}
+
+START_TEST(counted_postings_are_the_captured_ones) {
+  /* Repeated words, a compound and its joined form (colocated tokens), an
+   * acronym, an apostrophe, a word only in the headline. */
+  const char *a[] = {"Cease-fire talks at the U.N.", "The cease-fire holds; talks, talks and more talks.",
+                     "Ukraine's envoy said the ceasefire would hold.", ""};
+  const char *b[] = {"Markets rally", "Shares rose and rose again, said traders.", "Talks resume at the U.N."};
+  put_streamed(idx, "/a.txt", a, 4, 0);
+  put_streamed(idx, "/b.txt", b, 3, 0);
+  char *other_path = path_join(dir, "counted.db");
+  ng_open_options o = NG_OPEN_OPTIONS_INIT;
+  o.flags = NG_OPEN_WRITE | NG_OPEN_CREATE;
+  ng_index *other;
+  ck_assert_msg(ng_index_open(&other, other_path, &o) == NG_OK, "%s", ng_index_errmsg(other));
+  put_streamed(other, "/a.txt", a, 4, 1);
+  put_streamed(other, "/b.txt", b, 3, 1);
+  ck_assert_int_eq(ng_index_check(other, NULL), NG_OK);
+  ck_assert_int_eq(ng_index_check(idx, NULL), NG_OK);
+  ck_assert_int_eq(ng_index_checkpoint(other), NG_OK);
+  ck_assert_int_eq(ng_index_checkpoint(idx), NG_OK);
+  char *path = path_join(dir, "index.db");
+  char *captured = postings_dump(path), *counted = postings_dump(other_path);
+  ck_assert_msg(strlen(captured) > 200, "%s", captured);
+  ck_assert_str_eq(counted, captured);
+  free(captured);
+  free(counted);
+  free(path);
+  ng_index_close(other);
+  free(other_path);
+}
+END_TEST
+
 typedef struct seen_words {
   buf all;
 } seen_words;
@@ -264,6 +359,7 @@ static Suite *store_suite(void) {
   tcase_add_test(tc, documents_and_passages);
   tcase_add_test(tc, hits_and_snippets);
   tcase_add_test(tc, token_streams_replayed_only_for_their_text);
+  tcase_add_test(tc, counted_postings_are_the_captured_ones);
   tcase_add_test(tc, word_table);
   tcase_add_test(tc, rowid_layout);
   suite_add_tcase(s, tc);
