@@ -169,9 +169,17 @@ http "/search?q=truce" -H "If-None-Match: $etag"
 expect_eq "$CODE" 200 "the tag of another answer does not match"
 printf '\nA late ceasefire paragraph added by the test.\n' >>fixtures/articles/crlf.txt
 nutgraf-index -q --exclude '*.md' fixtures
+indexed=$(date +%s%N)
 http "/search?q=ceasefire" -H "If-None-Match: $etag"
+asked=$(date +%s%N)
 expect_eq "$CODE $(json_get 'j["total"]')" "200 9" "after a commit the old tag does not match, and the new passage is found"
-expect_no_match "$HEADERS" '^ETag:' "and no tag is given while the commit is recent"
+# (only while the commit is recent: a machine too busy to ask within a
+# second says so rather than fail)
+if [ $(((asked - indexed) / 1000000)) -lt 1000 ]; then
+  expect_no_match "$HEADERS" '^ETag:' "and no tag is given while the commit is recent"
+else
+  echo "note: the request came $(((asked - indexed) / 1000000)) ms after the commit; no-tag-while-recent not checked"
+fi
 sleep 2.1
 http "/search?q=ceasefire"
 etag2=$(printf '%s\n' "$HEADERS" | sed -n 's/^ETag: //p')
@@ -215,7 +223,8 @@ http "/?q=ceasefire&access_token=s3cret-token"
 expect_match "$BODY" 'name="access_token" value="s3cret-token"' "the page keeps it in its form"
 mv access.log access.log.1
 kill -HUP "$SERVE_PID"
-sleep 0.2
+# the server opens the new log as it takes the signal (waited for, not timed)
+for _ in $(seq 200); do [ -e access.log ] && break; sleep 0.05; done
 http "/health" -H "Authorization: Bearer s3cret-token"
 expect_eq "$(grep -c . access.log) $(grep -c . access.log.1)" "1 5" "SIGHUP reopens the log: old lines in the renamed file, new ones in a new"
 expect_no_match "$(cat access.log access.log.1 "$SERVE_ERR")" 's3cret' "the token is never logged"
