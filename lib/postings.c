@@ -150,18 +150,30 @@ static void clear_terms(ngi_postings *P) {
   ngi_buf_reset(&P->stems);
 }
 
+/* An open-addressing table of cap slots (a power of two; each holds an
+ * item's number + 1, 0 when free) for n items of size bytes, each
+ * placed by the 64-bit hash it opens with (bterm and cterm do); NULL
+ * when out of memory. */
+static uint32_t *slots_rebuilt(const void *items, size_t n, size_t size, size_t cap) {
+  uint32_t *slots = calloc(cap, sizeof *slots);
+  if (!slots) return NULL;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t h;
+    memcpy(&h, (const char *)items + i * size, sizeof h);
+    size_t k = (size_t)h & (cap - 1);
+    while (slots[k]) k = (k + 1) & (cap - 1);
+    slots[k] = (uint32_t)i + 1;
+  }
+  return slots;
+}
+
 /* The batch's term of stem (hash: ngi_hash of it), made when new; NULL
  * when out of memory.  The pointer lasts until the next call. */
 static bterm *batch_term(ngi_postings *P, const char *stem, size_t len, uint64_t hash) {
   if ((P->nterms + 1) * 2 > P->term_cap) {
     size_t cap = P->term_cap ? P->term_cap * 2 : 4096;
-    uint32_t *slots = calloc(cap, sizeof *slots);
+    uint32_t *slots = slots_rebuilt(P->terms, P->nterms, sizeof *P->terms, cap);
     if (!slots) return NULL;
-    for (size_t i = 0; i < P->nterms; i++) {
-      size_t k = (size_t)P->terms[i].hash & (cap - 1);
-      while (slots[k]) k = (k + 1) & (cap - 1);
-      slots[k] = (uint32_t)i + 1;
-    }
     free(P->term_slots);
     P->term_slots = slots;
     P->term_cap = cap;
@@ -408,13 +420,8 @@ static int count_stream_token(void *ctx, const char *stem, int n, int colocated)
   if (!colocated) c->lens[at]++;
   if ((c->nterms + 1) * 2 > c->cap) {
     size_t cap = c->cap ? c->cap * 2 : 512;
-    uint32_t *slots = calloc(cap, sizeof *slots);
+    uint32_t *slots = slots_rebuilt(c->terms, c->nterms, sizeof *c->terms, cap);
     if (!slots) return SQLITE_NOMEM;
-    for (size_t i = 0; i < c->nterms; i++) {
-      size_t k = (size_t)c->terms[i].hash & (cap - 1);
-      while (slots[k]) k = (k + 1) & (cap - 1);
-      slots[k] = (uint32_t)i + 1;
-    }
     free(c->slots);
     c->slots = slots;
     c->cap = cap;
