@@ -560,20 +560,19 @@ static int phrase_met(run *r, const alts_map *m, size_t a, long long rowid) {
   int g = m->group_of[a];
   matchset *ms = &r->phrase_sets[r->group_first[g] + (size_t)m->palt[a]];
   if (!ms->built) {
-    buf e = {0};
-    ngi_buf_adds(&e, "\"");
-    ngi_buf_addc(&e, NGI_VERBATIM);
-    int prefix = 0, first = 1;
+    buf key = {0}, e = {0};
+    int prefix = 0;
     for (size_t t = 0; t < plan->nterms; t++) {
       const ngi_plan_term *pt = &plan->terms[t];
       if (pt->group != g || pt->alt != m->palt[a]) continue;
-      if (!first) ngi_buf_addc(&e, ' ');
-      ngi_buf_add(&e, pt->stem, pt->len);
-      prefix = pt->prefix, first = 0;
+      if (key.len) ngi_buf_addc(&key, ' ');
+      ngi_buf_add(&key, pt->stem, pt->len);
+      prefix = pt->prefix;
     }
-    ngi_buf_adds(&e, prefix ? "\" *" : "\"");
-    int rc = e.oom ? ngi_fail(r->idx, NG_ESYSTEM, "out of memory")
-                   : ngi_store_match_all(r->idx, e.data, &ms->rowids, &ms->n, &r->sqlite_code);
+    if (key.data) ngi_fts_phrase(&e, key.data, prefix); /* as expand.c wrote it into the expression */
+    int rc = key.oom || e.oom || !e.data ? ngi_fail(r->idx, NG_ESYSTEM, "out of memory")
+                                         : ngi_store_match_all(r->idx, e.data, &ms->rowids, &ms->n, &r->sqlite_code);
+    ngi_buf_free(&key);
     ngi_buf_free(&e);
     if (rc != NG_OK) return rc < 0 ? rc : NG_ESYSTEM;
     ms->built = 1;

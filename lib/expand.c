@@ -162,7 +162,7 @@ static void alts_free(alts *a) {
   memset(a, 0, sizeof *a);
 }
 
-static void fts_phrase(buf *b, const char *key, int prefix) {
+void ngi_fts_phrase(buf *b, const char *key, int prefix) {
   ngi_buf_addc(b, '"');
   ngi_buf_addc(b, NGI_VERBATIM);
   ngi_buf_adds(b, key); /* stems never hold '"': unicode61 splits on it */
@@ -173,7 +173,7 @@ static void fts_phrase(buf *b, const char *key, int prefix) {
 static void alt_add(expander *p, alts *a, const char *key, int prefix) {
   if (!key || !*key) return;
   buf one = {0};
-  fts_phrase(&one, key, prefix);
+  ngi_fts_phrase(&one, key, prefix);
   for (size_t i = 0; one.data && i < a->n; i++) {
     if (strcmp(a->items[i], one.data) == 0) {
       ngi_buf_free(&one);
@@ -243,7 +243,7 @@ static int word_stem(expander *p, const char *raw, size_t n, buf *out) {
  * same), which the search checks on the passage's text. */
 static void note_surface(expander *p, const char *key, const char *form) {
   buf phrase = {0};
-  fts_phrase(&phrase, key, 0);
+  ngi_fts_phrase(&phrase, key, 0);
   int known = 0;
   for (size_t i = 0; phrase.data && i < p->surface_phrases.n && !known; i++)
     known = strcmp(p->surface_phrases.items[i], phrase.data) == 0;

@@ -1225,6 +1225,9 @@ int ngi_stop_word(const char *word, size_t n);
 int ngi_surface_match(const char *text, size_t n, const char *forms);
 /* Loads the variants (built-in, then files added) on first use. */
 int ngi_expand_variants(ng_index *idx);
+/* Appends to b the FTS5 phrase of key (stems, space separated, used as
+ * they are: NGI_VERBATIM), its last a prefix when prefix. */
+void ngi_fts_phrase(buf *b, const char *key, int prefix);
 
 /* End of expand.c */
 

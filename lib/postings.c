@@ -150,34 +150,33 @@ static void clear_terms(ngi_postings *P) {
   ngi_buf_reset(&P->stems);
 }
 
-/* An open-addressing table of cap slots (a power of two; each holds an
- * item's number + 1, 0 when free) for n items of size bytes, each
- * placed by the 64-bit hash it opens with (bterm and cterm do); NULL
- * when out of memory. */
-static uint32_t *slots_rebuilt(const void *items, size_t n, size_t size, size_t cap) {
-  uint32_t *slots = calloc(cap, sizeof *slots);
-  if (!slots) return NULL;
+/* Grows an open-addressing table (*slots, *cap a power of two; each
+ * slot holds an item's number + 1, 0 when free) to hold one more of the
+ * n items of size bytes, when half full: twice as large (first: the
+ * first size), every item placed again by the 64-bit hash it opens with
+ * (bterm and cterm do).  0, or -1 when out of memory. */
+static int slots_room(uint32_t **slots, size_t *cap, const void *items, size_t n, size_t size, size_t first) {
+  if ((n + 1) * 2 <= *cap) return 0;
+  size_t nc = *cap ? *cap * 2 : first;
+  uint32_t *ns = calloc(nc, sizeof *ns);
+  if (!ns) return -1;
   for (size_t i = 0; i < n; i++) {
     uint64_t h;
     memcpy(&h, (const char *)items + i * size, sizeof h);
-    size_t k = (size_t)h & (cap - 1);
-    while (slots[k]) k = (k + 1) & (cap - 1);
-    slots[k] = (uint32_t)i + 1;
+    size_t k = (size_t)h & (nc - 1);
+    while (ns[k]) k = (k + 1) & (nc - 1);
+    ns[k] = (uint32_t)i + 1;
   }
-  return slots;
+  free(*slots);
+  *slots = ns;
+  *cap = nc;
+  return 0;
 }
 
 /* The batch's term of stem (hash: ngi_hash of it), made when new; NULL
  * when out of memory.  The pointer lasts until the next call. */
 static bterm *batch_term(ngi_postings *P, const char *stem, size_t len, uint64_t hash) {
-  if ((P->nterms + 1) * 2 > P->term_cap) {
-    size_t cap = P->term_cap ? P->term_cap * 2 : 4096;
-    uint32_t *slots = slots_rebuilt(P->terms, P->nterms, sizeof *P->terms, cap);
-    if (!slots) return NULL;
-    free(P->term_slots);
-    P->term_slots = slots;
-    P->term_cap = cap;
-  }
+  if (slots_room(&P->term_slots, &P->term_cap, P->terms, P->nterms, sizeof *P->terms, 4096) != 0) return NULL;
   size_t k = (size_t)hash & (P->term_cap - 1);
   for (; P->term_slots[k]; k = (k + 1) & (P->term_cap - 1)) {
     bterm *t = &P->terms[P->term_slots[k] - 1];
@@ -418,14 +417,7 @@ static int count_stream_token(void *ctx, const char *stem, int n, int colocated)
   ngi_counted *c = ctx;
   uint32_t at = (uint32_t)(c->npassages - 1);
   if (!colocated) c->lens[at]++;
-  if ((c->nterms + 1) * 2 > c->cap) {
-    size_t cap = c->cap ? c->cap * 2 : 512;
-    uint32_t *slots = slots_rebuilt(c->terms, c->nterms, sizeof *c->terms, cap);
-    if (!slots) return SQLITE_NOMEM;
-    free(c->slots);
-    c->slots = slots;
-    c->cap = cap;
-  }
+  if (slots_room(&c->slots, &c->cap, c->terms, c->nterms, sizeof *c->terms, 512) != 0) return SQLITE_NOMEM;
   uint64_t h = ngi_hash(stem, (size_t)n);
   size_t k = (size_t)h & (c->cap - 1);
   cterm *t = NULL;

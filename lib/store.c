@@ -1700,9 +1700,12 @@ int ngi_store_dir_put(ng_index *idx, long long seg, const char *stem, size_t n, 
   return run_stmt(idx, st, "storing the postings directory");
 }
 
-int ngi_store_dir_find(ng_index *idx, long long seg, const char *stem, size_t n, long long *page, int *off,
-                       buf *found) {
-  sqlite3_stmt *st = stmt(idx, ST_DIR_FIND);
+/* The directory entry of segment seg at or before stem (statement which:
+ * ST_DIR_FIND answers the entry's stem, ST_DIR_PAGE its page's data) into
+ * out; 1 found (*empty: the blob was missing), 0 none, or an error. */
+static int dir_entry(ng_index *idx, int which, long long seg, const char *stem, size_t n, long long *page, int *off,
+                     buf *out, int *empty) {
+  sqlite3_stmt *st = stmt(idx, which);
   if (!st) return NG_ESYSTEM;
   sqlite3_bind_int64(st, 1, seg);
   sqlite3_bind_blob(st, 2, stem, (int)n, SQLITE_STATIC);
@@ -1710,9 +1713,11 @@ int ngi_store_dir_find(ng_index *idx, long long seg, const char *stem, size_t n,
   if (step == SQLITE_ROW) {
     *page = sqlite3_column_int64(st, 0);
     *off = sqlite3_column_int(st, 1);
-    ngi_buf_reset(found);
-    ngi_buf_add(found, sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2));
-    rc = found->oom ? ngi_fail(idx, NG_ESYSTEM, "out of memory") : 1;
+    ngi_buf_reset(out);
+    const void *p = sqlite3_column_blob(st, 2);
+    int bytes = sqlite3_column_bytes(st, 2);
+    *empty = !p || bytes <= 0;
+    rc = !*empty && ngi_buf_add(out, p, (size_t)bytes) != 0 ? ngi_fail(idx, NG_ESYSTEM, "out of memory") : 1;
   } else if (step != SQLITE_DONE) {
     rc = ngi_store_fail(idx, "reading the postings directory");
   }
@@ -1720,27 +1725,17 @@ int ngi_store_dir_find(ng_index *idx, long long seg, const char *stem, size_t n,
   return rc;
 }
 
+int ngi_store_dir_find(ng_index *idx, long long seg, const char *stem, size_t n, long long *page, int *off,
+                       buf *found) {
+  int empty;
+  return dir_entry(idx, ST_DIR_FIND, seg, stem, n, page, off, found, &empty);
+}
+
 int ngi_store_dir_page(ng_index *idx, long long seg, const char *stem, size_t n, long long *page, int *off, buf *data) {
-  sqlite3_stmt *st = stmt(idx, ST_DIR_PAGE);
-  if (!st) return NG_ESYSTEM;
-  sqlite3_bind_int64(st, 1, seg);
-  sqlite3_bind_blob(st, 2, stem, (int)n, SQLITE_STATIC);
-  int step = sqlite3_step(st), rc = 0;
-  if (step == SQLITE_ROW) {
-    *page = sqlite3_column_int64(st, 0);
-    *off = sqlite3_column_int(st, 1);
-    ngi_buf_reset(data);
-    const void *p = sqlite3_column_blob(st, 2);
-    int bytes = sqlite3_column_bytes(st, 2);
-    if (!p || bytes <= 0)
-      rc = ngi_fail(idx, NG_EDATA, "index %s is damaged: postings page %lld of segment %lld is missing", idx->path,
+  int empty = 0, rc = dir_entry(idx, ST_DIR_PAGE, seg, stem, n, page, off, data, &empty);
+  if (rc == 1 && empty)
+    return ngi_fail(idx, NG_EDATA, "index %s is damaged: postings page %lld of segment %lld is missing", idx->path,
                     *page, seg);
-    else
-      rc = ngi_buf_add(data, p, (size_t)bytes) != 0 ? ngi_fail(idx, NG_ESYSTEM, "out of memory") : 1;
-  } else if (step != SQLITE_DONE) {
-    rc = ngi_store_fail(idx, "reading the postings directory");
-  }
-  sqlite3_reset(st);
   return rc;
 }
 
