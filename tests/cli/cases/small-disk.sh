@@ -9,7 +9,7 @@
 #    run succeeds, finishes the copy and leaves what a clean build holds.
 # NG_SMALL_DISK_LONG=1 tries more amounts of room left (the short form
 # tries the two or three that give each outcome on the machines we know).
-files=${NG_CORPUS_FILES:-3000} # more than a batch (2000 files)
+files=${NG_CORPUS_FILES:-3000} # a batch or more (two seconds of work)
 mib=1048576
 lefts="1 10" extra_lefts="4 7"
 [ "${NG_SMALL_DISK_LONG:-0}" = 1 ] && lefts="1 6 8 10 12 14" extra_lefts="2 4 6 7 8 10"
