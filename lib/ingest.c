@@ -937,13 +937,7 @@ static int load_prior(ng_run *run) {
 static int add_copied_passage(void *ctx, int ordinal, int kind, const char *text, int first, int last) {
   article *a = ctx;
   (void)ordinal;
-  if (a->npassages == a->cap) {
-    size_t cap = a->cap ? a->cap * 2 : 16;
-    passage *p = realloc(a->passages, cap * sizeof *p);
-    if (!p) return NG_ESYSTEM;
-    a->passages = p;
-    a->cap = cap;
-  }
+  if (NGI_GROW(a->passages, a->cap, a->npassages + 1, 16) != 0) return NG_ESYSTEM;
   passage *p = &a->passages[a->npassages];
   p->offset = a->texts.len;
   p->len = strlen(text);

@@ -123,6 +123,14 @@ typedef struct buf {
 void ngi_buf_free(buf *b);
 void ngi_buf_reset(buf *b);
 int ngi_buf_reserve(buf *b, size_t extra);
+
+/* Room for need elements in a growable array: *items (any T *, passed as
+ * &array) of capacity *cap, doubled from first until it holds need.  0,
+ * or -1 out of memory with the array as it was.  NGI_GROW(a, cap, need,
+ * first) is the call with the element size taken from a, and the test
+ * for room made in place (the indexer's token loop asks at every token). */
+int ngi_grow(void *items, size_t *cap, size_t need, size_t elem, size_t first);
+#define NGI_GROW(a, cap, need, first) ((need) <= (cap) ? 0 : ngi_grow(&(a), &(cap), (need), sizeof *(a), (first)))
 int ngi_buf_add(buf *b, const char *s, size_t n);
 int ngi_buf_adds(buf *b, const char *s);
 int ngi_buf_addc(buf *b, char c);

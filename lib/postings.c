@@ -182,13 +182,7 @@ static bterm *batch_term(ngi_postings *P, const char *stem, size_t len, uint64_t
     bterm *t = &P->terms[P->term_slots[k] - 1];
     if (t->hash == hash && t->stemlen == len && memcmp(P->stems.data + t->stem_off, stem, len) == 0) return t;
   }
-  if (P->nterms == P->capterms) {
-    size_t cap = P->capterms ? P->capterms * 2 : 2048;
-    bterm *terms = realloc(P->terms, cap * sizeof *terms);
-    if (!terms) return NULL;
-    P->terms = terms;
-    P->capterms = cap;
-  }
+  if (NGI_GROW(P->terms, P->capterms, P->nterms + 1, 2048) != 0) return NULL;
   bterm *t = &P->terms[P->nterms];
   *t = (bterm){hash, P->stems.len, len, NULL, 0, 0};
   if (ngi_buf_add(&P->stems, stem, len) != 0) return NULL;
@@ -197,16 +191,7 @@ static bterm *batch_term(ngi_postings *P, const char *stem, size_t len, uint64_t
 }
 
 /* Room for k more postings in t. */
-static int term_reserve(bterm *t, size_t k) {
-  if (t->n + k <= t->cap) return 0;
-  size_t cap = t->cap ? t->cap * 2 : 4;
-  while (cap < t->n + k) cap *= 2;
-  bposting *p = realloc(t->p, cap * sizeof *p);
-  if (!p) return -1;
-  t->p = p;
-  t->cap = cap;
-  return 0;
-}
+static int term_reserve(bterm *t, size_t k) { return NGI_GROW(t->p, t->cap, t->n + k, 4); }
 
 static ngi_postings *postings_of(ng_index *idx) {
   if (!idx->post && (idx->post = calloc(1, sizeof *idx->post))) idx->post->lens_version = -1;
@@ -333,13 +318,7 @@ int ngi_postings_end_passage(ng_index *idx, long long pno, long long rowid, int 
     if (!t || term_reserve(t, 1) != 0) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
     t->p[t->n++] = (bposting){pno, s->tf << 1 | (head ? 1 : 0), code};
   }
-  if (P->npdir == P->cappdir) {
-    size_t cap = P->cappdir ? P->cappdir * 2 : 1024;
-    pdir_entry *d = realloc(P->pdir, cap * sizeof *d);
-    if (!d) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
-    P->pdir = d;
-    P->cappdir = cap;
-  }
+  if (NGI_GROW(P->pdir, P->cappdir, P->npdir + 1, 1024) != 0) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
   P->pdir[P->npdir++] = (pdir_entry){pno, rowid, date, code};
   P->passages_delta++;
   P->tokens_delta += P->len;
@@ -433,25 +412,13 @@ static int count_stream_token(void *ctx, const char *stem, int n, int colocated)
     return SQLITE_OK;
   }
   if (!t) {
-    if (c->nterms == c->capterms) {
-      size_t cap = c->capterms ? c->capterms * 2 : 256;
-      cterm *terms = realloc(c->terms, cap * sizeof *terms);
-      if (!terms) return SQLITE_NOMEM;
-      c->terms = terms;
-      c->capterms = cap;
-    }
+    if (NGI_GROW(c->terms, c->capterms, c->nterms + 1, 256) != 0) return SQLITE_NOMEM;
     t = &c->terms[c->nterms];
     *t = (cterm){h, c->stems.len, (size_t)n, 0, 0, 0};
     if (ngi_buf_add(&c->stems, stem, (size_t)n) != 0) return SQLITE_NOMEM;
     c->slots[k] = (uint32_t)++c->nterms;
   }
-  if (c->npost == c->cappost) {
-    size_t cap = c->cappost ? c->cappost * 2 : 512;
-    cposting *post = realloc(c->post, cap * sizeof *post);
-    if (!post) return SQLITE_NOMEM;
-    c->post = post;
-    c->cappost = cap;
-  }
+  if (NGI_GROW(c->post, c->cappost, c->npost + 1, 512) != 0) return SQLITE_NOMEM;
   t->last = c->npost;
   t->n++;
   c->post[c->npost++] = (cposting){(uint32_t)(t - c->terms), at, 1};
@@ -517,14 +484,8 @@ int ngi_postings_add_counted(ng_index *idx, const ngi_counted *c, long long firs
     for (const gposting *g = c->grouped + ct->first, *end = g + ct->n; g < end; g++)
       t->p[t->n++] = (bposting){first_pno + g->passage, g->tf << 1 | c->heads[g->passage], c->codes[g->passage]};
   }
-  if (P->npdir + c->npassages > P->cappdir) {
-    size_t cap = P->cappdir ? P->cappdir : 1024;
-    while (cap < P->npdir + c->npassages) cap *= 2;
-    pdir_entry *d = realloc(P->pdir, cap * sizeof *d);
-    if (!d) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
-    P->pdir = d;
-    P->cappdir = cap;
-  }
+  if (NGI_GROW(P->pdir, P->cappdir, P->npdir + c->npassages, 1024) != 0)
+    return ngi_fail(idx, NG_ESYSTEM, "out of memory");
   for (size_t i = 0; i < c->npassages; i++) {
     P->pdir[P->npdir++] =
         (pdir_entry){first_pno + (long long)i, NGI_ROWID(doc, (long long)i + base), date, c->codes[i]};
@@ -793,14 +754,8 @@ static int read_record_head(seg_reader *r, long long off, record_head *h) {
 
 /* Reads the lengths of pnos [from, to) into P->lens (grown to hold them). */
 static int load_lens(ng_index *idx, ngi_postings *P, long long from, long long to) {
-  if (to > (long long)P->caplens) {
-    size_t cap = P->caplens ? P->caplens : LEN_CHUNK;
-    while ((long long)cap < to) cap *= 2;
-    unsigned char *l = realloc(P->lens, cap);
-    if (!l) return ngi_fail(idx, NG_ESYSTEM, "out of memory");
-    P->lens = l;
-    P->caplens = cap;
-  }
+  if (to > 0 && NGI_GROW(P->lens, P->caplens, (size_t)to, LEN_CHUNK) != 0)
+    return ngi_fail(idx, NG_ESYSTEM, "out of memory");
   buf data = {0};
   int rc = NG_OK;
   for (long long chunk = from / LEN_CHUNK; rc == NG_OK && chunk * LEN_CHUNK < to; chunk++) {
@@ -958,13 +913,7 @@ typedef struct seg_list {
 
 static int add_seg(void *ctx, const ngi_seg_row *row) {
   seg_list *l = ctx;
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 16;
-    seg_info *s = realloc(l->s, cap * sizeof *s);
-    if (!s) return NG_ESYSTEM;
-    l->s = s;
-    l->cap = cap;
-  }
+  if (NGI_GROW(l->s, l->cap, l->n + 1, 16) != 0) return NG_ESYSTEM;
   l->s[l->n++] = (seg_info){row->id, row->level, row->first_pno, row->last_pno, row->bytes, row->postings};
   return NG_OK;
 }
@@ -1016,13 +965,7 @@ typedef struct dead_list {
 
 static int add_dead(void *ctx, long long first, long long last) {
   dead_list *d = ctx;
-  if (d->n == d->cap) {
-    size_t cap = d->cap ? d->cap * 2 : 64;
-    void *r = realloc(d->r, cap * sizeof *d->r);
-    if (!r) return NG_ESYSTEM;
-    d->r = r;
-    d->cap = cap;
-  }
+  if (NGI_GROW(d->r, d->cap, d->n + 1, 64) != 0) return NG_ESYSTEM;
   d->r[d->n][0] = first;
   d->r[d->n][1] = last;
   d->n++;
@@ -1112,14 +1055,9 @@ static int merge_segments(ng_index *idx, const seg_info *segs, size_t n, const d
           dropped++;
           continue;
         }
-        if (nall == capall) {
-          capall = capall ? capall * 2 : 1024;
-          bposting *a = realloc(all, capall * sizeof *a);
-          if (!a) {
-            rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
-            break;
-          }
-          all = a;
+        if (NGI_GROW(all, capall, nall + 1, 1024) != 0) {
+          rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");
+          break;
         }
         all[nall++] = rec.p[k];
       }

@@ -27,6 +27,23 @@ void ngi_buf_reset(buf *b) {
   if (b->data) b->data[0] = '\0';
 }
 
+int ngi_grow(void *items, size_t *cap, size_t need, size_t elem, size_t first) {
+  if (need <= *cap) return 0;
+  size_t c = *cap ? *cap : first ? first : 1;
+  while (c < need) {
+    if (c > SIZE_MAX / 2) return -1;
+    c *= 2;
+  }
+  if (c > SIZE_MAX / elem) return -1;
+  void *p;
+  memcpy(&p, items, sizeof p); /* items is a T **: its pointer, read as such */
+  p = realloc(p, c * elem);
+  if (!p) return -1;
+  memcpy(items, &p, sizeof p);
+  *cap = c;
+  return 0;
+}
+
 int ngi_buf_reserve(buf *b, size_t extra) {
   if (b->oom) return -1;
   if (b->len + extra + 1 <= b->cap) return 0;

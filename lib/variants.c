@@ -334,13 +334,7 @@ int ngi_variants_add_text(ngi_variants *v, ngi_lexicon *lx, const char *text, si
       return NG_EDATA;
     }
     if (!commas) continue; /* one form (or none): nothing to be equivalent to */
-    if (v->npending == v->cappending) {
-      size_t cap = v->cappending ? v->cappending * 2 : 64;
-      pending *p = realloc(v->pending, cap * sizeof *p);
-      if (!p) goto nomem;
-      v->pending = p;
-      v->cappending = cap;
-    }
+    if (NGI_GROW(v->pending, v->cappending, v->npending + 1, 64) != 0) goto nomem;
     pending *pl = &v->pending[v->npending];
     pl->text = malloc(len + 1);
     pl->letters = malloc(4 * (commas + 1));

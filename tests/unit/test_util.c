@@ -397,6 +397,36 @@ START_TEST(version_and_languages) {
 }
 END_TEST
 
+/* ngi_grow: capacity from first, doubled until it holds what is asked;
+ * the elements kept; nothing done when there is room; a size that cannot
+ * be had leaves the array as it was. */
+START_TEST(grow_arrays) {
+  long long *a = NULL;
+  size_t cap = 0;
+  ck_assert_int_eq(NGI_GROW(a, cap, 1, 16), 0);
+  ck_assert_ptr_nonnull(a);
+  ck_assert_uint_eq(cap, 16);
+  for (int i = 0; i < 16; i++) a[i] = i * 7;
+  long long *before = a;
+  ck_assert_int_eq(NGI_GROW(a, cap, 16, 16), 0);
+  ck_assert_ptr_eq(a, before);
+  ck_assert_uint_eq(cap, 16);
+  ck_assert_int_eq(NGI_GROW(a, cap, 100, 16), 0);
+  ck_assert_uint_eq(cap, 128);
+  for (int i = 0; i < 16; i++) ck_assert_int_eq(a[i], i * 7);
+  before = a;
+  ck_assert_int_eq(NGI_GROW(a, cap, SIZE_MAX / 4, 16), -1);
+  ck_assert_ptr_eq(a, before);
+  ck_assert_uint_eq(cap, 128);
+  free(a);
+  char *c = NULL;
+  size_t ccap = 0;
+  ck_assert_int_eq(ngi_grow(&c, &ccap, 3, 1, 0), 0);
+  ck_assert_uint_eq(ccap, 4);
+  free(c);
+}
+END_TEST
+
 static Suite *util_suite(void) {
   Suite *s = suite_create("util");
   TCase *tc = tcase_create("buf");
@@ -427,6 +457,7 @@ static Suite *util_suite(void) {
   tcase_add_test(tc, clean_path_absolute);
   tcase_add_test(tc, display_string_escapes);
   tcase_add_test(tc, version_and_languages);
+  tcase_add_test(tc, grow_arrays);
   suite_add_tcase(s, tc);
   return s;
 }
