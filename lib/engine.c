@@ -1500,7 +1500,7 @@ static int s2_expand(stage2 *s, const ngi_corpus_stats *cs, ngi_expansion *out) 
         s->w[t] += add;
         continue;
       }
-      int ci;
+      int ci = 0;
       rc = cursor_add(r, terms[i], 0, &ci); /* owns the term, even when it fails */
       terms[i] = NULL;
       if (rc != NG_OK) break;
