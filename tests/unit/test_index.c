@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <sys/stat.h>
 
 #include "unit.h"
 
@@ -535,6 +536,67 @@ START_TEST(free_pages_given_back) {
 }
 END_TEST
 
+/* Hits of query on idx (every passage). */
+static int count_hits(ng_index *idx, const char *query) {
+  ng_search_options so = NG_SEARCH_OPTIONS_INIT;
+  so.limit = -1;
+  ng_results *res = NULL;
+  ck_assert_msg(ng_search(idx, query, &so, &res) == NG_OK, "%s: %s", query, ng_index_errmsg(idx));
+  const ng_hit *h;
+  int n = 0;
+  while (ng_results_next(res, &h) == NG_ROW) n++;
+  ng_results_free(res);
+  return n;
+}
+
+/* Is path mapped into this process (/proc/self/maps)? */
+static int mapped(const char *path) {
+  FILE *f = fopen("/proc/self/maps", "r");
+  ck_assert_ptr_nonnull(f);
+  char line[4096];
+  int found = 0;
+  size_t n = strlen(path);
+  while (!found && fgets(line, sizeof line, f)) {
+    size_t len = strcspn(line, "\n");
+    found = len >= n && memcmp(line + len - n, path, n) == 0;
+  }
+  fclose(f);
+  return found;
+}
+
+/* A reader maps the index from its second search on (one search, as
+ * nutgraf-query makes, reads through its cache), and goes on searching
+ * while a writer removes stories and gives their pages back: the file
+ * shrinks under the mapping. */
+START_TEST(mapped_reader_while_pages_given_back) {
+  char *path = make_index("index.db");
+  ng_index *idx, *rd;
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_WRITE, NULL), NG_OK);
+  char *docs_dir = index_stories(idx, 60);
+  ng_index_close(idx); /* its log copied into the file */
+  struct stat before, after;
+  ck_assert_int_eq(stat(path, &before), 0);
+  ck_assert_int_eq(open_index(&rd, path, NG_OPEN_READONLY, NULL), NG_OK);
+  ck_assert_int_eq(count_hits(rd, "word40"), 1); /* story 1 */
+  ck_assert_msg(!mapped(path), "mapped after one search");
+  ck_assert_int_eq(count_hits(rd, "word2000"), 1); /* story 50 */
+  ck_assert_msg(mapped(path), "not mapped after two searches");
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_WRITE, NULL), NG_OK);
+  remove_stories(idx, docs_dir, 50);
+  ng_index_close(idx);
+  ck_assert_int_eq(stat(path, &after), 0);
+  ck_assert_msg(after.st_size < before.st_size, "%lld bytes after removals, %lld before", (long long)after.st_size,
+                (long long)before.st_size);
+  ck_assert_int_eq(count_hits(rd, "word40"), 0);
+  ck_assert_int_eq(count_hits(rd, "word2000"), 1);
+  ck_assert_int_eq(count_hits(rd, "paragraph"), 10); /* the stories left, a passage each */
+  ck_assert_int_eq(ng_index_check(rd, NULL), NG_OK);
+  ng_index_close(rd);
+  free(docs_dir);
+  free(path);
+}
+END_TEST
+
 START_TEST(null_handles) {
   ng_index_close(NULL);
   ck_assert_str_eq(ng_index_errmsg(NULL), "out of memory");
@@ -625,6 +687,7 @@ static Suite *index_suite(void) {
   tcase_add_test(tc, verify_lines);
   tcase_add_test(tc, docs_statistic);
   tcase_add_test(tc, free_pages_given_back);
+  tcase_add_test(tc, mapped_reader_while_pages_given_back);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("paths");
