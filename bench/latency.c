@@ -20,7 +20,9 @@
  * nutgraf-query option that sets it (--any, --no-variants, --files for one
  * passage per document); bench/ passes each word of --nutgraf-extra here,
  * so the in-process figures are taken with the same options as the
- * nutgraf-query runs. An option not mapped in apply_option() is a usage
+ * nutgraf-query runs.  Like nutgraf-query's text output, a hit counts its
+ * story's copies without reading their paths (-x --format=json reads the
+ * first 100, as the JSON records name them). An option not mapped in apply_option() is a usage
  * error, never silently ignored: that function is the hook where options
  * the library gains later (collapsing duplicate stories) are added.
  * QUERIES: one query per line: the nutgraf query, a TAB, the FTS5 expression.
@@ -103,6 +105,8 @@ static int apply_option(ng_search_options *so, const char *opt) {
     so->rank_off |= NG_RANK_KEEP_STOP_WORDS;
   } else if (!strcmp(opt, "--no-collapse")) {
     so->no_collapse = 1;
+  } else if (!strcmp(opt, "--format=json")) {
+    so->copy_paths = 100; /* as nutgraf-query's JSON records name a story's copies */
   } else if (!strncmp(opt, "--per-story=", 12) && opt[12] >= '0' && opt[12] <= '9') {
     so->per_story = atoi(opt + 12);
   } else {
@@ -149,6 +153,9 @@ int main(int argc, char **argv) {
 #endif
   int use_ng, nextra = 0;
 
+#ifndef LATENCY_NO_NUTGRAF
+  base.copy_paths = 0; /* as nutgraf-query's text output: a story's copies counted, not named */
+#endif
   while ((opt = getopt(argc, argv, "r:w:l:x:h")) != -1) {
     switch (opt) {
       case 'r': reps = atoi(optarg); break;

@@ -363,10 +363,15 @@ typedef struct ng_search_options {
   long long change_upto;
   /* Since version 4: */
   unsigned rank_off; /* NG_RANK_* bits: parts of the ranking turned off (0: all on) */
+  /* Since version 5: how many of a story's copies each hit names in
+   * ng_hit.copy_paths (INIT and older versions: 100; 0: none, for a caller
+   * that shows only their number -- at BBC x64, where a story has 63
+   * copies, reading their paths was a tenth of a search). */
+  int copy_paths;
 } ng_search_options;
-#define NG_SEARCH_OPTIONS_VERSION 4
+#define NG_SEARCH_OPTIONS_VERSION 5
 #define NG_SEARCH_OPTIONS_INIT \
-  { NG_SEARCH_OPTIONS_VERSION, 0, 0, 0, 0, NG_SORT_RANK, 0, 0, NULL, NULL, 0, 0, 1, 0, 0, 0, 0 }
+  { NG_SEARCH_OPTIONS_VERSION, 0, 0, 0, 0, NG_SORT_RANK, 0, 0, NULL, NULL, 0, 0, 1, 0, 0, 0, 0, 100 }
 
 /* The ranking's parts (README, Relevance), each of which rank_off turns
  * off: query expansion from the best stories (RM3), the bonus for the
@@ -408,8 +413,9 @@ typedef struct ng_hit {
   int more;
   const int *more_ordinals;
   const int *more_lines;
-  /* The paths of the story's copies (copies - 1 of them, the first 100),
-   * when it has any; owned by the iterator. */
+  /* The paths of the story's copies (copies - 1 of them, the first
+   * ng_search_options.copy_paths: 100 unless asked otherwise), when it has
+   * any; owned by the iterator. */
   const char *const *copy_paths;
   int ncopy_paths;
   /* Since index schema 4: for a record of a feed file, the line of the

@@ -54,6 +54,7 @@ struct ng_results {
   ngi_plan plan;          /* the plan, for the snippets */
   char *fts;              /* the expression snippets are made for, or NULL (--all) */
   int snippet_tokens;
+  int copy_paths; /* how many of a story's copies a hit names */
   int raw_fts5;
   char *query; /* as given, for a usage error's message */
   held page[PAGE];
@@ -292,8 +293,8 @@ static int read_page(ng_results *res) {
       h->more_ordinals = hd->more_ordinals;
       h->more_lines = hd->more_lines;
     }
-    if (row.copies > 1) {
-      int rc = ngi_store_copy_paths(res->idx, row.doc, row.dup_of ? row.dup_of : row.doc, 100, &hd->copies);
+    if (row.copies > 1 && res->copy_paths) {
+      int rc = ngi_store_copy_paths(res->idx, row.doc, row.dup_of ? row.dup_of : row.doc, res->copy_paths, &hd->copies);
       if (rc != NG_OK) return rc;
       h->copy_paths = (const char *const *)hd->copies.items;
       h->ncopy_paths = (int)hd->copies.n;
@@ -313,6 +314,11 @@ void ngi_search_options_of(const ng_search_options *in, ng_search_options *out) 
     /* version 2 ended before change_after: every change, the whole ranking */
     *out = defaults;
     memcpy(out, in, offsetof(ng_search_options, change_after));
+    out->version = NG_SEARCH_OPTIONS_VERSION;
+  } else if (in->version == 4) {
+    /* version 4 ended before copy_paths: the first 100 */
+    *out = defaults;
+    memcpy(out, in, offsetof(ng_search_options, copy_paths));
     out->version = NG_SEARCH_OPTIONS_VERSION;
   } else if (in->version == 3) {
     /* version 3 ended before rank_off: the whole ranking */
@@ -478,6 +484,7 @@ int ng_search(ng_index *idx, const char *query, const ng_search_options *opts, n
   if (rc == NG_OK) {
     res->idx = idx;
     res->snippet_tokens = hq.snippet_tokens;
+    res->copy_paths = opts->copy_paths > 0 ? opts->copy_paths : 0;
     res->raw_fts5 = opts->raw_fts5;
     if ((query && !(res->query = strdup(query))) || (!opts->all && !(res->fts = ngi_buf_detach(&match))))
       rc = ngi_fail(idx, NG_ESYSTEM, "out of memory");

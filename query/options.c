@@ -283,6 +283,7 @@ int parse_query_options(int argc, char **argv, query_options *o) {
     return cli_usage_error(
         "%s", "--all lists every passage in document order: it takes no query, --count, --explain, --files or --sort");
   if (optind >= argc && !o->search.all && !o->show && !o->watch) return cli_usage_error("%s", "no query given");
+  if (o->format != FORMAT_JSON) o->search.copy_paths = 0; /* text and grep give their number alone */
   size_t n = 1;
   for (int i = optind; i < argc; i++) n += strlen(argv[i]) + 1;
   o->query = malloc(n);

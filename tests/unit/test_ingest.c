@@ -1121,6 +1121,8 @@ static void check_copied_story(void) {
   while (ng_results_next(res, &h) == NG_ROW) {
     n++;
     ck_assert_int_eq(h->copies, 2);
+    ck_assert_int_eq(h->ncopy_paths, 1); /* the other copy, by its name */
+    ck_assert_ptr_nonnull(strstr(h->copy_paths[0], h->path[strlen(h->path) - 1] == '1' ? "#c2" : "#c1"));
     ck_assert_ptr_nonnull(h->dateline_day);
     ck_assert_str_eq(h->dateline_day, "Feb 26");
     ck_assert_ptr_nonnull(h->dateline);
@@ -1128,6 +1130,17 @@ static void check_copied_story(void) {
   }
   ng_results_free(res);
   ck_assert_int_eq(n, 1); /* the copies collapsed into one result */
+  /* Counted and not named when the caller shows only their number, and
+   * named by a caller of version 4 (before copy_paths). */
+  for (int version = 5; version >= 4; version--) {
+    so.version = (unsigned)version;
+    so.copy_paths = version == 5 ? 0 : -7; /* version 4: never read */
+    ck_assert_msg(ng_search(idx, "refinery", &so, &res) == NG_OK, "%s", ng_index_errmsg(idx));
+    ck_assert_int_eq(ng_results_next(res, &h), NG_ROW);
+    ck_assert_int_eq(h->copies, 2);
+    ck_assert_int_eq(h->ncopy_paths, version == 5 ? 0 : 1);
+    ng_results_free(res);
+  }
 }
 
 START_TEST(rebuild_keeps_copied_records_grouped) {
