@@ -31,7 +31,11 @@
  * one for each group matched by the form typed; with --any, one when any
  * group is (and none when the query has no synonyms at all), so that
  * --any does not order passages by how many of the words they hold.  Ties
- * go to the earlier rowid.  The same function scores with pruning off
+ * go to the earlier pno, the passage stored first (a changed document's
+ * passages are stored anew), and candidates come in pno order: once the k
+ * best are found, one must beat the k-th, not tie it, so that the copies
+ * of a story (BBC x64: 63 of each) cost no lookup of their rowid or their
+ * duplicate group.  The same function scores with pruning off
  * (exhaustive, for checking), so the two must give the same top k:
  * tests/unit/test_engine.c and bench/ check it.
  *
@@ -251,7 +255,7 @@ typedef struct topk {
 static int better(const topk *t, const entry *a, const entry *b) {
   if (t->by_date && a->date != b->date) return a->date > b->date;
   if (a->score != b->score) return a->score > b->score;
-  return a->rowid < b->rowid;
+  return a->pno < b->pno;
 }
 
 static int full(const topk *t) { return t->k >= 0 && (long)t->n >= t->k; }
@@ -905,15 +909,15 @@ static void sort_idx(size_t *v, size_t n, int (*cmp)(const void *, const void *,
   free(tmp);
 }
 
-/* Best first: tier, then the stage-2 score, then the earlier rowid. */
+/* Best first: tier, then the stage-2 score, then the earlier pno. */
 static int cmp_cand_final(const void *a, const void *b) {
   const cand *x = a, *y = b;
   if (x->e.tier != y->e.tier) return x->e.tier > y->e.tier ? -1 : 1;
   if (x->s2 != y->s2) return x->s2 > y->s2 ? -1 : 1;
-  return (x->e.rowid > y->e.rowid) - (x->e.rowid < y->e.rowid);
+  return (x->e.pno > y->e.pno) - (x->e.pno < y->e.pno);
 }
 
-/* Candidate indexes in the final order (a total order: ties go to the rowid). */
+/* Candidate indexes in the final order (a total order: ties go to the pno). */
 static int cmp_order_final(const void *a, const void *b, void *ctx) {
   const stage2 *s = ctx;
   return cmp_cand_final(&s->c[*(const size_t *)a], &s->c[*(const size_t *)b]);
@@ -1091,7 +1095,7 @@ static int s2_settle(stage2 *s, size_t need_k, int need_docs) {
       if (c->prox_done) continue;
       double u = BOUND_SLACK(c->s2 + s->prox_max);
       const cand *b = best < s->nc ? &s->c[best] : NULL;
-      if (!b || c->e.tier > b->e.tier || (c->e.tier == b->e.tier && (u > bu || (u == bu && c->e.rowid < b->e.rowid)))) {
+      if (!b || c->e.tier > b->e.tier || (c->e.tier == b->e.tier && (u > bu || (u == bu && c->e.pno < b->e.pno)))) {
         best = i;
         bu = u;
       }
@@ -1857,7 +1861,8 @@ int ngi_engine_run(ng_index *idx, const ngi_engine_query *q, ngi_engine_hit **hi
       if (tier_once) tiers = synonyms && tiers > 0;
       score += tiers * r.tier_value;
       entry e = {p, 0, 0, score, NGI_NO_DATE, tiers};
-      int may_enter = verdict != 0 && (!full(&top) || top.by_date || score >= threshold(&top));
+      /* later in pno order, a tie loses (better()) */
+      int may_enter = verdict != 0 && (!full(&top) || top.by_date || score > threshold(&top));
       if (may_enter) {
         if ((rc = ngi_postings_pdir(idx, p, &r.pdir, &e.rowid, &e.date)) != NG_OK) goto loop_done;
         e.key = q->key == NGI_KEY_PASSAGE ? e.rowid : NGI_ROWID_DOC(e.rowid);

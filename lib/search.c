@@ -7,8 +7,8 @@
  * proximity, the story's own score and RM3 expansion (rank_params says
  * which parts the options turn off).  Raw FTS5 expressions and queries of
  * headline filters alone are ordered by nutgraf_rank() (rank.c) as before.
- * Ties go to the earlier document and the earlier paragraph (rowid
- * order).
+ * Ties go to the paragraph indexed first (engine.c: the earlier pno; on
+ * the SQL path, the earlier rowid: document, then paragraph).
  *
  * The query is expanded (expand.c) into an FTS5 expression and filters;
  * store.c turns that into the statement and pages through it.  Hits are

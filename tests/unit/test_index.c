@@ -597,6 +597,68 @@ START_TEST(mapped_reader_while_pages_given_back) {
 }
 END_TEST
 
+/* Paths of query's hits on idx, in order, each copy apart ("a b"). */
+static void ranked_paths(ng_index *idx, const char *query, unsigned rank_off, char *out, size_t n) {
+  ng_search_options so = NG_SEARCH_OPTIONS_INIT;
+  so.rank_off = rank_off;
+  so.no_collapse = 1;
+  so.per_story = 0;
+  ng_results *res = NULL;
+  ck_assert_msg(ng_search(idx, query, &so, &res) == NG_OK, "%s: %s", query, ng_index_errmsg(idx));
+  const ng_hit *h;
+  out[0] = '\0';
+  while (ng_results_next(res, &h) == NG_ROW) {
+    const char *base = strrchr(h->path, '/');
+    snprintf(out + strlen(out), n - strlen(out), "%s%c", out[0] ? " " : "", base ? base[1] : h->path[0]);
+  }
+  ng_results_free(res);
+}
+
+/* Passages that score the same go in the order they were indexed: a
+ * changed document's passages are indexed again, after the others, even
+ * though the document keeps its id. */
+START_TEST(ties_go_to_the_passage_indexed_first) {
+  char *path = make_index("index.db");
+  ng_index *idx;
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_WRITE, NULL), NG_OK);
+  char *docs_dir = path_join(dir, "docs");
+  mkdir(docs_dir, 0700);
+  const char *para = "Ferries left the harbour at dawn with the tide.\n\n";
+  buf text = {0};
+  ngi_buf_printf(&text, "Harbour notes\n\n%sGulls followed the boats out.\n", para);
+  write_file(docs_dir, "a.txt", text.data, text.len);
+  write_file(docs_dir, "b.txt", text.data, text.len);
+  ng_run *run;
+  ck_assert_int_eq(ng_run_begin(&run, idx, NULL, NULL, NULL), NG_OK);
+  ck_assert_int_eq(ng_run_add_path(run, docs_dir), NG_OK);
+  ck_assert_int_eq(ng_run_finish(run, NULL), NG_OK);
+  ng_run_free(run);
+  char order[64];
+  for (unsigned off = 0; off <= NG_RANK_BM25; off += NG_RANK_BM25) {
+    ranked_paths(idx, "ferries", off, order, sizeof order);
+    ck_assert_str_eq(order, "a b");
+  }
+  /* a's other paragraph changes: the same words, another order */
+  ngi_buf_reset(&text);
+  ngi_buf_printf(&text, "Harbour notes\n\n%sBoats followed the gulls out.\n", para);
+  write_file(docs_dir, "a.txt", text.data, text.len);
+  ck_assert_int_eq(ng_run_begin(&run, idx, NULL, NULL, NULL), NG_OK);
+  ck_assert_int_eq(ng_run_add_path(run, docs_dir), NG_OK);
+  ng_run_stats st;
+  ck_assert_int_eq(ng_run_finish(run, &st), NG_OK);
+  ng_run_free(run);
+  ck_assert_int_eq(st.changed, 1);
+  for (unsigned off = 0; off <= NG_RANK_BM25; off += NG_RANK_BM25) { /* stage 2, and stage 1 alone */
+    ranked_paths(idx, "ferries", off, order, sizeof order);
+    ck_assert_msg(strcmp(order, "b a") == 0, "rank_off %u: %s", off, order);
+  }
+  ngi_buf_free(&text);
+  ng_index_close(idx);
+  free(docs_dir);
+  free(path);
+}
+END_TEST
+
 START_TEST(null_handles) {
   ng_index_close(NULL);
   ck_assert_str_eq(ng_index_errmsg(NULL), "out of memory");
@@ -688,6 +750,7 @@ static Suite *index_suite(void) {
   tcase_add_test(tc, docs_statistic);
   tcase_add_test(tc, free_pages_given_back);
   tcase_add_test(tc, mapped_reader_while_pages_given_back);
+  tcase_add_test(tc, ties_go_to_the_passage_indexed_first);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("paths");
