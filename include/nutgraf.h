@@ -366,7 +366,7 @@ typedef struct ng_search_options {
   /* Since version 5: how many of a story's copies each hit names in
    * ng_hit.copy_paths (INIT and older versions: 100; 0: none, for a caller
    * that shows only their number -- at BBC x64, where a story has 63
-   * copies, reading their paths was a tenth of a search). */
+   * copies, reading their paths was a third of a warm search). */
   int copy_paths;
 } ng_search_options;
 #define NG_SEARCH_OPTIONS_VERSION 5
