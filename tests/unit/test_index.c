@@ -659,6 +659,45 @@ START_TEST(ties_go_to_the_passage_indexed_first) {
 }
 END_TEST
 
+/* A document's duplicate group asked of SQLite (a first search, when
+ * there are more grouped documents than it reads whole) comes from the
+ * narrow doc_group index; an index made without it answers the same
+ * from the rows, and its next writer adds it. */
+START_TEST(groups_read_through_doc_group) {
+  char *path = make_index("index.db");
+  ng_index *idx, *rd;
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_WRITE, NULL), NG_OK);
+  char *docs_dir = path_join(dir, "docs");
+  mkdir(docs_dir, 0700);
+  const char *story = "Harbour notes\n\nFerries left the harbour at dawn with the tide.\n";
+  write_file(docs_dir, "a.txt", story, (size_t)-1);
+  write_file(docs_dir, "b.txt", story, (size_t)-1); /* a copy: one story with a.txt */
+  write_file(docs_dir, "c.txt", "Ferry strike\n\nNo ferries ran on Monday as crews walked out.\n", (size_t)-1);
+  ng_run *run;
+  ck_assert_int_eq(ng_run_begin(&run, idx, NULL, NULL, NULL), NG_OK);
+  ck_assert_int_eq(ng_run_add_path(run, docs_dir), NG_OK);
+  ck_assert_int_eq(ng_run_finish(run, NULL), NG_OK);
+  ng_run_free(run);
+  ng_index_close(idx);
+  const char *has = "SELECT count(*) FROM sqlite_schema WHERE name = 'doc_group'";
+  ck_assert_int_eq(sql_count(path, has), 1);
+  ngi_store_set_groups_read_whole(0); /* every candidate's group asked of SQLite */
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass == 1) sql_exec(path, "DROP INDEX doc_group"); /* an index made before it */
+    ck_assert_int_eq(open_index(&rd, path, NG_OPEN_READONLY, NULL), NG_OK);
+    ck_assert_int_eq(count_hits(rd, "ferries"), 2); /* a.txt (and its copy), c.txt */
+    ng_index_close(rd);
+  }
+  ngi_store_set_groups_read_whole(-1);
+  ck_assert_int_eq(sql_count(path, has), 0);
+  ck_assert_int_eq(open_index(&idx, path, NG_OPEN_WRITE, NULL), NG_OK);
+  ng_index_close(idx);
+  ck_assert_int_eq(sql_count(path, has), 1);
+  free(docs_dir);
+  free(path);
+}
+END_TEST
+
 START_TEST(null_handles) {
   ng_index_close(NULL);
   ck_assert_str_eq(ng_index_errmsg(NULL), "out of memory");
@@ -751,6 +790,7 @@ static Suite *index_suite(void) {
   tcase_add_test(tc, free_pages_given_back);
   tcase_add_test(tc, mapped_reader_while_pages_given_back);
   tcase_add_test(tc, ties_go_to_the_passage_indexed_first);
+  tcase_add_test(tc, groups_read_through_doc_group);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("paths");
