@@ -383,10 +383,16 @@ const char *ngi_store_errmsg(const ng_index *idx) {
 }
 
 /* Prepares (once) and resets statement id; NULL on error (message set). */
+/* Prepares statement id once a connection: SQLITE_OK or SQLite's error. */
+static int prepare(ngi_store *s, int id) {
+  return s->stmts[id] ? SQLITE_OK
+                      : sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[id], NULL);
+}
+
 static sqlite3_stmt *stmt(ng_index *idx, int id) {
   ngi_store *s = idx->store;
   if (!s->stmts[id]) {
-    if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[id], NULL) != SQLITE_OK) {
+    if (prepare(s, id) != SQLITE_OK) {
       ngi_store_fail(idx, "preparing a statement");
       return NULL;
     }
@@ -1484,10 +1490,7 @@ int ngi_store_copy_paths(ng_index *idx, long long doc, long long group, int max,
 
 static int group_of_sql(ng_index *idx, long long doc, long long *group) {
   ngi_store *s = idx->store;
-  if (!s->stmts[ST_GROUP_OF] && !s->no_group_index &&
-      sqlite3_prepare_v3(s->db, stmt_sql[ST_GROUP_OF], -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[ST_GROUP_OF], NULL) !=
-          SQLITE_OK)
-    s->no_group_index = 1;
+  if (!s->no_group_index && prepare(s, ST_GROUP_OF) != SQLITE_OK) s->no_group_index = 1; /* no doc_group */
   sqlite3_stmt *st = stmt(idx, s->no_group_index ? ST_GROUP_OF_ROW : ST_GROUP_OF);
   if (!st) return NG_ESYSTEM;
   sqlite3_bind_int64(st, 1, doc);
